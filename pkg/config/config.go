@@ -1,0 +1,111 @@
+// Package config reads recmesh settings from flags whose defaults come from
+// RECMESH_* environment variables, and prints them with secrets redacted.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EnvName is the environment variable behind a flag: grpc-addr → RECMESH_GRPC_ADDR.
+func EnvName(flagName string) string {
+	return "RECMESH_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Flags binds flags whose defaults come from the environment. Parse errors of
+// environment values are collected and reported by Err.
+type Flags struct {
+	FS   *flag.FlagSet
+	errs []string
+}
+
+// NewFlags returns Flags over a new flag set that reports errors instead of exiting.
+func NewFlags(name string) *Flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	return &Flags{FS: fs}
+}
+
+func (f *Flags) env(name string) (string, bool) { return os.LookupEnv(EnvName(name)) }
+
+func (f *Flags) usage(name, help string) string { return help + " (env " + EnvName(name) + ")" }
+
+// String binds a string flag.
+func (f *Flags) String(p *string, name, def, help string) {
+	if v, ok := f.env(name); ok {
+		def = v
+	}
+	f.FS.StringVar(p, name, def, f.usage(name, help))
+}
+
+// Int binds an int flag.
+func (f *Flags) Int(p *int, name string, def int, help string) {
+	if v, ok := f.env(name); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Sprintf("%s=%q is not an integer", EnvName(name), v))
+		} else {
+			def = n
+		}
+	}
+	f.FS.IntVar(p, name, def, f.usage(name, help))
+}
+
+// Duration binds a duration flag such as 20ms.
+func (f *Flags) Duration(p *time.Duration, name string, def time.Duration, help string) {
+	if v, ok := f.env(name); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Sprintf("%s=%q is not a duration", EnvName(name), v))
+		} else {
+			def = d
+		}
+	}
+	f.FS.DurationVar(p, name, def, f.usage(name, help))
+}
+
+// Bool binds a bool flag.
+func (f *Flags) Bool(p *bool, name string, def bool, help string) {
+	if v, ok := f.env(name); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Sprintf("%s=%q is not a boolean", EnvName(name), v))
+		} else {
+			def = b
+		}
+	}
+	f.FS.BoolVar(p, name, def, f.usage(name, help))
+}
+
+// Parse parses args and reports bad environment values too.
+func (f *Flags) Parse(args []string) error {
+	if len(f.errs) > 0 {
+		return fmt.Errorf("bad environment: %s", strings.Join(f.errs, "; "))
+	}
+	return f.FS.Parse(args)
+}
+
+// Log prints every field of the config struct cfg; fields tagged
+// `secret:"true"` are shown as "[redacted]" when set.
+func Log(l *slog.Logger, msg string, cfg any) {
+	v := reflect.Indirect(reflect.ValueOf(cfg))
+	t := v.Type()
+	attrs := make([]any, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		val := v.Field(i).Interface()
+		if f.Tag.Get("secret") == "true" && !v.Field(i).IsZero() {
+			val = "[redacted]"
+		}
+		attrs = append(attrs, slog.Any(f.Name, val))
+	}
+	l.Info(msg, attrs...)
+}

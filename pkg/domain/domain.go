@@ -1,0 +1,126 @@
+// Package domain holds the types that travel between recmesh services:
+// items, interactions, events, user features and candidates, plus their
+// protobuf codecs. It holds no behaviour beyond validation.
+package domain
+
+import (
+	"time"
+
+	"github.com/recmesh/recmesh/pkg/apierr"
+)
+
+// Item is one entry of the catalogue.
+type Item struct {
+	ID     int64    `json:"item_id"`
+	Title  string   `json:"title"`
+	Genres []string `json:"genres"`
+	Year   int      `json:"year,omitempty"`
+}
+
+// Interaction is one thing a user did to an item.
+type Interaction struct {
+	ItemID int64
+	Type   string
+	Value  float64
+	TS     int64 // seconds since the Unix epoch
+}
+
+// Event is an interaction reported by a client, with the user it belongs to.
+type Event struct {
+	UserID string  `json:"user_id"`
+	ItemID int64   `json:"item_id"`
+	Type   string  `json:"type"`
+	Value  float64 `json:"value"`
+	TS     int64   `json:"ts"`
+}
+
+// EventTypes are the interaction types recmesh accepts, with the weight each
+// one gives to a user's interest when the event carries no value.
+var EventTypes = map[string]float64{
+	"impression": 0.1,
+	"click":      1,
+	"like":       2,
+	"purchase":   3,
+	"rating":     1, // a rating's weight comes from its value
+	"completion": 2,
+}
+
+// MaxUserIDLen bounds user ids so a caller cannot grow keys without limit.
+const MaxUserIDLen = 128
+
+// ValidateUserID refuses empty, oversized or control-character user ids.
+func ValidateUserID(id string) error {
+	if id == "" {
+		return apierr.Invalid("user_id is required")
+	}
+	if len(id) > MaxUserIDLen {
+		return apierr.Invalid("user_id is longer than %d bytes", MaxUserIDLen)
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return apierr.Invalid("user_id contains a control character")
+		}
+	}
+	return nil
+}
+
+// Validate checks an event and fills its defaults (value 1, ts now).
+func (e *Event) Validate(now time.Time) error {
+	if err := ValidateUserID(e.UserID); err != nil {
+		return err
+	}
+	if e.ItemID <= 0 {
+		return apierr.Invalid("item_id must be a positive integer")
+	}
+	if _, ok := EventTypes[e.Type]; !ok {
+		return apierr.Invalid("type %q is not one of impression, click, like, purchase, rating, completion", e.Type)
+	}
+	if e.Type == "rating" && (e.Value < 0.5 || e.Value > 5) {
+		return apierr.Invalid("a rating's value must be between 0.5 and 5")
+	}
+	if e.Value < 0 {
+		return apierr.Invalid("value must not be negative")
+	}
+	if e.Value == 0 {
+		e.Value = 1
+	}
+	if e.TS == 0 {
+		e.TS = now.Unix()
+	}
+	if e.TS < 0 || e.TS > now.Add(24*time.Hour).Unix() {
+		return apierr.Invalid("ts must be seconds since the Unix epoch and not in the future")
+	}
+	return nil
+}
+
+// Weight is how much an interaction says about the user's interest.
+func (i Interaction) Weight() float64 {
+	if i.Type == "rating" {
+		return i.Value / 5
+	}
+	return EventTypes[i.Type] * i.Value
+}
+
+// UserFeatures is what the features service knows about a user.
+type UserFeatures struct {
+	UserID string
+	// Recent holds the newest interactions first.
+	Recent []Interaction
+	// GenreAffinity is the user's share of interest per genre, summing to 1.
+	GenreAffinity map[string]float64
+	// Seen holds every item the user has interacted with.
+	Seen []int64
+	// Count is the number of interactions on record.
+	Count int64
+}
+
+// Candidate is an item on its way through recall, filter and ranking.
+type Candidate struct {
+	Item
+	// Popularity is the item's time-decayed popularity.
+	Popularity float64
+	// Sources maps each recall channel that produced the item to its score there.
+	Sources map[string]float64
+	// Score is the ranking score; zero before ranking.
+	Score float64
+}

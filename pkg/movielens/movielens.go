@@ -1,0 +1,152 @@
+// Package movielens parses the MovieLens CSV format (movies.csv and
+// ratings.csv, as in ml-latest-small). Every error names the file and line.
+package movielens
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Movie is one row of movies.csv.
+type Movie struct {
+	ID     int64
+	Title  string
+	Genres []string
+	Year   int
+}
+
+// Rating is one row of ratings.csv.
+type Rating struct {
+	UserID  int64
+	MovieID int64
+	Rating  float64
+	TS      int64
+}
+
+// Dataset is a parsed MovieLens directory.
+type Dataset struct {
+	Movies  []Movie
+	Ratings []Rating
+}
+
+var yearRE = regexp.MustCompile(`\((\d{4})\)\s*$`)
+
+// ReadMovies parses movies.csv: movieId,title,genres with a header row.
+func ReadMovies(r io.Reader, name string) ([]Movie, error) {
+	var out []Movie
+	err := readCSV(r, name, []string{"movieId", "title", "genres"}, func(line int, rec []string) error {
+		id, err := strconv.ParseInt(rec[0], 10, 64)
+		if err != nil || id <= 0 {
+			return fmt.Errorf("%s:%d: movieId %q is not a positive integer", name, line, rec[0])
+		}
+		m := Movie{ID: id, Title: strings.TrimSpace(rec[1])}
+		if g := yearRE.FindStringSubmatch(m.Title); g != nil {
+			m.Year, _ = strconv.Atoi(g[1])
+		}
+		if rec[2] != "(no genres listed)" && rec[2] != "" {
+			m.Genres = strings.Split(rec[2], "|")
+		}
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
+
+// ReadRatings parses ratings.csv: userId,movieId,rating,timestamp with a header row.
+func ReadRatings(r io.Reader, name string) ([]Rating, error) {
+	var out []Rating
+	err := readCSV(r, name, []string{"userId", "movieId", "rating", "timestamp"}, func(line int, rec []string) error {
+		u, err1 := strconv.ParseInt(rec[0], 10, 64)
+		m, err2 := strconv.ParseInt(rec[1], 10, 64)
+		v, err3 := strconv.ParseFloat(rec[2], 64)
+		ts, err4 := strconv.ParseInt(rec[3], 10, 64)
+		switch {
+		case err1 != nil || u <= 0:
+			return fmt.Errorf("%s:%d: userId %q is not a positive integer", name, line, rec[0])
+		case err2 != nil || m <= 0:
+			return fmt.Errorf("%s:%d: movieId %q is not a positive integer", name, line, rec[1])
+		case err3 != nil || v < 0.5 || v > 5:
+			return fmt.Errorf("%s:%d: rating %q is not between 0.5 and 5", name, line, rec[2])
+		case err4 != nil || ts < 0:
+			return fmt.Errorf("%s:%d: timestamp %q is not a Unix time", name, line, rec[3])
+		}
+		out = append(out, Rating{UserID: u, MovieID: m, Rating: v, TS: ts})
+		return nil
+	})
+	return out, err
+}
+
+func readCSV(r io.Reader, name string, header []string, row func(line int, rec []string) error) error {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = len(header)
+	cr.ReuseRecord = true
+	first, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: empty file", name)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: header: %w", name, err)
+	}
+	for i, h := range header {
+		if strings.TrimPrefix(first[i], "\ufeff") != h {
+			return fmt.Errorf("%s:1: header is %q, want %q", name, strings.Join(first, ","), strings.Join(header, ","))
+		}
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := row(line, rec); err != nil {
+			return err
+		}
+	}
+}
+
+// Load reads movies.csv and ratings.csv from dir. Ratings of movies missing
+// from movies.csv are refused, as is a dataset without ratings.
+func Load(dir string) (*Dataset, error) {
+	var ds Dataset
+	for _, f := range []struct {
+		file string
+		read func(io.Reader, string) error
+	}{
+		{"movies.csv", func(r io.Reader, n string) (err error) { ds.Movies, err = ReadMovies(r, n); return }},
+		{"ratings.csv", func(r io.Reader, n string) (err error) { ds.Ratings, err = ReadRatings(r, n); return }},
+	} {
+		path := filepath.Join(dir, f.file)
+		fh, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("movielens: %w", err)
+		}
+		err = f.read(fh, path)
+		_ = fh.Close()
+		if err != nil {
+			return nil, fmt.Errorf("movielens: %w", err)
+		}
+	}
+	if len(ds.Movies) == 0 || len(ds.Ratings) == 0 {
+		return nil, fmt.Errorf("movielens: %s has %d movies and %d ratings; both must be non-empty", dir, len(ds.Movies), len(ds.Ratings))
+	}
+	known := make(map[int64]bool, len(ds.Movies))
+	for _, m := range ds.Movies {
+		known[m.ID] = true
+	}
+	for i, r := range ds.Ratings {
+		if !known[r.MovieID] {
+			return nil, fmt.Errorf("movielens: ratings.csv row %d rates movie %d, which movies.csv lacks", i+2, r.MovieID)
+		}
+	}
+	return &ds, nil
+}

@@ -1,0 +1,176 @@
+// Package resilience guards every hop with a hystrix-go circuit breaker.
+//
+// Calls go through hystrix.DoC, so the caller's context (deadline and
+// cancellation) is honoured; go-kit's circuitbreaker.Hystrix uses hystrix.Do,
+// which ignores it. Business errors (apierr) count as successes for the
+// breaker: a user asking for nonsense must not open the circuit for everyone.
+// Only infrastructure failures count.
+package resilience
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/afex/hystrix-go/hystrix"
+	"github.com/go-kit/kit/endpoint"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/recmesh/recmesh/pkg/apierr"
+	"github.com/recmesh/recmesh/pkg/telemetry"
+)
+
+// Settings configure one breaker.
+type Settings struct {
+	// Timeout is the hop's budget; a slower call fails with a timeout.
+	Timeout time.Duration
+	// MaxConcurrent calls; more are rejected at once.
+	MaxConcurrent int
+	// VolumeThreshold is the number of calls in the 10 s window before the breaker may open.
+	VolumeThreshold int
+	// ErrorPercent of failed calls in the window opens the breaker.
+	ErrorPercent int
+	// SleepWindow is how long an open breaker waits before letting one trial call through.
+	SleepWindow time.Duration
+}
+
+// DefaultSettings are sane for a hop with the given budget.
+func DefaultSettings(timeout time.Duration) Settings {
+	return Settings{Timeout: timeout, MaxConcurrent: 512, VolumeThreshold: 20, ErrorPercent: 50, SleepWindow: 2 * time.Second}
+}
+
+// Metrics are the per-hop Prometheus series shared by every breaker of a process.
+type Metrics struct {
+	calls     *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	fallbacks *prometheus.CounterVec
+	open      *prometheus.GaugeVec
+	changes   *prometheus.CounterVec
+}
+
+// NewMetrics registers the hop metrics in reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "recmesh_hop_requests_total",
+			Help: "Calls to a downstream hop by outcome: ok, business_error, error, timeout, circuit_open, rejected.",
+		}, []string{"hop", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "recmesh_hop_duration_seconds", Help: "Time spent in a downstream hop.", Buckets: telemetry.LatencyBuckets,
+		}, []string{"hop"}),
+		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "recmesh_hop_fallbacks_total", Help: "Requests answered with a hop's fallback.",
+		}, []string{"hop"}),
+		open: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "recmesh_breaker_open", Help: "1 while a hop's circuit breaker is open.",
+		}, []string{"hop"}),
+		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "recmesh_breaker_transitions_total", Help: "Circuit breaker state changes, by new state.",
+		}, []string{"hop", "state"}),
+	}
+	reg.MustRegister(m.calls, m.duration, m.fallbacks, m.open, m.changes)
+	return m
+}
+
+// Breaker is one named hystrix command with its metrics.
+type Breaker struct {
+	command string
+	hop     string
+	metrics *Metrics
+	log     *slog.Logger
+	open    atomic.Bool
+}
+
+// NewBreaker configures the hystrix command named command for hop. Command
+// names are process-wide in hystrix-go, so two breakers must not share one.
+func NewBreaker(command, hop string, s Settings, m *Metrics, log *slog.Logger) *Breaker {
+	hystrix.ConfigureCommand(command, hystrix.CommandConfig{
+		Timeout:                int(s.Timeout / time.Millisecond),
+		MaxConcurrentRequests:  s.MaxConcurrent,
+		RequestVolumeThreshold: s.VolumeThreshold,
+		ErrorPercentThreshold:  s.ErrorPercent,
+		SleepWindow:            int(s.SleepWindow / time.Millisecond),
+	})
+	m.open.WithLabelValues(hop).Set(0)
+	for _, o := range []string{"ok", "business_error", "error", "timeout", "circuit_open", "rejected"} {
+		m.calls.WithLabelValues(hop, o)
+	}
+	m.fallbacks.WithLabelValues(hop)
+	return &Breaker{command: command, hop: hop, metrics: m, log: log}
+}
+
+// Fallback records that a request was answered with the hop's fallback.
+func (b *Breaker) Fallback() { b.metrics.fallbacks.WithLabelValues(b.hop).Inc() }
+
+// Open reports whether the breaker was open after the last call.
+func (b *Breaker) Open() bool { return b.open.Load() }
+
+// Middleware runs the endpoint under the breaker. Business errors, returned
+// by the endpoint or carried in a gRPC status, come back as the error but
+// never count as failures.
+func (b *Breaker) Middleware() endpoint.Middleware {
+	return func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, req any) (any, error) {
+			start := time.Now()
+			var resp any
+			var business error
+			err := hystrix.DoC(ctx, b.command, func(ctx context.Context) error {
+				r, err := next(ctx, req)
+				if err == nil {
+					resp = r
+					return nil
+				}
+				if be, ok := apierr.FromGRPC(err); ok {
+					business = be
+					return nil
+				}
+				if _, ok := apierr.As(err); ok && !errors.Is(err, context.DeadlineExceeded) {
+					business = err
+					return nil
+				}
+				return err
+			}, nil)
+			b.observe(start, err, business)
+			if err != nil {
+				return nil, err
+			}
+			return resp, business
+		}
+	}
+}
+
+func (b *Breaker) observe(start time.Time, err, business error) {
+	outcome := "ok"
+	switch {
+	case err == nil && business != nil:
+		outcome = "business_error"
+	case errors.Is(err, hystrix.ErrCircuitOpen):
+		outcome = "circuit_open"
+	case errors.Is(err, hystrix.ErrMaxConcurrency):
+		outcome = "rejected"
+	case errors.Is(err, hystrix.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		outcome = "timeout"
+	case err != nil:
+		outcome = "error"
+	}
+	b.metrics.calls.WithLabelValues(b.hop, outcome).Inc()
+	b.metrics.duration.WithLabelValues(b.hop).Observe(time.Since(start).Seconds())
+
+	c, _, cerr := hystrix.GetCircuit(b.command)
+	if cerr != nil {
+		return
+	}
+	open := c.IsOpen()
+	if b.open.Swap(open) == open {
+		return
+	}
+	state, gauge := "closed", 0.0
+	if open {
+		state, gauge = "open", 1
+	}
+	b.metrics.open.WithLabelValues(b.hop).Set(gauge)
+	b.metrics.changes.WithLabelValues(b.hop, state).Inc()
+	b.log.Warn("circuit breaker changed state", "hop", b.hop, "state", state)
+}

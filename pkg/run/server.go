@@ -1,0 +1,176 @@
+// Package run owns a service process's lifecycle: the gRPC listener with the
+// standard health service, the HTTP admin port (/healthz, /readyz, /metrics),
+// registration in the registry, and graceful shutdown.
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/recmesh/recmesh/pkg/registry"
+	"github.com/recmesh/recmesh/pkg/telemetry"
+)
+
+// Spec describes one service to serve.
+type Spec struct {
+	// Name is the service name in the registry and in traces.
+	Name string
+	// Version is published as the version=… tag.
+	Version string
+	// GRPCAddr and AdminAddr are host:port; port 0 picks a free one.
+	GRPCAddr  string
+	AdminAddr string
+	// Register installs the service's gRPC handlers.
+	Register func(*grpc.Server)
+	// Ready reports whether the service can take traffic; nil means always.
+	Ready func(context.Context) error
+	// Registry receives the instance; nil skips registration.
+	Registry registry.Registry
+	Metrics  *prometheus.Registry
+	Tracer   trace.TracerProvider
+	Logger   *slog.Logger
+}
+
+// Running is a started service.
+type Running struct {
+	spec     Spec
+	grpc     *grpc.Server
+	health   *health.Server
+	admin    *http.Server
+	grpcLn   net.Listener
+	adminLn  net.Listener
+	instance registry.Instance
+	done     chan error
+}
+
+// Start listens, serves and registers the service. It returns once both
+// listeners are bound, so the addresses are known.
+func Start(ctx context.Context, s Spec) (*Running, error) {
+	grpcLn, err := net.Listen("tcp", s.GRPCAddr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: listen gRPC %s: %w", s.Name, s.GRPCAddr, err)
+	}
+	adminLn, err := net.Listen("tcp", s.AdminAddr)
+	if err != nil {
+		_ = grpcLn.Close()
+		return nil, fmt.Errorf("%s: listen admin %s: %w", s.Name, s.AdminAddr, err)
+	}
+	rpcMetrics := telemetry.NewRPCMetrics(s.Metrics)
+	srv := grpc.NewServer(
+		grpc.StatsHandler(otelgrpc.NewServerHandler(
+			otelgrpc.WithTracerProvider(s.Tracer), otelgrpc.WithPropagators(telemetry.Propagator()))),
+		grpc.ChainUnaryInterceptor(recoverInterceptor(s.Logger), rpcMetrics.UnaryInterceptor()),
+	)
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	s.Register(srv)
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	hs.SetServingStatus(s.Name, healthpb.HealthCheckResponse_SERVING)
+
+	r := &Running{spec: s, grpc: srv, health: hs, grpcLn: grpcLn, adminLn: adminLn, done: make(chan error, 2)}
+	r.admin = &http.Server{Handler: r.adminMux(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { r.done <- srv.Serve(grpcLn) }()
+	go func() {
+		err := r.admin.Serve(adminLn)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		r.done <- err
+	}()
+
+	r.instance = registry.Instance{
+		ID: fmt.Sprintf("%s-%s", s.Name, grpcLn.Addr().String()), Service: s.Name,
+		Addr: grpcLn.Addr().String(), Tags: []string{"version=" + s.Version},
+	}
+	if s.Registry != nil {
+		if err := s.Registry.Register(ctx, r.instance); err != nil {
+			_ = r.Stop(ctx)
+			return nil, fmt.Errorf("%s: register: %w", s.Name, err)
+		}
+	}
+	s.Logger.Info("service started", "grpc", r.GRPCAddr(), "admin", "http://"+r.AdminAddr(), "version", s.Version)
+	return r, nil
+}
+
+// GRPCAddr is the bound gRPC address.
+func (r *Running) GRPCAddr() string { return r.grpcLn.Addr().String() }
+
+// AdminAddr is the bound admin HTTP address.
+func (r *Running) AdminAddr() string { return r.adminLn.Addr().String() }
+
+// Stop deregisters the instance, marks it not serving, drains in-flight
+// calls until ctx ends, then closes everything.
+func (r *Running) Stop(ctx context.Context) error {
+	var errs []error
+	if r.spec.Registry != nil {
+		if err := r.spec.Registry.Deregister(ctx, r.instance); err != nil {
+			errs = append(errs, fmt.Errorf("deregister: %w", err))
+		}
+	}
+	r.health.Shutdown()
+	stopped := make(chan struct{})
+	go func() { r.grpc.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		r.grpc.Stop()
+		<-stopped
+	}
+	if err := r.admin.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-r.done; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			errs = append(errs, err)
+		}
+	}
+	r.spec.Logger.Info("service stopped")
+	return errors.Join(errs...)
+}
+
+func (r *Running) adminMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, req *http.Request) {
+		if r.spec.Ready != nil {
+			if err := r.spec.Ready(req.Context()); err != nil {
+				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(r.spec.Metrics, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// recoverInterceptor turns a handler panic into codes.Internal instead of
+// killing the process.
+func recoverInterceptor(l *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				l.ErrorContext(ctx, "panic in handler", "method", info.FullMethod, "panic", fmt.Sprint(p))
+				err = status.Error(codes.Internal, "internal error")
+			}
+		}()
+		return h(ctx, req)
+	}
+}

@@ -1,0 +1,84 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace/noop"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/recmesh/recmesh/pkg/log"
+	"github.com/recmesh/recmesh/pkg/registry"
+	"github.com/recmesh/recmesh/pkg/telemetry"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestStartServeStop(t *testing.T) {
+	ctx := context.Background()
+	reg := registry.NewStatic()
+	ready := errors.New("model not loaded")
+	r, err := Start(ctx, Spec{
+		Name: "probe", Version: "v9", GRPCAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
+		Register: func(*grpc.Server) {}, Ready: func(context.Context) error { return ready },
+		Registry: reg, Metrics: telemetry.NewRegistry(), Tracer: noop.NewTracerProvider(), Logger: log.Discard(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _, _ := reg.Instances(ctx, "probe")
+	if len(list) != 1 || list[0].Addr != r.GRPCAddr() || list[0].Version() != "v9" {
+		t.Fatalf("registered %+v", list)
+	}
+	base := "http://" + r.AdminAddr()
+	if code, _ := get(t, base+"/healthz"); code != 200 {
+		t.Errorf("/healthz = %d", code)
+	}
+	if code, body := get(t, base+"/readyz"); code != 503 || !strings.Contains(body, "model not loaded") {
+		t.Errorf("/readyz = %d %q, want 503 naming the reason", code, body)
+	}
+	ready = nil
+	if code, _ := get(t, base+"/readyz"); code != 200 {
+		t.Errorf("/readyz = %d once ready", code)
+	}
+	if code, body := get(t, base+"/metrics"); code != 200 || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("/metrics = %d", code)
+	}
+
+	conn, err := grpc.NewClient(r.GRPCAddr(), ClientDialOptions(noop.NewTracerProvider())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	hr, err := healthpb.NewHealthClient(conn).Check(cctx, &healthpb.HealthCheckRequest{Service: "probe"})
+	if err != nil || hr.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health = %v, %v", hr, err)
+	}
+
+	if err := r.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if list, _, _ := reg.Instances(ctx, "probe"); len(list) != 0 {
+		t.Errorf("still registered after Stop: %+v", list)
+	}
+}
