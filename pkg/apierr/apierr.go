@@ -109,3 +109,13 @@ func FromGRPC(err error) (biz error, ok bool) {
 	}
 	return nil, false
 }
+
+// Infra returns err when it is an infrastructure failure and nil when it is
+// a business error (or nil). go-kit endpoints return business errors inside
+// their response (endpoint.Failer) and only Infra(err) as their error.
+func Infra(err error) error {
+	if _, ok := As(err); ok {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,49 @@
+package artifact
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPublishOpenAndTamper(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	if _, err := s.Current(); !errors.Is(err, ErrNoVersion) {
+		t.Fatalf("Current on empty store = %v, want ErrNoVersion", err)
+	}
+	m := Manifest{Version: NewVersion(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), Params: map[string]any{"k": 1}}
+	if err := s.Publish(m, map[string][]byte{"a.json": []byte(`{"x":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Publish(m, nil); err == nil {
+		t.Error("publishing the same version twice succeeded")
+	}
+	set, err := s.OpenCurrent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Manifest.Version != "v20260102T030405Z" {
+		t.Errorf("version %q", set.Manifest.Version)
+	}
+	var x struct{ X int }
+	if err := set.ReadJSON("a.json", &x); err != nil || x.X != 1 {
+		t.Fatalf("ReadJSON = %+v, %v", x, err)
+	}
+	if err := set.ReadJSON("missing.json", &x); err == nil {
+		t.Error("ReadJSON of a file not in the manifest succeeded")
+	}
+	if err := os.WriteFile(filepath.Join(s.Dir, m.Version, "a.json"), []byte(`{"x":2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Open(m.Version); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Errorf("Open of a tampered set = %v, want checksum error", err)
+	}
+	for _, bad := range []string{"../x", "", "a/b"} {
+		if _, err := s.Open(bad); err == nil {
+			t.Errorf("Open(%q) succeeded", bad)
+		}
+	}
+}

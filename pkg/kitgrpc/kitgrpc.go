@@ -1,0 +1,80 @@
+// Package kitgrpc is the typed glue between go-kit endpoints and gRPC. It
+// keeps the interface{} assertions go-kit needs in one generic place, so a
+// service's transport only writes pb ↔ domain codecs.
+package kitgrpc
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/go-kit/kit/endpoint"
+	grpctransport "github.com/go-kit/kit/transport/grpc"
+
+	"github.com/recmesh/recmesh/pkg/balancer"
+)
+
+// Handler serves one gRPC method through a go-kit endpoint.
+type Handler[PReq, PResp any] struct{ srv *grpctransport.Server }
+
+// NewHandler builds the handler for one method. dec turns the pb request into
+// the endpoint's request; enc turns the endpoint's response into pb. A
+// response whose Failed() error is set is sent as that error's gRPC status.
+func NewHandler[PReq, Req, Resp, PResp any](ep endpoint.Endpoint, dec func(*PReq) (Req, error), enc func(Resp) *PResp) Handler[PReq, PResp] {
+	return Handler[PReq, PResp]{srv: grpctransport.NewServer(ep,
+		func(_ context.Context, req any) (any, error) { return dec(req.(*PReq)) },
+		func(_ context.Context, resp any) (any, error) {
+			if f, ok := resp.(endpoint.Failer); ok && f.Failed() != nil {
+				return nil, f.Failed()
+			}
+			return enc(resp.(Resp)), nil
+		},
+	)}
+}
+
+// Serve handles one call.
+func (h Handler[PReq, PResp]) Serve(ctx context.Context, req *PReq) (*PResp, error) {
+	_, resp, err := h.srv.ServeGRPC(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*PResp), nil
+}
+
+// MiddlewareFor returns the middleware for one method of a client (a circuit
+// breaker, typically), or nil for none.
+type MiddlewareFor func(method string) endpoint.Middleware
+
+// ClientEndpoint calls method of grpcService on the instance the picker
+// chooses for the request's routing key and version (see
+// balancer.WithRoute), wrapped in mw(method). It takes and returns pb
+// messages.
+func ClientEndpoint[PReq, PResp any](p *balancer.Picker, service, grpcService, method string, mw MiddlewareFor) endpoint.Endpoint {
+	fullMethod := "/" + grpcService + "/" + method
+	var ep endpoint.Endpoint = func(ctx context.Context, req any) (any, error) {
+		key, version := balancer.RouteFrom(ctx, service)
+		conn, err := p.Conn(ctx, key, version)
+		if err != nil {
+			return nil, err
+		}
+		out := new(PResp)
+		if err := conn.Invoke(ctx, fullMethod, req.(*PReq), out); err != nil {
+			return nil, fmt.Errorf("%s: %w", fullMethod, err)
+		}
+		return out, nil
+	}
+	if mw != nil {
+		if m := mw(method); m != nil {
+			ep = m(ep)
+		}
+	}
+	return ep
+}
+
+// Call runs a client endpoint with a typed pb request and response.
+func Call[PResp, PReq any](ctx context.Context, ep endpoint.Endpoint, req *PReq) (*PResp, error) {
+	resp, err := ep(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*PResp), nil
+}

@@ -1,0 +1,161 @@
+// Package features is the features service: it owns the catalogue and the
+// users' interactions, and derives the features the other hops use (recent
+// items, genre affinity, the seen set).
+package features
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/recmesh/recmesh/pkg/apierr"
+	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/services/features/store"
+)
+
+// Service is the features service's business interface.
+type Service interface {
+	// GetUserFeatures returns what is known of the user; an unknown user gets
+	// empty features, which sends the request down the cold-start path.
+	GetUserFeatures(ctx context.Context, userID string, recentLimit int) (domain.UserFeatures, error)
+	// IngestEvents validates the whole batch, stores it durably, and returns
+	// how many events were accepted. An invalid event rejects the batch.
+	IngestEvents(ctx context.Context, events []domain.Event) (int, error)
+	// GetItem returns a catalogue item or a not_found error.
+	GetItem(ctx context.Context, id int64) (domain.Item, error)
+}
+
+// Options tune the service.
+type Options struct {
+	// RecentLimit is the default number of recent interactions returned.
+	RecentLimit int
+	// AffinityWindow is how many recent interactions genre affinity is computed over.
+	AffinityWindow int
+	// SeenCap bounds the seen set returned for the filter.
+	SeenCap int
+	// MaxBatch bounds an ingest batch.
+	MaxBatch int
+}
+
+// DefaultOptions are the defaults of the features service.
+func DefaultOptions() Options {
+	return Options{RecentLimit: 50, AffinityWindow: 200, SeenCap: 10000, MaxBatch: 1000}
+}
+
+type service struct {
+	store store.Store
+	opts  Options
+	now   func() time.Time
+}
+
+// New returns the features service over st.
+func New(st store.Store, opts Options) Service {
+	return &service{store: st, opts: opts, now: time.Now}
+}
+
+func (s *service) GetUserFeatures(ctx context.Context, userID string, recentLimit int) (domain.UserFeatures, error) {
+	if err := domain.ValidateUserID(userID); err != nil {
+		return domain.UserFeatures{}, err
+	}
+	if recentLimit <= 0 {
+		recentLimit = s.opts.RecentLimit
+	}
+	if recentLimit > 1000 {
+		return domain.UserFeatures{}, apierr.Invalid("recent_limit must be at most 1000")
+	}
+	h, err := s.store.History(ctx, userID, max(recentLimit, s.opts.AffinityWindow), s.opts.SeenCap)
+	if err != nil {
+		return domain.UserFeatures{}, fmt.Errorf("history of %s: %w", userID, err)
+	}
+	window := h.Recent
+	if len(window) > s.opts.AffinityWindow {
+		window = window[:s.opts.AffinityWindow]
+	}
+	aff, err := s.genreAffinity(ctx, window)
+	if err != nil {
+		return domain.UserFeatures{}, err
+	}
+	recent := h.Recent
+	if len(recent) > recentLimit {
+		recent = recent[:recentLimit]
+	}
+	return domain.UserFeatures{UserID: userID, Recent: recent, GenreAffinity: aff, Seen: h.Seen, Count: h.Count}, nil
+}
+
+// genreAffinity spreads each interaction's weight over its item's genres and
+// normalises the result to sum to 1.
+func (s *service) genreAffinity(ctx context.Context, window []domain.Interaction) (map[string]float64, error) {
+	if len(window) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(window))
+	for i, in := range window {
+		ids[i] = in.ItemID
+	}
+	items, err := s.store.Items(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("items for affinity: %w", err)
+	}
+	return GenreAffinity(window, items), nil
+}
+
+// GenreAffinity is the user's share of interest per genre over interactions.
+// Items missing from items are skipped. It is exported so that offline
+// training derives the feature exactly as the service does.
+func GenreAffinity(interactions []domain.Interaction, items map[int64]domain.Item) map[string]float64 {
+	aff := map[string]float64{}
+	total := 0.0
+	for _, in := range interactions {
+		it, ok := items[in.ItemID]
+		if !ok || len(it.Genres) == 0 {
+			continue
+		}
+		w := in.Weight() / float64(len(it.Genres))
+		for _, g := range it.Genres {
+			aff[g] += w
+			total += w
+		}
+	}
+	if total == 0 {
+		return nil
+	}
+	for g := range aff {
+		aff[g] /= total
+	}
+	return aff
+}
+
+func (s *service) IngestEvents(ctx context.Context, events []domain.Event) (int, error) {
+	if len(events) == 0 {
+		return 0, apierr.Invalid("the batch holds no events")
+	}
+	if len(events) > s.opts.MaxBatch {
+		return 0, apierr.TooLarge("a batch holds at most %d events, got %d", s.opts.MaxBatch, len(events))
+	}
+	now := s.now()
+	for i := range events {
+		if err := events[i].Validate(now); err != nil {
+			e, _ := apierr.As(err)
+			return 0, &apierr.Error{Kind: e.Kind, Message: fmt.Sprintf("events[%d]: %s", i, e.Message)}
+		}
+	}
+	if err := s.store.AppendEvents(ctx, events); err != nil {
+		return 0, fmt.Errorf("append %d events: %w", len(events), err)
+	}
+	return len(events), nil
+}
+
+func (s *service) GetItem(ctx context.Context, id int64) (domain.Item, error) {
+	if id <= 0 {
+		return domain.Item{}, apierr.Invalid("item_id must be a positive integer")
+	}
+	items, err := s.store.Items(ctx, []int64{id})
+	if err != nil {
+		return domain.Item{}, fmt.Errorf("item %d: %w", id, err)
+	}
+	it, ok := items[id]
+	if !ok {
+		return domain.Item{}, apierr.NotFound("item %d does not exist", id)
+	}
+	return it, nil
+}

@@ -1,0 +1,109 @@
+package ranking
+
+import "math"
+
+// FitOptions tune logistic regression.
+type FitOptions struct {
+	// Epochs of full-batch gradient descent.
+	Epochs int
+	// LearningRate of gradient descent.
+	LearningRate float64
+	// L2 regularisation strength.
+	L2 float64
+}
+
+// DefaultFitOptions converge on standardised features of this size.
+func DefaultFitOptions() FitOptions { return FitOptions{Epochs: 400, LearningRate: 0.5, L2: 1e-4} }
+
+// MeanStd returns the per-column mean and standard deviation of xs; a
+// constant column gets std 1 so standardising never divides by zero.
+func MeanStd(xs [][]float64) (mean, std []float64) {
+	n := len(FeatureNames)
+	mean, std = make([]float64, n), make([]float64, n)
+	for _, x := range xs {
+		for i, v := range x {
+			mean[i] += v
+		}
+	}
+	for i := range mean {
+		mean[i] /= float64(max(len(xs), 1))
+	}
+	for _, x := range xs {
+		for i, v := range x {
+			std[i] += (v - mean[i]) * (v - mean[i])
+		}
+	}
+	for i := range std {
+		std[i] = math.Sqrt(std[i] / float64(max(len(xs), 1)))
+		if std[i] < 1e-9 {
+			std[i] = 1
+		}
+	}
+	return mean, std
+}
+
+// Fit trains a logistic regression on standardised xs with 0/1 labels ys,
+// balancing the classes so that a rare positive class still counts.
+// Full-batch gradient descent is deterministic.
+func Fit(xs [][]float64, ys []float64, o FitOptions) Logistic {
+	n := len(FeatureNames)
+	l := Logistic{Weights: make([]float64, n)}
+	pos := 0.0
+	for _, y := range ys {
+		pos += y
+	}
+	if pos == 0 || pos == float64(len(ys)) {
+		return l
+	}
+	wPos, wNeg := float64(len(ys))/(2*pos), float64(len(ys))/(2*(float64(len(ys))-pos))
+	grad := make([]float64, n)
+	for epoch := 0; epoch < o.Epochs; epoch++ {
+		clear(grad)
+		gb := 0.0
+		for k, x := range xs {
+			w := wNeg
+			if ys[k] == 1 {
+				w = wPos
+			}
+			d := w * (l.Prob(x) - ys[k])
+			for i, v := range x {
+				grad[i] += d * v
+			}
+			gb += d
+		}
+		m := float64(len(xs))
+		for i := range l.Weights {
+			l.Weights[i] -= o.LearningRate * (grad[i]/m + o.L2*l.Weights[i])
+		}
+		l.Bias -= o.LearningRate * gb / m
+	}
+	return l
+}
+
+// AUC is the area under the ROC curve of scores against 0/1 labels: the
+// chance a random positive outscores a random negative.
+func AUC(scores, labels []float64) float64 {
+	var pos, neg []float64
+	for i, s := range scores {
+		if labels[i] == 1 {
+			pos = append(pos, s)
+		} else {
+			neg = append(neg, s)
+		}
+	}
+	if len(pos) == 0 || len(neg) == 0 {
+		return math.NaN()
+	}
+	wins := 0.0
+	for _, p := range pos {
+		for _, q := range neg {
+			switch {
+			case p > q:
+				wins++
+			case p == q:
+				wins += 0.5
+			}
+		}
+	}
+	return wins / float64(len(pos)*len(neg))
+}

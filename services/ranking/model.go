@@ -1,0 +1,108 @@
+// Package ranking is the ranking service: it scores candidates with a
+// versioned model of several objectives and fuses them with weights a
+// variant can set.
+package ranking
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// FeatureNames are the model's inputs, in vector order. FeatureVector is the
+// only place they are computed, online and in training alike.
+var FeatureNames = []string{"cf", "popularity", "affinity", "recency", "genre", "sources"}
+
+// FeatureVector fills dst (len(FeatureNames)) for candidate c of a user with
+// genre affinity aff. refYear is the model's "now" for item recency.
+func FeatureVector(dst []float64, aff map[string]float64, c *domain.Candidate, refYear int) {
+	a := 0.0
+	for _, g := range c.Genres {
+		a += aff[g]
+	}
+	age := 30.0 // unknown years are treated as middle-aged
+	if c.Year > 0 {
+		age = math.Max(0, float64(refYear-c.Year))
+	}
+	dst[0] = math.Log1p(c.Sources["item_cf"])
+	dst[1] = math.Log1p(c.Popularity)
+	dst[2] = a
+	dst[3] = math.Exp(-age / 10)
+	dst[4] = c.Sources["genre"]
+	dst[5] = float64(len(c.Sources))
+}
+
+// Logistic is one objective's logistic regression over standardised features.
+type Logistic struct {
+	Weights []float64 `json:"weights"`
+	Bias    float64   `json:"bias"`
+}
+
+// Prob is P(objective | x) for a standardised x.
+func (l Logistic) Prob(x []float64) float64 {
+	z := l.Bias
+	for i, w := range l.Weights {
+		z += w * x[i]
+	}
+	return 1 / (1 + math.Exp(-z))
+}
+
+// Model is the ranking model payload of an artifact set (ModelFileName).
+type Model struct {
+	Version  string   `json:"version"`
+	Features []string `json:"features"`
+	// Mean and Std standardise the raw features.
+	Mean    []float64 `json:"mean"`
+	Std     []float64 `json:"std"`
+	RefYear int       `json:"ref_year"`
+	// Objectives are click (the user interacts) and like (a rating ≥ 4, given an interaction).
+	Objectives map[string]Logistic `json:"objectives"`
+	// DefaultWeights fuse the objectives when a request sets none.
+	DefaultWeights map[string]float64 `json:"default_weights"`
+	// Metrics record the fit's quality on held-out samples, per objective.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+}
+
+// ModelFileName is the ranking payload's name in an artifact set.
+const ModelFileName = "ranking.json"
+
+// Validate checks the model's shape.
+func (m *Model) Validate() error {
+	n := len(FeatureNames)
+	if len(m.Features) != n || len(m.Mean) != n || len(m.Std) != n {
+		return fmt.Errorf("ranking model %s: want %d features, mean and std", m.Version, n)
+	}
+	for i, f := range FeatureNames {
+		if m.Features[i] != f {
+			return fmt.Errorf("ranking model %s: feature %d is %q, want %q", m.Version, i, m.Features[i], f)
+		}
+	}
+	if len(m.Objectives) == 0 {
+		return fmt.Errorf("ranking model %s has no objectives", m.Version)
+	}
+	for name, o := range m.Objectives {
+		if len(o.Weights) != n {
+			return fmt.Errorf("ranking model %s: objective %s has %d weights, want %d", m.Version, name, len(o.Weights), n)
+		}
+	}
+	return nil
+}
+
+// Standardise turns raw features into the model's input space, in place.
+func (m *Model) Standardise(x []float64) {
+	for i := range x {
+		x[i] = (x[i] - m.Mean[i]) / m.Std[i]
+	}
+}
+
+// Score fuses the objectives' probabilities for a standardised x.
+func (m *Model) Score(x []float64, weights map[string]float64) float64 {
+	s := 0.0
+	for name, w := range weights {
+		if o, ok := m.Objectives[name]; ok && w != 0 {
+			s += w * o.Prob(x)
+		}
+	}
+	return s
+}

@@ -1,0 +1,118 @@
+package ranking
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"sync/atomic"
+
+	"github.com/recmesh/recmesh/pkg/apierr"
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// Request asks to rank one user's candidates.
+type Request struct {
+	UserID   string
+	Affinity map[string]float64
+	// Candidates to score; the response holds the same ones, best first.
+	Candidates []domain.Candidate
+	// Weights fuse the objectives; empty means the model's defaults.
+	Weights map[string]float64
+	// ModelVersion pins a loaded version; empty means the current one.
+	ModelVersion string
+}
+
+// Response carries the ranked candidates and the model that ranked them.
+type Response struct {
+	Ranked       []domain.Candidate
+	ModelVersion string
+}
+
+// Service is the ranking service's business interface.
+type Service interface {
+	Rank(ctx context.Context, req Request) (Response, error)
+}
+
+// MaxCandidates bounds a request.
+const MaxCandidates = 5000
+
+// ErrNoModel means no model is loaded yet; it is an infrastructure failure.
+var ErrNoModel = errors.New("ranking: no model loaded")
+
+// models is an immutable set of loaded versions with the current one.
+type models struct {
+	current string
+	by      map[string]*Model
+}
+
+// Ranker is the ranking service. Its models can be swapped while it serves.
+type Ranker struct {
+	models atomic.Pointer[models]
+}
+
+// New returns a ranker serving current, with older versions available for pinning.
+func New(current *Model, others ...*Model) *Ranker {
+	r := &Ranker{}
+	if current != nil {
+		r.SetModels(current, others...)
+	}
+	return r
+}
+
+// SetModels atomically replaces the loaded models; calls in flight finish
+// on the set they started with.
+func (r *Ranker) SetModels(current *Model, others ...*Model) {
+	ms := &models{current: current.Version, by: map[string]*Model{current.Version: current}}
+	for _, m := range others {
+		ms.by[m.Version] = m
+	}
+	r.models.Store(ms)
+}
+
+// Ready reports whether a model is loaded.
+func (r *Ranker) Ready(context.Context) error {
+	if r.models.Load() == nil {
+		return ErrNoModel
+	}
+	return nil
+}
+
+// Rank scores every candidate and sorts them, best first; ties keep the
+// incoming (recall) order.
+func (r *Ranker) Rank(_ context.Context, req Request) (Response, error) {
+	ms := r.models.Load()
+	if ms == nil {
+		return Response{}, ErrNoModel
+	}
+	if len(req.Candidates) > MaxCandidates {
+		return Response{}, apierr.TooLarge("at most %d candidates, got %d", MaxCandidates, len(req.Candidates))
+	}
+	version := cmp.Or(req.ModelVersion, ms.current)
+	m, ok := ms.by[version]
+	if !ok {
+		return Response{}, apierr.Invalid("model version %q is not loaded", version)
+	}
+	weights := req.Weights
+	if len(weights) == 0 {
+		weights = m.DefaultWeights
+	}
+	for name, w := range weights {
+		if _, ok := m.Objectives[name]; !ok {
+			return Response{}, apierr.Invalid("unknown objective %q; the model has %v", name, slices.Sorted(maps.Keys(m.Objectives)))
+		}
+		if w < 0 {
+			return Response{}, apierr.Invalid("weight of %s must not be negative", name)
+		}
+	}
+	out := slices.Clone(req.Candidates)
+	x := make([]float64, len(FeatureNames))
+	for i := range out {
+		FeatureVector(x, req.Affinity, &out[i], m.RefYear)
+		m.Standardise(x)
+		out[i].Score = m.Score(x, weights)
+	}
+	slices.SortStableFunc(out, func(a, b domain.Candidate) int { return cmp.Compare(b.Score, a.Score) })
+	return Response{Ranked: out, ModelVersion: m.Version}, nil
+}

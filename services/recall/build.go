@@ -1,0 +1,131 @@
+package recall
+
+import (
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// BuildOptions tune the offline index build.
+type BuildOptions struct {
+	// HalfLifeDays is the popularity half-life, counted back from the newest event.
+	HalfLifeDays float64
+	// Neighbours is K, the item-CF neighbours kept per item.
+	Neighbours int
+	// MinCoCount drops neighbour pairs seen together by fewer users (noise).
+	MinCoCount int
+	// PopularityPenalty α in sim = co / (n_i^(1-α) · n_j^α): 0.5 is cosine; a
+	// larger α penalises popular neighbours harder.
+	PopularityPenalty float64
+}
+
+// DefaultBuildOptions are the defaults of `recmesh train`.
+func DefaultBuildOptions() BuildOptions {
+	return BuildOptions{HalfLifeDays: 365, Neighbours: 50, MinCoCount: 2, PopularityPenalty: 0.5}
+}
+
+// BuildIndexFile computes popularity and item-CF neighbours from events.
+// progress, if set, is called with the fraction of the CF pass done.
+func BuildIndexFile(items []domain.Item, events []domain.Event, o BuildOptions, progress func(float64)) *IndexFile {
+	var newest int64
+	for _, e := range events {
+		newest = max(newest, e.TS)
+	}
+	pop := map[int64]float64{}
+	halfLife := o.HalfLifeDays * 86400
+	for _, e := range events {
+		w := domain.Interaction{ItemID: e.ItemID, Type: e.Type, Value: e.Value}.Weight()
+		pop[e.ItemID] += w * math.Exp2(-float64(newest-e.TS)/halfLife)
+	}
+	f := &IndexFile{Items: make([]ItemInfo, len(items)), Neighbours: map[int64][]Neighbour{}}
+	for i, it := range items {
+		f.Items[i] = ItemInfo{Item: it, Popularity: pop[it.ID]}
+	}
+	f.Neighbours = itemCF(items, events, o, progress)
+	return f
+}
+
+// itemCF computes, for every item, its top-K neighbours by co-occurrence in
+// users' histories, with a popularity penalty.
+func itemCF(items []domain.Item, events []domain.Event, o BuildOptions, progress func(float64)) map[int64][]Neighbour {
+	dense := make(map[int64]int32, len(items))
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		dense[it.ID] = int32(i)
+		ids[i] = it.ID
+	}
+	byUser := map[string][]int32{}
+	for _, e := range events {
+		d, ok := dense[e.ItemID]
+		if !ok {
+			continue
+		}
+		byUser[e.UserID] = append(byUser[e.UserID], d)
+	}
+	itemUsers := make([][]int32, len(items))
+	users := make([][]int32, 0, len(byUser))
+	names := make([]string, 0, len(byUser))
+	for u := range byUser {
+		names = append(names, u)
+	}
+	sort.Strings(names) // deterministic order
+	for _, u := range names {
+		list := byUser[u]
+		slices.Sort(list)
+		list = slices.Compact(list)
+		ui := int32(len(users))
+		users = append(users, list)
+		for _, d := range list {
+			itemUsers[d] = append(itemUsers[d], ui)
+		}
+	}
+	counts := make([]int32, len(items))
+	touched := make([]int32, 0, 1024)
+	out := make(map[int64][]Neighbour, len(items))
+	alpha := o.PopularityPenalty
+	for i := range items {
+		if progress != nil && i%1000 == 0 {
+			progress(float64(i) / float64(len(items)))
+		}
+		if len(itemUsers[i]) == 0 {
+			continue
+		}
+		for _, u := range itemUsers[i] {
+			for _, j := range users[u] {
+				if counts[j] == 0 {
+					touched = append(touched, j)
+				}
+				counts[j]++
+			}
+		}
+		ni := float64(len(itemUsers[i]))
+		var nbs []Neighbour
+		for _, j := range touched {
+			if int(j) != i && int(counts[j]) >= o.MinCoCount {
+				nj := float64(len(itemUsers[j]))
+				sim := float64(counts[j]) / (math.Pow(ni, 1-alpha) * math.Pow(nj, alpha))
+				nbs = append(nbs, Neighbour{ID: ids[j], Sim: sim})
+			}
+			counts[j] = 0
+		}
+		touched = touched[:0]
+		sort.Slice(nbs, func(a, b int) bool {
+			if nbs[a].Sim != nbs[b].Sim {
+				return nbs[a].Sim > nbs[b].Sim
+			}
+			return nbs[a].ID < nbs[b].ID
+		})
+		if len(nbs) > o.Neighbours {
+			nbs = nbs[:o.Neighbours]
+		}
+		if len(nbs) > 0 {
+			out[ids[i]] = slices.Clip(nbs)
+		}
+	}
+	if progress != nil {
+		progress(1)
+	}
+	return out
+}

@@ -1,0 +1,77 @@
+// Package recall is the recall service: it generates candidates from several
+// channels over a versioned index and merges them under per-channel quotas.
+package recall
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// ItemInfo is an item as recall knows it.
+type ItemInfo struct {
+	domain.Item
+	// Popularity is the time-decayed popularity (see BuildOptions.HalfLifeDays).
+	Popularity float64 `json:"popularity"`
+}
+
+// Neighbour is an item-CF neighbour with its similarity.
+type Neighbour struct {
+	ID  int64   `json:"i"`
+	Sim float64 `json:"s"`
+}
+
+// IndexFile is the recall payload of a model artifact set (IndexFileName).
+type IndexFile struct {
+	Items      []ItemInfo            `json:"items"`
+	Neighbours map[int64][]Neighbour `json:"neighbours"`
+}
+
+// IndexFileName is the recall payload's name in an artifact set.
+const IndexFileName = "recall.json"
+
+// Index is the in-memory, read-only form of an IndexFile.
+type Index struct {
+	Version    string
+	Items      map[int64]ItemInfo
+	Neighbours map[int64][]Neighbour
+	// Popular lists every item by popularity, highest first.
+	Popular []int64
+	// ByGenre lists each genre's items by popularity, highest first.
+	ByGenre map[string][]int64
+	// MaxPopularity normalises popularity scores to [0, 1].
+	MaxPopularity float64
+}
+
+// NewIndex derives the lookup structures from f.
+func NewIndex(version string, f *IndexFile) *Index {
+	idx := &Index{
+		Version: version, Items: make(map[int64]ItemInfo, len(f.Items)),
+		Neighbours: f.Neighbours, ByGenre: map[string][]int64{},
+	}
+	byPop := slices.Clone(f.Items)
+	slices.SortFunc(byPop, func(a, b ItemInfo) int {
+		return cmp.Or(cmp.Compare(b.Popularity, a.Popularity), cmp.Compare(a.ID, b.ID))
+	})
+	for _, it := range byPop {
+		idx.Items[it.ID] = it
+		idx.Popular = append(idx.Popular, it.ID)
+		for _, g := range it.Genres {
+			idx.ByGenre[g] = append(idx.ByGenre[g], it.ID)
+		}
+	}
+	if len(byPop) > 0 {
+		idx.MaxPopularity = max(byPop[0].Popularity, 1e-9)
+	}
+	return idx
+}
+
+// Candidate turns an indexed item into a candidate with no sources yet.
+func (idx *Index) Candidate(id int64) (domain.Candidate, bool) {
+	it, ok := idx.Items[id]
+	if !ok {
+		return domain.Candidate{}, false
+	}
+	return domain.Candidate{Item: it.Item, Popularity: it.Popularity, Sources: map[string]float64{}}, true
+}
