@@ -5,7 +5,6 @@ package kitgrpc
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/go-kit/kit/endpoint"
 	grpctransport "github.com/go-kit/kit/transport/grpc"
@@ -57,8 +56,10 @@ func ClientEndpoint[PReq, PResp any](p *balancer.Picker, service, grpcService, m
 			return nil, err
 		}
 		out := new(PResp)
+		// The status error is returned as is: its message is what a business
+		// error shows the end user, and apierr.FromGRPC reads its code.
 		if err := conn.Invoke(ctx, fullMethod, req.(*PReq), out); err != nil {
-			return nil, fmt.Errorf("%s: %w", fullMethod, err)
+			return nil, err
 		}
 		return out, nil
 	}

@@ -101,8 +101,8 @@ func NewBreaker(command, hop string, s Settings, m *Metrics, log *slog.Logger) *
 	return &Breaker{command: command, hop: hop, metrics: m, log: log}
 }
 
-// Fallback records that a request was answered with the hop's fallback.
-func (b *Breaker) Fallback() { b.metrics.fallbacks.WithLabelValues(b.hop).Inc() }
+// Fallback records that a request was answered with hop's fallback.
+func (m *Metrics) Fallback(hop string) { m.fallbacks.WithLabelValues(hop).Inc() }
 
 // Open reports whether the breaker was open after the last call.
 func (b *Breaker) Open() bool { return b.open.Load() }

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/recmesh/recmesh/cmd/recmesh/internal/mesh"
+	"github.com/recmesh/recmesh/gateway"
+	"github.com/recmesh/recmesh/pkg/config"
+	rlog "github.com/recmesh/recmesh/pkg/log"
+)
+
+// allConfig is the configuration of `recmesh all`.
+type allConfig struct {
+	DataDir      string
+	ModelDir     string
+	Experiments  string
+	OTLPEndpoint string
+	LogLevel     string
+	GRPCBasePort int
+	AdminBase    int
+	Gateway      gateway.Config
+}
+
+func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c allConfig
+	f := config.NewFlags("all")
+	f.FS.SetOutput(stderr)
+	f.String(&c.DataDir, "data-dir", "data/movielens-small", "MovieLens directory loaded into the features store")
+	f.String(&c.ModelDir, "model-dir", "var/models", "model artifact directory; the first version is trained when it is empty")
+	f.String(&c.Experiments, "experiments", "config/experiments.json", "experiment config file")
+	f.String(&c.OTLPEndpoint, "otlp-endpoint", "", "OTLP/gRPC host:port to export traces to; empty exports none")
+	f.String(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	f.Int(&c.GRPCBasePort, "grpc-base-port", 9100, "services' gRPC ports are base+1 (features) … base+5 (experiment); 0 picks free ports")
+	f.Int(&c.AdminBase, "admin-base-port", 9200, "services' admin HTTP ports are base+1 … base+5; 0 picks free ports")
+	c.Gateway.Bind(f)
+	if err := f.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	start := time.Now()
+	log := rlog.New(stderr, "recmesh", rlog.ParseLevel(c.LogLevel))
+	config.Log(log, "configuration", &c)
+	o := mesh.Options{
+		DataDir: c.DataDir, ModelDir: c.ModelDir, Experiments: c.Experiments, OTLPEndpoint: c.OTLPEndpoint,
+		Instance: "gateway", Gateway: c.Gateway, Log: stderr, LogLevel: rlog.ParseLevel(c.LogLevel), Progress: stderr,
+		GRPCAddrs: ports(c.GRPCBasePort), AdminAddrs: ports(c.AdminBase),
+	}
+	m, err := mesh.Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "recmesh is up in %s\n", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "  gateway     %s   (try %s/v1/recommendations?user_id=1)\n", m.URL(), m.URL())
+	fmt.Fprintf(stdout, "  openapi     %s/openapi.json\n", m.URL())
+	fmt.Fprintf(stdout, "  metrics     %s/metrics\n", m.URL())
+	for _, s := range mesh.Services {
+		fmt.Fprintf(stdout, "  %-11s %s/metrics\n", s, m.AdminURL(s))
+	}
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return m.Stop(sctx)
+}
+
+func ports(base int) map[string]string {
+	out := map[string]string{}
+	for i, s := range mesh.Services {
+		if base > 0 {
+			out[s] = fmt.Sprintf("127.0.0.1:%d", base+1+i)
+		}
+	}
+	return out
+}

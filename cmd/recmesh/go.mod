@@ -1,0 +1,62 @@
+module github.com/recmesh/recmesh/cmd/recmesh
+
+go 1.26
+
+require (
+	github.com/prometheus/client_golang v1.22.0
+	github.com/recmesh/recmesh/gateway v0.0.0
+	github.com/recmesh/recmesh/pkg v0.0.0
+	github.com/recmesh/recmesh/proto v0.0.0
+	github.com/recmesh/recmesh/services/experiment v0.0.0
+	github.com/recmesh/recmesh/services/features v0.0.0
+	github.com/recmesh/recmesh/services/filter v0.0.0
+	github.com/recmesh/recmesh/services/ranking v0.0.0
+	github.com/recmesh/recmesh/services/recall v0.0.0
+	go.opentelemetry.io/otel/sdk v1.36.0
+	google.golang.org/grpc v1.72.2
+)
+
+require (
+	github.com/afex/hystrix-go v0.0.0-20180502004556-fa1af6a1f4f5 // indirect
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cenkalti/backoff/v5 v5.0.2 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/go-kit/kit v0.13.0 // indirect
+	github.com/go-kit/log v0.2.0 // indirect
+	github.com/go-logfmt/logfmt v0.5.1 // indirect
+	github.com/go-logr/logr v1.4.2 // indirect
+	github.com/go-logr/stdr v1.2.2 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/grpc-ecosystem/grpc-gateway/v2 v2.26.3 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/client_model v0.6.1 // indirect
+	github.com/prometheus/common v0.62.0 // indirect
+	github.com/prometheus/procfs v0.15.1 // indirect
+	go.opentelemetry.io/auto/sdk v1.1.0 // indirect
+	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.61.0 // indirect
+	go.opentelemetry.io/otel v1.36.0 // indirect
+	go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.36.0 // indirect
+	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc v1.36.0 // indirect
+	go.opentelemetry.io/otel/metric v1.36.0 // indirect
+	go.opentelemetry.io/otel/trace v1.36.0 // indirect
+	go.opentelemetry.io/proto/otlp v1.6.0 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
+	golang.org/x/net v0.40.0 // indirect
+	golang.org/x/sys v0.33.0 // indirect
+	golang.org/x/text v0.25.0 // indirect
+	golang.org/x/time v0.11.0 // indirect
+	google.golang.org/genproto/googleapis/api v0.0.0-20250519155744-55703ea1f237 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20250519155744-55703ea1f237 // indirect
+	google.golang.org/protobuf v1.36.6 // indirect
+)
+
+replace (
+	github.com/recmesh/recmesh/gateway => ../../gateway
+	github.com/recmesh/recmesh/pkg => ../../pkg
+	github.com/recmesh/recmesh/proto => ../../proto
+	github.com/recmesh/recmesh/services/experiment => ../../services/experiment
+	github.com/recmesh/recmesh/services/features => ../../services/features
+	github.com/recmesh/recmesh/services/filter => ../../services/filter
+	github.com/recmesh/recmesh/services/ranking => ../../services/ranking
+	github.com/recmesh/recmesh/services/recall => ../../services/recall
+)

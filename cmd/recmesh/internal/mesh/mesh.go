@@ -1,0 +1,291 @@
+// Package mesh starts recmesh's services and gateway in one process, each on
+// its own loopback port with its own gRPC code path, found through a static
+// registry: the embedded mode behind `recmesh all`.
+package mesh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"google.golang.org/grpc"
+
+	"github.com/recmesh/recmesh/cmd/recmesh/internal/offline"
+	"github.com/recmesh/recmesh/gateway"
+	"github.com/recmesh/recmesh/pkg/abtest"
+	"github.com/recmesh/recmesh/pkg/artifact"
+	rlog "github.com/recmesh/recmesh/pkg/log"
+	"github.com/recmesh/recmesh/pkg/movielens"
+	"github.com/recmesh/recmesh/pkg/registry"
+	"github.com/recmesh/recmesh/pkg/resilience"
+	"github.com/recmesh/recmesh/pkg/run"
+	"github.com/recmesh/recmesh/pkg/telemetry"
+	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
+	"github.com/recmesh/recmesh/services/experiment"
+	"github.com/recmesh/recmesh/services/features"
+	"github.com/recmesh/recmesh/services/features/store"
+	"github.com/recmesh/recmesh/services/filter"
+	"github.com/recmesh/recmesh/services/ranking"
+	"github.com/recmesh/recmesh/services/recall"
+)
+
+// Services lists the services in start order.
+var Services = []string{features.Name, recall.Name, filter.Name, ranking.Name, experiment.Name}
+
+// Options configure the embedded mesh.
+type Options struct {
+	// DataDir is a MovieLens directory loaded into the features store.
+	DataDir string
+	// ModelDir holds model artifacts; the first version is trained if none is published.
+	ModelDir string
+	// Experiments is the experiment config file.
+	Experiments string
+	// GRPCAddrs and AdminAddrs map a service to its listen addresses; a
+	// missing service listens on 127.0.0.1:0.
+	GRPCAddrs, AdminAddrs map[string]string
+	// OTLPEndpoint exports traces when set (host:port).
+	OTLPEndpoint string
+	// Instance names this mesh's breakers; hystrix-go's are process-wide.
+	Instance string
+	Gateway  gateway.Config
+	// Log receives every service's records.
+	Log      io.Writer
+	LogLevel slog.Level
+	// Progress receives training progress; nil discards it.
+	Progress io.Writer
+}
+
+// Mesh is a running embedded mesh.
+type Mesh struct {
+	opts      Options
+	reg       *registry.Static
+	providers []*sdktrace.TracerProvider
+
+	mu      sync.Mutex
+	specs   map[string]run.Spec
+	running map[string]*run.Running
+
+	gw         *gateway.Gateway
+	closeHops  func()
+	httpSrv    *http.Server
+	httpLn     net.Listener
+	httpDone   chan error
+	configured *abtest.Config
+}
+
+// Start loads the data and models, starts every service and the gateway,
+// and returns once the gateway is listening.
+func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
+	m := &Mesh{opts: o, reg: registry.NewStatic(), specs: map[string]run.Spec{}, running: map[string]*run.Running{}}
+	defer func() {
+		if err != nil {
+			_ = m.Stop(context.Background())
+		}
+	}()
+	ds, err := movielens.Load(o.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	items, events := offline.Items(ds), offline.Events(ds)
+	models := artifact.Store{Dir: o.ModelDir}
+	set, err := models.OpenCurrent()
+	if errors.Is(err, artifact.ErrNoVersion) {
+		topt := offline.DefaultTrainOptions()
+		topt.Progress = o.Progress
+		if _, err = offline.Train(ctx, items, events, models, topt); err != nil {
+			return nil, err
+		}
+		set, err = models.OpenCurrent()
+	}
+	if err != nil {
+		return nil, err
+	}
+	var indexFile recall.IndexFile
+	if err := set.ReadJSON(recall.IndexFileName, &indexFile); err != nil {
+		return nil, err
+	}
+	var model ranking.Model
+	if err := set.ReadJSON(ranking.ModelFileName, &model); err != nil {
+		return nil, err
+	}
+	if err := model.Validate(); err != nil {
+		return nil, err
+	}
+	m.configured, err = abtest.LoadFile(o.Experiments)
+	if err != nil {
+		return nil, err
+	}
+
+	featureStore := store.NewMemory()
+	if err := featureStore.PutItems(ctx, items); err != nil {
+		return nil, err
+	}
+	if err := featureStore.AppendEvents(ctx, events); err != nil {
+		return nil, err
+	}
+	featureSvc := features.New(featureStore, features.DefaultOptions())
+	recaller := recall.New(recall.NewIndex(set.Manifest.Version, &indexFile))
+	filterer := filter.New(100, nil)
+	ranker := ranking.New(&model)
+	experiments := experiment.New(m.configured)
+
+	register := map[string]func(*grpc.Server){
+		features.Name: func(s *grpc.Server) {
+			pb.RegisterFeaturesServiceServer(s, features.NewGRPCServer(features.MakeEndpoints(featureSvc)))
+		},
+		recall.Name: func(s *grpc.Server) {
+			pb.RegisterRecallServiceServer(s, recall.NewGRPCServer(recall.MakeRecallEndpoint(recaller)))
+		},
+		filter.Name: func(s *grpc.Server) {
+			pb.RegisterFilterServiceServer(s, filter.NewGRPCServer(filter.MakeFilterEndpoint(filterer)))
+		},
+		ranking.Name: func(s *grpc.Server) {
+			pb.RegisterRankingServiceServer(s, ranking.NewGRPCServer(ranking.MakeRankEndpoint(ranker)))
+		},
+		experiment.Name: func(s *grpc.Server) {
+			pb.RegisterExperimentServiceServer(s, experiment.NewGRPCServer(experiment.MakeGetConfigEndpoint(experiments)))
+		},
+	}
+	ready := map[string]func(context.Context) error{recall.Name: recaller.Ready, ranking.Name: ranker.Ready}
+	for _, name := range Services {
+		tp, err := m.tracer(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		m.specs[name] = run.Spec{
+			Name: name, Version: "v1", GRPCAddr: addr(o.GRPCAddrs, name), AdminAddr: addr(o.AdminAddrs, name),
+			Register: register[name], Ready: ready[name], Registry: m.reg, Metrics: telemetry.NewRegistry(),
+			Tracer: tp, Logger: rlog.New(o.Log, name, o.LogLevel),
+		}
+		if err := m.StartService(ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	return m, m.startGateway(ctx)
+}
+
+func addr(m map[string]string, name string) string {
+	if a, ok := m[name]; ok && a != "" {
+		return a
+	}
+	return "127.0.0.1:0"
+}
+
+func (m *Mesh) tracer(ctx context.Context, name string) (*sdktrace.TracerProvider, error) {
+	tp, err := telemetry.NewTracerProvider(ctx, name, m.opts.OTLPEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	m.providers = append(m.providers, tp)
+	return tp, nil
+}
+
+func (m *Mesh) startGateway(ctx context.Context) error {
+	tp, err := m.tracer(ctx, "gateway")
+	if err != nil {
+		return err
+	}
+	log := rlog.New(m.opts.Log, "gateway", m.opts.LogLevel)
+	reg := telemetry.NewRegistry()
+	hm := resilience.NewMetrics(reg)
+	hops, closeHops := gateway.DialHops(m.reg, tp, hm, log, m.opts.Instance, m.opts.Gateway)
+	m.closeHops = closeHops
+	m.gw, err = gateway.New(m.opts.Gateway, hops, hm, reg, tp, log)
+	if err != nil {
+		return err
+	}
+	m.gw.Start(ctx)
+	m.httpLn, err = net.Listen("tcp", m.opts.Gateway.Addr)
+	if err != nil {
+		return fmt.Errorf("gateway: listen %s: %w", m.opts.Gateway.Addr, err)
+	}
+	m.httpSrv = &http.Server{
+		Handler:           m.gw.Handler(promhttp.HandlerFor(prometheus.Gatherer(reg), promhttp.HandlerOpts{})),
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+	}
+	m.httpDone = make(chan error, 1)
+	go func() { m.httpDone <- m.httpSrv.Serve(m.httpLn) }()
+	log.Info("gateway started", "url", m.URL())
+	return nil
+}
+
+// URL is the gateway's base URL.
+func (m *Mesh) URL() string { return "http://" + m.httpLn.Addr().String() }
+
+// AdminURL is a service's admin base URL, or "" when it is stopped.
+func (m *Mesh) AdminURL(name string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.running[name]; ok {
+		return "http://" + r.AdminAddr()
+	}
+	return ""
+}
+
+// Gateway is the running gateway.
+func (m *Mesh) Gateway() *gateway.Gateway { return m.gw }
+
+// StartService starts (or restarts) one service.
+func (m *Mesh) StartService(ctx context.Context, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	spec, ok := m.specs[name]
+	if !ok {
+		return fmt.Errorf("unknown service %q", name)
+	}
+	if _, ok := m.running[name]; ok {
+		return nil
+	}
+	spec.Metrics = telemetry.NewRegistry() // a restarted service registers its metrics afresh
+	r, err := run.Start(ctx, spec)
+	if err != nil {
+		return err
+	}
+	m.running[name] = r
+	return nil
+}
+
+// StopService stops one service, as a crash or a rollout would.
+func (m *Mesh) StopService(ctx context.Context, name string) error {
+	m.mu.Lock()
+	r, ok := m.running[name]
+	delete(m.running, name)
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return r.Stop(ctx)
+}
+
+// Stop stops the gateway, then every service, then flushes traces.
+func (m *Mesh) Stop(ctx context.Context) error {
+	var errs []error
+	if m.httpSrv != nil {
+		errs = append(errs, m.httpSrv.Shutdown(ctx))
+		if err := <-m.httpDone; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if m.gw != nil {
+		m.gw.Close()
+	}
+	if m.closeHops != nil {
+		m.closeHops()
+	}
+	for i := len(Services) - 1; i >= 0; i-- {
+		errs = append(errs, m.StopService(ctx, Services[i]))
+	}
+	for _, tp := range m.providers {
+		errs = append(errs, tp.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}

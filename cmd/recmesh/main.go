@@ -1,0 +1,52 @@
+// Command recmesh is recmesh's one binary:
+//
+//	recmesh all      every service and the gateway in one process (embedded mode)
+//	recmesh train    fit model artifacts from a MovieLens directory and publish them
+//
+// Every flag can also be set through its RECMESH_* environment variable.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "recmesh:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: recmesh <command> [flags]
+
+commands:
+  all     run every service and the gateway in one process (embedded mode)
+  train   fit model artifacts from a MovieLens directory and publish them
+
+Run 'recmesh <command> -h' for a command's flags.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	switch args[0] {
+	case "all":
+		return runAll(ctx, args[1:], stdout, stderr)
+	case "train":
+		return runTrain(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

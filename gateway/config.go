@@ -1,0 +1,83 @@
+// Package gateway is recmesh's edge: the public REST API, admission,
+// A/B assignment and routing, orchestration of the four hops, and the
+// fallback ladder that keeps answers coming when hops fail.
+package gateway
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/recmesh/recmesh/pkg/config"
+)
+
+// Budgets are the per-hop timeouts, each inside the request deadline.
+type Budgets struct {
+	Request, Features, Recall, Filter, Ranking time.Duration
+}
+
+// Config is the gateway's configuration.
+type Config struct {
+	// Addr is the REST listen address.
+	Addr    string
+	Budgets Budgets
+	// APIKeys, comma-separated; empty switches authentication off.
+	APIKeys string `secret:"true"`
+	// RateLimit is requests per second per API key; 0 switches it off.
+	RateLimit int
+	// MaxBodyBytes bounds POST bodies.
+	MaxBodyBytes int
+	// ConfigPoll is how often the experiment config is fetched.
+	ConfigPoll time.Duration
+	// ConfigCache is where the last good experiment config is kept; empty keeps it in memory only.
+	ConfigCache string
+	// PopularRefresh is how often the fallback popular list is refreshed.
+	PopularRefresh time.Duration
+	// BreakerSleep is how long an open breaker waits before a trial call.
+	BreakerSleep time.Duration
+	// RecallK is how many candidates recall is asked for.
+	RecallK int
+}
+
+// DefaultConfig returns the defaults listed in the README.
+func DefaultConfig() Config {
+	return Config{
+		Addr: "127.0.0.1:8080",
+		Budgets: Budgets{Request: 300 * time.Millisecond, Features: 40 * time.Millisecond, Recall: 80 * time.Millisecond,
+			Filter: 40 * time.Millisecond, Ranking: 80 * time.Millisecond},
+		MaxBodyBytes: 1 << 20, ConfigPoll: 5 * time.Second, PopularRefresh: 30 * time.Second,
+		BreakerSleep: 2 * time.Second, RecallK: 500,
+	}
+}
+
+// Bind registers the gateway's flags (with RECMESH_* environment defaults).
+func (c *Config) Bind(f *config.Flags) {
+	d := DefaultConfig()
+	f.String(&c.Addr, "http-addr", d.Addr, "gateway REST listen address")
+	f.Duration(&c.Budgets.Request, "budget-request", d.Budgets.Request, "deadline of a whole recommendation request")
+	f.Duration(&c.Budgets.Features, "budget-features", d.Budgets.Features, "budget of the features hop")
+	f.Duration(&c.Budgets.Recall, "budget-recall", d.Budgets.Recall, "budget of the recall hop")
+	f.Duration(&c.Budgets.Filter, "budget-filter", d.Budgets.Filter, "budget of the filter hop")
+	f.Duration(&c.Budgets.Ranking, "budget-ranking", d.Budgets.Ranking, "budget of the ranking hop")
+	f.String(&c.APIKeys, "api-keys", "", "comma-separated API keys; empty switches authentication off")
+	f.Int(&c.RateLimit, "rate-limit", 0, "requests per second per API key; 0 switches rate limiting off")
+	f.Int(&c.MaxBodyBytes, "max-body-bytes", d.MaxBodyBytes, "largest accepted POST body")
+	f.Duration(&c.ConfigPoll, "config-poll", d.ConfigPoll, "how often the experiment config is fetched")
+	f.String(&c.ConfigCache, "config-cache", "", "file keeping the last good experiment config; empty keeps it in memory")
+	f.Duration(&c.PopularRefresh, "popular-refresh", d.PopularRefresh, "how often the fallback popular list is refreshed")
+	f.Duration(&c.BreakerSleep, "breaker-sleep", d.BreakerSleep, "how long an open circuit breaker waits before a trial call")
+	f.Int(&c.RecallK, "recall-k", d.RecallK, "candidates asked of recall")
+}
+
+// Validate checks the config.
+func (c *Config) Validate() error {
+	b := c.Budgets
+	for name, d := range map[string]time.Duration{"request": b.Request, "features": b.Features, "recall": b.Recall, "filter": b.Filter, "ranking": b.Ranking} {
+		if d <= 0 {
+			return fmt.Errorf("budget of %s must be positive", name)
+		}
+	}
+	if c.RateLimit < 0 || c.MaxBodyBytes <= 0 || c.RecallK <= 0 || c.ConfigPoll <= 0 || c.PopularRefresh <= 0 || c.BreakerSleep <= 0 {
+		return fmt.Errorf("rate limit must be ≥ 0; body size, recall k, poll and refresh intervals and breaker sleep must be positive")
+	}
+	return nil
+}

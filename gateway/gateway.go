@@ -1,0 +1,160 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/recmesh/recmesh/pkg/abtest"
+	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/pkg/resilience"
+	"github.com/recmesh/recmesh/services/recall"
+)
+
+// Gateway orchestrates a recommendation request over the hops.
+type Gateway struct {
+	cfg     Config
+	hops    Hops
+	log     *slog.Logger
+	tracer  trace.Tracer
+	metrics *resilience.Metrics
+	http    *httpMetrics
+
+	assigner atomic.Pointer[abtest.Assigner]
+	popular  atomic.Pointer[[]domain.Candidate]
+
+	limiter *limiter
+	keys    map[string]bool
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// New returns a gateway over hops. reg receives the HTTP metrics; m is the
+// hop metrics the breakers in hops report to.
+func New(cfg Config, hops Hops, m *resilience.Metrics, reg prometheus.Registerer, tp trace.TracerProvider, log *slog.Logger) (*Gateway, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	g := &Gateway{
+		cfg: cfg, hops: hops, log: log, tracer: tp.Tracer("recmesh/gateway"), metrics: m,
+		http: newHTTPMetrics(reg), limiter: newLimiter(cfg.RateLimit), keys: parseKeys(cfg.APIKeys),
+		stop: make(chan struct{}),
+	}
+	empty, _ := abtest.NewAssigner(&abtest.Config{})
+	g.assigner.Store(empty)
+	if cfg.ConfigCache != "" {
+		if c, err := abtest.LoadFile(cfg.ConfigCache); err == nil {
+			if a, err := abtest.NewAssigner(c); err == nil {
+				g.assigner.Store(a)
+				log.Info("experiment config loaded from cache", "version", c.Version)
+			}
+		}
+	}
+	return g, nil
+}
+
+// Start fetches the experiment config and the popular list once, then keeps
+// them fresh in the background until Close.
+func (g *Gateway) Start(ctx context.Context) {
+	g.refreshConfig(ctx)
+	g.refreshPopular(ctx)
+	g.every(g.cfg.ConfigPoll, g.refreshConfig)
+	g.every(g.cfg.PopularRefresh, g.refreshPopular)
+}
+
+// Close stops the background refreshers and waits for them.
+func (g *Gateway) Close() {
+	close(g.stop)
+	g.wg.Wait()
+}
+
+func (g *Gateway) every(d time.Duration, f func(context.Context)) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-g.stop:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), d)
+				f(ctx)
+				cancel()
+			}
+		}
+	}()
+}
+
+// Ready reports whether the gateway can answer with more than an empty list.
+func (g *Gateway) Ready(context.Context) error {
+	if p := g.popular.Load(); p == nil || len(*p) == 0 {
+		return errors.New("popular fallback list not loaded yet")
+	}
+	return nil
+}
+
+// ConfigVersion is the version of the experiment config in use.
+func (g *Gateway) ConfigVersion() int64 { return g.assigner.Load().Config().Version }
+
+// refreshConfig swaps in a newer valid experiment config and keeps a copy on
+// disk. On failure the last good config stays in use (design §5).
+func (g *Gateway) refreshConfig(ctx context.Context) {
+	cfg, err := g.hops.Experiment.GetConfig(ctx)
+	if err != nil {
+		g.log.WarnContext(ctx, "experiment config fetch failed; keeping the last good one", "err", err, "version", g.ConfigVersion())
+		return
+	}
+	if cfg.Version == g.ConfigVersion() && cfg.Version != 0 {
+		return
+	}
+	a, err := abtest.NewAssigner(cfg)
+	if err != nil {
+		g.log.ErrorContext(ctx, "experiment config refused", "err", err, "version", cfg.Version)
+		return
+	}
+	g.assigner.Store(a)
+	g.log.InfoContext(ctx, "experiment config updated", "version", cfg.Version)
+	if g.cfg.ConfigCache != "" {
+		if err := writeFileAtomic(g.cfg.ConfigCache, cfg); err != nil {
+			g.log.WarnContext(ctx, "experiment config not cached on disk", "err", err)
+		}
+	}
+}
+
+// refreshPopular fetches the popular-only candidate list used when recall,
+// or everything, is down.
+func (g *Gateway) refreshPopular(ctx context.Context) {
+	resp, err := g.hops.Recall.Recall(ctx, recall.Request{
+		Quotas: map[string]int{recall.ChannelPopular: g.cfg.RecallK, recall.ChannelItemCF: 0, recall.ChannelGenre: 0},
+		K:      g.cfg.RecallK,
+	})
+	if err != nil {
+		g.log.WarnContext(ctx, "popular list refresh failed; keeping the last one", "err", err)
+		return
+	}
+	g.popular.Store(&resp.Candidates)
+}
+
+func writeFileAtomic(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	return os.Rename(tmp, path)
+}

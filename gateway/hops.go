@@ -1,0 +1,78 @@
+package gateway
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/go-kit/kit/endpoint"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/recmesh/recmesh/pkg/balancer"
+	"github.com/recmesh/recmesh/pkg/registry"
+	"github.com/recmesh/recmesh/pkg/resilience"
+	"github.com/recmesh/recmesh/pkg/run"
+	"github.com/recmesh/recmesh/services/experiment"
+	"github.com/recmesh/recmesh/services/features"
+	"github.com/recmesh/recmesh/services/filter"
+	"github.com/recmesh/recmesh/services/ranking"
+	"github.com/recmesh/recmesh/services/recall"
+)
+
+// The hop names, as used in degraded replies, metrics and breaker names.
+const (
+	HopFeatures   = "features"
+	HopRecall     = "recall"
+	HopFilter     = "filter"
+	HopRanking    = "ranking"
+	HopExperiment = "experiment"
+	HopEvents     = "events"
+	HopItems      = "items"
+)
+
+// Hops are the downstream services the gateway calls.
+type Hops struct {
+	Features   features.Service
+	Recall     recall.Service
+	Filter     filter.Service
+	Ranking    ranking.Service
+	Experiment experiment.Service
+}
+
+// DialHops builds a client per service, each call guarded by its own
+// breaker. Breaker names are prefixed with instance, because hystrix-go's
+// commands are process-wide. The returned close func closes every connection.
+func DialHops(reg registry.Registry, tp trace.TracerProvider, m *resilience.Metrics, log *slog.Logger, instance string, cfg Config) (Hops, func()) {
+	dial := run.ClientDialOptions(tp)
+	breaker := func(hop string, budget time.Duration) endpoint.Middleware {
+		s := resilience.DefaultSettings(budget)
+		s.SleepWindow = cfg.BreakerSleep
+		return resilience.NewBreaker(instance+"."+hop, hop, s, m, log).Middleware()
+	}
+	b := cfg.Budgets
+	fp := balancer.NewPicker(reg, features.Name, dial...)
+	rp := balancer.NewPicker(reg, recall.Name, dial...)
+	lp := balancer.NewPicker(reg, filter.Name, dial...)
+	kp := balancer.NewPicker(reg, ranking.Name, dial...)
+	ep := balancer.NewPicker(reg, experiment.Name, dial...)
+	featureBreakers := map[string]endpoint.Middleware{
+		"GetUserFeatures": breaker(HopFeatures, b.Features),
+		"IngestEvents":    breaker(HopEvents, b.Request),
+		"GetItem":         breaker(HopItems, b.Features),
+	}
+	hops := Hops{
+		Features:   features.NewClient(fp, func(method string) endpoint.Middleware { return featureBreakers[method] }),
+		Recall:     recall.NewClient(rp, one(breaker(HopRecall, b.Recall))),
+		Filter:     filter.NewClient(lp, one(breaker(HopFilter, b.Filter))),
+		Ranking:    ranking.NewClient(kp, one(breaker(HopRanking, b.Ranking))),
+		Experiment: experiment.NewClient(ep, one(breaker(HopExperiment, time.Second))),
+	}
+	return hops, func() {
+		for _, p := range []*balancer.Picker{fp, rp, lp, kp, ep} {
+			_ = p.Close()
+		}
+	}
+}
+
+func one(mw endpoint.Middleware) func(string) endpoint.Middleware {
+	return func(string) endpoint.Middleware { return mw }
+}

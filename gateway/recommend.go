@@ -1,0 +1,153 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/baggage"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/recmesh/recmesh/pkg/abtest"
+	"github.com/recmesh/recmesh/pkg/apierr"
+	"github.com/recmesh/recmesh/pkg/balancer"
+	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/services/filter"
+	"github.com/recmesh/recmesh/services/ranking"
+	"github.com/recmesh/recmesh/services/recall"
+)
+
+// Item is one recommended item in a reply.
+type Item struct {
+	ItemID  int64    `json:"item_id"`
+	Title   string   `json:"title"`
+	Score   float64  `json:"score"`
+	Sources []string `json:"sources"`
+}
+
+// Reply is the body of GET /v1/recommendations.
+type Reply struct {
+	RequestID    string              `json:"request_id"`
+	TraceID      string              `json:"trace_id"`
+	UserID       string              `json:"user_id"`
+	ModelVersion string              `json:"model_version,omitempty"`
+	Items        []Item              `json:"items"`
+	Experiments  []abtest.Assignment `json:"experiments"`
+	Degraded     []string            `json:"degraded"`
+}
+
+// Recommend answers one request. Hop failures degrade the answer instead of
+// failing it; only a business error (bad input) is returned as an error.
+func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, error) {
+	if err := domain.ValidateUserID(userID); err != nil {
+		return Reply{}, err
+	}
+	if n < 1 || n > 100 {
+		return Reply{}, apierr.Invalid("n must be between 1 and 100")
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.Budgets.Request)
+	defer cancel()
+	res := g.assigner.Load().Assign(userID)
+	ctx = g.annotate(ctx, res.Assignments)
+	ctx = balancer.WithRoute(ctx, userID, res.Routes)
+	reply := Reply{UserID: userID, Experiments: res.Assignments, Degraded: []string{}}
+	if reply.Experiments == nil {
+		reply.Experiments = []abtest.Assignment{}
+	}
+	p := res.Params
+
+	feats, err := hop(ctx, g.cfg.Budgets.Features, func(ctx context.Context) (domain.UserFeatures, error) {
+		return g.hops.Features.GetUserFeatures(ctx, userID, 0)
+	})
+	if err != nil {
+		if e, ok := apierr.As(err); ok && e.Kind == apierr.KindInvalid {
+			return Reply{}, err
+		}
+		g.degrade(ctx, &reply, HopFeatures, err)
+		feats = domain.UserFeatures{UserID: userID} // cold start
+	}
+
+	rec, err := hop(ctx, g.cfg.Budgets.Recall, func(ctx context.Context) (recall.Response, error) {
+		return g.hops.Recall.Recall(ctx, recall.Request{UserID: userID,
+			Query: recall.Query{Recent: feats.Recent, Affinity: feats.GenreAffinity}, Quotas: p.RecallQuotas, K: g.cfg.RecallK})
+	})
+	cands := rec.Candidates
+	if err != nil {
+		g.degrade(ctx, &reply, HopRecall, err)
+		if pop := g.popular.Load(); pop != nil {
+			cands = *pop
+		}
+	}
+
+	maxPerGenre := 0
+	if p.MaxPerGenre != nil {
+		maxPerGenre = *p.MaxPerGenre
+	}
+	filtered, err := hop(ctx, g.cfg.Budgets.Filter, func(ctx context.Context) (filter.Response, error) {
+		return g.hops.Filter.Filter(ctx, filter.Request{UserID: userID, Candidates: cands, Seen: feats.Seen, MaxPerGenre: maxPerGenre})
+	})
+	kept := filtered.Kept
+	if err != nil {
+		g.degrade(ctx, &reply, HopFilter, err)
+		// The minimal filter: never show a duplicate or an item the user has seen.
+		kept = filter.Apply(cands, feats.Seen, nil, 0).Kept
+	}
+
+	ranked, err := hop(ctx, g.cfg.Budgets.Ranking, func(ctx context.Context) (ranking.Response, error) {
+		return g.hops.Ranking.Rank(ctx, ranking.Request{UserID: userID, Affinity: feats.GenreAffinity, Candidates: kept,
+			Weights: p.RankingWeights, ModelVersion: p.RankingModel})
+	})
+	final := ranked.Ranked
+	if err != nil {
+		g.degrade(ctx, &reply, HopRanking, err)
+		final = kept // recall order
+	}
+	reply.ModelVersion = ranked.ModelVersion
+
+	final = final[:min(n, len(final))]
+	reply.Items = make([]Item, len(final))
+	for i, c := range final {
+		reply.Items[i] = Item{ItemID: c.ID, Title: c.Title, Score: c.Score, Sources: sourceNames(c.Sources)}
+	}
+	return reply, nil
+}
+
+// hop runs f under its own budget inside the request deadline.
+func hop[T any](ctx context.Context, budget time.Duration, f func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	return f(ctx)
+}
+
+func (g *Gateway) degrade(ctx context.Context, r *Reply, hop string, err error) {
+	r.Degraded = append(r.Degraded, hop)
+	g.metrics.Fallback(hop)
+	trace.SpanFromContext(ctx).AddEvent("fallback", trace.WithAttributes(attribute.String("hop", hop), attribute.String("error", err.Error())))
+	g.log.WarnContext(ctx, "hop failed; using its fallback", "hop", hop, "err", err)
+}
+
+// annotate records the variants on the root span and in baggage, so every
+// downstream span can be attributed to its experiment arm.
+func (g *Gateway) annotate(ctx context.Context, as []abtest.Assignment) context.Context {
+	span := trace.SpanFromContext(ctx)
+	bag := baggage.FromContext(ctx)
+	for _, a := range as {
+		span.SetAttributes(attribute.String("ab."+a.Layer, a.Experiment+"/"+a.Variant))
+		if m, err := baggage.NewMember("ab."+a.Layer, a.Experiment+"."+a.Variant); err == nil {
+			if b, err := bag.SetMember(m); err == nil {
+				bag = b
+			}
+		}
+	}
+	return baggage.ContextWithBaggage(ctx, bag)
+}
+
+func sourceNames(m map[string]float64) []string {
+	out := make([]string, 0, len(m))
+	for _, ch := range recall.Channels {
+		if _, ok := m[ch]; ok {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
