@@ -13,6 +13,7 @@ require (
 	github.com/recmesh/recmesh/services/ranking v0.0.0
 	github.com/recmesh/recmesh/services/recall v0.0.0
 	go.opentelemetry.io/otel/sdk v1.36.0
+	go.uber.org/goleak v1.3.0
 	google.golang.org/grpc v1.72.2
 )
 
@@ -40,7 +41,6 @@ require (
 	go.opentelemetry.io/otel/metric v1.36.0 // indirect
 	go.opentelemetry.io/otel/trace v1.36.0 // indirect
 	go.opentelemetry.io/proto/otlp v1.6.0 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
 	golang.org/x/net v0.40.0 // indirect
 	golang.org/x/sys v0.33.0 // indirect
 	golang.org/x/text v0.25.0 // indirect

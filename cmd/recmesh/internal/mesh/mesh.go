@@ -74,12 +74,13 @@ type Mesh struct {
 	specs   map[string]run.Spec
 	running map[string]*run.Running
 
-	gw         *gateway.Gateway
-	closeHops  func()
-	httpSrv    *http.Server
-	httpLn     net.Listener
-	httpDone   chan error
-	configured *abtest.Config
+	gw          *gateway.Gateway
+	closeHops   func()
+	httpSrv     *http.Server
+	httpLn      net.Listener
+	httpDone    chan error
+	configured  *abtest.Config
+	experiments *experiment.Configs
 }
 
 // Start loads the data and models, starts every service and the gateway,
@@ -137,6 +138,7 @@ func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
 	filterer := filter.New(100, nil)
 	ranker := ranking.New(&model)
 	experiments := experiment.New(m.configured)
+	m.experiments = experiments
 
 	register := map[string]func(*grpc.Server){
 		features.Name: func(s *grpc.Server) {
@@ -230,6 +232,10 @@ func (m *Mesh) AdminURL(name string) string {
 	}
 	return ""
 }
+
+// SetExperiments replaces the experiment service's config, as an operator
+// would; the gateway picks it up on its next poll.
+func (m *Mesh) SetExperiments(cfg *abtest.Config) error { return m.experiments.Set(cfg) }
 
 // Gateway is the running gateway.
 func (m *Mesh) Gateway() *gateway.Gateway { return m.gw }

@@ -1,0 +1,330 @@
+package mesh
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/recmesh/recmesh/gateway"
+	"github.com/recmesh/recmesh/pkg/abtest"
+	"github.com/recmesh/recmesh/pkg/movielens"
+	"github.com/recmesh/recmesh/pkg/resilience"
+	"github.com/recmesh/recmesh/services/ranking"
+)
+
+const dataDir = "../../../../data/movielens-small"
+
+var (
+	m       *Mesh
+	dataset *movielens.Dataset
+)
+
+// TestMain starts one embedded mesh, with a model trained from scratch, for
+// every test in the package, and checks nothing leaks once it stops.
+func TestMain(tm *testing.M) {
+	code, err := withMesh(tm)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mesh:", err)
+		os.Exit(1)
+	}
+	if code == 0 {
+		if err := goleak.Find(resilience.LeakOptions()...); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func withMesh(tm *testing.M) (int, error) {
+	var err error
+	if dataset, err = movielens.Load(dataDir); err != nil {
+		return 0, err
+	}
+	dir, err := os.MkdirTemp("", "recmesh-e2e-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	g := gateway.DefaultConfig()
+	g.Addr = "127.0.0.1:0"
+	g.ConfigPoll = 100 * time.Millisecond
+	g.BreakerSleep = 200 * time.Millisecond
+	g.MaxBodyBytes = 4096
+	// Generous budgets: this machine is shared, and a timeout would turn a
+	// correctness check into a degraded answer.
+	g.Budgets = gateway.Budgets{Request: 5 * time.Second, Features: time.Second, Recall: 2 * time.Second, Filter: time.Second, Ranking: 2 * time.Second}
+	m, err = Start(context.Background(), Options{
+		DataDir: dataDir, ModelDir: dir + "/models", Experiments: "../../../../config/experiments.json",
+		Instance: "e2e", Gateway: g, Log: io.Discard, LogLevel: slog.LevelError,
+	})
+	if err != nil {
+		return 0, err
+	}
+	code := tm.Run()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return code, m.Stop(ctx)
+}
+
+func recommend(t *testing.T, user string, n int) gateway.Reply {
+	t.Helper()
+	status, body := get(t, fmt.Sprintf("/v1/recommendations?user_id=%s&n=%d", user, n))
+	if status != http.StatusOK {
+		t.Fatalf("user %s: status %d: %s", user, status, body)
+	}
+	var r gateway.Reply
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func get(t *testing.T, path string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(m.URL() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func post(t *testing.T, path, body string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Post(m.URL()+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func itemIDs(r gateway.Reply) []int64 {
+	out := make([]int64, len(r.Items))
+	for i, it := range r.Items {
+		out[i] = it.ItemID
+	}
+	return out
+}
+
+func TestPersonalisedListsDiffer(t *testing.T) {
+	a, b := recommend(t, "1", 20), recommend(t, "414", 20)
+	if len(a.Items) != 20 || len(b.Items) != 20 {
+		t.Fatalf("got %d and %d items, want 20 each", len(a.Items), len(b.Items))
+	}
+	if slices.Equal(itemIDs(a), itemIDs(b)) {
+		t.Fatalf("users 1 and 414 got the same list: %v", itemIDs(a))
+	}
+	for _, r := range []gateway.Reply{a, b} {
+		if len(r.Degraded) != 0 || r.TraceID == "" || r.RequestID == "" || r.ModelVersion == "" || len(r.Experiments) == 0 {
+			t.Errorf("reply metadata: %+v", r)
+		}
+		for _, it := range r.Items {
+			if it.Title == "" || len(it.Sources) == 0 {
+				t.Errorf("item without title or sources: %+v", it)
+			}
+		}
+	}
+	personal := 0
+	for _, it := range a.Items {
+		if slices.Contains(it.Sources, "item_cf") || slices.Contains(it.Sources, "genre") {
+			personal++
+		}
+	}
+	if personal == 0 {
+		t.Errorf("no item of user 1 came from a personal channel: %+v", a.Items)
+	}
+}
+
+func TestNeverRecommendsRatedItems(t *testing.T) {
+	rated := map[string]map[int64]bool{}
+	for _, r := range dataset.Ratings {
+		u := strconv.FormatInt(r.UserID, 10)
+		if rated[u] == nil {
+			rated[u] = map[int64]bool{}
+		}
+		rated[u][r.MovieID] = true
+	}
+	// Every 20th user, plus the heaviest raters, who are the likeliest to
+	// collide with what recall proposes.
+	users := []string{"414", "599", "474", "448"}
+	for u := 1; u <= 610; u += 20 {
+		users = append(users, strconv.Itoa(u))
+	}
+	for _, u := range users {
+		r := recommend(t, u, 100)
+		if len(r.Items) == 0 {
+			t.Errorf("user %s got no items", u)
+		}
+		for _, it := range r.Items {
+			if rated[u][it.ItemID] {
+				t.Errorf("user %s was recommended item %d, which they rated", u, it.ItemID)
+			}
+		}
+	}
+}
+
+func setWeights(t *testing.T, version int64, weights map[string]float64) {
+	t.Helper()
+	cfg := &abtest.Config{Version: version, Layers: []abtest.Layer{{Name: "ranking", Salt: "e2e", Experiments: []abtest.Experiment{{
+		Name: "fusion", Variants: []abtest.Variant{{Name: fmt.Sprint("w", version), Buckets: []abtest.Range{{Start: 0, End: abtest.NumBuckets}},
+			Params: abtest.Params{RankingWeights: weights}}},
+	}}}}}
+	if err := m.SetExperiments(cfg); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for m.Gateway().ConfigVersion() != version {
+		if time.Now().After(deadline) {
+			t.Fatalf("gateway still on config %d, want %d", m.Gateway().ConfigVersion(), version)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestVariantWeightsChangeTheOrder(t *testing.T) {
+	setWeights(t, 100, map[string]float64{"click": 1})
+	clickOnly := recommend(t, "1", 20)
+	setWeights(t, 101, map[string]float64{"like": 1})
+	likeOnly := recommend(t, "1", 20)
+	if slices.Equal(itemIDs(clickOnly), itemIDs(likeOnly)) {
+		t.Fatalf("changing the fusion weights did not change the order: %v", itemIDs(clickOnly))
+	}
+	if v := likeOnly.Experiments[0].Variant; v != "w101" {
+		t.Errorf("reply names variant %q, want w101", v)
+	}
+}
+
+func TestRankingFallbackAndRecovery(t *testing.T) {
+	ctx := context.Background()
+	if err := m.StopService(ctx, ranking.Name); err != nil {
+		t.Fatal(err)
+	}
+	r := recommend(t, "1", 10)
+	if !slices.Equal(r.Degraded, []string{"ranking"}) || len(r.Items) != 10 {
+		t.Fatalf("with ranking stopped: degraded %v, %d items; want [ranking] and 10 items", r.Degraded, len(r.Items))
+	}
+	if err := m.StartService(ctx, ranking.Name); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r = recommend(t, "1", 10)
+		if len(r.Degraded) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still degraded %v after ranking came back", r.Degraded)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if r.ModelVersion == "" || r.Items[0].Score == 0 {
+		t.Errorf("recovered reply is not ranked: %+v", r)
+	}
+}
+
+func TestEventsReachTheFeatures(t *testing.T) {
+	user := "e2e-new-user"
+	status, body := post(t, "/v1/events", `{"events":[{"user_id":"e2e-new-user","item_id":1,"type":"like"},{"user_id":"e2e-new-user","item_id":3114,"type":"click"}]}`)
+	if status != http.StatusOK || !strings.Contains(string(body), `"accepted":2`) {
+		t.Fatalf("ingest: %d %s", status, body)
+	}
+	r := recommend(t, user, 50)
+	cf := 0
+	for _, it := range r.Items {
+		if it.ItemID == 1 || it.ItemID == 3114 {
+			t.Errorf("recommended item %d the user just interacted with", it.ItemID)
+		}
+		if slices.Contains(it.Sources, "item_cf") {
+			cf++
+		}
+	}
+	if cf == 0 {
+		t.Errorf("no item-CF candidates after two interactions: %+v", r.Items)
+	}
+}
+
+func TestBadInputIsA4xxWithACode(t *testing.T) {
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		code                     string
+	}{
+		{"no user", "GET", "/v1/recommendations", "", 400, "invalid_argument"},
+		{"n zero", "GET", "/v1/recommendations?user_id=1&n=0", "", 400, "invalid_argument"},
+		{"n too big", "GET", "/v1/recommendations?user_id=1&n=101", "", 400, "invalid_argument"},
+		{"n garbage", "GET", "/v1/recommendations?user_id=1&n=ten", "", 400, "invalid_argument"},
+		{"user too long", "GET", "/v1/recommendations?user_id=" + strings.Repeat("u", 200), "", 400, "invalid_argument"},
+		{"user control char", "GET", "/v1/recommendations?user_id=a%00b", "", 400, "invalid_argument"},
+		{"events not json", "POST", "/v1/events", "{", 400, "invalid_argument"},
+		{"events unknown field", "POST", "/v1/events", `{"evnts":[]}`, 400, "invalid_argument"},
+		{"events empty", "POST", "/v1/events", `{"events":[]}`, 400, "invalid_argument"},
+		{"events two values", "POST", "/v1/events", `{"events":[]} {}`, 400, "invalid_argument"},
+		{"event bad type", "POST", "/v1/events", `{"events":[{"user_id":"u","item_id":1,"type":"stare"}]}`, 400, "invalid_argument"},
+		{"event no item", "POST", "/v1/events", `{"events":[{"user_id":"u","type":"click"}]}`, 400, "invalid_argument"},
+		{"body too large", "POST", "/v1/events", `{"events":[` + strings.Repeat(`{"user_id":"u","item_id":1,"type":"click"},`, 200) + `]}`, 413, "too_large"},
+		{"item garbage", "GET", "/v1/items/abc", "", 400, "invalid_argument"},
+		{"item unknown", "GET", "/v1/items/999999999", "", 404, "not_found"},
+		{"no route", "GET", "/v2/nothing", "", 404, "not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, m.URL()+tt.path, bytes.NewBufferString(tt.body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+				t.Fatalf("body is not a JSON error: %v", err)
+			}
+			if resp.StatusCode != tt.status || e.Error.Code != tt.code || e.Error.Message == "" {
+				t.Errorf("got %d %+v, want %d %s", resp.StatusCode, e.Error, tt.status, tt.code)
+			}
+			if strings.Contains(e.Error.Message, "rpc error") {
+				t.Errorf("message leaks transport details: %q", e.Error.Message)
+			}
+		})
+	}
+}
+
+func TestOperationalEndpoints(t *testing.T) {
+	for path, want := range map[string]string{
+		"/healthz":      "ok",
+		"/readyz":       "ready",
+		"/openapi.json": `"/v1/recommendations"`,
+		"/metrics":      "recmesh_hop_requests_total",
+	} {
+		status, body := get(t, path)
+		if status != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("%s = %d, want 200 containing %q", path, status, want)
+		}
+	}
+	resp, err := http.Get(m.AdminURL("recall") + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `recmesh_rpc_server_requests_total{code="OK",method="/recmesh.v1.RecallService/Recall"}`) {
+		t.Errorf("recall's /metrics lacks its RPC counter")
+	}
+}

@@ -1,0 +1,157 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.opentelemetry.io/otel/trace/noop"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/recmesh/recmesh/pkg/abtest"
+	"github.com/recmesh/recmesh/pkg/apierr"
+	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/pkg/log"
+	"github.com/recmesh/recmesh/pkg/resilience"
+	"github.com/recmesh/recmesh/services/filter"
+	"github.com/recmesh/recmesh/services/ranking"
+	"github.com/recmesh/recmesh/services/recall"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, resilience.LeakOptions()...) }
+
+var errDown = status.Error(codes.Unavailable, "connection refused")
+
+// fakes answer like the real services over a tiny catalogue; down makes a hop fail.
+type fakes struct{ down map[string]bool }
+
+func cand(id int64, src string) domain.Candidate {
+	return domain.Candidate{Item: domain.Item{ID: id, Title: "t"}, Sources: map[string]float64{src: 1}}
+}
+
+func (f fakes) GetUserFeatures(_ context.Context, u string, _ int) (domain.UserFeatures, error) {
+	if f.down[HopFeatures] {
+		return domain.UserFeatures{}, errDown
+	}
+	return domain.UserFeatures{UserID: u, Seen: []int64{2}, Recent: []domain.Interaction{{ItemID: 2}}}, nil
+}
+func (f fakes) IngestEvents(context.Context, []domain.Event) (int, error) { return 0, errDown }
+func (f fakes) GetItem(context.Context, int64) (domain.Item, error)       { return domain.Item{}, errDown }
+func (f fakes) Recall(_ context.Context, r recall.Request) (recall.Response, error) {
+	if f.down[HopRecall] {
+		return recall.Response{}, errDown
+	}
+	if r.Quotas[recall.ChannelItemCF] == 0 && r.Quotas[recall.ChannelPopular] > 0 {
+		return recall.Response{Candidates: []domain.Candidate{cand(9, "popular"), cand(2, "popular"), cand(8, "popular")}}, nil
+	}
+	return recall.Response{Candidates: []domain.Candidate{cand(1, "item_cf"), cand(2, "item_cf"), cand(3, "genre"), cand(3, "genre")}}, nil
+}
+func (f fakes) Filter(_ context.Context, r filter.Request) (filter.Response, error) {
+	if f.down[HopFilter] {
+		return filter.Response{}, errDown
+	}
+	return filter.Apply(r.Candidates, r.Seen, nil, 0), nil
+}
+func (f fakes) Rank(_ context.Context, r ranking.Request) (ranking.Response, error) {
+	if f.down[HopRanking] {
+		return ranking.Response{}, errDown
+	}
+	out := slices.Clone(r.Candidates)
+	for i := range out {
+		out[i].Score = float64(out[i].ID) // rank by id, highest first
+	}
+	slices.SortFunc(out, func(a, b domain.Candidate) int { return int(b.Score - a.Score) })
+	return ranking.Response{Ranked: out, ModelVersion: "m1"}, nil
+}
+func (f fakes) GetConfig(context.Context) (*abtest.Config, error) {
+	if f.down[HopExperiment] {
+		return nil, errDown
+	}
+	return &abtest.Config{Version: 7}, nil
+}
+
+func newGateway(t *testing.T, down ...string) (*Gateway, *resilience.Metrics) {
+	t.Helper()
+	f := fakes{down: map[string]bool{}}
+	reg := prometheus.NewRegistry()
+	m := resilience.NewMetrics(reg)
+	g, err := New(DefaultConfig(), Hops{Features: f, Recall: f, Filter: f, Ranking: f, Experiment: f}, m, reg, noop.NewTracerProvider(), log.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Start(context.Background())
+	t.Cleanup(g.Close)
+	for _, h := range down {
+		f.down[h] = true
+	}
+	return g, m
+}
+
+func TestFallbackLadder(t *testing.T) {
+	tests := []struct {
+		down         []string
+		wantDegraded []string
+		wantItems    []int64
+	}{
+		{nil, []string{}, []int64{3, 1}},                                                // ranked by id, seen 2 dropped, dup 3 dropped
+		{[]string{HopFeatures}, []string{"features"}, []int64{3, 2, 1}},                 // cold start: nothing is seen
+		{[]string{HopRecall}, []string{"recall"}, []int64{9, 8}},                        // cached popular list, seen 2 dropped
+		{[]string{HopFilter}, []string{"filter"}, []int64{3, 1}},                        // minimal filter still drops seen and dups
+		{[]string{HopRanking}, []string{"ranking"}, []int64{1, 3}},                      // recall order
+		{[]string{HopRecall, HopRanking}, []string{"recall", "ranking"}, []int64{9, 8}}, // popular, in popular order
+		{[]string{HopFeatures, HopRecall, HopFilter, HopRanking}, []string{"features", "recall", "filter", "ranking"}, []int64{9, 2, 8}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint("down=", tt.down), func(t *testing.T) {
+			g, m := newGateway(t, tt.down...)
+			r, err := g.Recommend(context.Background(), "u1", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(r.Degraded, tt.wantDegraded) {
+				t.Errorf("degraded = %v, want %v", r.Degraded, tt.wantDegraded)
+			}
+			var got []int64
+			for _, it := range r.Items {
+				got = append(got, it.ItemID)
+			}
+			if !slices.Equal(got, tt.wantItems) {
+				t.Errorf("items = %v, want %v", got, tt.wantItems)
+			}
+			for _, h := range tt.down {
+				if n := testutil.ToFloat64(m.FallbackCounter(h)); n != 1 {
+					t.Errorf("fallback counter of %s = %v, want 1", h, n)
+				}
+			}
+		})
+	}
+}
+
+func TestExperimentDownKeepsLastConfig(t *testing.T) {
+	g, _ := newGateway(t, HopExperiment)
+	if v := g.ConfigVersion(); v != 7 {
+		t.Fatalf("config version %d after start, want 7", v)
+	}
+	g.refreshConfig(context.Background()) // fails: experiment is down now
+	if v := g.ConfigVersion(); v != 7 {
+		t.Errorf("config version %d after a failed refresh, want the last good 7", v)
+	}
+}
+
+func TestRecommendRefusesBadInput(t *testing.T) {
+	g, _ := newGateway(t)
+	for _, tc := range []struct {
+		user string
+		n    int
+	}{{"", 10}, {"u", 0}, {"u", 101}, {"a\x00b", 5}} {
+		_, err := g.Recommend(context.Background(), tc.user, tc.n)
+		if e, ok := apierr.As(err); !ok || e.Kind != apierr.KindInvalid {
+			t.Errorf("Recommend(%q, %d) = %v, want invalid_argument", tc.user, tc.n, err)
+		}
+	}
+}
