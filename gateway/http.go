@@ -133,14 +133,9 @@ func (g *Gateway) handleEvents(w http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, apierr.Invalid("the body could not be read: %v", err)
 	}
-	var req EventsRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return nil, apierr.Invalid("the body is not a valid events batch: %v", err)
-	}
-	if dec.More() {
-		return nil, apierr.Invalid("the body holds more than one JSON value")
+	req, err := decodeEvents(body)
+	if err != nil {
+		return nil, err
 	}
 	n, err := g.hops.Features.IngestEvents(r.Context(), req.Events)
 	if err != nil {
@@ -148,6 +143,21 @@ func (g *Gateway) handleEvents(w http.ResponseWriter, r *http.Request) (any, err
 		return nil, err // unavailable: the client retries; nothing is dropped silently
 	}
 	return EventsReply{Accepted: n}, nil
+}
+
+// decodeEvents parses a POST /v1/events body strictly: one JSON object,
+// no unknown fields. Validation of each event is the features service's.
+func decodeEvents(body []byte) (EventsRequest, error) {
+	var req EventsRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return EventsRequest{}, apierr.Invalid("the body is not a valid events batch: %v", err)
+	}
+	if dec.More() {
+		return EventsRequest{}, apierr.Invalid("the body holds more than one JSON value")
+	}
+	return req, nil
 }
 
 func (g *Gateway) handleItem(_ http.ResponseWriter, r *http.Request) (any, error) {

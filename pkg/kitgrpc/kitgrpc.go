@@ -10,22 +10,25 @@ import (
 	grpctransport "github.com/go-kit/kit/transport/grpc"
 
 	"github.com/recmesh/recmesh/pkg/balancer"
+	"github.com/recmesh/recmesh/pkg/kitendpoint"
 )
 
 // Handler serves one gRPC method through a go-kit endpoint.
 type Handler[PReq, PResp any] struct{ srv *grpctransport.Server }
 
-// NewHandler builds the handler for one method. dec turns the pb request into
-// the endpoint's request; enc turns the endpoint's response into pb. A
-// response whose Failed() error is set is sent as that error's gRPC status.
+// NewHandler builds the handler for one method of an endpoint made by
+// kitendpoint.Make. dec turns the pb request into the endpoint's request;
+// enc turns the response value into pb. A business error is sent as its
+// gRPC status (apierr.Error implements GRPCStatus).
 func NewHandler[PReq, Req, Resp, PResp any](ep endpoint.Endpoint, dec func(*PReq) (Req, error), enc func(Resp) *PResp) Handler[PReq, PResp] {
 	return Handler[PReq, PResp]{srv: grpctransport.NewServer(ep,
 		func(_ context.Context, req any) (any, error) { return dec(req.(*PReq)) },
 		func(_ context.Context, resp any) (any, error) {
-			if f, ok := resp.(endpoint.Failer); ok && f.Failed() != nil {
-				return nil, f.Failed()
+			r := resp.(kitendpoint.Response[Resp])
+			if r.Err != nil {
+				return nil, r.Err
 			}
-			return enc(resp.(Resp)), nil
+			return enc(r.Value), nil
 		},
 	)}
 }

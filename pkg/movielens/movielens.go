@@ -104,10 +104,10 @@ func readCSV(r io.Reader, name string, header []string, row func(line int, rec [
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+		line, _ := cr.FieldPos(0) // only valid after a successful Read
 		if err := row(line, rec); err != nil {
 			return err
 		}

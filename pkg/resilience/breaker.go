@@ -102,7 +102,9 @@ func NewBreaker(command, hop string, s Settings, m *Metrics, log *slog.Logger) *
 }
 
 // FallbackCounter is the counter of hop's fallbacks, for tests and dashboards.
-func (m *Metrics) FallbackCounter(hop string) prometheus.Counter { return m.fallbacks.WithLabelValues(hop) }
+func (m *Metrics) FallbackCounter(hop string) prometheus.Counter {
+	return m.fallbacks.WithLabelValues(hop)
+}
 
 // Fallback records that a request was answered with hop's fallback.
 func (m *Metrics) Fallback(hop string) { m.fallbacks.WithLabelValues(hop).Inc() }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/apierr"
+	"github.com/recmesh/recmesh/pkg/kitendpoint"
 )
 
 // Service is the experiment service's business interface.
@@ -50,19 +51,7 @@ func (c *Configs) GetConfig(context.Context) (*abtest.Config, error) {
 	return cfg, nil
 }
 
-// GetConfigResponse is the endpoint's response.
-type GetConfigResponse struct {
-	Config *abtest.Config
-	Err    error
-}
-
-// Failed implements endpoint.Failer.
-func (r GetConfigResponse) Failed() error { return r.Err }
-
 // MakeGetConfigEndpoint wires the GetConfig endpoint to s.
 func MakeGetConfigEndpoint(s Service) endpoint.Endpoint {
-	return func(ctx context.Context, _ any) (any, error) {
-		cfg, err := s.GetConfig(ctx)
-		return GetConfigResponse{Config: cfg, Err: err}, apierr.Infra(err)
-	}
+	return kitendpoint.Make(func(ctx context.Context, _ struct{}) (*abtest.Config, error) { return s.GetConfig(ctx) })
 }

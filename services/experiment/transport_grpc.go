@@ -23,7 +23,7 @@ type grpcServer struct {
 func NewGRPCServer(getConfig endpoint.Endpoint) pb.ExperimentServiceServer {
 	return &grpcServer{getConfig: kitgrpc.NewHandler(getConfig,
 		func(*pb.GetConfigRequest) (struct{}, error) { return struct{}{}, nil },
-		func(r GetConfigResponse) *pb.GetConfigResponse { return &pb.GetConfigResponse{Config: r.Config.ToPB()} })}
+		func(c *abtest.Config) *pb.GetConfigResponse { return &pb.GetConfigResponse{Config: c.ToPB()} })}
 }
 
 func (s *grpcServer) GetConfig(ctx context.Context, r *pb.GetConfigRequest) (*pb.GetConfigResponse, error) {

@@ -22,19 +22,15 @@ func NewGRPCServer(e Endpoints) pb.FeaturesServiceServer {
 			func(r *pb.GetUserFeaturesRequest) (GetUserFeaturesRequest, error) {
 				return GetUserFeaturesRequest{UserID: r.GetUserId(), RecentLimit: int(r.GetRecentLimit())}, nil
 			},
-			func(r GetUserFeaturesResponse) *pb.GetUserFeaturesResponse {
-				return &pb.GetUserFeaturesResponse{Features: domain.UserFeaturesToPB(r.Features)}
+			func(f domain.UserFeatures) *pb.GetUserFeaturesResponse {
+				return &pb.GetUserFeaturesResponse{Features: domain.UserFeaturesToPB(f)}
 			}),
 		ingestEvents: kitgrpc.NewHandler(e.IngestEvents,
-			func(r *pb.IngestEventsRequest) (IngestEventsRequest, error) {
-				return IngestEventsRequest{Events: domain.EventsFromPB(r.GetEvents())}, nil
-			},
-			func(r IngestEventsResponse) *pb.IngestEventsResponse {
-				return &pb.IngestEventsResponse{Accepted: int32(r.Accepted)}
-			}),
+			func(r *pb.IngestEventsRequest) ([]domain.Event, error) { return domain.EventsFromPB(r.GetEvents()), nil },
+			func(n int) *pb.IngestEventsResponse { return &pb.IngestEventsResponse{Accepted: int32(n)} }),
 		getItem: kitgrpc.NewHandler(e.GetItem,
-			func(r *pb.GetItemRequest) (GetItemRequest, error) { return GetItemRequest{ID: r.GetItemId()}, nil },
-			func(r GetItemResponse) *pb.GetItemResponse { return &pb.GetItemResponse{Item: domain.ItemToPB(r.Item)} }),
+			func(r *pb.GetItemRequest) (int64, error) { return r.GetItemId(), nil },
+			func(it domain.Item) *pb.GetItemResponse { return &pb.GetItemResponse{Item: domain.ItemToPB(it)} }),
 	}
 }
 

@@ -22,7 +22,7 @@ func NewGRPCServer(filter endpoint.Endpoint) pb.FilterServiceServer {
 			return Request{UserID: r.GetUserId(), Candidates: domain.CandidatesFromPB(r.GetCandidates()),
 				Seen: r.GetSeenItemIds(), MaxPerGenre: int(r.GetMaxPerGenre())}, nil
 		},
-		func(r FilterResponse) *pb.FilterResponse {
+		func(r Response) *pb.FilterResponse {
 			d := make(map[string]int32, len(r.Dropped))
 			for k, v := range r.Dropped {
 				d[k] = int32(v)

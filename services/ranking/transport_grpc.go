@@ -22,7 +22,7 @@ func NewGRPCServer(rank endpoint.Endpoint) pb.RankingServiceServer {
 			return Request{UserID: r.GetUserId(), Affinity: r.GetGenreAffinity(), Candidates: domain.CandidatesFromPB(r.GetCandidates()),
 				Weights: r.GetWeights(), ModelVersion: r.GetModelVersion()}, nil
 		},
-		func(r RankResponse) *pb.RankResponse {
+		func(r Response) *pb.RankResponse {
 			return &pb.RankResponse{Ranked: domain.CandidatesToPB(r.Ranked), ModelVersion: r.ModelVersion}
 		})}
 }

@@ -43,7 +43,7 @@ func requestToPB(r Request) *pb.RecallRequest {
 	}
 }
 
-func responseToPB(r RecallResponse) *pb.RecallResponse {
+func responseToPB(r Response) *pb.RecallResponse {
 	per := make(map[string]int32, len(r.PerChannel))
 	for k, v := range r.PerChannel {
 		per[k] = int32(v)

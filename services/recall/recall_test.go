@@ -1,0 +1,190 @@
+package recall
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// fixture: users who like 1 also like 2; item 3 is popular with everyone.
+func fixture() ([]domain.Item, []domain.Event) {
+	items := []domain.Item{
+		{ID: 1, Genres: []string{"Drama"}}, {ID: 2, Genres: []string{"Drama"}},
+		{ID: 3, Genres: []string{"Comedy"}}, {ID: 4, Genres: []string{"Horror"}},
+	}
+	var evs []domain.Event
+	for u := 0; u < 10; u++ {
+		user := fmt.Sprint("u", u)
+		evs = append(evs, domain.Event{UserID: user, ItemID: 3, Type: "click", Value: 1, TS: 1000})
+		if u < 6 {
+			evs = append(evs,
+				domain.Event{UserID: user, ItemID: 1, Type: "click", Value: 1, TS: 900},
+				domain.Event{UserID: user, ItemID: 2, Type: "click", Value: 1, TS: 900})
+		}
+	}
+	evs = append(evs, domain.Event{UserID: "old", ItemID: 4, Type: "click", Value: 1, TS: 0})
+	return items, evs
+}
+
+func TestBuildIndex(t *testing.T) {
+	items, evs := fixture()
+	o := DefaultBuildOptions()
+	o.HalfLifeDays = 1.0 / 86400 * 100 // a 100-second half-life makes decay visible
+	f := BuildIndexFile(items, evs, o, nil)
+	idx := NewIndex("t", f)
+	if !slices.Equal(idx.Popular[:2], []int64{3, 1}) {
+		t.Errorf("popular order %v, want 3 then 1", idx.Popular)
+	}
+	// Item 4's one click is 1000 s = 10 half-lives older than the newest event.
+	if p := idx.Items[4].Popularity; math.Abs(p-math.Exp2(-10)) > 1e-12 {
+		t.Errorf("popularity of an event 10 half-lives old = %v, want 2^-10", p)
+	}
+	nb := f.Neighbours[1]
+	if len(nb) == 0 || nb[0].ID != 2 {
+		t.Errorf("neighbours of 1 = %+v, want 2 first", nb)
+	}
+	for _, n := range f.Neighbours[4] {
+		t.Errorf("item 4 (one user) has neighbour %+v below MinCoCount", n)
+	}
+}
+
+func newRecaller() *Recaller {
+	items, evs := fixture()
+	return New(NewIndex("v1", BuildIndexFile(items, evs, DefaultBuildOptions(), nil)))
+}
+
+func TestRecallChannelsQuotasAndSources(t *testing.T) {
+	r := newRecaller()
+	q := Query{Recent: []domain.Interaction{{ItemID: 1, Type: "click", Value: 1}}, Affinity: map[string]float64{"Drama": 1}}
+	tests := []struct {
+		name    string
+		quotas  map[string]int
+		want    []int64
+		sources map[int64][]string
+	}{
+		{"all channels", nil, []int64{2, 1, 3, 4}, map[int64][]string{2: {"item_cf", "genre", "popular"}, 1: {"genre", "popular"}}},
+		{"cf only", map[string]int{ChannelGenre: 0, ChannelPopular: 0}, []int64{3, 2}, nil},
+		{"popular capped", map[string]int{ChannelItemCF: 0, ChannelGenre: 0, ChannelPopular: 2}, []int64{3, 1}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := r.Recall(context.Background(), Request{Query: q, Quotas: tt.quotas})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, c := range resp.Candidates {
+				got = append(got, c.ID)
+			}
+			slices.Sort(got)
+			want := slices.Clone(tt.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("candidates %v, want %v", got, want)
+			}
+			for id, srcs := range tt.sources {
+				for _, c := range resp.Candidates {
+					if c.ID != id {
+						continue
+					}
+					for _, s := range srcs {
+						if _, ok := c.Sources[s]; !ok {
+							t.Errorf("item %d sources %v lack %s", id, c.Sources, s)
+						}
+					}
+				}
+			}
+			if resp.ModelVersion != "v1" {
+				t.Errorf("model version %q", resp.ModelVersion)
+			}
+		})
+	}
+}
+
+func TestRecallRefusesBadRequests(t *testing.T) {
+	r := newRecaller()
+	for _, req := range []Request{
+		{Quotas: map[string]int{"telepathy": 5}},
+		{Quotas: map[string]int{ChannelPopular: -1}},
+		{K: MaxK + 1},
+	} {
+		if _, err := r.Recall(context.Background(), req); err == nil {
+			t.Errorf("Recall(%+v) succeeded", req)
+		}
+	}
+	if _, err := New(nil).Recall(context.Background(), Request{}); err != ErrNoIndex {
+		t.Errorf("Recall without index = %v", err)
+	}
+}
+
+func TestMergeKeepsEveryChannelNearTheTop(t *testing.T) {
+	idx := &Index{Items: map[int64]ItemInfo{}}
+	for id := int64(1); id <= 30; id++ {
+		idx.Items[id] = ItemInfo{Item: domain.Item{ID: id}}
+	}
+	lists := [][]Scored{{{1, 1}, {2, 1}, {3, 1}}, {{11, 1}, {12, 1}}, {{21, 1}, {1, 1}}}
+	got := merge(idx, lists, 5)
+	var ids []int64
+	for _, c := range got {
+		ids = append(ids, c.ID)
+	}
+	if !slices.Equal(ids, []int64{1, 11, 21, 2, 12}) {
+		t.Errorf("merged %v, want round-robin [1 11 21 2 12]", ids)
+	}
+	if _, ok := got[0].Sources[Channels[2]]; !ok {
+		t.Errorf("item 1 lost its second source: %v", got[0].Sources)
+	}
+}
+
+func benchIndex(b *testing.B) *Index {
+	rng := rand.New(rand.NewPCG(1, 1))
+	var items []domain.Item
+	for i := 1; i <= 5000; i++ {
+		items = append(items, domain.Item{ID: int64(i), Genres: []string{fmt.Sprint("g", i%15)}})
+	}
+	var evs []domain.Event
+	for u := 0; u < 600; u++ {
+		for k := 0; k < 100; k++ {
+			evs = append(evs, domain.Event{UserID: fmt.Sprint(u), ItemID: int64(1 + rng.IntN(5000)), Type: "click", Value: 1, TS: int64(k)})
+		}
+	}
+	return NewIndex("b", BuildIndexFile(items, evs, DefaultBuildOptions(), nil))
+}
+
+func BenchmarkRecall(b *testing.B) {
+	idx := benchIndex(b)
+	var recent []domain.Interaction
+	for i := 1; i <= 50; i++ {
+		recent = append(recent, domain.Interaction{ItemID: int64(i * 37), Type: "click", Value: 1})
+	}
+	q := Query{Recent: recent, Affinity: map[string]float64{"g1": .5, "g2": .3, "g3": .2}}
+	for _, ch := range Channels {
+		b.Run(ch, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				switch ch {
+				case ChannelItemCF:
+					idx.recallItemCF(q, 300)
+				case ChannelGenre:
+					idx.recallGenre(q, 150)
+				case ChannelPopular:
+					idx.recallPopular(100)
+				}
+			}
+		})
+	}
+	b.Run("merged", func(b *testing.B) {
+		r := New(idx)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.Recall(context.Background(), Request{Query: q}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
