@@ -26,7 +26,9 @@ func NewGRPCServer(e Endpoints) pb.FeaturesServiceServer {
 				return &pb.GetUserFeaturesResponse{Features: domain.UserFeaturesToPB(f)}
 			}),
 		ingestEvents: kitgrpc.NewHandler(e.IngestEvents,
-			func(r *pb.IngestEventsRequest) ([]domain.Event, error) { return domain.EventsFromPB(r.GetEvents()), nil },
+			func(r *pb.IngestEventsRequest) ([]domain.Event, error) {
+				return domain.EventsFromPB(r.GetEvents()), nil
+			},
 			func(n int) *pb.IngestEventsResponse { return &pb.IngestEventsResponse{Accepted: int32(n)} }),
 		getItem: kitgrpc.NewHandler(e.GetItem,
 			func(r *pb.GetItemRequest) (int64, error) { return r.GetItemId(), nil },
