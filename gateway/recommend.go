@@ -106,8 +106,9 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 
 	final = final[:min(n, len(final))]
 	reply.Items = make([]Item, len(final))
-	for i, c := range final {
-		reply.Items[i] = Item{ItemID: c.ID, Title: c.Title, Score: c.Score, Sources: sourceNames(c.Sources)}
+	for i := range final {
+		c := &final[i]
+		reply.Items[i] = Item{ItemID: c.ID, Title: c.Title, Score: c.Score, Sources: sourceNames(c)}
 	}
 	return reply, nil
 }
@@ -142,10 +143,11 @@ func (g *Gateway) annotate(ctx context.Context, as []abtest.Assignment) context.
 	return baggage.ContextWithBaggage(ctx, bag)
 }
 
-func sourceNames(m map[string]float64) []string {
-	out := make([]string, 0, len(m))
+// sourceNames lists a candidate's channels in recall's priority order.
+func sourceNames(c *domain.Candidate) []string {
+	out := make([]string, 0, len(c.Sources))
 	for _, ch := range recall.Channels {
-		if _, ok := m[ch]; ok {
+		if c.HasSource(ch) {
 			out = append(out, ch)
 		}
 	}

@@ -31,7 +31,7 @@ var errDown = status.Error(codes.Unavailable, "connection refused")
 type fakes struct{ down map[string]bool }
 
 func cand(id int64, src string) domain.Candidate {
-	return domain.Candidate{Item: domain.Item{ID: id, Title: "t"}, Sources: map[string]float64{src: 1}}
+	return domain.Candidate{Item: domain.Item{ID: id, Title: "t"}, Sources: []domain.Source{{Channel: src, Score: 1}}}
 }
 
 func (f fakes) GetUserFeatures(_ context.Context, u string, _ int) (domain.UserFeatures, error) {

@@ -4,6 +4,7 @@
 package domain
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/recmesh/recmesh/pkg/apierr"
@@ -114,13 +115,78 @@ type UserFeatures struct {
 	Count int64
 }
 
+// The recall channels. Their names are used in quotas and replies.
+const (
+	ChannelItemCF  = "item_cf"
+	ChannelGenre   = "genre"
+	ChannelPopular = "popular"
+)
+
+// Source is a recall channel that produced a candidate, with its score there.
+type Source struct {
+	Channel string
+	Score   float64
+}
+
 // Candidate is an item on its way through recall, filter and ranking.
 type Candidate struct {
 	Item
 	// Popularity is the item's time-decayed popularity.
 	Popularity float64
-	// Sources maps each recall channel that produced the item to its score there.
-	Sources map[string]float64
+	// Sources are the channels that produced the item, each once.
+	Sources []Source
 	// Score is the ranking score; zero before ranking.
 	Score float64
+}
+
+// SourceScore is the candidate's score in channel, or 0 if the channel did
+// not produce it. A candidate has at most a handful of sources, so a slice
+// scan beats a map.
+func (c *Candidate) SourceScore(channel string) float64 {
+	for _, s := range c.Sources {
+		if s.Channel == channel {
+			return s.Score
+		}
+	}
+	return 0
+}
+
+// HasSource reports whether channel produced the candidate.
+func (c *Candidate) HasSource(channel string) bool {
+	for _, s := range c.Sources {
+		if s.Channel == channel {
+			return true
+		}
+	}
+	return false
+}
+
+// SetSource records channel's score for the candidate.
+func (c *Candidate) SetSource(channel string, score float64) {
+	for i := range c.Sources {
+		if c.Sources[i].Channel == channel {
+			c.Sources[i].Score = score
+			return
+		}
+	}
+	c.Sources = append(c.Sources, Source{channel, score})
+}
+
+// SelectByID returns the candidates of from with the given ids, in ids'
+// order. It lets a client rebuild a reply that carries only ids from the
+// candidates it sent; an id it did not send is an error.
+func SelectByID(from []Candidate, ids []int64) ([]Candidate, error) {
+	pos := make(map[int64]int, len(from))
+	for i := len(from) - 1; i >= 0; i-- {
+		pos[from[i].ID] = i // the first occurrence wins
+	}
+	out := make([]Candidate, len(ids))
+	for i, id := range ids {
+		p, ok := pos[id]
+		if !ok {
+			return nil, fmt.Errorf("item %d was not among the %d candidates sent", id, len(from))
+		}
+		out[i] = from[p]
+	}
+	return out, nil
 }

@@ -6,6 +6,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 )
 
 func TestEventValidate(t *testing.T) {
@@ -50,13 +54,86 @@ func TestEventValidate(t *testing.T) {
 func TestCandidateCodecRoundTrip(t *testing.T) {
 	in := []Candidate{{
 		Item:       Item{ID: 7, Title: "Heat (1995)", Genres: []string{"Action", "Crime"}, Year: 1995},
-		Popularity: 3.5, Sources: map[string]float64{"popular": 1, "item_cf": 0.2}, Score: 0.9,
-	}}
-	if diff := cmp.Diff(in, CandidatesFromPB(CandidatesToPB(in))); diff != "" {
+		Popularity: 3.5, Sources: []Source{{"popular", 1}, {"item_cf", 0.2}}, Score: 0.9,
+	}, {Item: Item{ID: 8}}}
+	got, err := CandidatesFromPB(CandidatesToPB(in, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(in, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if lean, err := CandidatesFromPB(CandidatesToPB(in, false)); err != nil || lean[0].Title != "" || lean[0].SourceScore("item_cf") != 0.2 {
+		t.Errorf("lean encoding: %+v, %v", lean, err)
 	}
 	f := UserFeatures{UserID: "u", Recent: []Interaction{{ItemID: 1, Type: "rating", Value: 4, TS: 3}}, GenreAffinity: map[string]float64{"Drama": 1}, Seen: []int64{1}, Count: 1}
 	if diff := cmp.Diff(f, UserFeaturesFromPB(UserFeaturesToPB(f))); diff != "" {
 		t.Errorf("features round trip (-want +got):\n%s", diff)
 	}
+}
+
+func TestSources(t *testing.T) {
+	var c Candidate
+	c.SetSource("genre", 0.5)
+	c.SetSource("item_cf", 2)
+	c.SetSource("genre", 0.7)
+	if len(c.Sources) != 2 || c.SourceScore("genre") != 0.7 || !c.HasSource("item_cf") || c.HasSource("popular") || c.SourceScore("popular") != 0 {
+		t.Errorf("sources %+v", c.Sources)
+	}
+}
+
+func TestSelectByID(t *testing.T) {
+	from := []Candidate{{Item: Item{ID: 1, Title: "a"}}, {Item: Item{ID: 2}}, {Item: Item{ID: 1, Title: "dup"}}}
+	got, err := SelectByID(from, []int64{2, 1})
+	if err != nil || len(got) != 2 || got[0].ID != 2 || got[1].Title != "a" {
+		t.Fatalf("SelectByID = %+v, %v", got, err)
+	}
+	if _, err := SelectByID(from, []int64{3}); err == nil {
+		t.Error("an id that was not sent was accepted")
+	}
+}
+
+func TestCandidatesFromPBRefusesMalformedBatches(t *testing.T) {
+	good := func() *pb.Candidates {
+		return CandidatesToPB([]Candidate{
+			{Item: Item{ID: 1, Title: "A", Genres: []string{"Drama", "War"}}, Sources: []Source{{"genre", 1}}},
+			{Item: Item{ID: 2, Title: "B", Genres: []string{"War"}}},
+		}, true)
+	}
+	tests := map[string]func(b *pb.Candidates){
+		"short column":        func(b *pb.Candidates) { b.Years = b.Years[:1] },
+		"offsets past end":    func(b *pb.Candidates) { b.GenreOffsets[2] = 9 },
+		"decreasing offsets":  func(b *pb.Candidates) { b.GenreOffsets[1] = 4 },
+		"genre out of vocab":  func(b *pb.Candidates) { b.GenreIndex[0] = 7 },
+		"scores lack channel": func(b *pb.Candidates) { b.SourceScores = nil },
+		"title offsets":       func(b *pb.Candidates) { b.TitleOffsets[2] = 99 },
+		"missing offsets":     func(b *pb.Candidates) { b.SourceOffsets = nil },
+	}
+	for name, breakIt := range tests {
+		t.Run(name, func(t *testing.T) {
+			b := good()
+			breakIt(b)
+			if _, err := CandidatesFromPB(b); err == nil {
+				t.Error("malformed batch accepted")
+			}
+		})
+	}
+	if _, err := CandidatesFromPB(good()); err != nil {
+		t.Fatalf("good batch refused: %v", err)
+	}
+}
+
+func FuzzCandidatesFromPB(f *testing.F) {
+	seed, _ := proto.Marshal(CandidatesToPB([]Candidate{{Item: Item{ID: 1, Title: "A", Genres: []string{"Drama"}}, Sources: []Source{{"genre", 1}}}}, true))
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, wire []byte) {
+		var b pb.Candidates
+		if proto.Unmarshal(wire, &b) != nil {
+			return
+		}
+		cs, err := CandidatesFromPB(&b)
+		if err == nil && len(cs) != len(b.GetItemIds()) {
+			t.Fatalf("%d candidates from %d ids", len(cs), len(b.GetItemIds()))
+		}
+	})
 }

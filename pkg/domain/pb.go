@@ -1,6 +1,9 @@
 package domain
 
 import (
+	"strings"
+
+	"github.com/recmesh/recmesh/pkg/apierr"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 )
 
@@ -22,28 +25,119 @@ func InteractionsFromPB(in []*pb.Interaction) []Interaction {
 	return out
 }
 
-// CandidatesToPB encodes candidates.
-func CandidatesToPB(in []Candidate) []*pb.Candidate {
-	out := make([]*pb.Candidate, len(in))
-	for i, c := range in {
-		out[i] = &pb.Candidate{
-			ItemId: c.ID, Title: c.Title, Genres: c.Genres, Year: int32(c.Year),
-			Popularity: c.Popularity, Sources: c.Sources, Score: c.Score,
-		}
+var (
+	channelToPB = map[string]pb.Channel{
+		ChannelItemCF: pb.Channel_CHANNEL_ITEM_CF, ChannelGenre: pb.Channel_CHANNEL_GENRE, ChannelPopular: pb.Channel_CHANNEL_POPULAR,
 	}
-	return out
+	channelFromPB = map[pb.Channel]string{
+		pb.Channel_CHANNEL_ITEM_CF: ChannelItemCF, pb.Channel_CHANNEL_GENRE: ChannelGenre, pb.Channel_CHANNEL_POPULAR: ChannelPopular,
+	}
+)
+
+// CandidatesToPB encodes candidates as one columnar batch. Titles are only
+// sent when withTitles: after recall, nobody but the gateway reads them.
+func CandidatesToPB(in []Candidate, withTitles bool) *pb.Candidates {
+	n := len(in)
+	b := &pb.Candidates{
+		ItemIds: make([]int64, n), Years: make([]int32, n), Popularity: make([]float64, n), Scores: make([]float64, n),
+		GenreOffsets: make([]int32, n+1), SourceOffsets: make([]int32, n+1),
+	}
+	vocab := map[string]int32{}
+	var titles strings.Builder
+	if withTitles {
+		b.TitleOffsets = make([]int32, n+1)
+	}
+	for i := range in {
+		c := &in[i]
+		b.ItemIds[i], b.Years[i], b.Popularity[i], b.Scores[i] = c.ID, int32(c.Year), c.Popularity, c.Score
+		if withTitles {
+			titles.WriteString(c.Title)
+			b.TitleOffsets[i+1] = int32(titles.Len())
+		}
+		for _, g := range c.Genres {
+			k, ok := vocab[g]
+			if !ok {
+				k = int32(len(b.GenreNames))
+				vocab[g] = k
+				b.GenreNames = append(b.GenreNames, g)
+			}
+			b.GenreIndex = append(b.GenreIndex, k)
+		}
+		b.GenreOffsets[i+1] = int32(len(b.GenreIndex))
+		for _, s := range c.Sources {
+			b.SourceChannels = append(b.SourceChannels, channelToPB[s.Channel])
+			b.SourceScores = append(b.SourceScores, s.Score)
+		}
+		b.SourceOffsets[i+1] = int32(len(b.SourceChannels))
+	}
+	b.Titles = titles.String()
+	return b
 }
 
-// CandidatesFromPB decodes candidates.
-func CandidatesFromPB(in []*pb.Candidate) []Candidate {
-	out := make([]Candidate, len(in))
-	for i, c := range in {
-		out[i] = Candidate{
-			Item:       Item{ID: c.GetItemId(), Title: c.GetTitle(), Genres: c.GetGenres(), Year: int(c.GetYear())},
-			Popularity: c.GetPopularity(), Sources: c.GetSources(), Score: c.GetScore(),
+// CandidatesFromPB decodes a columnar batch. A malformed batch (arrays of
+// the wrong length, offsets out of range) is an invalid_argument error.
+// Titles and genre names share the batch's strings; sources of unknown
+// channels are dropped.
+func CandidatesFromPB(b *pb.Candidates) ([]Candidate, error) {
+	n := len(b.GetItemIds())
+	if n == 0 {
+		return nil, nil
+	}
+	bad := func(what string) error { return apierr.Invalid("malformed candidate batch: %s", what) }
+	if len(b.GetYears()) != n || len(b.GetPopularity()) != n || len(b.GetScores()) != n {
+		return nil, bad("column lengths differ")
+	}
+	genreOff, sourceOff, titleOff := b.GetGenreOffsets(), b.GetSourceOffsets(), b.GetTitleOffsets()
+	if !validOffsets(genreOff, n, len(b.GetGenreIndex())) || !validOffsets(sourceOff, n, len(b.GetSourceChannels())) ||
+		len(b.GetSourceScores()) != len(b.GetSourceChannels()) {
+		return nil, bad("genre or source offsets")
+	}
+	if len(titleOff) > 0 && !validOffsets(titleOff, n, len(b.GetTitles())) {
+		return nil, bad("title offsets")
+	}
+	names := b.GetGenreNames()
+	genres := make([]string, len(b.GetGenreIndex()))
+	for k, gi := range b.GetGenreIndex() {
+		if gi < 0 || int(gi) >= len(names) {
+			return nil, bad("genre index")
+		}
+		genres[k] = names[gi]
+	}
+	sources := make([]Source, 0, len(b.GetSourceChannels()))
+	out := make([]Candidate, n)
+	for i := range out {
+		c := &out[i]
+		c.ID, c.Year, c.Popularity, c.Score = b.ItemIds[i], int(b.Years[i]), b.Popularity[i], b.Scores[i]
+		if len(titleOff) > 0 {
+			c.Title = b.Titles[titleOff[i]:titleOff[i+1]]
+		}
+		if lo, hi := genreOff[i], genreOff[i+1]; hi > lo {
+			c.Genres = genres[lo:hi:hi]
+		}
+		from := len(sources)
+		for k := sourceOff[i]; k < sourceOff[i+1]; k++ {
+			if name, ok := channelFromPB[b.SourceChannels[k]]; ok {
+				sources = append(sources, Source{name, b.SourceScores[k]})
+			}
+		}
+		if len(sources) > from {
+			c.Sources = sources[from:len(sources):len(sources)]
 		}
 	}
-	return out
+	return out, nil
+}
+
+// validOffsets checks that off has n+1 non-decreasing entries from 0 to total.
+func validOffsets(off []int32, n, total int) bool {
+	if len(off) != n+1 || off[0] != 0 || int(off[n]) != total {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		if off[i] > off[i+1] {
+			return false
+		}
+	}
+	return true
 }
 
 // UserFeaturesToPB encodes user features.

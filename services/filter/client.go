@@ -2,6 +2,7 @@ package filter
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/go-kit/kit/endpoint"
 
@@ -25,15 +26,20 @@ func NewClient(p *balancer.Picker, mw kitgrpc.MiddlewareFor) *Client {
 // Filter implements Service.
 func (c *Client) Filter(ctx context.Context, req Request) (Response, error) {
 	r, err := kitgrpc.Call[pb.FilterResponse](ctx, c.filter, &pb.FilterRequest{
-		UserId: req.UserID, Candidates: domain.CandidatesToPB(req.Candidates),
+		UserId: req.UserID, Candidates: domain.CandidatesToPB(req.Candidates, false),
 		SeenItemIds: req.Seen, MaxPerGenre: int32(req.MaxPerGenre),
 	})
 	if err != nil {
 		return Response{}, err
 	}
+	// Only the kept ids come back; the candidates are the ones we sent.
+	kept, err := domain.SelectByID(req.Candidates, r.GetKeptItemIds())
+	if err != nil {
+		return Response{}, fmt.Errorf("filter: %w", err)
+	}
 	d := make(map[string]int, len(r.GetDropped()))
 	for k, v := range r.GetDropped() {
 		d[k] = int(v)
 	}
-	return Response{Kept: domain.CandidatesFromPB(r.GetKept()), Dropped: d}, nil
+	return Response{Kept: kept, Dropped: d}, nil
 }

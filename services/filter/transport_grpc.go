@@ -19,15 +19,18 @@ type grpcServer struct {
 func NewGRPCServer(filter endpoint.Endpoint) pb.FilterServiceServer {
 	return &grpcServer{filter: kitgrpc.NewHandler(filter,
 		func(r *pb.FilterRequest) (Request, error) {
-			return Request{UserID: r.GetUserId(), Candidates: domain.CandidatesFromPB(r.GetCandidates()),
-				Seen: r.GetSeenItemIds(), MaxPerGenre: int(r.GetMaxPerGenre())}, nil
+			cands, err := domain.CandidatesFromPB(r.GetCandidates())
+			return Request{UserID: r.GetUserId(), Candidates: cands, Seen: r.GetSeenItemIds(), MaxPerGenre: int(r.GetMaxPerGenre())}, err
 		},
 		func(r Response) *pb.FilterResponse {
-			d := make(map[string]int32, len(r.Dropped))
-			for k, v := range r.Dropped {
-				d[k] = int32(v)
+			out := &pb.FilterResponse{KeptItemIds: make([]int64, len(r.Kept)), Dropped: make(map[string]int32, len(r.Dropped))}
+			for i, c := range r.Kept {
+				out.KeptItemIds[i] = c.ID
 			}
-			return &pb.FilterResponse{Kept: domain.CandidatesToPB(r.Kept), Dropped: d}
+			for k, v := range r.Dropped {
+				out.Dropped[k] = int32(v)
+			}
+			return out
 		})}
 }
 

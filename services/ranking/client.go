@@ -2,6 +2,7 @@ package ranking
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/go-kit/kit/endpoint"
 
@@ -25,11 +26,23 @@ func NewClient(p *balancer.Picker, mw kitgrpc.MiddlewareFor) *Client {
 // Rank implements Service.
 func (c *Client) Rank(ctx context.Context, req Request) (Response, error) {
 	r, err := kitgrpc.Call[pb.RankResponse](ctx, c.rank, &pb.RankRequest{
-		UserId: req.UserID, GenreAffinity: req.Affinity, Candidates: domain.CandidatesToPB(req.Candidates),
+		UserId: req.UserID, GenreAffinity: req.Affinity, Candidates: domain.CandidatesToPB(req.Candidates, false),
 		Weights: req.Weights, ModelVersion: req.ModelVersion,
 	})
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{Ranked: domain.CandidatesFromPB(r.GetRanked()), ModelVersion: r.GetModelVersion()}, nil
+	// Only ids and scores come back; the candidates are the ones we sent.
+	ids, scores := r.GetItemIds(), r.GetScores()
+	if len(ids) != len(scores) {
+		return Response{}, fmt.Errorf("ranking: %d ids but %d scores", len(ids), len(scores))
+	}
+	ranked, err := domain.SelectByID(req.Candidates, ids)
+	if err != nil {
+		return Response{}, fmt.Errorf("ranking: %w", err)
+	}
+	for i := range ranked {
+		ranked[i].Score = scores[i]
+	}
+	return Response{Ranked: ranked, ModelVersion: r.GetModelVersion()}, nil
 }

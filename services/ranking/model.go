@@ -25,11 +25,11 @@ func FeatureVector(dst []float64, aff map[string]float64, c *domain.Candidate, r
 	if c.Year > 0 {
 		age = math.Max(0, float64(refYear-c.Year))
 	}
-	dst[0] = math.Log1p(c.Sources["item_cf"])
+	dst[0] = math.Log1p(c.SourceScore(domain.ChannelItemCF))
 	dst[1] = math.Log1p(c.Popularity)
 	dst[2] = a
 	dst[3] = math.Exp(-age / 10)
-	dst[4] = c.Sources["genre"]
+	dst[4] = c.SourceScore(domain.ChannelGenre)
 	dst[5] = float64(len(c.Sources))
 }
 

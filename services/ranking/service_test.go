@@ -27,8 +27,8 @@ func testModel(version string) *Model {
 func TestRankOrderFollowsWeights(t *testing.T) {
 	r := New(testModel("m1"))
 	cands := []domain.Candidate{
-		{Item: domain.Item{ID: 1, Genres: []string{"Horror"}}, Sources: map[string]float64{"item_cf": 5}},
-		{Item: domain.Item{ID: 2, Genres: []string{"Drama"}}, Sources: map[string]float64{"popular": 1}},
+		{Item: domain.Item{ID: 1, Genres: []string{"Horror"}}, Sources: []domain.Source{{Channel: "item_cf", Score: 5}}},
+		{Item: domain.Item{ID: 2, Genres: []string{"Drama"}}, Sources: []domain.Source{{Channel: "popular", Score: 1}}},
 	}
 	aff := map[string]float64{"Drama": 1}
 	tests := []struct {
@@ -120,7 +120,7 @@ func BenchmarkRank500(b *testing.B) {
 	cands := make([]domain.Candidate, 500)
 	for i := range cands {
 		cands[i] = domain.Candidate{Item: domain.Item{ID: int64(i), Genres: genres[:1+i%3], Year: 1990 + i%30},
-			Popularity: rng.Float64() * 50, Sources: map[string]float64{"item_cf": rng.Float64(), "popular": rng.Float64()}}
+			Popularity: rng.Float64() * 50, Sources: []domain.Source{{Channel: "item_cf", Score: rng.Float64()}, {Channel: "popular", Score: rng.Float64()}}}
 	}
 	req := Request{Affinity: map[string]float64{"Drama": .5, "Comedy": .3}, Candidates: cands, Weights: map[string]float64{"click": 1, "like": 0.5}}
 	b.ReportAllocs()

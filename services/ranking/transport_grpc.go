@@ -19,11 +19,16 @@ type grpcServer struct {
 func NewGRPCServer(rank endpoint.Endpoint) pb.RankingServiceServer {
 	return &grpcServer{rank: kitgrpc.NewHandler(rank,
 		func(r *pb.RankRequest) (Request, error) {
-			return Request{UserID: r.GetUserId(), Affinity: r.GetGenreAffinity(), Candidates: domain.CandidatesFromPB(r.GetCandidates()),
-				Weights: r.GetWeights(), ModelVersion: r.GetModelVersion()}, nil
+			cands, err := domain.CandidatesFromPB(r.GetCandidates())
+			return Request{UserID: r.GetUserId(), Affinity: r.GetGenreAffinity(), Candidates: cands,
+				Weights: r.GetWeights(), ModelVersion: r.GetModelVersion()}, err
 		},
 		func(r Response) *pb.RankResponse {
-			return &pb.RankResponse{Ranked: domain.CandidatesToPB(r.Ranked), ModelVersion: r.ModelVersion}
+			out := &pb.RankResponse{ItemIds: make([]int64, len(r.Ranked)), Scores: make([]float64, len(r.Ranked)), ModelVersion: r.ModelVersion}
+			for i, c := range r.Ranked {
+				out.ItemIds[i], out.Scores[i] = c.ID, c.Score
+			}
+			return out
 		})}
 }
 

@@ -10,9 +10,9 @@ import (
 
 // The channel names, as used in quotas and in candidate sources.
 const (
-	ChannelPopular = "popular"
-	ChannelItemCF  = "item_cf"
-	ChannelGenre   = "genre"
+	ChannelPopular = domain.ChannelPopular
+	ChannelItemCF  = domain.ChannelItemCF
+	ChannelGenre   = domain.ChannelGenre
 )
 
 // Channels lists every channel in merge priority order.

@@ -27,5 +27,5 @@ func (c *Client) Recall(ctx context.Context, req Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	return responseFromPB(r), nil
+	return responseFromPB(r)
 }

@@ -73,5 +73,5 @@ func (idx *Index) Candidate(id int64) (domain.Candidate, bool) {
 	if !ok {
 		return domain.Candidate{}, false
 	}
-	return domain.Candidate{Item: it.Item, Popularity: it.Popularity, Sources: map[string]float64{}}, true
+	return domain.Candidate{Item: it.Item, Popularity: it.Popularity}, true
 }

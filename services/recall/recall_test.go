@@ -93,7 +93,7 @@ func TestRecallChannelsQuotasAndSources(t *testing.T) {
 						continue
 					}
 					for _, s := range srcs {
-						if _, ok := c.Sources[s]; !ok {
+						if !c.HasSource(s) {
 							t.Errorf("item %d sources %v lack %s", id, c.Sources, s)
 						}
 					}
@@ -136,7 +136,7 @@ func TestMergeKeepsEveryChannelNearTheTop(t *testing.T) {
 	if !slices.Equal(ids, []int64{1, 11, 21, 2, 12}) {
 		t.Errorf("merged %v, want round-robin [1 11 21 2 12]", ids)
 	}
-	if _, ok := got[0].Sources[Channels[2]]; !ok {
+	if !got[0].HasSource(Channels[2]) {
 		t.Errorf("item 1 lost its second source: %v", got[0].Sources)
 	}
 }

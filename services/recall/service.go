@@ -140,7 +140,7 @@ func merge(idx *Index, lists [][]Scored, k int) []domain.Candidate {
 			more = true
 			s := list[rank]
 			if p, ok := pos[s.ID]; ok {
-				out[p].Sources[Channels[ci]] = s.Score
+				out[p].SetSource(Channels[ci], s.Score)
 				continue
 			}
 			if len(out) >= k {
@@ -150,7 +150,7 @@ func merge(idx *Index, lists [][]Scored, k int) []domain.Candidate {
 			if !ok {
 				continue
 			}
-			c.Sources[Channels[ci]] = s.Score
+			c.SetSource(Channels[ci], s.Score)
 			pos[s.ID] = len(out)
 			out = append(out, c)
 		}

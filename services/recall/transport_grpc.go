@@ -48,11 +48,15 @@ func responseToPB(r Response) *pb.RecallResponse {
 	for k, v := range r.PerChannel {
 		per[k] = int32(v)
 	}
-	return &pb.RecallResponse{Candidates: domain.CandidatesToPB(r.Candidates), PerChannel: per, ModelVersion: r.ModelVersion}
+	return &pb.RecallResponse{Candidates: domain.CandidatesToPB(r.Candidates, true), PerChannel: per, ModelVersion: r.ModelVersion}
 }
 
-func responseFromPB(r *pb.RecallResponse) Response {
-	return Response{Candidates: domain.CandidatesFromPB(r.GetCandidates()), PerChannel: intMap(r.GetPerChannel()), ModelVersion: r.GetModelVersion()}
+func responseFromPB(r *pb.RecallResponse) (Response, error) {
+	cands, err := domain.CandidatesFromPB(r.GetCandidates())
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Candidates: cands, PerChannel: intMap(r.GetPerChannel()), ModelVersion: r.GetModelVersion()}, nil
 }
 
 func intMap(in map[string]int32) map[string]int {

@@ -21,6 +21,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Channel is a recall channel.
+type Channel int32
+
+const (
+	Channel_CHANNEL_UNSPECIFIED Channel = 0
+	Channel_CHANNEL_ITEM_CF     Channel = 1
+	Channel_CHANNEL_GENRE       Channel = 2
+	Channel_CHANNEL_POPULAR     Channel = 3
+)
+
+// Enum value maps for Channel.
+var (
+	Channel_name = map[int32]string{
+		0: "CHANNEL_UNSPECIFIED",
+		1: "CHANNEL_ITEM_CF",
+		2: "CHANNEL_GENRE",
+		3: "CHANNEL_POPULAR",
+	}
+	Channel_value = map[string]int32{
+		"CHANNEL_UNSPECIFIED": 0,
+		"CHANNEL_ITEM_CF":     1,
+		"CHANNEL_GENRE":       2,
+		"CHANNEL_POPULAR":     3,
+	}
+)
+
+func (x Channel) Enum() *Channel {
+	p := new(Channel)
+	*p = x
+	return p
+}
+
+func (x Channel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Channel) Descriptor() protoreflect.EnumDescriptor {
+	return file_recmesh_v1_common_proto_enumTypes[0].Descriptor()
+}
+
+func (Channel) Type() protoreflect.EnumType {
+	return &file_recmesh_v1_common_proto_enumTypes[0]
+}
+
+func (x Channel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Channel.Descriptor instead.
+func (Channel) EnumDescriptor() ([]byte, []int) {
+	return file_recmesh_v1_common_proto_rawDescGZIP(), []int{0}
+}
+
 // Interaction is one thing a user did to an item.
 type Interaction struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -93,37 +146,52 @@ func (x *Interaction) GetTsUnix() int64 {
 	return 0
 }
 
-// Candidate is an item on its way through recall, filter and ranking.
-type Candidate struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	ItemId int64                  `protobuf:"varint,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
-	Title  string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
-	Genres []string               `protobuf:"bytes,3,rep,name=genres,proto3" json:"genres,omitempty"`
-	Year   int32                  `protobuf:"varint,4,opt,name=year,proto3" json:"year,omitempty"`
-	// popularity is the time-decayed popularity of the item in the model.
-	Popularity float64 `protobuf:"fixed64,5,opt,name=popularity,proto3" json:"popularity,omitempty"`
-	// sources maps each recall channel that produced the item to that channel's score.
-	Sources map[string]float64 `protobuf:"bytes,6,rep,name=sources,proto3" json:"sources,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	// score is the ranking score; zero before ranking.
-	Score         float64 `protobuf:"fixed64,7,opt,name=score,proto3" json:"score,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+// Candidates is a batch of candidates on their way through recall, filter
+// and ranking, in columns: every field is an array indexed by candidate (or
+// by offsets), so a batch of 500 decodes in a handful of allocations rather
+// than several per candidate. A batch crosses the wire up to four times per
+// request, which makes this the mesh's hottest message.
+type Candidates struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	ItemIds []int64                `protobuf:"varint,1,rep,packed,name=item_ids,json=itemIds,proto3" json:"item_ids,omitempty"`
+	// titles holds every title back to back; candidate i's title is
+	// titles[title_offsets[i]:title_offsets[i+1]]. Empty (with no offsets)
+	// when the sender leaves titles out, as everyone after recall does.
+	Titles       string  `protobuf:"bytes,2,opt,name=titles,proto3" json:"titles,omitempty"`
+	TitleOffsets []int32 `protobuf:"varint,3,rep,packed,name=title_offsets,json=titleOffsets,proto3" json:"title_offsets,omitempty"`
+	Years        []int32 `protobuf:"varint,4,rep,packed,name=years,proto3" json:"years,omitempty"`
+	// popularity is each item's time-decayed popularity.
+	Popularity []float64 `protobuf:"fixed64,5,rep,packed,name=popularity,proto3" json:"popularity,omitempty"`
+	// scores are ranking scores; zero before ranking.
+	Scores []float64 `protobuf:"fixed64,6,rep,packed,name=scores,proto3" json:"scores,omitempty"`
+	// genre_names is the batch's genre vocabulary; candidate i's genres are
+	// genre_names[genre_index[k]] for k in [genre_offsets[i], genre_offsets[i+1]).
+	GenreNames   []string `protobuf:"bytes,7,rep,name=genre_names,json=genreNames,proto3" json:"genre_names,omitempty"`
+	GenreOffsets []int32  `protobuf:"varint,8,rep,packed,name=genre_offsets,json=genreOffsets,proto3" json:"genre_offsets,omitempty"`
+	GenreIndex   []int32  `protobuf:"varint,9,rep,packed,name=genre_index,json=genreIndex,proto3" json:"genre_index,omitempty"`
+	// candidate i was produced by source_channels[k] with score source_scores[k]
+	// for k in [source_offsets[i], source_offsets[i+1]).
+	SourceOffsets  []int32   `protobuf:"varint,10,rep,packed,name=source_offsets,json=sourceOffsets,proto3" json:"source_offsets,omitempty"`
+	SourceChannels []Channel `protobuf:"varint,11,rep,packed,name=source_channels,json=sourceChannels,proto3,enum=recmesh.v1.Channel" json:"source_channels,omitempty"`
+	SourceScores   []float64 `protobuf:"fixed64,12,rep,packed,name=source_scores,json=sourceScores,proto3" json:"source_scores,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
-func (x *Candidate) Reset() {
-	*x = Candidate{}
+func (x *Candidates) Reset() {
+	*x = Candidates{}
 	mi := &file_recmesh_v1_common_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *Candidate) String() string {
+func (x *Candidates) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*Candidate) ProtoMessage() {}
+func (*Candidates) ProtoMessage() {}
 
-func (x *Candidate) ProtoReflect() protoreflect.Message {
+func (x *Candidates) ProtoReflect() protoreflect.Message {
 	mi := &file_recmesh_v1_common_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -135,58 +203,93 @@ func (x *Candidate) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use Candidate.ProtoReflect.Descriptor instead.
-func (*Candidate) Descriptor() ([]byte, []int) {
+// Deprecated: Use Candidates.ProtoReflect.Descriptor instead.
+func (*Candidates) Descriptor() ([]byte, []int) {
 	return file_recmesh_v1_common_proto_rawDescGZIP(), []int{1}
 }
 
-func (x *Candidate) GetItemId() int64 {
+func (x *Candidates) GetItemIds() []int64 {
 	if x != nil {
-		return x.ItemId
+		return x.ItemIds
 	}
-	return 0
+	return nil
 }
 
-func (x *Candidate) GetTitle() string {
+func (x *Candidates) GetTitles() string {
 	if x != nil {
-		return x.Title
+		return x.Titles
 	}
 	return ""
 }
 
-func (x *Candidate) GetGenres() []string {
+func (x *Candidates) GetTitleOffsets() []int32 {
 	if x != nil {
-		return x.Genres
+		return x.TitleOffsets
 	}
 	return nil
 }
 
-func (x *Candidate) GetYear() int32 {
+func (x *Candidates) GetYears() []int32 {
 	if x != nil {
-		return x.Year
+		return x.Years
 	}
-	return 0
+	return nil
 }
 
-func (x *Candidate) GetPopularity() float64 {
+func (x *Candidates) GetPopularity() []float64 {
 	if x != nil {
 		return x.Popularity
 	}
-	return 0
+	return nil
 }
 
-func (x *Candidate) GetSources() map[string]float64 {
+func (x *Candidates) GetScores() []float64 {
 	if x != nil {
-		return x.Sources
+		return x.Scores
 	}
 	return nil
 }
 
-func (x *Candidate) GetScore() float64 {
+func (x *Candidates) GetGenreNames() []string {
 	if x != nil {
-		return x.Score
+		return x.GenreNames
 	}
-	return 0
+	return nil
+}
+
+func (x *Candidates) GetGenreOffsets() []int32 {
+	if x != nil {
+		return x.GenreOffsets
+	}
+	return nil
+}
+
+func (x *Candidates) GetGenreIndex() []int32 {
+	if x != nil {
+		return x.GenreIndex
+	}
+	return nil
+}
+
+func (x *Candidates) GetSourceOffsets() []int32 {
+	if x != nil {
+		return x.SourceOffsets
+	}
+	return nil
+}
+
+func (x *Candidates) GetSourceChannels() []Channel {
+	if x != nil {
+		return x.SourceChannels
+	}
+	return nil
+}
+
+func (x *Candidates) GetSourceScores() []float64 {
+	if x != nil {
+		return x.SourceScores
+	}
+	return nil
 }
 
 // Params are the knobs a variant sets for the hops of one request.
@@ -272,20 +375,26 @@ const file_recmesh_v1_common_proto_rawDesc = "" +
 	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\x01R\x05value\x12\x17\n" +
-	"\ats_unix\x18\x04 \x01(\x03R\x06tsUnix\"\x96\x02\n" +
-	"\tCandidate\x12\x17\n" +
-	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x14\n" +
-	"\x05title\x18\x02 \x01(\tR\x05title\x12\x16\n" +
-	"\x06genres\x18\x03 \x03(\tR\x06genres\x12\x12\n" +
-	"\x04year\x18\x04 \x01(\x05R\x04year\x12\x1e\n" +
+	"\ats_unix\x18\x04 \x01(\x03R\x06tsUnix\"\xa3\x03\n" +
 	"\n" +
-	"popularity\x18\x05 \x01(\x01R\n" +
-	"popularity\x12<\n" +
-	"\asources\x18\x06 \x03(\v2\".recmesh.v1.Candidate.SourcesEntryR\asources\x12\x14\n" +
-	"\x05score\x18\a \x01(\x01R\x05score\x1a:\n" +
-	"\fSourcesEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"\x88\x03\n" +
+	"Candidates\x12\x19\n" +
+	"\bitem_ids\x18\x01 \x03(\x03R\aitemIds\x12\x16\n" +
+	"\x06titles\x18\x02 \x01(\tR\x06titles\x12#\n" +
+	"\rtitle_offsets\x18\x03 \x03(\x05R\ftitleOffsets\x12\x14\n" +
+	"\x05years\x18\x04 \x03(\x05R\x05years\x12\x1e\n" +
+	"\n" +
+	"popularity\x18\x05 \x03(\x01R\n" +
+	"popularity\x12\x16\n" +
+	"\x06scores\x18\x06 \x03(\x01R\x06scores\x12\x1f\n" +
+	"\vgenre_names\x18\a \x03(\tR\n" +
+	"genreNames\x12#\n" +
+	"\rgenre_offsets\x18\b \x03(\x05R\fgenreOffsets\x12\x1f\n" +
+	"\vgenre_index\x18\t \x03(\x05R\n" +
+	"genreIndex\x12%\n" +
+	"\x0esource_offsets\x18\n" +
+	" \x03(\x05R\rsourceOffsets\x12<\n" +
+	"\x0fsource_channels\x18\v \x03(\x0e2\x13.recmesh.v1.ChannelR\x0esourceChannels\x12#\n" +
+	"\rsource_scores\x18\f \x03(\x01R\fsourceScores\"\x88\x03\n" +
 	"\x06Params\x12I\n" +
 	"\rrecall_quotas\x18\x01 \x03(\v2$.recmesh.v1.Params.RecallQuotasEntryR\frecallQuotas\x12O\n" +
 	"\x0franking_weights\x18\x02 \x03(\v2&.recmesh.v1.Params.RankingWeightsEntryR\x0erankingWeights\x12#\n" +
@@ -297,7 +406,12 @@ const file_recmesh_v1_common_proto_rawDesc = "" +
 	"\x13RankingWeightsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\x10\n" +
-	"\x0e_max_per_genreB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
+	"\x0e_max_per_genre*_\n" +
+	"\aChannel\x12\x17\n" +
+	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fCHANNEL_ITEM_CF\x10\x01\x12\x11\n" +
+	"\rCHANNEL_GENRE\x10\x02\x12\x13\n" +
+	"\x0fCHANNEL_POPULAR\x10\x03B7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
 
 var (
 	file_recmesh_v1_common_proto_rawDescOnce sync.Once
@@ -311,17 +425,18 @@ func file_recmesh_v1_common_proto_rawDescGZIP() []byte {
 	return file_recmesh_v1_common_proto_rawDescData
 }
 
-var file_recmesh_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_recmesh_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_recmesh_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_recmesh_v1_common_proto_goTypes = []any{
-	(*Interaction)(nil), // 0: recmesh.v1.Interaction
-	(*Candidate)(nil),   // 1: recmesh.v1.Candidate
-	(*Params)(nil),      // 2: recmesh.v1.Params
-	nil,                 // 3: recmesh.v1.Candidate.SourcesEntry
+	(Channel)(0),        // 0: recmesh.v1.Channel
+	(*Interaction)(nil), // 1: recmesh.v1.Interaction
+	(*Candidates)(nil),  // 2: recmesh.v1.Candidates
+	(*Params)(nil),      // 3: recmesh.v1.Params
 	nil,                 // 4: recmesh.v1.Params.RecallQuotasEntry
 	nil,                 // 5: recmesh.v1.Params.RankingWeightsEntry
 }
 var file_recmesh_v1_common_proto_depIdxs = []int32{
-	3, // 0: recmesh.v1.Candidate.sources:type_name -> recmesh.v1.Candidate.SourcesEntry
+	0, // 0: recmesh.v1.Candidates.source_channels:type_name -> recmesh.v1.Channel
 	4, // 1: recmesh.v1.Params.recall_quotas:type_name -> recmesh.v1.Params.RecallQuotasEntry
 	5, // 2: recmesh.v1.Params.ranking_weights:type_name -> recmesh.v1.Params.RankingWeightsEntry
 	3, // [3:3] is the sub-list for method output_type
@@ -342,13 +457,14 @@ func file_recmesh_v1_common_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_recmesh_v1_common_proto_rawDesc), len(file_recmesh_v1_common_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   6,
+			NumEnums:      1,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_recmesh_v1_common_proto_goTypes,
 		DependencyIndexes: file_recmesh_v1_common_proto_depIdxs,
+		EnumInfos:         file_recmesh_v1_common_proto_enumTypes,
 		MessageInfos:      file_recmesh_v1_common_proto_msgTypes,
 	}.Build()
 	File_recmesh_v1_common_proto = out.File

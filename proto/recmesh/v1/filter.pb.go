@@ -24,7 +24,7 @@ const (
 type FilterRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	UserId      string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	Candidates  []*Candidate           `protobuf:"bytes,2,rep,name=candidates,proto3" json:"candidates,omitempty"`
+	Candidates  *Candidates            `protobuf:"bytes,2,opt,name=candidates,proto3" json:"candidates,omitempty"`
 	SeenItemIds []int64                `protobuf:"varint,3,rep,packed,name=seen_item_ids,json=seenItemIds,proto3" json:"seen_item_ids,omitempty"`
 	// max_per_genre caps kept candidates per genre; 0 means the server default.
 	MaxPerGenre   int32 `protobuf:"varint,4,opt,name=max_per_genre,json=maxPerGenre,proto3" json:"max_per_genre,omitempty"`
@@ -69,7 +69,7 @@ func (x *FilterRequest) GetUserId() string {
 	return ""
 }
 
-func (x *FilterRequest) GetCandidates() []*Candidate {
+func (x *FilterRequest) GetCandidates() *Candidates {
 	if x != nil {
 		return x.Candidates
 	}
@@ -92,7 +92,9 @@ func (x *FilterRequest) GetMaxPerGenre() int32 {
 
 type FilterResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Kept  []*Candidate           `protobuf:"bytes,1,rep,name=kept,proto3" json:"kept,omitempty"`
+	// kept_item_ids are the candidates kept, in request order; the caller
+	// already holds the candidates, so only their ids travel back.
+	KeptItemIds []int64 `protobuf:"varint,3,rep,packed,name=kept_item_ids,json=keptItemIds,proto3" json:"kept_item_ids,omitempty"`
 	// dropped counts candidates per rule: seen, blocked, genre_cap, duplicate.
 	Dropped       map[string]int32 `protobuf:"bytes,2,rep,name=dropped,proto3" json:"dropped,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
@@ -129,9 +131,9 @@ func (*FilterResponse) Descriptor() ([]byte, []int) {
 	return file_recmesh_v1_filter_proto_rawDescGZIP(), []int{1}
 }
 
-func (x *FilterResponse) GetKept() []*Candidate {
+func (x *FilterResponse) GetKeptItemIds() []int64 {
 	if x != nil {
-		return x.Kept
+		return x.KeptItemIds
 	}
 	return nil
 }
@@ -148,20 +150,20 @@ var File_recmesh_v1_filter_proto protoreflect.FileDescriptor
 const file_recmesh_v1_filter_proto_rawDesc = "" +
 	"\n" +
 	"\x17recmesh/v1/filter.proto\x12\n" +
-	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\xa7\x01\n" +
+	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\xa8\x01\n" +
 	"\rFilterRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x125\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x126\n" +
 	"\n" +
-	"candidates\x18\x02 \x03(\v2\x15.recmesh.v1.CandidateR\n" +
+	"candidates\x18\x02 \x01(\v2\x16.recmesh.v1.CandidatesR\n" +
 	"candidates\x12\"\n" +
 	"\rseen_item_ids\x18\x03 \x03(\x03R\vseenItemIds\x12\"\n" +
-	"\rmax_per_genre\x18\x04 \x01(\x05R\vmaxPerGenre\"\xba\x01\n" +
-	"\x0eFilterResponse\x12)\n" +
-	"\x04kept\x18\x01 \x03(\v2\x15.recmesh.v1.CandidateR\x04kept\x12A\n" +
+	"\rmax_per_genre\x18\x04 \x01(\x05R\vmaxPerGenre\"\xbf\x01\n" +
+	"\x0eFilterResponse\x12\"\n" +
+	"\rkept_item_ids\x18\x03 \x03(\x03R\vkeptItemIds\x12A\n" +
 	"\adropped\x18\x02 \x03(\v2'.recmesh.v1.FilterResponse.DroppedEntryR\adropped\x1a:\n" +
 	"\fDroppedEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x012P\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01J\x04\b\x01\x10\x02R\x04kept2P\n" +
 	"\rFilterService\x12?\n" +
 	"\x06Filter\x12\x19.recmesh.v1.FilterRequest\x1a\x1a.recmesh.v1.FilterResponseB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
 
@@ -182,19 +184,18 @@ var file_recmesh_v1_filter_proto_goTypes = []any{
 	(*FilterRequest)(nil),  // 0: recmesh.v1.FilterRequest
 	(*FilterResponse)(nil), // 1: recmesh.v1.FilterResponse
 	nil,                    // 2: recmesh.v1.FilterResponse.DroppedEntry
-	(*Candidate)(nil),      // 3: recmesh.v1.Candidate
+	(*Candidates)(nil),     // 3: recmesh.v1.Candidates
 }
 var file_recmesh_v1_filter_proto_depIdxs = []int32{
-	3, // 0: recmesh.v1.FilterRequest.candidates:type_name -> recmesh.v1.Candidate
-	3, // 1: recmesh.v1.FilterResponse.kept:type_name -> recmesh.v1.Candidate
-	2, // 2: recmesh.v1.FilterResponse.dropped:type_name -> recmesh.v1.FilterResponse.DroppedEntry
-	0, // 3: recmesh.v1.FilterService.Filter:input_type -> recmesh.v1.FilterRequest
-	1, // 4: recmesh.v1.FilterService.Filter:output_type -> recmesh.v1.FilterResponse
-	4, // [4:5] is the sub-list for method output_type
-	3, // [3:4] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	3, // 0: recmesh.v1.FilterRequest.candidates:type_name -> recmesh.v1.Candidates
+	2, // 1: recmesh.v1.FilterResponse.dropped:type_name -> recmesh.v1.FilterResponse.DroppedEntry
+	0, // 2: recmesh.v1.FilterService.Filter:input_type -> recmesh.v1.FilterRequest
+	1, // 3: recmesh.v1.FilterService.Filter:output_type -> recmesh.v1.FilterResponse
+	3, // [3:4] is the sub-list for method output_type
+	2, // [2:3] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_recmesh_v1_filter_proto_init() }

@@ -25,7 +25,7 @@ type RankRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	GenreAffinity map[string]float64     `protobuf:"bytes,2,rep,name=genre_affinity,json=genreAffinity,proto3" json:"genre_affinity,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
-	Candidates    []*Candidate           `protobuf:"bytes,3,rep,name=candidates,proto3" json:"candidates,omitempty"`
+	Candidates    *Candidates            `protobuf:"bytes,3,opt,name=candidates,proto3" json:"candidates,omitempty"`
 	// weights fuse the model's objectives; empty means the model's defaults.
 	Weights map[string]float64 `protobuf:"bytes,4,rep,name=weights,proto3" json:"weights,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
 	// model_version pins a version; empty means the current one.
@@ -78,7 +78,7 @@ func (x *RankRequest) GetGenreAffinity() map[string]float64 {
 	return nil
 }
 
-func (x *RankRequest) GetCandidates() []*Candidate {
+func (x *RankRequest) GetCandidates() *Candidates {
 	if x != nil {
 		return x.Candidates
 	}
@@ -101,9 +101,11 @@ func (x *RankRequest) GetModelVersion() string {
 
 type RankResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// ranked holds the candidates, best first, with score set.
-	Ranked        []*Candidate `protobuf:"bytes,1,rep,name=ranked,proto3" json:"ranked,omitempty"`
-	ModelVersion  string       `protobuf:"bytes,2,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	// item_ids are the request's candidates, best first, and scores[i] is
+	// item_ids[i]'s score; the caller already holds the candidates.
+	ItemIds       []int64   `protobuf:"varint,3,rep,packed,name=item_ids,json=itemIds,proto3" json:"item_ids,omitempty"`
+	Scores        []float64 `protobuf:"fixed64,4,rep,packed,name=scores,proto3" json:"scores,omitempty"`
+	ModelVersion  string    `protobuf:"bytes,2,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -138,9 +140,16 @@ func (*RankResponse) Descriptor() ([]byte, []int) {
 	return file_recmesh_v1_ranking_proto_rawDescGZIP(), []int{1}
 }
 
-func (x *RankResponse) GetRanked() []*Candidate {
+func (x *RankResponse) GetItemIds() []int64 {
 	if x != nil {
-		return x.Ranked
+		return x.ItemIds
+	}
+	return nil
+}
+
+func (x *RankResponse) GetScores() []float64 {
+	if x != nil {
+		return x.Scores
 	}
 	return nil
 }
@@ -157,12 +166,12 @@ var File_recmesh_v1_ranking_proto protoreflect.FileDescriptor
 const file_recmesh_v1_ranking_proto_rawDesc = "" +
 	"\n" +
 	"\x18recmesh/v1/ranking.proto\x12\n" +
-	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\x93\x03\n" +
+	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\x94\x03\n" +
 	"\vRankRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12Q\n" +
-	"\x0egenre_affinity\x18\x02 \x03(\v2*.recmesh.v1.RankRequest.GenreAffinityEntryR\rgenreAffinity\x125\n" +
+	"\x0egenre_affinity\x18\x02 \x03(\v2*.recmesh.v1.RankRequest.GenreAffinityEntryR\rgenreAffinity\x126\n" +
 	"\n" +
-	"candidates\x18\x03 \x03(\v2\x15.recmesh.v1.CandidateR\n" +
+	"candidates\x18\x03 \x01(\v2\x16.recmesh.v1.CandidatesR\n" +
 	"candidates\x12>\n" +
 	"\aweights\x18\x04 \x03(\v2$.recmesh.v1.RankRequest.WeightsEntryR\aweights\x12#\n" +
 	"\rmodel_version\x18\x05 \x01(\tR\fmodelVersion\x1a@\n" +
@@ -171,10 +180,11 @@ const file_recmesh_v1_ranking_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a:\n" +
 	"\fWeightsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"b\n" +
-	"\fRankResponse\x12-\n" +
-	"\x06ranked\x18\x01 \x03(\v2\x15.recmesh.v1.CandidateR\x06ranked\x12#\n" +
-	"\rmodel_version\x18\x02 \x01(\tR\fmodelVersion2K\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"t\n" +
+	"\fRankResponse\x12\x19\n" +
+	"\bitem_ids\x18\x03 \x03(\x03R\aitemIds\x12\x16\n" +
+	"\x06scores\x18\x04 \x03(\x01R\x06scores\x12#\n" +
+	"\rmodel_version\x18\x02 \x01(\tR\fmodelVersionJ\x04\b\x01\x10\x02R\x06ranked2K\n" +
 	"\x0eRankingService\x129\n" +
 	"\x04Rank\x12\x17.recmesh.v1.RankRequest\x1a\x18.recmesh.v1.RankResponseB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
 
@@ -196,20 +206,19 @@ var file_recmesh_v1_ranking_proto_goTypes = []any{
 	(*RankResponse)(nil), // 1: recmesh.v1.RankResponse
 	nil,                  // 2: recmesh.v1.RankRequest.GenreAffinityEntry
 	nil,                  // 3: recmesh.v1.RankRequest.WeightsEntry
-	(*Candidate)(nil),    // 4: recmesh.v1.Candidate
+	(*Candidates)(nil),   // 4: recmesh.v1.Candidates
 }
 var file_recmesh_v1_ranking_proto_depIdxs = []int32{
 	2, // 0: recmesh.v1.RankRequest.genre_affinity:type_name -> recmesh.v1.RankRequest.GenreAffinityEntry
-	4, // 1: recmesh.v1.RankRequest.candidates:type_name -> recmesh.v1.Candidate
+	4, // 1: recmesh.v1.RankRequest.candidates:type_name -> recmesh.v1.Candidates
 	3, // 2: recmesh.v1.RankRequest.weights:type_name -> recmesh.v1.RankRequest.WeightsEntry
-	4, // 3: recmesh.v1.RankResponse.ranked:type_name -> recmesh.v1.Candidate
-	0, // 4: recmesh.v1.RankingService.Rank:input_type -> recmesh.v1.RankRequest
-	1, // 5: recmesh.v1.RankingService.Rank:output_type -> recmesh.v1.RankResponse
-	5, // [5:6] is the sub-list for method output_type
-	4, // [4:5] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	0, // 3: recmesh.v1.RankingService.Rank:input_type -> recmesh.v1.RankRequest
+	1, // 4: recmesh.v1.RankingService.Rank:output_type -> recmesh.v1.RankResponse
+	4, // [4:5] is the sub-list for method output_type
+	3, // [3:4] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_recmesh_v1_ranking_proto_init() }

@@ -102,7 +102,7 @@ func (x *RecallRequest) GetK() int32 {
 
 type RecallResponse struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
-	Candidates []*Candidate           `protobuf:"bytes,1,rep,name=candidates,proto3" json:"candidates,omitempty"`
+	Candidates *Candidates            `protobuf:"bytes,1,opt,name=candidates,proto3" json:"candidates,omitempty"`
 	// per_channel counts the candidates each channel contributed before de-duplication.
 	PerChannel    map[string]int32 `protobuf:"bytes,2,rep,name=per_channel,json=perChannel,proto3" json:"per_channel,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	ModelVersion  string           `protobuf:"bytes,3,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
@@ -140,7 +140,7 @@ func (*RecallResponse) Descriptor() ([]byte, []int) {
 	return file_recmesh_v1_recall_proto_rawDescGZIP(), []int{1}
 }
 
-func (x *RecallResponse) GetCandidates() []*Candidate {
+func (x *RecallResponse) GetCandidates() *Candidates {
 	if x != nil {
 		return x.Candidates
 	}
@@ -178,10 +178,10 @@ const file_recmesh_v1_recall_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a9\n" +
 	"\vQuotasEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xf8\x01\n" +
-	"\x0eRecallResponse\x125\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xf9\x01\n" +
+	"\x0eRecallResponse\x126\n" +
 	"\n" +
-	"candidates\x18\x01 \x03(\v2\x15.recmesh.v1.CandidateR\n" +
+	"candidates\x18\x01 \x01(\v2\x16.recmesh.v1.CandidatesR\n" +
 	"candidates\x12K\n" +
 	"\vper_channel\x18\x02 \x03(\v2*.recmesh.v1.RecallResponse.PerChannelEntryR\n" +
 	"perChannel\x12#\n" +
@@ -212,13 +212,13 @@ var file_recmesh_v1_recall_proto_goTypes = []any{
 	nil,                    // 3: recmesh.v1.RecallRequest.QuotasEntry
 	nil,                    // 4: recmesh.v1.RecallResponse.PerChannelEntry
 	(*Interaction)(nil),    // 5: recmesh.v1.Interaction
-	(*Candidate)(nil),      // 6: recmesh.v1.Candidate
+	(*Candidates)(nil),     // 6: recmesh.v1.Candidates
 }
 var file_recmesh_v1_recall_proto_depIdxs = []int32{
 	5, // 0: recmesh.v1.RecallRequest.recent:type_name -> recmesh.v1.Interaction
 	2, // 1: recmesh.v1.RecallRequest.genre_affinity:type_name -> recmesh.v1.RecallRequest.GenreAffinityEntry
 	3, // 2: recmesh.v1.RecallRequest.quotas:type_name -> recmesh.v1.RecallRequest.QuotasEntry
-	6, // 3: recmesh.v1.RecallResponse.candidates:type_name -> recmesh.v1.Candidate
+	6, // 3: recmesh.v1.RecallResponse.candidates:type_name -> recmesh.v1.Candidates
 	4, // 4: recmesh.v1.RecallResponse.per_channel:type_name -> recmesh.v1.RecallResponse.PerChannelEntry
 	0, // 5: recmesh.v1.RecallService.Recall:input_type -> recmesh.v1.RecallRequest
 	1, // 6: recmesh.v1.RecallService.Recall:output_type -> recmesh.v1.RecallResponse
