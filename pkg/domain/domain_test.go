@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -136,4 +137,33 @@ func FuzzCandidatesFromPB(f *testing.F) {
 			t.Fatalf("%d candidates from %d ids", len(cs), len(b.GetItemIds()))
 		}
 	})
+}
+
+// BenchmarkCandidatesRoundTrip encodes, marshals, unmarshals and decodes a
+// recall-sized batch: what one hop costs on the wire.
+func BenchmarkCandidatesRoundTrip(b *testing.B) {
+	genres := []string{"Action", "Adventure", "Comedy", "Drama", "Romance", "Thriller"}
+	in := make([]Candidate, 500)
+	for i := range in {
+		in[i] = Candidate{Item: Item{ID: int64(i + 1), Title: "Some Movie Title (1999)", Genres: genres[i%3 : i%3+3], Year: 1990 + i%30},
+			Popularity: float64(i), Sources: []Source{{ChannelItemCF, 0.5}, {ChannelPopular, 0.2}}}
+	}
+	for _, withTitles := range []bool{true, false} {
+		b.Run(fmt.Sprint("titles=", withTitles), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				wire, err := proto.Marshal(CandidatesToPB(in, withTitles))
+				if err != nil {
+					b.Fatal(err)
+				}
+				var msg pb.Candidates
+				if err := proto.Unmarshal(wire, &msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := CandidatesFromPB(&msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -25,14 +25,21 @@ func InteractionsFromPB(in []*pb.Interaction) []Interaction {
 	return out
 }
 
-var (
-	channelToPB = map[string]pb.Channel{
-		ChannelItemCF: pb.Channel_CHANNEL_ITEM_CF, ChannelGenre: pb.Channel_CHANNEL_GENRE, ChannelPopular: pb.Channel_CHANNEL_POPULAR,
+func channelToPB(name string) pb.Channel {
+	switch name {
+	case ChannelItemCF:
+		return pb.Channel_CHANNEL_ITEM_CF
+	case ChannelGenre:
+		return pb.Channel_CHANNEL_GENRE
+	case ChannelPopular:
+		return pb.Channel_CHANNEL_POPULAR
 	}
-	channelFromPB = map[pb.Channel]string{
-		pb.Channel_CHANNEL_ITEM_CF: ChannelItemCF, pb.Channel_CHANNEL_GENRE: ChannelGenre, pb.Channel_CHANNEL_POPULAR: ChannelPopular,
-	}
-)
+	return pb.Channel_CHANNEL_UNSPECIFIED
+}
+
+var channelFromPB = map[pb.Channel]string{
+	pb.Channel_CHANNEL_ITEM_CF: ChannelItemCF, pb.Channel_CHANNEL_GENRE: ChannelGenre, pb.Channel_CHANNEL_POPULAR: ChannelPopular,
+}
 
 // CandidatesToPB encodes candidates as one columnar batch. Titles are only
 // sent when withTitles: after recall, nobody but the gateway reads them.
@@ -42,7 +49,13 @@ func CandidatesToPB(in []Candidate, withTitles bool) *pb.Candidates {
 		ItemIds: make([]int64, n), Years: make([]int32, n), Popularity: make([]float64, n), Scores: make([]float64, n),
 		GenreOffsets: make([]int32, n+1), SourceOffsets: make([]int32, n+1),
 	}
-	vocab := map[string]int32{}
+	genres, sources := 0, 0
+	for i := range in {
+		genres, sources = genres+len(in[i].Genres), sources+len(in[i].Sources)
+	}
+	b.GenreIndex = make([]int32, 0, genres)
+	b.SourceChannels, b.SourceScores = make([]pb.Channel, 0, sources), make([]float64, 0, sources)
+	vocab := make(map[string]int32, 32)
 	var titles strings.Builder
 	if withTitles {
 		b.TitleOffsets = make([]int32, n+1)
@@ -65,7 +78,7 @@ func CandidatesToPB(in []Candidate, withTitles bool) *pb.Candidates {
 		}
 		b.GenreOffsets[i+1] = int32(len(b.GenreIndex))
 		for _, s := range c.Sources {
-			b.SourceChannels = append(b.SourceChannels, channelToPB[s.Channel])
+			b.SourceChannels = append(b.SourceChannels, channelToPB(s.Channel))
 			b.SourceScores = append(b.SourceScores, s.Score)
 		}
 		b.SourceOffsets[i+1] = int32(len(b.SourceChannels))

@@ -106,13 +106,21 @@ func (r *Ranker) Rank(_ context.Context, req Request) (Response, error) {
 			return Response{}, apierr.Invalid("weight of %s must not be negative", name)
 		}
 	}
-	out := slices.Clone(req.Candidates)
+	// Sort indices rather than the candidates themselves (which are large);
+	// the index tie-break keeps equal scores in recall order.
+	scores := make([]float64, len(req.Candidates))
+	order := make([]int32, len(req.Candidates))
 	x := make([]float64, len(FeatureNames))
-	for i := range out {
-		FeatureVector(x, req.Affinity, &out[i], m.RefYear)
+	for i := range req.Candidates {
+		FeatureVector(x, req.Affinity, &req.Candidates[i], m.RefYear)
 		m.Standardise(x)
-		out[i].Score = m.Score(x, weights)
+		scores[i], order[i] = m.Score(x, weights), int32(i)
 	}
-	slices.SortStableFunc(out, func(a, b domain.Candidate) int { return cmp.Compare(b.Score, a.Score) })
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Or(cmp.Compare(scores[b], scores[a]), cmp.Compare(a, b)) })
+	out := make([]domain.Candidate, len(order))
+	for k, i := range order {
+		out[k] = req.Candidates[i]
+		out[k].Score = scores[i]
+	}
 	return Response{Ranked: out, ModelVersion: m.Version}, nil
 }
