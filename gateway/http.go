@@ -139,8 +139,9 @@ func (g *Gateway) handleEvents(w http.ResponseWriter, r *http.Request) (any, err
 	}
 	n, err := g.hops.Features.IngestEvents(r.Context(), req.Events)
 	if err != nil {
-		g.metrics.Fallback(HopEvents)
-		return nil, err // unavailable: the client retries; nothing is dropped silently
+		// Business errors are 4xx; anything else becomes 503 with
+		// Retry-After, so the client retries: nothing is dropped silently.
+		return nil, err
 	}
 	return EventsReply{Accepted: n}, nil
 }

@@ -90,22 +90,27 @@ func (f *Flags) Parse(args []string) error {
 	return f.FS.Parse(args)
 }
 
-// Log prints every field of the config struct cfg; fields tagged
-// `secret:"true"` are shown as "[redacted]" when set.
+// Log prints every field of the config struct cfg, nested structs as
+// groups; fields tagged `secret:"true"` are shown as "[redacted]" when set,
+// at any depth.
 func Log(l *slog.Logger, msg string, cfg any) {
-	v := reflect.Indirect(reflect.ValueOf(cfg))
+	l.Info(msg, fields(reflect.Indirect(reflect.ValueOf(cfg)))...)
+}
+
+func fields(v reflect.Value) []any {
 	t := v.Type()
 	attrs := make([]any, 0, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
+		f, fv := t.Field(i), v.Field(i)
+		switch {
+		case !f.IsExported():
+		case f.Tag.Get("secret") == "true" && !fv.IsZero():
+			attrs = append(attrs, slog.String(f.Name, "[redacted]"))
+		case fv.Kind() == reflect.Struct && fv.Type().PkgPath() != "time":
+			attrs = append(attrs, slog.Group(f.Name, fields(fv)...))
+		default:
+			attrs = append(attrs, slog.Any(f.Name, fv.Interface()))
 		}
-		val := v.Field(i).Interface()
-		if f.Tag.Get("secret") == "true" && !v.Field(i).IsZero() {
-			val = "[redacted]"
-		}
-		attrs = append(attrs, slog.Any(f.Name, val))
 	}
-	l.Info(msg, attrs...)
+	return attrs
 }

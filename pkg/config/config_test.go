@@ -40,11 +40,25 @@ func TestBadEnvIsAnError(t *testing.T) {
 
 func TestLogRedactsSecrets(t *testing.T) {
 	var buf bytes.Buffer
+	type inner struct {
+		Keys  string `secret:"true"`
+		Empty string `secret:"true"`
+		Poll  time.Duration
+	}
 	Log(slog.New(slog.NewTextHandler(&buf, nil)), "config", struct {
-		Addr   string
-		APIKey string `secret:"true"`
-	}{"127.0.0.1:8080", "hunter2"})
-	if strings.Contains(buf.String(), "hunter2") || !strings.Contains(buf.String(), "[redacted]") || !strings.Contains(buf.String(), "127.0.0.1:8080") {
-		t.Errorf("log line %q", buf.String())
+		Addr    string
+		APIKey  string `secret:"true"`
+		Gateway inner
+	}{"127.0.0.1:8080", "hunter2", inner{Keys: "sesame", Poll: time.Second}})
+	out := buf.String()
+	for _, secret := range []string{"hunter2", "sesame"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log line leaks %q: %s", secret, out)
+		}
+	}
+	for _, want := range []string{"APIKey=[redacted]", "Gateway.Keys=[redacted]", "Gateway.Empty=\"\"", "Gateway.Poll=1s", "127.0.0.1:8080"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log line lacks %s: %s", want, out)
+		}
 	}
 }
