@@ -12,6 +12,7 @@ require (
 	github.com/recmesh/recmesh/services/filter v0.0.0
 	github.com/recmesh/recmesh/services/ranking v0.0.0
 	github.com/recmesh/recmesh/services/recall v0.0.0
+	go.opentelemetry.io/otel v1.36.0
 	go.opentelemetry.io/otel/sdk v1.36.0
 	go.uber.org/goleak v1.3.0
 	google.golang.org/grpc v1.72.2
@@ -35,7 +36,6 @@ require (
 	github.com/prometheus/procfs v0.15.1 // indirect
 	go.opentelemetry.io/auto/sdk v1.1.0 // indirect
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.61.0 // indirect
-	go.opentelemetry.io/otel v1.36.0 // indirect
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.36.0 // indirect
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc v1.36.0 // indirect
 	go.opentelemetry.io/otel/metric v1.36.0 // indirect

@@ -22,8 +22,9 @@ func Propagator() propagation.TextMapPropagator {
 
 // NewTracerProvider returns a tracer provider for service. With an empty
 // otlpEndpoint (host:port) spans are created, so trace ids exist and
-// propagate, but are not exported. The caller must Shutdown the provider.
-func NewTracerProvider(ctx context.Context, service, otlpEndpoint string) (*sdktrace.TracerProvider, error) {
+// propagate, but are not exported. extra exporters (tests use an in-memory
+// one) receive every span synchronously. The caller must Shutdown the provider.
+func NewTracerProvider(ctx context.Context, service, otlpEndpoint string, extra ...sdktrace.SpanExporter) (*sdktrace.TracerProvider, error) {
 	res := resource.NewSchemaless(semconv.ServiceName(service))
 	opts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(res),
@@ -35,6 +36,9 @@ func NewTracerProvider(ctx context.Context, service, otlpEndpoint string) (*sdkt
 			return nil, fmt.Errorf("otlp exporter for %s: %w", service, err)
 		}
 		opts = append(opts, sdktrace.WithBatcher(exp))
+	}
+	for _, e := range extra {
+		opts = append(opts, sdktrace.WithSyncer(e))
 	}
 	return sdktrace.NewTracerProvider(opts...), nil
 }

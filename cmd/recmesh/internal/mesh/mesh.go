@@ -54,6 +54,8 @@ type Options struct {
 	GRPCAddrs, AdminAddrs map[string]string
 	// OTLPEndpoint exports traces when set (host:port).
 	OTLPEndpoint string
+	// SpanExporter, when set, also receives every span (tests use an in-memory one).
+	SpanExporter sdktrace.SpanExporter
 	// Instance names this mesh's breakers; hystrix-go's are process-wide.
 	Instance string
 	Gateway  gateway.Config
@@ -183,7 +185,11 @@ func addr(m map[string]string, name string) string {
 }
 
 func (m *Mesh) tracer(ctx context.Context, name string) (*sdktrace.TracerProvider, error) {
-	tp, err := telemetry.NewTracerProvider(ctx, name, m.opts.OTLPEndpoint)
+	var extra []sdktrace.SpanExporter
+	if m.opts.SpanExporter != nil {
+		extra = append(extra, m.opts.SpanExporter)
+	}
+	tp, err := telemetry.NewTracerProvider(ctx, name, m.opts.OTLPEndpoint, extra...)
 	if err != nil {
 		return nil, err
 	}

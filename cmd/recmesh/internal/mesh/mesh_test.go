@@ -17,6 +17,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+
 	"github.com/recmesh/recmesh/gateway"
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/movielens"
@@ -29,6 +32,7 @@ const dataDir = "../../../../data/movielens-small"
 var (
 	m       *Mesh
 	dataset *movielens.Dataset
+	spans   = tracetest.NewInMemoryExporter()
 )
 
 // TestMain starts one embedded mesh, with a model trained from scratch, for
@@ -68,7 +72,7 @@ func withMesh(tm *testing.M) (int, error) {
 	g.Budgets = gateway.Budgets{Request: 5 * time.Second, Features: time.Second, Recall: 2 * time.Second, Filter: time.Second, Ranking: 2 * time.Second}
 	m, err = Start(context.Background(), Options{
 		DataDir: dataDir, ModelDir: dir + "/models", Experiments: "../../../../config/experiments.json",
-		Instance: "e2e", Gateway: g, Log: io.Discard, LogLevel: slog.LevelError,
+		Instance: "e2e", Gateway: g, Log: io.Discard, LogLevel: slog.LevelError, SpanExporter: spans,
 	})
 	if err != nil {
 		return 0, err
@@ -326,5 +330,54 @@ func TestOperationalEndpoints(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(b), `recmesh_rpc_server_requests_total{code="OK",method="/recmesh.v1.RecallService/Recall"}`) {
 		t.Errorf("recall's /metrics lacks its RPC counter")
+	}
+}
+
+// TestOneRequestIsOneTrace checks W3C context crosses every gRPC hop: the
+// spans of one request, from every service, share the gateway's trace id,
+// each hop's server span is a child of the gateway's client span, and the
+// root span carries the user's variants.
+func TestOneRequestIsOneTrace(t *testing.T) {
+	r := recommend(t, "7", 5)
+	if len(r.Degraded) != 0 {
+		t.Fatalf("degraded reply %v: a hop failed, so its spans are missing", r.Degraded)
+	}
+	byID := map[string]tracetest.SpanStub{}
+	services := map[string]bool{}
+	var root *tracetest.SpanStub
+	for _, s := range spans.GetSpans() {
+		if s.SpanContext.TraceID().String() != r.TraceID {
+			continue
+		}
+		byID[s.SpanContext.SpanID().String()] = s
+		name, _ := s.Resource.Set().Value(semconv.ServiceNameKey)
+		services[name.AsString()] = true
+		if !s.Parent.IsValid() {
+			root = &s
+		}
+	}
+	for _, svc := range []string{"gateway", "features", "recall", "filter", "ranking"} {
+		if !services[svc] {
+			t.Errorf("trace %s has no span from %s (has %v)", r.TraceID, svc, services)
+		}
+	}
+	if root == nil {
+		t.Fatalf("trace %s has no root span", r.TraceID)
+	}
+	for id, s := range byID {
+		if s.Parent.IsValid() {
+			if _, ok := byID[s.Parent.SpanID().String()]; !ok {
+				t.Errorf("span %s (%s) has a parent outside the trace", id, s.Name)
+			}
+		}
+	}
+	attrs := map[string]string{}
+	for _, a := range root.Attributes {
+		attrs[string(a.Key)] = a.Value.Emit()
+	}
+	for _, e := range r.Experiments {
+		if got, want := attrs["ab."+e.Layer], e.Experiment+"/"+e.Variant; got != want {
+			t.Errorf("root span ab.%s = %q, want %q", e.Layer, got, want)
+		}
 	}
 }
