@@ -43,43 +43,29 @@ func (f *Flags) String(p *string, name, def, help string) {
 	f.FS.StringVar(p, name, def, f.usage(name, help))
 }
 
+// envDefault returns the parsed environment value for flag name, or def
+// when it is unset; a value that does not parse is recorded for Parse.
+func envDefault[T any](f *Flags, name string, def T, parse func(string) (T, error), what string) T {
+	v, ok := f.env(name)
+	if !ok {
+		return def
+	}
+	x, err := parse(v)
+	if err != nil {
+		f.errs = append(f.errs, fmt.Sprintf("%s=%q is not %s", EnvName(name), v, what))
+		return def
+	}
+	return x
+}
+
 // Int binds an int flag.
 func (f *Flags) Int(p *int, name string, def int, help string) {
-	if v, ok := f.env(name); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			f.errs = append(f.errs, fmt.Sprintf("%s=%q is not an integer", EnvName(name), v))
-		} else {
-			def = n
-		}
-	}
-	f.FS.IntVar(p, name, def, f.usage(name, help))
+	f.FS.IntVar(p, name, envDefault(f, name, def, strconv.Atoi, "an integer"), f.usage(name, help))
 }
 
 // Duration binds a duration flag such as 20ms.
 func (f *Flags) Duration(p *time.Duration, name string, def time.Duration, help string) {
-	if v, ok := f.env(name); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			f.errs = append(f.errs, fmt.Sprintf("%s=%q is not a duration", EnvName(name), v))
-		} else {
-			def = d
-		}
-	}
-	f.FS.DurationVar(p, name, def, f.usage(name, help))
-}
-
-// Bool binds a bool flag.
-func (f *Flags) Bool(p *bool, name string, def bool, help string) {
-	if v, ok := f.env(name); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			f.errs = append(f.errs, fmt.Sprintf("%s=%q is not a boolean", EnvName(name), v))
-		} else {
-			def = b
-		}
-	}
-	f.FS.BoolVar(p, name, def, f.usage(name, help))
+	f.FS.DurationVar(p, name, envDefault(f, name, def, time.ParseDuration, "a duration"), f.usage(name, help))
 }
 
 // Parse parses args and reports bad environment values too.
