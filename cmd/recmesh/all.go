@@ -12,6 +12,7 @@ import (
 	"github.com/recmesh/recmesh/gateway"
 	"github.com/recmesh/recmesh/pkg/config"
 	rlog "github.com/recmesh/recmesh/pkg/log"
+	"github.com/recmesh/recmesh/services/filter"
 )
 
 // allConfig is the configuration of `recmesh all`.
@@ -19,6 +20,8 @@ type allConfig struct {
 	DataDir      string
 	ModelDir     string
 	Experiments  string
+	Blocklist    string
+	MaxPerGenre  int
 	OTLPEndpoint string
 	LogLevel     string
 	GRPCBasePort int
@@ -33,6 +36,8 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.String(&c.DataDir, "data-dir", "data/movielens-small", "MovieLens directory loaded into the features store")
 	f.String(&c.ModelDir, "model-dir", "var/models", "model artifact directory; the first version is trained when it is empty")
 	f.String(&c.Experiments, "experiments", "config/experiments.json", "experiment config file")
+	f.String(&c.Blocklist, "blocklist", "", "file of item ids (one per line, # comments) the filter drops for everyone")
+	f.Int(&c.MaxPerGenre, "max-per-genre", 100, "filter's default cap of candidates per genre; a variant can override it")
 	f.String(&c.OTLPEndpoint, "otlp-endpoint", "", "OTLP/gRPC host:port to export traces to; empty exports none")
 	f.String(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	f.Int(&c.GRPCBasePort, "grpc-base-port", 9100, "services' gRPC ports are base+1 (features) … base+5 (experiment); 0 picks free ports")
@@ -47,8 +52,13 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	start := time.Now()
 	log := rlog.New(stderr, "recmesh", rlog.ParseLevel(c.LogLevel))
 	config.Log(log, "configuration", &c)
+	blocked, err := filter.LoadBlocklist(c.Blocklist)
+	if err != nil {
+		return err
+	}
 	o := mesh.Options{
 		DataDir: c.DataDir, ModelDir: c.ModelDir, Experiments: c.Experiments, OTLPEndpoint: c.OTLPEndpoint,
+		Blocklist: blocked, MaxPerGenre: c.MaxPerGenre,
 		Instance: "gateway", Gateway: c.Gateway, Log: stderr, LogLevel: rlog.ParseLevel(c.LogLevel), Progress: stderr,
 		GRPCAddrs: ports(c.GRPCBasePort), AdminAddrs: ports(c.AdminBase),
 	}

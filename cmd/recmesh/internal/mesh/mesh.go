@@ -49,6 +49,10 @@ type Options struct {
 	ModelDir string
 	// Experiments is the experiment config file.
 	Experiments string
+	// Blocklist holds item ids the filter drops for everyone.
+	Blocklist []int64
+	// MaxPerGenre is the filter's default cap of candidates per genre.
+	MaxPerGenre int
 	// GRPCAddrs and AdminAddrs map a service to its listen addresses; a
 	// missing service listens on 127.0.0.1:0.
 	GRPCAddrs, AdminAddrs map[string]string
@@ -137,7 +141,7 @@ func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
 	}
 	featureSvc := features.New(featureStore, features.DefaultOptions())
 	recaller := recall.New(recall.NewIndex(set.Manifest.Version, &indexFile))
-	filterer := filter.New(100, nil)
+	filterer := filter.New(o.MaxPerGenre, o.Blocklist)
 	ranker := ranking.New(&model)
 	experiments := experiment.New(m.configured)
 	m.experiments = experiments

@@ -29,6 +29,9 @@ import (
 
 const dataDir = "../../../../data/movielens-small"
 
+// blockedItem is Pulp Fiction, which cold-start users would otherwise see near the top.
+const blockedItem = 296
+
 var (
 	m       *Mesh
 	dataset *movielens.Dataset
@@ -73,6 +76,7 @@ func withMesh(tm *testing.M) (int, error) {
 	m, err = Start(context.Background(), Options{
 		DataDir: dataDir, ModelDir: dir + "/models", Experiments: "../../../../config/experiments.json",
 		Instance: "e2e", Gateway: g, Log: io.Discard, LogLevel: slog.LevelError, SpanExporter: spans,
+		Blocklist: []int64{blockedItem}, MaxPerGenre: 100,
 	})
 	if err != nil {
 		return 0, err
@@ -378,6 +382,16 @@ func TestOneRequestIsOneTrace(t *testing.T) {
 	for _, e := range r.Experiments {
 		if got, want := attrs["ab."+e.Layer], e.Experiment+"/"+e.Variant; got != want {
 			t.Errorf("root span ab.%s = %q, want %q", e.Layer, got, want)
+		}
+	}
+}
+
+func TestBlocklistedItemsNeverShow(t *testing.T) {
+	for _, u := range []string{"someone-new", "1", "414"} {
+		for _, it := range recommend(t, u, 100).Items {
+			if it.ItemID == blockedItem {
+				t.Errorf("user %s was shown blocklisted item %d", u, blockedItem)
+			}
 		}
 	}
 }
