@@ -2,6 +2,7 @@
 //
 //	recmesh all      every service and the gateway in one process (embedded mode)
 //	recmesh train    fit model artifacts from a MovieLens directory and publish them
+//	recmesh eval     evaluate every method on a time-ordered split
 //
 // Every flag can also be set through its RECMESH_* environment variable.
 package main
@@ -43,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAll(ctx, args[1:], stdout, stderr)
 	case "train":
 		return runTrain(ctx, args[1:], stdout, stderr)
+	case "eval":
+		return runEval(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

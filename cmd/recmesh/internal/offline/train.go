@@ -1,14 +1,12 @@
 package offline
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/recmesh/recmesh/pkg/artifact"
@@ -36,48 +34,63 @@ func DefaultTrainOptions() TrainOptions {
 	return TrainOptions{Seed: 1, Build: recall.DefaultBuildOptions(), Fit: ranking.DefaultFitOptions(), HoldoutShare: 0.2, NegativesPerPositive: 4}
 }
 
-// Train builds the recall index and fits the ranking model, and publishes
-// them as a new version in st. It returns the manifest.
-func Train(ctx context.Context, items []domain.Item, events []domain.Event, st artifact.Store, o TrainOptions) (artifact.Manifest, error) {
+// Artifacts are what training produces: the recall index and the ranking model.
+type Artifacts struct {
+	Index *recall.IndexFile
+	Model *ranking.Model
+}
+
+// Fit builds the recall index over every event and fits the ranking model.
+func Fit(ctx context.Context, items []domain.Item, events []domain.Event, o TrainOptions) (Artifacts, error) {
 	if len(items) == 0 || len(events) == 0 {
-		return artifact.Manifest{}, fmt.Errorf("train: %d items and %d events; both must be non-empty", len(items), len(events))
+		return Artifacts{}, fmt.Errorf("train: %d items and %d events; both must be non-empty", len(items), len(events))
 	}
-	say := func(format string, args ...any) {
-		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, "train: "+format+"\n", args...)
-		}
-	}
-	start := time.Now()
+	say := o.say
 	say("%d items, %d events", len(items), len(events))
 	say("serving index: popularity and item-CF over all events")
-	serving := recall.BuildIndexFile(items, events, o.Build, progress(say, "item-CF"))
+	index := recall.BuildIndexFile(items, events, o.Build, progress(say, "item-CF"))
+	model, err := fitRanker(ctx, items, events, o)
+	if err != nil {
+		return Artifacts{}, err
+	}
+	return Artifacts{Index: index, Model: model}, nil
+}
 
-	model, err := fitRanker(ctx, items, events, o, say)
+func (o TrainOptions) say(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "train: "+format+"\n", args...)
+	}
+}
+
+// Train fits the artifacts and publishes them as a new version in st.
+func Train(ctx context.Context, items []domain.Item, events []domain.Event, st artifact.Store, o TrainOptions) (artifact.Manifest, error) {
+	start := time.Now()
+	a, err := Fit(ctx, items, events, o)
 	if err != nil {
 		return artifact.Manifest{}, err
 	}
 	m := artifact.Manifest{Version: artifact.NewVersion(time.Now()), CreatedAt: time.Now().UTC(),
 		Params: map[string]any{"seed": o.Seed, "build": o.Build, "fit": o.Fit, "holdout_share": o.HoldoutShare,
-			"negatives_per_positive": o.NegativesPerPositive, "metrics": model.Metrics}}
+			"negatives_per_positive": o.NegativesPerPositive, "metrics": a.Model.Metrics}}
 	lo, hi := events[0].TS, events[0].TS
 	for _, e := range events {
 		lo, hi = min(lo, e.TS), max(hi, e.TS)
 	}
 	m.DataFrom, m.DataTo = time.Unix(lo, 0).UTC(), time.Unix(hi, 0).UTC()
-	model.Version = m.Version
-	rb, err := json.Marshal(serving)
+	a.Model.Version = m.Version
+	rb, err := json.Marshal(a.Index)
 	if err != nil {
 		return m, fmt.Errorf("train: %w", err)
 	}
-	mb, err := json.MarshalIndent(model, "", "  ")
+	mb, err := json.MarshalIndent(a.Model, "", "  ")
 	if err != nil {
 		return m, fmt.Errorf("train: %w", err)
 	}
 	if err := st.Publish(m, map[string][]byte{recall.IndexFileName: rb, ranking.ModelFileName: mb}); err != nil {
 		return m, err
 	}
-	say("published %s in %s (click AUC %.3f, like AUC %.3f on held-out users)", m.Version, time.Since(start).Round(time.Millisecond),
-		model.Metrics["click_auc"], model.Metrics["like_auc"])
+	o.say("published %s in %s (click AUC %.3f, like AUC %.3f on held-out users)", m.Version, time.Since(start).Round(time.Millisecond),
+		a.Model.Metrics["click_auc"], a.Model.Metrics["like_auc"])
 	return m, nil
 }
 
@@ -104,30 +117,12 @@ type sample struct {
 // HoldoutShare are the targets, the recall service's own channels (over an
 // index built from contexts only, so targets do not leak into features)
 // propose the candidates, and ranking.FeatureVector describes them.
-func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, o TrainOptions, say func(string, ...any)) (*ranking.Model, error) {
-	byUser := map[string][]domain.Event{}
-	for _, e := range events {
-		byUser[e.UserID] = append(byUser[e.UserID], e)
-	}
-	users := make([]string, 0, len(byUser))
-	for u := range byUser {
-		users = append(users, u)
-	}
-	slices.Sort(users)
-	var contextEvents []domain.Event
-	cut := map[string]int{}
-	for _, u := range users {
-		evs := byUser[u]
-		slices.SortStableFunc(evs, func(a, b domain.Event) int { return cmp.Compare(a.TS, b.TS) })
-		c := int(float64(len(evs)) * (1 - o.HoldoutShare))
-		if len(evs) < 5 || c == len(evs) {
-			c = len(evs)
-		}
-		cut[u] = c
-		contextEvents = append(contextEvents, evs[:c]...)
-	}
-	say("training index: item-CF over %d context events", len(contextEvents))
-	idx := recall.NewIndex("train", recall.BuildIndexFile(items, contextEvents, o.Build, progress(say, "item-CF (context)")))
+func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, o TrainOptions) (*ranking.Model, error) {
+	say := o.say
+	splits := SplitByUser(events, o.HoldoutShare, 5)
+	past := PastEvents(splits)
+	say("training index: item-CF over %d past events", len(past))
+	idx := recall.NewIndex("train", recall.BuildIndexFile(items, past, o.Build, progress(say, "item-CF (past)")))
 	recaller := recall.New(idx)
 	catalogue := make(map[int64]domain.Item, len(items))
 	refYear := 0
@@ -138,35 +133,29 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 
 	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
 	var samples []sample
-	for ui, u := range users {
+	for ui, sp := range splits {
 		if ui%150 == 0 {
-			say("samples: user %d of %d", ui, len(users))
+			say("samples: user %d of %d", ui, len(splits))
 		}
-		evs := byUser[u]
-		c := cut[u]
-		if c == len(evs) {
+		if len(sp.Future()) == 0 {
 			continue
 		}
-		recent := make([]domain.Interaction, 0, 200)
-		for i := c - 1; i >= 0 && len(recent) < 200; i-- {
-			e := evs[i]
-			recent = append(recent, domain.Interaction{ItemID: e.ItemID, Type: e.Type, Value: e.Value, TS: e.TS})
-		}
-		aff := features.GenreAffinity(recent, catalogue)
-		resp, err := recaller.Recall(ctx, recall.Request{UserID: u, Query: recall.Query{Recent: recent[:min(50, len(recent))], Affinity: aff}})
+		q := userQuery(sp.Past(), catalogue)
+		resp, err := recaller.Recall(ctx, recall.Request{UserID: sp.User, Query: q})
 		if err != nil {
-			return nil, fmt.Errorf("train: recall for user %s: %w", u, err)
+			return nil, fmt.Errorf("train: recall for user %s: %w", sp.User, err)
 		}
 		history := map[int64]bool{}
 		target := map[int64]domain.Event{}
-		for i, e := range evs {
+		for _, e := range sp.Events {
 			history[e.ItemID] = true
-			if i >= c {
-				target[e.ItemID] = e
-			}
 		}
+		for _, e := range sp.Future() {
+			target[e.ItemID] = e
+		}
+		aff := q.Affinity
 		h := fnv.New32a()
-		_, _ = h.Write([]byte(u))
+		_, _ = h.Write([]byte(sp.User))
 		holdout := h.Sum32()%10 == 0
 		var negs []domain.Candidate
 		pos := 0
@@ -236,4 +225,13 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 		return nil, err
 	}
 	return m, nil
+}
+
+// userQuery is what the features service would serve for a user whose
+// history is past: the newest interactions first, and genre affinity over
+// the same window the service uses.
+func userQuery(past []domain.Event, catalogue map[int64]domain.Item) recall.Query {
+	d := features.DefaultOptions()
+	window := RecentFirst(past, d.AffinityWindow)
+	return recall.Query{Recent: window[:min(d.RecentLimit, len(window))], Affinity: features.GenreAffinity(window, catalogue)}
 }

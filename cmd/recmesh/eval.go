@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/recmesh/recmesh/cmd/recmesh/internal/offline"
+	"github.com/recmesh/recmesh/pkg/config"
+	"github.com/recmesh/recmesh/pkg/movielens"
+)
+
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var data, out string
+	var seed int
+	f := config.NewFlags("eval")
+	f.FS.SetOutput(stderr)
+	f.String(&data, "data", "data/movielens-small", "MovieLens directory (movies.csv, ratings.csv)")
+	f.String(&out, "out", "", "directory for eval.md and ndcg.svg; empty writes only the table to stdout")
+	f.Int(&seed, "seed", 1, "random seed of training")
+	if err := f.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	ds, err := movielens.Load(data)
+	if err != nil {
+		return err
+	}
+	o := offline.DefaultEvalOptions()
+	o.Train.Seed, o.Train.Progress = uint64(seed), stderr
+	results, err := offline.Evaluate(ctx, offline.Items(ds), offline.PrepareEval(offline.Events(ds), o), o)
+	if err != nil {
+		return err
+	}
+	table := offline.Table(results, o.MaxK)
+	fmt.Fprint(stdout, table)
+	if out == "" {
+		return nil
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "eval.md"), []byte(table), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "ndcg.svg"), []byte(offline.PlotNDCG(results)), 0o644)
+}

@@ -1,0 +1,199 @@
+package offline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/services/filter"
+	"github.com/recmesh/recmesh/services/ranking"
+	"github.com/recmesh/recmesh/services/recall"
+)
+
+// EvalOptions tune `recmesh eval`.
+type EvalOptions struct {
+	Train TrainOptions
+	// TestShare of each user's newest interactions is the test set.
+	TestShare float64
+	// MinEvents a user needs to be evaluated.
+	MinEvents int
+	// MaxK is the longest list scored (NDCG@1..MaxK, Recall@MaxK).
+	MaxK int
+}
+
+// DefaultEvalOptions hold out each user's newest 20% and score lists of 50.
+func DefaultEvalOptions() EvalOptions {
+	return EvalOptions{Train: DefaultTrainOptions(), TestShare: 0.2, MinEvents: 5, MaxK: 50}
+}
+
+// MethodResult is one method's scores, averaged over evaluated users.
+type MethodResult struct {
+	Name string
+	// NDCG[k] is NDCG@k for k = 1..MaxK (NDCG[0] is unused).
+	NDCG []float64
+	HR10 float64
+	// RecallMax is Recall@MaxK: the share of a user's test items in the list.
+	RecallMax float64
+	// Coverage is the share of the catalogue appearing in some top-10 list.
+	Coverage float64
+}
+
+// EvalData is the split an evaluation trains and tests on.
+type EvalData struct {
+	Splits []UserSplit
+	// Train is every user's past: the only events the models are fitted on.
+	Train []domain.Event
+}
+
+// PrepareEval splits events per user by time.
+func PrepareEval(events []domain.Event, o EvalOptions) EvalData {
+	splits := SplitByUser(events, o.TestShare, o.MinEvents)
+	return EvalData{Splits: splits, Train: PastEvents(splits)}
+}
+
+// The method names, as in the table.
+const (
+	MethodPopularity  = "popularity"
+	MethodItemCF      = "item-cf"
+	MethodRecallUnion = "recall-union"
+	MethodPipeline    = "pipeline"
+)
+
+// method produces a user's ranked list with the services' own code.
+type method struct {
+	name string
+	list func(ctx context.Context, q recall.Query, seen []int64) ([]domain.Candidate, error)
+}
+
+// Evaluate fits the models on the training part only, then asks every
+// method for each test user's list through the same code the services run
+// (recall.Recaller, filter.Apply, ranking.Ranker) and scores it against the
+// user's held-out interactions.
+func Evaluate(ctx context.Context, items []domain.Item, data EvalData, o EvalOptions) ([]MethodResult, error) {
+	a, err := Fit(ctx, items, data.Train, o.Train)
+	if err != nil {
+		return nil, err
+	}
+	recaller := recall.New(recall.NewIndex("eval", a.Index))
+	a.Model.Version = "eval"
+	ranker := ranking.New(a.Model)
+	catalogue := make(map[int64]domain.Item, len(items))
+	for _, it := range items {
+		catalogue[it.ID] = it
+	}
+	only := func(ch string, n int) map[string]int {
+		q := map[string]int{}
+		for _, c := range recall.Channels {
+			q[c] = 0
+		}
+		q[ch] = n
+		return q
+	}
+	candidates := func(quotas map[string]int) func(context.Context, recall.Query, []int64) ([]domain.Candidate, error) {
+		return func(ctx context.Context, q recall.Query, seen []int64) ([]domain.Candidate, error) {
+			resp, err := recaller.Recall(ctx, recall.Request{Query: q, Quotas: quotas})
+			if err != nil {
+				return nil, err
+			}
+			return filter.Apply(resp.Candidates, seen, nil, 0).Kept, nil
+		}
+	}
+	union := candidates(nil)
+	methods := []method{
+		{MethodPopularity, candidates(only(recall.ChannelPopular, 500))},
+		{MethodItemCF, candidates(only(recall.ChannelItemCF, 500))},
+		{MethodRecallUnion, union},
+		{MethodPipeline, func(ctx context.Context, q recall.Query, seen []int64) ([]domain.Candidate, error) {
+			kept, err := union(ctx, q, seen)
+			if err != nil {
+				return nil, err
+			}
+			resp, err := ranker.Rank(ctx, ranking.Request{Affinity: q.Affinity, Candidates: kept})
+			return resp.Ranked, err
+		}},
+	}
+	results := make([]MethodResult, len(methods))
+	shown := make([]map[int64]bool, len(methods))
+	for i, m := range methods {
+		results[i] = MethodResult{Name: m.name, NDCG: make([]float64, o.MaxK+1)}
+		shown[i] = map[int64]bool{}
+	}
+	users := 0
+	for ui, sp := range data.Splits {
+		if len(sp.Future()) == 0 {
+			continue
+		}
+		if ui%100 == 0 {
+			o.Train.say("eval: user %d of %d", ui, len(data.Splits))
+		}
+		users++
+		q := userQuery(sp.Past(), catalogue)
+		seen := make([]int64, len(sp.Past()))
+		for i, e := range sp.Past() {
+			seen[i] = e.ItemID
+		}
+		relevant := map[int64]bool{}
+		for _, e := range sp.Future() {
+			relevant[e.ItemID] = true
+		}
+		for i, m := range methods {
+			list, err := m.list(ctx, q, seen)
+			if err != nil {
+				return nil, fmt.Errorf("eval %s for user %s: %w", m.name, sp.User, err)
+			}
+			score(&results[i], list[:min(len(list), o.MaxK)], relevant, o.MaxK)
+			for _, c := range list[:min(len(list), 10)] {
+				shown[i][c.ID] = true
+			}
+		}
+	}
+	if users == 0 {
+		return nil, fmt.Errorf("eval: no user has %d or more interactions", o.MinEvents)
+	}
+	for i := range results {
+		r := &results[i]
+		for k := range r.NDCG {
+			r.NDCG[k] /= float64(users)
+		}
+		r.HR10 /= float64(users)
+		r.RecallMax /= float64(users)
+		r.Coverage = float64(len(shown[i])) / float64(len(items))
+	}
+	return results, nil
+}
+
+// score adds one user's list to r: NDCG@k with binary relevance for every
+// k, a hit in the top 10, and the share of relevant items in the list.
+func score(r *MethodResult, list []domain.Candidate, relevant map[int64]bool, maxK int) {
+	dcg, idcg := 0.0, 0.0
+	hits, hitsTop10 := 0, 0
+	for k := 1; k <= maxK; k++ {
+		if k <= len(relevant) {
+			idcg += 1 / math.Log2(float64(k)+1)
+		}
+		if k <= len(list) && relevant[list[k-1].ID] {
+			dcg += 1 / math.Log2(float64(k)+1)
+			hits++
+			if k <= 10 {
+				hitsTop10++
+			}
+		}
+		r.NDCG[k] += dcg / idcg
+	}
+	if hitsTop10 > 0 {
+		r.HR10++
+	}
+	r.RecallMax += float64(hits) / float64(len(relevant))
+}
+
+// Table renders the results as a markdown table.
+func Table(results []MethodResult, maxK int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| method | NDCG@10 | HR@10 | Recall@%d | coverage@10 |\n|---|---|---|---|---|\n", maxK)
+	for _, r := range results {
+		fmt.Fprintf(&b, "| %s | %.4f | %.4f | %.4f | %.4f |\n", r.Name, r.NDCG[10], r.HR10, r.RecallMax, r.Coverage)
+	}
+	return b.String()
+}

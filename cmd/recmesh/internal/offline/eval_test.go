@@ -1,0 +1,114 @@
+package offline
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// TestEvaluationDoesNotLeakTheFuture proves the training set holds no test
+// interaction and, per user, the training cut-off precedes every test one.
+func TestEvaluationDoesNotLeakTheFuture(t *testing.T) {
+	_, events := synthetic()
+	// Ties at the cut must stay on one side.
+	events = append(events, domain.Event{UserID: "u1", ItemID: 5, Type: "click", Value: 1, TS: 2000},
+		domain.Event{UserID: "u1", ItemID: 6, Type: "click", Value: 1, TS: 2000})
+	data := PrepareEval(events, DefaultEvalOptions())
+	type key struct {
+		user string
+		item int64
+		ts   int64
+	}
+	train := map[key]bool{}
+	for _, e := range data.Train {
+		train[key{e.UserID, e.ItemID, e.TS}] = true
+	}
+	tested := 0
+	for _, sp := range data.Splits {
+		if len(sp.Future()) == 0 {
+			continue
+		}
+		tested++
+		cutoff := sp.Past()[len(sp.Past())-1].TS
+		for _, e := range sp.Future() {
+			if e.TS < cutoff {
+				t.Errorf("user %s: test event at %d precedes the training cut-off %d", sp.User, e.TS, cutoff)
+			}
+			if e.TS == cutoff {
+				t.Errorf("user %s: an event at the cut-off %d is on both sides", sp.User, cutoff)
+			}
+			if train[key{e.UserID, e.ItemID, e.TS}] {
+				t.Errorf("test event %+v is in the training set", e)
+			}
+		}
+	}
+	if tested == 0 {
+		t.Fatal("no user was split")
+	}
+	if len(data.Train) >= len(events) {
+		t.Errorf("training set has %d of %d events: nothing was held out", len(data.Train), len(events))
+	}
+}
+
+func TestScore(t *testing.T) {
+	c := func(ids ...int64) []domain.Candidate {
+		out := make([]domain.Candidate, len(ids))
+		for i, id := range ids {
+			out[i].ID = id
+		}
+		return out
+	}
+	tests := []struct {
+		name       string
+		list       []domain.Candidate
+		relevant   []int64
+		ndcg1, hr  float64
+		ndcg3, rec float64
+	}{
+		{"first is the only relevant", c(1, 2, 3), []int64{1}, 1, 1, 1, 1},
+		{"hit at 2", c(9, 1, 3), []int64{1}, 0, 1, 1 / math.Log2(3), 1},
+		{"two relevant, one found at 3", c(7, 8, 2), []int64{2, 5}, 0, 1, (1 / math.Log2(4)) / (1 + 1/math.Log2(3)), 0.5},
+		{"miss", c(7, 8, 9), []int64{1}, 0, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := MethodResult{NDCG: make([]float64, 4)}
+			rel := map[int64]bool{}
+			for _, id := range tt.relevant {
+				rel[id] = true
+			}
+			score(&r, tt.list, rel, 3)
+			for name, got := range map[string][2]float64{"NDCG@1": {r.NDCG[1], tt.ndcg1}, "NDCG@3": {r.NDCG[3], tt.ndcg3}, "HR": {r.HR10, tt.hr}, "recall": {r.RecallMax, tt.rec}} {
+				if math.Abs(got[0]-got[1]) > 1e-9 {
+					t.Errorf("%s = %v, want %v", name, got[0], got[1])
+				}
+			}
+		})
+	}
+}
+
+func TestEvaluateRunsEveryMethod(t *testing.T) {
+	items, events := synthetic()
+	o := DefaultEvalOptions()
+	res, err := Evaluate(context.Background(), items, PrepareEval(events, o), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := Table(res, o.MaxK)
+	for _, m := range []string{MethodPopularity, MethodItemCF, MethodRecallUnion, MethodPipeline} {
+		if !strings.Contains(table, "| "+m+" |") {
+			t.Errorf("table lacks %s:\n%s", m, table)
+		}
+	}
+	for _, r := range res {
+		if r.NDCG[10] < 0 || r.NDCG[10] > 1 || r.HR10 < 0 || r.HR10 > 1 || r.Coverage <= 0 {
+			t.Errorf("%s: implausible scores %+v", r.Name, r)
+		}
+	}
+	if svg := PlotNDCG(res); !strings.HasPrefix(svg, "<svg") || strings.Count(svg, "<polyline") != len(res) {
+		t.Errorf("plot has %d lines for %d methods", strings.Count(svg, "<polyline"), len(res))
+	}
+}
