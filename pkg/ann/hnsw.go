@@ -1,0 +1,269 @@
+// Package ann finds nearest neighbours among float32 vectors: an HNSW graph
+// (Malkov & Yashunin, "Efficient and robust approximate nearest neighbor
+// search using Hierarchical Navigable Small World graphs") for speed, and
+// exact search for ground truth. Distance is squared Euclidean; see MIPS
+// for maximum-inner-product search.
+package ann
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+)
+
+// Result is a neighbour: the vector's id (its insertion order) and distance.
+type Result struct {
+	ID   int32
+	Dist float32
+}
+
+// Options tune the graph.
+type Options struct {
+	// M is the number of links per node on upper layers; layer 0 has 2M.
+	M int
+	// EfConstruction is the candidate list size while inserting.
+	EfConstruction int
+	// Seed makes the layer assignment, and so the graph, deterministic.
+	Seed uint64
+}
+
+// DefaultOptions suit tens to hundreds of thousands of vectors.
+func DefaultOptions() Options { return Options{M: 16, EfConstruction: 200, Seed: 1} }
+
+// HNSW is a hierarchical navigable small world graph. Add is not safe for
+// concurrent use; Search is, once building is done.
+type HNSW struct {
+	dim      int
+	m, m0    int
+	efc      int
+	ml       float64
+	rng      *rand.Rand
+	vecs     []float32
+	links    [][][]int32 // links[node][layer]
+	entry    int32
+	maxLevel int
+	visited  sync.Pool
+}
+
+// New returns an empty graph for vectors of dim dimensions.
+func New(dim int, o Options) *HNSW {
+	if o.M < 2 {
+		o.M = 16
+	}
+	if o.EfConstruction < o.M {
+		o.EfConstruction = o.M
+	}
+	h := &HNSW{dim: dim, m: o.M, m0: 2 * o.M, efc: o.EfConstruction, ml: 1 / math.Log(float64(o.M)),
+		rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x5851f42d4c957f2d)), entry: -1}
+	h.visited.New = func() any { return &visitSet{} }
+	return h
+}
+
+// Len is the number of vectors.
+func (h *HNSW) Len() int { return len(h.links) }
+
+// Dim is the vectors' dimension.
+func (h *HNSW) Dim() int { return h.dim }
+
+func (h *HNSW) vec(id int32) []float32 { return h.vecs[int(id)*h.dim : int(id+1)*h.dim] }
+
+// Add inserts v (copied) and returns its id.
+func (h *HNSW) Add(v []float32) int32 {
+	if len(v) != h.dim {
+		panic("ann: vector of the wrong dimension") // a programming error, like a bad slice index
+	}
+	id := int32(len(h.links))
+	h.vecs = append(h.vecs, v...)
+	level := int(-math.Log(1-h.rng.Float64()) * h.ml)
+	h.links = append(h.links, make([][]int32, level+1))
+	if h.entry < 0 {
+		h.entry, h.maxLevel = id, level
+		return id
+	}
+	q := h.vec(id)
+	ep := Result{h.entry, Distance(q, h.vec(h.entry))}
+	for lc := h.maxLevel; lc > level; lc-- {
+		ep = h.greedy(q, ep, lc)
+	}
+	eps := []Result{ep}
+	for lc := min(level, h.maxLevel); lc >= 0; lc-- {
+		cands := h.searchLayer(q, eps, h.efc, lc)
+		maxLinks := h.m
+		if lc == 0 {
+			maxLinks = h.m0
+		}
+		neighbours := h.selectNeighbours(cands, h.m)
+		h.links[id][lc] = ids(neighbours)
+		for _, n := range neighbours {
+			nl := append(h.links[n.ID][lc], id)
+			if len(nl) > maxLinks {
+				nl = h.shrink(n.ID, nl, maxLinks)
+			}
+			h.links[n.ID][lc] = nl
+		}
+		eps = cands
+	}
+	if level > h.maxLevel {
+		h.entry, h.maxLevel = id, level
+	}
+	return id
+}
+
+func ids(rs []Result) []int32 {
+	out := make([]int32, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+// shrink keeps the best maxLinks of node's links by the selection heuristic.
+func (h *HNSW) shrink(node int32, links []int32, maxLinks int) []int32 {
+	v := h.vec(node)
+	cands := make([]Result, len(links))
+	for i, l := range links {
+		cands[i] = Result{l, Distance(v, h.vec(l))}
+	}
+	slices.SortFunc(cands, byDist)
+	return ids(h.selectNeighbours(cands, maxLinks))
+}
+
+// selectNeighbours is the paper's heuristic (algorithm 4): take candidates
+// closest first, skipping one that is nearer to an already chosen neighbour
+// than to the base point; this keeps links spread out. If that leaves room,
+// the closest skipped ones fill it. cands must be sorted by distance.
+func (h *HNSW) selectNeighbours(cands []Result, m int) []Result {
+	out := make([]Result, 0, m)
+	var skipped []Result
+	for _, c := range cands {
+		if len(out) == m {
+			break
+		}
+		good := true
+		cv := h.vec(c.ID)
+		for _, o := range out {
+			if Distance(cv, h.vec(o.ID)) < c.Dist {
+				good = false
+				break
+			}
+		}
+		if good {
+			out = append(out, c)
+		} else {
+			skipped = append(skipped, c)
+		}
+	}
+	for _, s := range skipped {
+		if len(out) == m {
+			break
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// greedy walks layer lc towards q from ep, one best step at a time.
+func (h *HNSW) greedy(q []float32, ep Result, lc int) Result {
+	for changed := true; changed; {
+		changed = false
+		for _, n := range h.links[ep.ID][lc] {
+			if d := Distance(q, h.vec(n)); d < ep.Dist {
+				ep, changed = Result{n, d}, true
+			}
+		}
+	}
+	return ep
+}
+
+// searchLayer returns up to ef nearest nodes of layer lc to q, sorted by
+// distance, starting from eps.
+func (h *HNSW) searchLayer(q []float32, eps []Result, ef, lc int) []Result {
+	vs := h.visited.Get().(*visitSet)
+	defer h.visited.Put(vs)
+	vs.reset(len(h.links))
+	var cands minHeap // to expand, nearest first
+	var best maxHeap  // found so far, farthest first
+	for _, e := range eps {
+		vs.visit(e.ID)
+		cands.push(e)
+		best.push(e)
+	}
+	for best.len() > ef {
+		best.pop()
+	}
+	for cands.len() > 0 {
+		c := cands.pop()
+		if best.len() >= ef && c.Dist > best.top().Dist {
+			break
+		}
+		for _, n := range h.links[c.ID][lc] {
+			if !vs.visit(n) {
+				continue
+			}
+			d := Distance(q, h.vec(n))
+			if best.len() < ef || d < best.top().Dist {
+				cands.push(Result{n, d})
+				best.push(Result{n, d})
+				if best.len() > ef {
+					best.pop()
+				}
+			}
+		}
+	}
+	out := []Result(best)
+	slices.SortFunc(out, byDist)
+	return out
+}
+
+// Search returns the k nearest vectors to q, nearest first. ef ≥ k trades
+// speed for recall.
+func (h *HNSW) Search(q []float32, k, ef int) []Result {
+	if h.entry < 0 || k <= 0 {
+		return nil
+	}
+	ef = max(ef, k)
+	ep := Result{h.entry, Distance(q, h.vec(h.entry))}
+	for lc := h.maxLevel; lc > 0; lc-- {
+		ep = h.greedy(q, ep, lc)
+	}
+	res := h.searchLayer(q, []Result{ep}, ef, 0)
+	return res[:min(k, len(res))]
+}
+
+func byDist(a, b Result) int {
+	switch {
+	case a.Dist < b.Dist:
+		return -1
+	case a.Dist > b.Dist:
+		return 1
+	}
+	return int(a.ID - b.ID)
+}
+
+// visitSet marks visited nodes with a generation number, so resetting it
+// between searches costs nothing.
+type visitSet struct {
+	gen  uint32
+	seen []uint32
+}
+
+func (v *visitSet) reset(n int) {
+	if len(v.seen) < n {
+		v.seen = append(v.seen, make([]uint32, n-len(v.seen))...)
+	}
+	v.gen++
+	if v.gen == 0 { // wrapped: clear stale marks
+		clear(v.seen)
+		v.gen = 1
+	}
+}
+
+// visit marks id and reports whether it was new.
+func (v *visitSet) visit(id int32) bool {
+	if v.seen[id] == v.gen {
+		return false
+	}
+	v.seen[id] = v.gen
+	return true
+}

@@ -1,0 +1,199 @@
+package ann
+
+import (
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+)
+
+func randomVectors(n, dim int, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	v := make([]float32, n*dim)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+func build(vecs []float32, dim int, o Options) *HNSW {
+	h := New(dim, o)
+	for i := 0; i*dim < len(vecs); i++ {
+		h.Add(vecs[i*dim : (i+1)*dim])
+	}
+	return h
+}
+
+// recallAt is the share of the exact k nearest found by the graph.
+func recallAt(h *HNSW, vecs, queries []float32, dim, k, ef int) float64 {
+	found, total := 0, 0
+	for qi := 0; qi*dim < len(queries); qi++ {
+		q := queries[qi*dim : (qi+1)*dim]
+		truth := map[int32]bool{}
+		for _, r := range Exact(vecs, dim, q, k) {
+			truth[r.ID] = true
+		}
+		for _, r := range h.Search(q, k, ef) {
+			if truth[r.ID] {
+				found++
+			}
+		}
+		total += k
+	}
+	return float64(found) / float64(total)
+}
+
+func TestRecallAgainstExact(t *testing.T) {
+	const dim = 32
+	vecs := randomVectors(3000, dim, 1)
+	h := build(vecs, dim, DefaultOptions())
+	queries := randomVectors(50, dim, 2)
+	tests := []struct {
+		k, ef int
+		min   float64
+	}{{10, 100, 0.9}, {10, 10, 0.5}, {50, 200, 0.9}}
+	for _, tt := range tests {
+		if r := recallAt(h, vecs, queries, dim, tt.k, tt.ef); r < tt.min {
+			t.Errorf("recall@%d with ef=%d = %.3f, want ≥ %.2f", tt.k, tt.ef, r, tt.min)
+		}
+	}
+	// Searching for a stored vector finds itself first.
+	for _, id := range []int32{0, 1234, 2999} {
+		if got := h.Search(h.vec(id), 1, 50); len(got) != 1 || got[0].ID != id || got[0].Dist != 0 {
+			t.Errorf("self search for %d = %+v", id, got)
+		}
+	}
+}
+
+func TestDeterministicForASeed(t *testing.T) {
+	vecs := randomVectors(500, 8, 3)
+	a, b := build(vecs, 8, DefaultOptions()), build(vecs, 8, DefaultOptions())
+	q := randomVectors(1, 8, 4)
+	ra, rb := a.Search(q, 20, 40), b.Search(q, 20, 40)
+	for i := range ra {
+		if ra[i] != rb[i] {
+			t.Fatalf("two builds with one seed differ at %d: %+v vs %+v", i, ra[i], rb[i])
+		}
+	}
+}
+
+func TestMIPSFindsLargestInnerProduct(t *testing.T) {
+	const dim = 16
+	items := randomVectors(2000, dim, 5)
+	for i := 0; i < len(items); i += dim * 7 { // uneven norms, as MF produces
+		for j := 0; j < dim; j++ {
+			items[i+j] *= 3
+		}
+	}
+	tr := NewMIPS(items, dim)
+	h := New(dim+1, DefaultOptions())
+	for i := 0; i*dim < len(items); i++ {
+		h.Add(tr.Item(items[i*dim : (i+1)*dim]))
+	}
+	agree := 0
+	queries := randomVectors(100, dim, 6)
+	for qi := 0; qi < 100; qi++ {
+		q := queries[qi*dim : (qi+1)*dim]
+		best, bestDot := int32(-1), float32(-1e30)
+		for i := 0; i*dim < len(items); i++ {
+			var dot float32
+			for j := 0; j < dim; j++ {
+				dot += q[j] * items[i*dim+j]
+			}
+			if dot > bestDot {
+				best, bestDot = int32(i), dot
+			}
+		}
+		if got := h.Search(tr.Query(q), 1, 100); len(got) == 1 && got[0].ID == best {
+			agree++
+		}
+	}
+	if agree < 90 {
+		t.Errorf("MIPS top-1 agrees with brute force for %d of 100 queries, want ≥ 90", agree)
+	}
+}
+
+func TestConcurrentSearch(t *testing.T) {
+	const dim = 16
+	vecs := randomVectors(2000, dim, 7)
+	h := build(vecs, dim, DefaultOptions())
+	q := randomVectors(1, dim, 8)
+	want := h.Search(q, 10, 50)
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				got := h.Search(q, 10, 50)
+				for j := range want {
+					if got[j] != want[j] {
+						t.Errorf("concurrent search differs: %+v vs %+v", got[j], want[j])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+var bench100k struct {
+	once    sync.Once
+	vecs    []float32
+	queries []float32
+	h       *HNSW
+}
+
+// BenchmarkHNSW100k measures the target: 100k random 64-dimension
+// vectors, recall@100 against exact search and the speed-up over it.
+//
+//	go test -run '^$' -bench HNSW100k -benchtime 200x ./ann
+func BenchmarkHNSW100k(b *testing.B) {
+	const n, dim, k, nq = 100_000, 64, 100, 200
+	s := &bench100k
+	s.once.Do(func() {
+		s.vecs, s.queries = randomVectors(n, dim, 11), randomVectors(nq, dim, 12)
+		start := time.Now()
+		s.h = build(s.vecs, dim, Options{M: 24, EfConstruction: 200, Seed: 1})
+		b.Logf("built 100k×64 in %s", time.Since(start).Round(time.Millisecond))
+	})
+	for _, ef := range []int{200, 400} {
+		b.Run("ef="+itoa(ef), func(b *testing.B) {
+			exactStart := time.Now()
+			truth := make([]map[int32]bool, nq)
+			for qi := range truth {
+				truth[qi] = map[int32]bool{}
+				for _, r := range Exact(s.vecs, dim, s.queries[qi*dim:(qi+1)*dim], k) {
+					truth[qi][r.ID] = true
+				}
+			}
+			exactPerQuery := time.Since(exactStart) / nq
+			found := 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				qi := i % nq
+				for _, r := range s.h.Search(s.queries[qi*dim:(qi+1)*dim], k, ef) {
+					if truth[qi][r.ID] {
+						found++
+					}
+				}
+			}
+			b.StopTimer()
+			perQuery := b.Elapsed() / time.Duration(b.N)
+			b.ReportMetric(float64(found)/float64(b.N*k), "recall@100")
+			b.ReportMetric(float64(exactPerQuery)/float64(perQuery), "x-speedup")
+		})
+	}
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; i > 0; i /= 10 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+	}
+	return string(b)
+}
