@@ -117,9 +117,10 @@ type UserFeatures struct {
 
 // The recall channels. Their names are used in quotas and replies.
 const (
-	ChannelItemCF  = "item_cf"
-	ChannelGenre   = "genre"
-	ChannelPopular = "popular"
+	ChannelItemCF    = "item_cf"
+	ChannelEmbedding = "embedding"
+	ChannelGenre     = "genre"
+	ChannelPopular   = "popular"
 )
 
 // Source is a recall channel that produced a candidate, with its score there.

@@ -33,12 +33,15 @@ func channelToPB(name string) pb.Channel {
 		return pb.Channel_CHANNEL_GENRE
 	case ChannelPopular:
 		return pb.Channel_CHANNEL_POPULAR
+	case ChannelEmbedding:
+		return pb.Channel_CHANNEL_EMBEDDING
 	}
 	return pb.Channel_CHANNEL_UNSPECIFIED
 }
 
 var channelFromPB = map[pb.Channel]string{
 	pb.Channel_CHANNEL_ITEM_CF: ChannelItemCF, pb.Channel_CHANNEL_GENRE: ChannelGenre, pb.Channel_CHANNEL_POPULAR: ChannelPopular,
+	pb.Channel_CHANNEL_EMBEDDING: ChannelEmbedding,
 }
 
 // CandidatesToPB encodes candidates as one columnar batch. Titles are only

@@ -12,7 +12,7 @@ import (
 
 // FeatureNames are the model's inputs, in vector order. FeatureVector is the
 // only place they are computed, online and in training alike.
-var FeatureNames = []string{"cf", "popularity", "affinity", "recency", "genre", "sources"}
+var FeatureNames = []string{"cf", "popularity", "affinity", "recency", "genre", "sources", "embedding"}
 
 // FeatureVector fills dst (len(FeatureNames)) for candidate c of a user with
 // genre affinity aff. refYear is the model's "now" for item recency.
@@ -31,6 +31,7 @@ func FeatureVector(dst []float64, aff map[string]float64, c *domain.Candidate, r
 	dst[3] = math.Exp(-age / 10)
 	dst[4] = c.SourceScore(domain.ChannelGenre)
 	dst[5] = float64(len(c.Sources))
+	dst[6] = c.SourceScore(domain.ChannelEmbedding)
 }
 
 // Logistic is one objective's logistic regression over standardised features.

@@ -19,11 +19,13 @@ type BuildOptions struct {
 	// PopularityPenalty α in sim = co / (n_i^(1-α) · n_j^α): 0.5 is cosine; a
 	// larger α penalises popular neighbours harder.
 	PopularityPenalty float64
+	// MF tunes the embeddings; Dim 0 skips them.
+	MF MFOptions
 }
 
 // DefaultBuildOptions are the defaults of `recmesh train`.
 func DefaultBuildOptions() BuildOptions {
-	return BuildOptions{HalfLifeDays: 365, Neighbours: 50, MinCoCount: 2, PopularityPenalty: 0.5}
+	return BuildOptions{HalfLifeDays: 365, Neighbours: 50, MinCoCount: 2, PopularityPenalty: 0.5, MF: DefaultMFOptions()}
 }
 
 // BuildIndexFile computes popularity and item-CF neighbours from events.
@@ -44,6 +46,9 @@ func BuildIndexFile(items []domain.Item, events []domain.Event, o BuildOptions, 
 		f.Items[i] = ItemInfo{Item: it, Popularity: pop[it.ID]}
 	}
 	f.Neighbours = itemCF(items, events, o, progress)
+	if o.MF.Dim > 0 {
+		f.Embeddings = TrainBPR(items, events, o.MF, nil)
+	}
 	return f
 }
 

@@ -10,13 +10,14 @@ import (
 
 // The channel names, as used in quotas and in candidate sources.
 const (
-	ChannelPopular = domain.ChannelPopular
-	ChannelItemCF  = domain.ChannelItemCF
-	ChannelGenre   = domain.ChannelGenre
+	ChannelPopular   = domain.ChannelPopular
+	ChannelItemCF    = domain.ChannelItemCF
+	ChannelGenre     = domain.ChannelGenre
+	ChannelEmbedding = domain.ChannelEmbedding
 )
 
 // Channels lists every channel in merge priority order.
-var Channels = []string{ChannelItemCF, ChannelGenre, ChannelPopular}
+var Channels = []string{ChannelItemCF, ChannelEmbedding, ChannelGenre, ChannelPopular}
 
 // Query is what the channels know about the user.
 type Query struct {

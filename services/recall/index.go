@@ -26,6 +26,8 @@ type Neighbour struct {
 type IndexFile struct {
 	Items      []ItemInfo            `json:"items"`
 	Neighbours map[int64][]Neighbour `json:"neighbours"`
+	// Embeddings are the MF vectors of the embedding channel.
+	Embeddings *Embeddings `json:"embeddings,omitempty"`
 }
 
 // IndexFileName is the recall payload's name in an artifact set.
@@ -42,6 +44,8 @@ type Index struct {
 	ByGenre map[string][]int64
 	// MaxPopularity normalises popularity scores to [0, 1].
 	MaxPopularity float64
+	// emb serves the embedding channel; nil when the file has no embeddings.
+	emb *embeddingIndex
 }
 
 // NewIndex derives the lookup structures from f.
@@ -63,6 +67,9 @@ func NewIndex(version string, f *IndexFile) *Index {
 	}
 	if len(byPop) > 0 {
 		idx.MaxPopularity = max(byPop[0].Popularity, 1e-9)
+	}
+	if f.Embeddings != nil {
+		idx.emb = newEmbeddingIndex(f.Embeddings)
 	}
 	return idx
 }

@@ -68,8 +68,8 @@ func TestRecallChannelsQuotasAndSources(t *testing.T) {
 		sources map[int64][]string
 	}{
 		{"all channels", nil, []int64{2, 1, 3, 4}, map[int64][]string{2: {"item_cf", "genre", "popular"}, 1: {"genre", "popular"}}},
-		{"cf only", map[string]int{ChannelGenre: 0, ChannelPopular: 0}, []int64{3, 2}, nil},
-		{"popular capped", map[string]int{ChannelItemCF: 0, ChannelGenre: 0, ChannelPopular: 2}, []int64{3, 1}, nil},
+		{"cf only", map[string]int{ChannelGenre: 0, ChannelPopular: 0, ChannelEmbedding: 0}, []int64{3, 2}, nil},
+		{"popular capped", map[string]int{ChannelItemCF: 0, ChannelGenre: 0, ChannelEmbedding: 0, ChannelPopular: 2}, []int64{3, 1}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,6 +170,8 @@ func BenchmarkRecall(b *testing.B) {
 				switch ch {
 				case ChannelItemCF:
 					idx.recallItemCF(q, 300)
+				case ChannelEmbedding:
+					idx.recallEmbedding("", q, 150)
 				case ChannelGenre:
 					idx.recallGenre(q, 150)
 				case ChannelPopular:
@@ -187,4 +189,75 @@ func BenchmarkRecall(b *testing.B) {
 			}
 		}
 	})
+}
+
+func TestEmbeddingChannel(t *testing.T) {
+	items, evs := fixture()
+	f := BuildIndexFile(items, evs, DefaultBuildOptions(), nil)
+	if f.Embeddings == nil || len(f.Embeddings.Items) != len(items)*f.Embeddings.Dim {
+		t.Fatalf("embeddings %+v", f.Embeddings)
+	}
+	idx := NewIndex("e", f)
+	only := map[string]int{ChannelItemCF: 0, ChannelGenre: 0, ChannelPopular: 0, ChannelEmbedding: 2}
+	r := New(idx)
+	// u0 liked 1, 2 and 3; the channel leaves recent items out and ranks the rest.
+	resp, err := r.Recall(context.Background(), Request{UserID: "u0", Query: Query{Recent: []domain.Interaction{{ItemID: 1, Type: "click", Value: 1}}}, Quotas: only})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Candidates) != 2 || resp.PerChannel[ChannelEmbedding] != 2 {
+		t.Fatalf("known user: %+v", resp)
+	}
+	for _, c := range resp.Candidates {
+		if c.ID == 1 || !c.HasSource(ChannelEmbedding) {
+			t.Errorf("candidate %+v: recent item or missing source", c)
+		}
+	}
+	// A user unknown to the model folds in from recent items; with none, nothing.
+	resp, _ = r.Recall(context.Background(), Request{UserID: "new", Query: Query{Recent: []domain.Interaction{{ItemID: 2, Type: "click", Value: 1}}}, Quotas: only})
+	if len(resp.Candidates) == 0 {
+		t.Error("no embedding candidates for a new user with history")
+	}
+	resp, _ = r.Recall(context.Background(), Request{UserID: "new", Quotas: only})
+	if len(resp.Candidates) != 0 {
+		t.Errorf("embedding candidates for a user with no vector and no history: %+v", resp.Candidates)
+	}
+}
+
+func TestBPRLearnsCoOccurrence(t *testing.T) {
+	// Two tastes: users like either {1,2,3} or {4,5,6}; BPR should score a
+	// user's unseen same-taste item above the other taste's items.
+	var items []domain.Item
+	for i := int64(1); i <= 6; i++ {
+		items = append(items, domain.Item{ID: i})
+	}
+	var evs []domain.Event
+	for u := 0; u < 40; u++ {
+		base := int64(1 + 3*(u%2))
+		for k := int64(0); k < 3; k++ {
+			if u < 2 && k == 2 {
+				continue // users 0 and 1 have not seen their third item
+			}
+			evs = append(evs, domain.Event{UserID: fmt.Sprint("u", u), ItemID: base + k, Type: "click", Value: 1})
+		}
+	}
+	e := TrainBPR(items, evs, DefaultMFOptions(), nil)
+	dot := func(user string, item int64) float32 {
+		u := slices.Index(e.UserIDs, user)
+		i := slices.Index(e.ItemIDs, item)
+		var s float32
+		for k := 0; k < e.Dim; k++ {
+			s += e.Users[u*e.Dim+k] * e.Items[i*e.Dim+k]
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		user       string
+		same, diff int64
+	}{{"u0", 3, 4}, {"u1", 6, 1}} {
+		if dot(tc.user, tc.same) <= dot(tc.user, tc.diff) {
+			t.Errorf("%s scores unseen same-taste item %d (%.3f) below other-taste item %d (%.3f)",
+				tc.user, tc.same, dot(tc.user, tc.same), tc.diff, dot(tc.user, tc.diff))
+		}
+	}
 }

@@ -34,7 +34,7 @@ type Service interface {
 }
 
 // DefaultQuotas are the per-channel caps when a request sets none.
-var DefaultQuotas = map[string]int{ChannelItemCF: 300, ChannelGenre: 150, ChannelPopular: 100}
+var DefaultQuotas = map[string]int{ChannelItemCF: 250, ChannelEmbedding: 150, ChannelGenre: 100, ChannelPopular: 100}
 
 // Limits on request sizes.
 const (
@@ -91,6 +91,8 @@ func (r *Recaller) Recall(_ context.Context, req Request) (Response, error) {
 		switch ch {
 		case ChannelItemCF:
 			lists[i] = idx.recallItemCF(req.Query, n)
+		case ChannelEmbedding:
+			lists[i] = idx.recallEmbedding(req.UserID, req.Query, n)
 		case ChannelGenre:
 			lists[i] = idx.recallGenre(req.Query, n)
 		case ChannelPopular:

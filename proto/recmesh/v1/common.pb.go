@@ -29,6 +29,7 @@ const (
 	Channel_CHANNEL_ITEM_CF     Channel = 1
 	Channel_CHANNEL_GENRE       Channel = 2
 	Channel_CHANNEL_POPULAR     Channel = 3
+	Channel_CHANNEL_EMBEDDING   Channel = 4
 )
 
 // Enum value maps for Channel.
@@ -38,12 +39,14 @@ var (
 		1: "CHANNEL_ITEM_CF",
 		2: "CHANNEL_GENRE",
 		3: "CHANNEL_POPULAR",
+		4: "CHANNEL_EMBEDDING",
 	}
 	Channel_value = map[string]int32{
 		"CHANNEL_UNSPECIFIED": 0,
 		"CHANNEL_ITEM_CF":     1,
 		"CHANNEL_GENRE":       2,
 		"CHANNEL_POPULAR":     3,
+		"CHANNEL_EMBEDDING":   4,
 	}
 )
 
@@ -406,12 +409,13 @@ const file_recmesh_v1_common_proto_rawDesc = "" +
 	"\x13RankingWeightsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\x10\n" +
-	"\x0e_max_per_genre*_\n" +
+	"\x0e_max_per_genre*v\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCHANNEL_ITEM_CF\x10\x01\x12\x11\n" +
 	"\rCHANNEL_GENRE\x10\x02\x12\x13\n" +
-	"\x0fCHANNEL_POPULAR\x10\x03B7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
+	"\x0fCHANNEL_POPULAR\x10\x03\x12\x15\n" +
+	"\x11CHANNEL_EMBEDDING\x10\x04B7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
 
 var (
 	file_recmesh_v1_common_proto_rawDescOnce sync.Once

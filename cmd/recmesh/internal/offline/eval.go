@@ -21,6 +21,15 @@ type EvalOptions struct {
 	MinEvents int
 	// MaxK is the longest list scored (NDCG@1..MaxK, Recall@MaxK).
 	MaxK int
+	// Variants are extra pipeline rows, one per named set of fusion weights.
+	Variants []WeightVariant
+}
+
+// WeightVariant is a named set of ranking fusion weights, such as an
+// experiment arm's.
+type WeightVariant struct {
+	Name    string
+	Weights map[string]float64
 }
 
 // DefaultEvalOptions hold out each user's newest 20% and score lists of 50.
@@ -57,6 +66,7 @@ func PrepareEval(events []domain.Event, o EvalOptions) EvalData {
 const (
 	MethodPopularity  = "popularity"
 	MethodItemCF      = "item-cf"
+	MethodMF          = "mf"
 	MethodRecallUnion = "recall-union"
 	MethodPipeline    = "pipeline"
 )
@@ -64,7 +74,7 @@ const (
 // method produces a user's ranked list with the services' own code.
 type method struct {
 	name string
-	list func(ctx context.Context, q recall.Query, seen []int64) ([]domain.Candidate, error)
+	list func(ctx context.Context, user string, q recall.Query, seen []int64) ([]domain.Candidate, error)
 }
 
 // Evaluate fits the models on the training part only, then asks every
@@ -91,9 +101,9 @@ func Evaluate(ctx context.Context, items []domain.Item, data EvalData, o EvalOpt
 		q[ch] = n
 		return q
 	}
-	candidates := func(quotas map[string]int) func(context.Context, recall.Query, []int64) ([]domain.Candidate, error) {
-		return func(ctx context.Context, q recall.Query, seen []int64) ([]domain.Candidate, error) {
-			resp, err := recaller.Recall(ctx, recall.Request{Query: q, Quotas: quotas})
+	candidates := func(quotas map[string]int) func(context.Context, string, recall.Query, []int64) ([]domain.Candidate, error) {
+		return func(ctx context.Context, user string, q recall.Query, seen []int64) ([]domain.Candidate, error) {
+			resp, err := recaller.Recall(ctx, recall.Request{UserID: user, Query: q, Quotas: quotas})
 			if err != nil {
 				return nil, err
 			}
@@ -101,18 +111,25 @@ func Evaluate(ctx context.Context, items []domain.Item, data EvalData, o EvalOpt
 		}
 	}
 	union := candidates(nil)
-	methods := []method{
-		{MethodPopularity, candidates(only(recall.ChannelPopular, 500))},
-		{MethodItemCF, candidates(only(recall.ChannelItemCF, 500))},
-		{MethodRecallUnion, union},
-		{MethodPipeline, func(ctx context.Context, q recall.Query, seen []int64) ([]domain.Candidate, error) {
-			kept, err := union(ctx, q, seen)
+	pipeline := func(weights map[string]float64) func(context.Context, string, recall.Query, []int64) ([]domain.Candidate, error) {
+		return func(ctx context.Context, user string, q recall.Query, seen []int64) ([]domain.Candidate, error) {
+			kept, err := union(ctx, user, q, seen)
 			if err != nil {
 				return nil, err
 			}
-			resp, err := ranker.Rank(ctx, ranking.Request{Affinity: q.Affinity, Candidates: kept})
+			resp, err := ranker.Rank(ctx, ranking.Request{Affinity: q.Affinity, Candidates: kept, Weights: weights})
 			return resp.Ranked, err
-		}},
+		}
+	}
+	methods := []method{
+		{MethodPopularity, candidates(only(recall.ChannelPopular, 500))},
+		{MethodItemCF, candidates(only(recall.ChannelItemCF, 500))},
+		{MethodMF, candidates(only(recall.ChannelEmbedding, 500))},
+		{MethodRecallUnion, union},
+		{MethodPipeline, pipeline(nil)},
+	}
+	for _, v := range o.Variants {
+		methods = append(methods, method{MethodPipeline + ":" + v.Name, pipeline(v.Weights)})
 	}
 	results := make([]MethodResult, len(methods))
 	shown := make([]map[int64]bool, len(methods))
@@ -139,7 +156,7 @@ func Evaluate(ctx context.Context, items []domain.Item, data EvalData, o EvalOpt
 			relevant[e.ItemID] = true
 		}
 		for i, m := range methods {
-			list, err := m.list(ctx, q, seen)
+			list, err := m.list(ctx, sp.User, q, seen)
 			if err != nil {
 				return nil, fmt.Errorf("eval %s for user %s: %w", m.name, sp.User, err)
 			}

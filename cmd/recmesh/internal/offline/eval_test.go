@@ -98,7 +98,7 @@ func TestEvaluateRunsEveryMethod(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := Table(res, o.MaxK)
-	for _, m := range []string{MethodPopularity, MethodItemCF, MethodRecallUnion, MethodPipeline} {
+	for _, m := range []string{MethodPopularity, MethodItemCF, MethodMF, MethodRecallUnion, MethodPipeline} {
 		if !strings.Contains(table, "| "+m+" |") {
 			t.Errorf("table lacks %s:\n%s", m, table)
 		}

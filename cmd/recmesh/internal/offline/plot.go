@@ -8,7 +8,7 @@ import (
 // PlotNDCG draws NDCG@k for k = 1..MaxK, one line per method, as a
 // self-contained SVG.
 func PlotNDCG(results []MethodResult) string {
-	const w, h, left, right, top, bottom = 720.0, 420.0, 60.0, 150.0, 20.0, 40.0
+	const w, h, left, right, top, bottom = 900.0, 420.0, 60.0, 300.0, 20.0, 40.0
 	maxK, maxY := 1, 0.0
 	for _, r := range results {
 		maxK = max(maxK, len(r.NDCG)-1)

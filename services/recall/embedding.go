@@ -1,0 +1,95 @@
+package recall
+
+import (
+	"github.com/recmesh/recmesh/pkg/ann"
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// embeddingIndex finds the items with the largest inner product with a
+// user's vector: an HNSW graph over MIPS-augmented item vectors.
+type embeddingIndex struct {
+	e     *Embeddings
+	items map[int64]int32
+	users map[string]int32
+	mips  ann.MIPS
+	graph *ann.HNSW
+}
+
+func newEmbeddingIndex(e *Embeddings) *embeddingIndex {
+	x := &embeddingIndex{e: e, items: make(map[int64]int32, len(e.ItemIDs)), users: make(map[string]int32, len(e.UserIDs)),
+		mips: ann.NewMIPS(e.Items, e.Dim), graph: ann.New(e.Dim+1, ann.DefaultOptions())}
+	for i, id := range e.ItemIDs {
+		x.items[id] = int32(i)
+		x.graph.Add(x.mips.Item(x.item(int32(i))))
+	}
+	for u, id := range e.UserIDs {
+		x.users[id] = int32(u)
+	}
+	return x
+}
+
+func (x *embeddingIndex) item(i int32) []float32 { return x.e.Items[int(i)*x.e.Dim : int(i+1)*x.e.Dim] }
+
+// userVector is the trained vector of a user known at training time, or
+// else (a new user, or one the model has not seen) the weighted mean of the
+// vectors of their recent items, so new events count at once.
+func (x *embeddingIndex) userVector(userID string, recent []domain.Interaction) []float32 {
+	d := x.e.Dim
+	if u, ok := x.users[userID]; ok {
+		return x.e.Users[int(u)*d : int(u+1)*d]
+	}
+	v := make([]float32, d)
+	total := float32(0)
+	for _, in := range recent[:min(len(recent), CFRecentItems)] {
+		i, ok := x.items[in.ItemID]
+		if !ok {
+			continue
+		}
+		w := float32(in.Weight())
+		for k, f := range x.item(i) {
+			v[k] += w * f
+		}
+		total += w
+	}
+	if total == 0 {
+		return nil
+	}
+	for k := range v {
+		v[k] /= total
+	}
+	return v
+}
+
+// embeddingEf is the HNSW candidate list size, relative to the list asked for.
+const embeddingEf = 2
+
+// recallEmbedding returns the n items with the largest inner product with
+// the user's vector, scored by that inner product, leaving out recent items.
+func (idx *Index) recallEmbedding(userID string, q Query, n int) []Scored {
+	x := idx.emb
+	if x == nil {
+		return nil
+	}
+	u := x.userVector(userID, q.Recent)
+	if u == nil {
+		return nil
+	}
+	recent := make(map[int64]bool, len(q.Recent))
+	for _, in := range q.Recent {
+		recent[in.ItemID] = true
+	}
+	res := x.graph.Search(x.mips.Query(u), n+len(recent), (n+len(recent))*embeddingEf)
+	out := make([]Scored, 0, n)
+	for _, r := range res {
+		id := x.e.ItemIDs[r.ID]
+		if recent[id] || len(out) == n {
+			continue
+		}
+		var dot float32
+		for k, f := range x.item(r.ID) {
+			dot += u[k] * f
+		}
+		out = append(out, Scored{id, float64(dot)})
+	}
+	return out
+}
