@@ -90,6 +90,7 @@ func itemCF(items []domain.Item, events []domain.Event, o BuildOptions, progress
 	touched := make([]int32, 0, 1024)
 	out := make(map[int64][]Neighbour, len(items))
 	alpha := o.PopularityPenalty
+	var nbs []Neighbour // reused for every item; only the top K are kept
 	for i := range items {
 		if progress != nil && i%1000 == 0 {
 			progress(float64(i) / float64(len(items)))
@@ -106,7 +107,7 @@ func itemCF(items []domain.Item, events []domain.Event, o BuildOptions, progress
 			}
 		}
 		ni := float64(len(itemUsers[i]))
-		var nbs []Neighbour
+		nbs = nbs[:0]
 		for _, j := range touched {
 			if int(j) != i && int(counts[j]) >= o.MinCoCount {
 				nj := float64(len(itemUsers[j]))
@@ -122,11 +123,8 @@ func itemCF(items []domain.Item, events []domain.Event, o BuildOptions, progress
 			}
 			return nbs[a].ID < nbs[b].ID
 		})
-		if len(nbs) > o.Neighbours {
-			nbs = nbs[:o.Neighbours]
-		}
-		if len(nbs) > 0 {
-			out[ids[i]] = slices.Clip(nbs)
+		if k := min(len(nbs), o.Neighbours); k > 0 {
+			out[ids[i]] = slices.Clone(nbs[:k])
 		}
 	}
 	if progress != nil {
