@@ -197,3 +197,28 @@ func itoa(i int) string {
 	}
 	return string(b)
 }
+
+func TestSnapshotRestore(t *testing.T) {
+	const dim = 8
+	vecs := randomVectors(800, dim, 21)
+	h := build(vecs, dim, DefaultOptions())
+	r, err := Restore(h.Snapshot(), vecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := randomVectors(1, dim, 22)
+	a, b := h.Search(q, 15, 40), r.Search(q, 15, 40)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("restored graph answers differently at %d: %+v vs %+v", i, a[i], b[i])
+		}
+	}
+	bad := h.Snapshot()
+	if _, err := Restore(bad, vecs[:len(vecs)-dim]); err == nil {
+		t.Error("a snapshot was restored over too few vectors")
+	}
+	bad.Links = append([][][]int32{{{9999}}}, bad.Links[1:]...)
+	if _, err := Restore(bad, vecs); err == nil {
+		t.Error("a snapshot with a dangling link was restored")
+	}
+}

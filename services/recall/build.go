@@ -47,7 +47,7 @@ func BuildIndexFile(items []domain.Item, events []domain.Event, o BuildOptions, 
 	}
 	f.Neighbours = itemCF(items, events, o, progress)
 	if o.MF.Dim > 0 {
-		f.Embeddings = TrainBPR(items, events, o.MF, nil)
+		f.Embeddings = withGraph(TrainBPR(items, events, o.MF, nil))
 	}
 	return f
 }

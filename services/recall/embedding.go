@@ -1,6 +1,8 @@
 package recall
 
 import (
+	"errors"
+
 	"github.com/recmesh/recmesh/pkg/ann"
 	"github.com/recmesh/recmesh/pkg/domain"
 )
@@ -15,17 +17,42 @@ type embeddingIndex struct {
 	graph *ann.HNSW
 }
 
+// newEmbeddingIndex restores the graph stored with the embeddings (built
+// by `recmesh train`), or builds it when there is none or it does not fit.
 func newEmbeddingIndex(e *Embeddings) *embeddingIndex {
 	x := &embeddingIndex{e: e, items: make(map[int64]int32, len(e.ItemIDs)), users: make(map[string]int32, len(e.UserIDs)),
-		mips: ann.NewMIPS(e.Items, e.Dim), graph: ann.New(e.Dim+1, ann.DefaultOptions())}
+		mips: ann.NewMIPS(e.Items, e.Dim)}
+	aug := make([]float32, 0, len(e.ItemIDs)*(e.Dim+1))
 	for i, id := range e.ItemIDs {
 		x.items[id] = int32(i)
-		x.graph.Add(x.mips.Item(x.item(int32(i))))
+		aug = append(aug, x.mips.Item(x.item(int32(i)))...)
 	}
 	for u, id := range e.UserIDs {
 		x.users[id] = int32(u)
 	}
+	var err error
+	if e.Graph == nil {
+		err = errNoGraph
+	} else {
+		x.graph, err = ann.Restore(e.Graph, aug)
+	}
+	if err != nil {
+		x.graph = ann.New(e.Dim+1, ann.DefaultOptions())
+		for i := range e.ItemIDs {
+			x.graph.Add(aug[i*(e.Dim+1) : (i+1)*(e.Dim+1)])
+		}
+	}
 	return x
+}
+
+var errNoGraph = errors.New("no stored graph")
+
+// withGraph returns e with the HNSW graph over its items built and stored,
+// so that services restore it instead of building it at start.
+func withGraph(e *Embeddings) *Embeddings {
+	e.Graph = nil
+	e.Graph = newEmbeddingIndex(e).graph.Snapshot()
+	return e
 }
 
 func (x *embeddingIndex) item(i int32) []float32 { return x.e.Items[int(i)*x.e.Dim : int(i+1)*x.e.Dim] }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/recmesh/recmesh/pkg/ann"
 	"github.com/recmesh/recmesh/pkg/domain"
 )
 
@@ -15,6 +16,9 @@ type Embeddings struct {
 	Items   []float32 `json:"items"`
 	UserIDs []string  `json:"user_ids"`
 	Users   []float32 `json:"users"`
+	// Graph is the HNSW graph over the MIPS-augmented item vectors, built
+	// offline so that services only restore it.
+	Graph *ann.Snapshot `json:"graph,omitempty"`
 }
 
 // MFOptions tune BPR training.

@@ -261,3 +261,18 @@ func TestBPRLearnsCoOccurrence(t *testing.T) {
 		}
 	}
 }
+
+func TestStoredGraphIsRestored(t *testing.T) {
+	items, evs := fixture()
+	f := BuildIndexFile(items, evs, DefaultBuildOptions(), nil)
+	if f.Embeddings.Graph == nil || len(f.Embeddings.Graph.Links) != len(items) {
+		t.Fatalf("no graph stored with the embeddings: %+v", f.Embeddings.Graph)
+	}
+	q := Query{Recent: []domain.Interaction{{ItemID: 1, Type: "click", Value: 1}}}
+	stored := NewIndex("a", f).recallEmbedding("u0", q, 3)
+	f.Embeddings.Graph = nil
+	built := NewIndex("b", f).recallEmbedding("u0", q, 3)
+	if !slices.Equal(stored, built) {
+		t.Errorf("restored graph answers %v, a freshly built one %v", stored, built)
+	}
+}
