@@ -19,6 +19,7 @@ import (
 type allConfig struct {
 	DataDir      string
 	ModelDir     string
+	ModelPoll    time.Duration
 	Experiments  string
 	Blocklist    string
 	MaxPerGenre  int
@@ -35,6 +36,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.FS.SetOutput(stderr)
 	f.String(&c.DataDir, "data-dir", "data/movielens-small", "MovieLens directory loaded into the features store")
 	f.String(&c.ModelDir, "model-dir", "var/models", "model artifact directory; the first version is trained when it is empty")
+	f.Duration(&c.ModelPoll, "model-poll", 2*time.Second, "how often a newly published model version is looked for")
 	f.String(&c.Experiments, "experiments", "config/experiments.json", "experiment config file")
 	f.String(&c.Blocklist, "blocklist", "", "file of item ids (one per line, # comments) the filter drops for everyone")
 	f.Int(&c.MaxPerGenre, "max-per-genre", 100, "filter's default cap of candidates per genre; a variant can override it")
@@ -57,7 +59,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	o := mesh.Options{
-		DataDir: c.DataDir, ModelDir: c.ModelDir, Experiments: c.Experiments, OTLPEndpoint: c.OTLPEndpoint,
+		DataDir: c.DataDir, ModelDir: c.ModelDir, ModelPoll: c.ModelPoll, Experiments: c.Experiments, OTLPEndpoint: c.OTLPEndpoint,
 		Blocklist: blocked, MaxPerGenre: c.MaxPerGenre,
 		Instance: "gateway", Gateway: c.Gateway, Log: stderr, LogLevel: rlog.ParseLevel(c.LogLevel), Progress: stderr,
 		GRPCAddrs: ports(c.GRPCBasePort), AdminAddrs: ports(c.AdminBase),

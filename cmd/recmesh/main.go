@@ -3,6 +3,8 @@
 //	recmesh all      every service and the gateway in one process (embedded mode)
 //	recmesh train    fit model artifacts from a MovieLens directory and publish them
 //	recmesh eval     evaluate every method on a time-ordered split
+//	recmesh publish  make a stored model version current
+//	recmesh rollback make the previous model version current
 //
 // Every flag can also be set through its RECMESH_* environment variable.
 package main
@@ -28,8 +30,8 @@ func main() {
 const usage = `usage: recmesh <command> [flags]
 
 commands:
-  all     run every service and the gateway in one process (embedded mode)
-  train   fit model artifacts from a MovieLens directory and publish them
+  all       run every service and the gateway in one process (embedded mode)
+  train     fit model artifacts from a MovieLens directory and publish them
 
 Run 'recmesh <command> -h' for a command's flags.
 `
@@ -46,6 +48,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runTrain(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return runEval(ctx, args[1:], stdout, stderr)
+	case "publish":
+		return runPublish(ctx, args[1:], stdout, stderr)
+	case "rollback":
+		return runRollback(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

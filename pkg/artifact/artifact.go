@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -175,4 +176,49 @@ func (set *Set) ReadJSON(name string, v any) error {
 		return fmt.Errorf("artifact: version %s %s: %w", set.Manifest.Version, name, err)
 	}
 	return nil
+}
+
+// Versions lists the stored versions, oldest first (names sort by time).
+func (s Store) Versions() ([]string, error) {
+	entries, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("artifact: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		if !e.IsDir() || !versionRE.MatchString(e.Name()) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(s.Dir, e.Name(), "manifest.json")); err == nil {
+			out = append(out, e.Name())
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Rollback publishes the version stored just before the current one and
+// returns it.
+func (s Store) Rollback() (string, error) {
+	cur, err := s.Current()
+	if err != nil {
+		return "", err
+	}
+	vs, err := s.Versions()
+	if err != nil {
+		return "", err
+	}
+	i := slices.Index(vs, cur)
+	if i <= 0 {
+		return "", fmt.Errorf("artifact: no version before %s to roll back to", cur)
+	}
+	return vs[i-1], s.SetCurrent(vs[i-1])
+}
+
+// ReadFile returns a payload file of the set.
+func (set *Set) ReadFile(name string) ([]byte, error) {
+	if _, ok := set.Manifest.Files[name]; !ok {
+		return nil, fmt.Errorf("artifact: version %s has no file %s", set.Manifest.Version, name)
+	}
+	return os.ReadFile(filepath.Join(set.dir, name))
 }

@@ -1,7 +1,9 @@
 package artifact
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,5 +47,45 @@ func TestPublishOpenAndTamper(t *testing.T) {
 		if _, err := s.Open(bad); err == nil {
 			t.Errorf("Open(%q) succeeded", bad)
 		}
+	}
+}
+
+func TestVersionsRollbackAndWatcher(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	for _, v := range []string{"v1", "v2", "v3"} {
+		if err := s.Publish(Manifest{Version: v}, map[string][]byte{"f": []byte(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vs, err := s.Versions()
+	if err != nil || strings.Join(vs, ",") != "v1,v2,v3" {
+		t.Fatalf("Versions = %v, %v", vs, err)
+	}
+	var loaded []string
+	w := &Watcher{Store: s, Every: time.Hour, Log: slog.New(slog.DiscardHandler), Loaded: "v3", Load: func(set *Set) error {
+		b, err := set.ReadFile("f")
+		if err != nil {
+			return err
+		}
+		if string(b) == "v1" {
+			return errors.New("v1 is refused")
+		}
+		loaded = append(loaded, string(b))
+		return nil
+	}}
+	w.Check(context.Background()) // v3 is already in service
+	if v, err := s.Rollback(); err != nil || v != "v2" {
+		t.Fatalf("Rollback = %q, %v", v, err)
+	}
+	w.Check(context.Background())
+	if _, err := s.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	w.Check(context.Background()) // v1 fails to load: v2 stays
+	if strings.Join(loaded, ",") != "v2" || w.Loaded != "v2" {
+		t.Errorf("loaded %v, in service %s; want [v2] and v2", loaded, w.Loaded)
+	}
+	if _, err := s.Rollback(); err == nil {
+		t.Error("rolled back past the first version")
 	}
 }

@@ -130,3 +130,23 @@ func BenchmarkRank500(b *testing.B) {
 		}
 	}
 }
+
+func TestPublishKeepsTheNewestForPinning(t *testing.T) {
+	r := New(nil)
+	for _, v := range []string{"v1", "v2", "v3", "v4", "v5"} {
+		r.Publish(testModel(v), 3)
+	}
+	loaded, cur := r.Versions()
+	if cur != "v5" || strings.Join(loaded, ",") != "v5,v4,v3" {
+		t.Fatalf("loaded %v current %s", loaded, cur)
+	}
+	r.Publish(testModel("v4"), 3) // a rollback makes an older version current
+	loaded, cur = r.Versions()
+	if cur != "v4" || strings.Join(loaded, ",") != "v5,v4,v3" {
+		t.Errorf("after rollback: loaded %v current %s", loaded, cur)
+	}
+	resp, err := r.Rank(context.Background(), Request{ModelVersion: "v5", Candidates: []domain.Candidate{{Item: domain.Item{ID: 1}}}})
+	if err != nil || resp.ModelVersion != "v5" {
+		t.Errorf("pinned v5: %+v, %v", resp, err)
+	}
+}

@@ -47,6 +47,8 @@ type Options struct {
 	DataDir string
 	// ModelDir holds model artifacts; the first version is trained if none is published.
 	ModelDir string
+	// ModelPoll is how often a newly published model version is looked for.
+	ModelPoll time.Duration
 	// Experiments is the experiment config file.
 	Experiments string
 	// Blocklist holds item ids the filter drops for everyone.
@@ -87,6 +89,8 @@ type Mesh struct {
 	httpDone    chan error
 	configured  *abtest.Config
 	experiments *experiment.Configs
+	stopWatch   context.CancelFunc
+	watchers    sync.WaitGroup
 }
 
 // Start loads the data and models, starts every service and the gateway,
@@ -116,15 +120,12 @@ func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
 	if err != nil {
 		return nil, err
 	}
-	var indexFile recall.IndexFile
-	if err := set.ReadJSON(recall.IndexFileName, &indexFile); err != nil {
+	index, err := recall.LoadIndex(set)
+	if err != nil {
 		return nil, err
 	}
-	var model ranking.Model
-	if err := set.ReadJSON(ranking.ModelFileName, &model); err != nil {
-		return nil, err
-	}
-	if err := model.Validate(); err != nil {
+	ranker, err := loadRanker(models, set)
+	if err != nil {
 		return nil, err
 	}
 	m.configured, err = abtest.LoadFile(o.Experiments)
@@ -140,9 +141,8 @@ func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
 		return nil, err
 	}
 	featureSvc := features.New(featureStore, features.DefaultOptions())
-	recaller := recall.New(recall.NewIndex(set.Manifest.Version, &indexFile))
+	recaller := recall.New(index)
 	filterer := filter.New(o.MaxPerGenre, o.Blocklist)
-	ranker := ranking.New(&model)
 	experiments := experiment.New(m.configured)
 	m.experiments = experiments
 
@@ -178,7 +178,73 @@ func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
 			return nil, err
 		}
 	}
+	m.watchModels(models, set.Manifest.Version, recaller, ranker)
 	return m, m.startGateway(ctx)
+}
+
+// loadRanker loads the current ranking model and the newest older ones, so
+// that variants can pin them from the start.
+func loadRanker(models artifact.Store, current *artifact.Set) (*ranking.Ranker, error) {
+	r := ranking.New(nil)
+	versions, err := models.Versions()
+	if err != nil {
+		return nil, err
+	}
+	var older []string
+	for _, v := range versions {
+		if v < current.Manifest.Version {
+			older = append(older, v)
+		}
+	}
+	for _, v := range older[max(0, len(older)-(ranking.DefaultKeep-1)):] {
+		set, err := models.Open(v)
+		if err != nil {
+			continue // an unreadable old version is only unpinnable
+		}
+		if m, err := ranking.LoadModel(set); err == nil {
+			r.Publish(m, ranking.DefaultKeep)
+		}
+	}
+	cur, err := ranking.LoadModel(current)
+	if err != nil {
+		return nil, err
+	}
+	r.Publish(cur, ranking.DefaultKeep)
+	return r, nil
+}
+
+// watchModels swaps newly published versions into recall and ranking, each
+// with its own watcher, as separate processes would.
+func (m *Mesh) watchModels(models artifact.Store, loaded string, recaller *recall.Recaller, ranker *ranking.Ranker) {
+	every := m.opts.ModelPoll
+	if every <= 0 {
+		every = 2 * time.Second
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopWatch = cancel
+	watchers := []*artifact.Watcher{
+		{Store: models, Every: every, Loaded: loaded, Log: m.specs[recall.Name].Logger, Load: func(set *artifact.Set) error {
+			idx, err := recall.LoadIndex(set)
+			if err == nil {
+				recaller.SetIndex(idx)
+			}
+			return err
+		}},
+		{Store: models, Every: every, Loaded: loaded, Log: m.specs[ranking.Name].Logger, Load: func(set *artifact.Set) error {
+			model, err := ranking.LoadModel(set)
+			if err == nil {
+				ranker.Publish(model, ranking.DefaultKeep)
+			}
+			return err
+		}},
+	}
+	for _, w := range watchers {
+		m.watchers.Add(1)
+		go func() {
+			defer m.watchers.Done()
+			w.Run(ctx)
+		}()
+	}
 }
 
 func addr(m map[string]string, name string) string {
@@ -293,6 +359,10 @@ func (m *Mesh) Stop(ctx context.Context) error {
 	}
 	if m.gw != nil {
 		m.gw.Close()
+	}
+	if m.stopWatch != nil {
+		m.stopWatch()
+		m.watchers.Wait()
 	}
 	if m.closeHops != nil {
 		m.closeHops()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/recmesh/recmesh/gateway"
 	"github.com/recmesh/recmesh/pkg/abtest"
+	"github.com/recmesh/recmesh/pkg/artifact"
 	"github.com/recmesh/recmesh/pkg/movielens"
 	"github.com/recmesh/recmesh/pkg/resilience"
 	"github.com/recmesh/recmesh/services/ranking"
@@ -33,7 +34,8 @@ const dataDir = "../../../../data/movielens-small"
 const blockedItem = 296
 
 var (
-	m       *Mesh
+	m        *Mesh
+	modelDir string
 	dataset *movielens.Dataset
 	spans   = tracetest.NewInMemoryExporter()
 )
@@ -73,8 +75,9 @@ func withMesh(tm *testing.M) (int, error) {
 	// Generous budgets: this machine is shared, and a timeout would turn a
 	// correctness check into a degraded answer.
 	g.Budgets = gateway.Budgets{Request: 5 * time.Second, Features: time.Second, Recall: 2 * time.Second, Filter: time.Second, Ranking: 2 * time.Second}
+	modelDir = dir + "/models"
 	m, err = Start(context.Background(), Options{
-		DataDir: dataDir, ModelDir: dir + "/models", Experiments: "../../../../config/experiments.json",
+		DataDir: dataDir, ModelDir: modelDir, ModelPoll: 50 * time.Millisecond, Experiments: "../../../../config/experiments.json",
 		Instance: "e2e", Gateway: g, Log: io.Discard, LogLevel: slog.LevelError, SpanExporter: spans,
 		Blocklist: []int64{blockedItem}, MaxPerGenre: 100,
 	})
@@ -394,4 +397,108 @@ func TestBlocklistedItemsNeverShow(t *testing.T) {
 			}
 		}
 	}
+}
+
+// republish stores a copy of the current version under a new name and
+// publishes it, as `recmesh train` would with a new model.
+func republish(t *testing.T, version string) {
+	t.Helper()
+	st := artifact.Store{Dir: modelDir}
+	set, err := st.OpenCurrent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for name := range set.Manifest.Files {
+		if files[name], err = set.ReadFile(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	man := set.Manifest
+	man.Version = version
+	if err := st.Publish(man, files); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitForVersion(t *testing.T, version string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for recommend(t, "1", 5).ModelVersion != version {
+		if time.Now().After(deadline) {
+			t.Fatalf("replies never switched to model %s", version)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestPublishUnderLoad publishes a new version while clients keep asking:
+// no request may fail or degrade, and replies must switch to the new
+// version. Then a variant pins the old one, and a rollback restores it.
+func TestPublishUnderLoad(t *testing.T) {
+	before := recommend(t, "1", 5).ModelVersion
+	next := "v99990101T000000Z" // sorts after any version made from a real clock today
+	stop := make(chan struct{})
+	type tally struct{ ok, failed, degraded int }
+	results := make(chan tally, 4)
+	for w := 0; w < 4; w++ {
+		go func(w int) {
+			var tl tally
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					results <- tl
+					return
+				default:
+				}
+				resp, err := http.Get(fmt.Sprintf("%s/v1/recommendations?user_id=%d&n=10", m.URL(), 1+(w*97+i)%610))
+				if err != nil {
+					tl.failed++
+					continue
+				}
+				var r gateway.Reply
+				if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&r) != nil {
+					tl.failed++
+				} else if len(r.Degraded) > 0 {
+					tl.degraded++
+				} else {
+					tl.ok++
+				}
+				resp.Body.Close()
+			}
+		}(w)
+	}
+	time.Sleep(200 * time.Millisecond)
+	republish(t, next)
+	waitForVersion(t, next)
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	var total tally
+	for w := 0; w < 4; w++ {
+		tl := <-results
+		total.ok, total.failed, total.degraded = total.ok+tl.ok, total.failed+tl.failed, total.degraded+tl.degraded
+	}
+	t.Logf("during the swap: %d ok, %d failed, %d degraded", total.ok, total.failed, total.degraded)
+	if total.failed != 0 || total.degraded != 0 || total.ok == 0 {
+		t.Errorf("publishing under load: %+v, want only ok replies", total)
+	}
+
+	// A variant can pin the old version while the new one is current.
+	cfg := &abtest.Config{Version: 200, Layers: []abtest.Layer{{Name: "ranking", Salt: "pin", Experiments: []abtest.Experiment{{
+		Name: "pin", Variants: []abtest.Variant{{Name: "old", Buckets: []abtest.Range{{Start: 0, End: abtest.NumBuckets}},
+			Params: abtest.Params{RankingModel: before}}},
+	}}}}}
+	if err := m.SetExperiments(cfg); err != nil {
+		t.Fatal(err)
+	}
+	waitForVersion(t, before)
+	if err := m.SetExperiments(&abtest.Config{Version: 201}); err != nil {
+		t.Fatal(err)
+	}
+	waitForVersion(t, next)
+
+	if v, err := (artifact.Store{Dir: modelDir}).Rollback(); err != nil || v != before {
+		t.Fatalf("Rollback = %q, %v; want %s", v, err, before)
+	}
+	waitForVersion(t, before)
 }

@@ -1,0 +1,19 @@
+package recall
+
+import (
+	"fmt"
+
+	"github.com/recmesh/recmesh/pkg/artifact"
+)
+
+// LoadIndex reads the recall payload of an artifact set.
+func LoadIndex(set *artifact.Set) (*Index, error) {
+	var f IndexFile
+	if err := set.ReadJSON(IndexFileName, &f); err != nil {
+		return nil, err
+	}
+	if len(f.Items) == 0 {
+		return nil, fmt.Errorf("recall: version %s has no items", set.Manifest.Version)
+	}
+	return NewIndex(set.Manifest.Version, &f), nil
+}
