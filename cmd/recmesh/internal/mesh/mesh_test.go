@@ -36,8 +36,8 @@ const blockedItem = 296
 var (
 	m        *Mesh
 	modelDir string
-	dataset *movielens.Dataset
-	spans   = tracetest.NewInMemoryExporter()
+	dataset  *movielens.Dataset
+	spans    = tracetest.NewInMemoryExporter()
 )
 
 // TestMain starts one embedded mesh, with a model trained from scratch, for
