@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -46,9 +44,6 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.Int(&c.AdminBase, "admin-base-port", 9200, "services' admin HTTP ports are base+1 … base+5; 0 picks free ports")
 	c.Gateway.Bind(f)
 	if err := f.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	start := time.Now()

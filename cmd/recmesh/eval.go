@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,9 +23,6 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f.Int(&seed, "seed", 1, "random seed of training")
 	f.String(&experiments, "experiments", "config/experiments.json", "experiment config; each variant that sets ranking weights gets a pipeline row; empty for none")
 	if err := f.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	ds, err := movielens.Load(data)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -11,42 +9,39 @@ import (
 	"github.com/recmesh/recmesh/pkg/config"
 )
 
+// modelStore parses a command's -model-dir flag.
+func modelStore(name string, args []string, stderr io.Writer) (artifact.Store, []string, error) {
+	var dir string
+	f := config.NewFlags(name)
+	f.FS.SetOutput(stderr)
+	f.String(&dir, "model-dir", "var/models", "artifact directory")
+	err := f.Parse(args)
+	return artifact.Store{Dir: dir}, f.FS.Args(), err
+}
+
 // runPublish makes a stored version current; running services swap it in.
 func runPublish(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	var models string
-	f := config.NewFlags("publish")
-	f.FS.SetOutput(stderr)
-	f.String(&models, "model-dir", "var/models", "artifact directory")
-	if err := f.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	st, rest, err := modelStore("publish", args, stderr)
+	if err != nil {
 		return err
 	}
-	if f.FS.NArg() != 1 {
+	if len(rest) != 1 {
 		return fmt.Errorf("usage: recmesh publish [-model-dir DIR] VERSION")
 	}
-	st := artifact.Store{Dir: models}
-	if err := st.SetCurrent(f.FS.Arg(0)); err != nil {
+	if err := st.SetCurrent(rest[0]); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "published %s\n", f.FS.Arg(0))
+	fmt.Fprintf(stdout, "published %s\n", rest[0])
 	return nil
 }
 
 // runRollback makes the version before the current one current again.
 func runRollback(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	var models string
-	f := config.NewFlags("rollback")
-	f.FS.SetOutput(stderr)
-	f.String(&models, "model-dir", "var/models", "artifact directory")
-	if err := f.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	st, _, err := modelStore("rollback", args, stderr)
+	if err != nil {
 		return err
 	}
-	v, err := artifact.Store{Dir: models}.Rollback()
+	v, err := st.Rollback()
 	if err != nil {
 		return err
 	}

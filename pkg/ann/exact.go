@@ -36,7 +36,7 @@ func Exact(vecs []float32, dim int, q []float32, k int) []Result {
 			best.push(Result{int32(id), d})
 		}
 	}
-	out := []Result(best)
+	out := best.results()
 	slices.SortFunc(out, byDist)
 	return out
 }

@@ -1,7 +1,7 @@
 package ann
 
-// minHeap and maxHeap are binary heaps of results by distance, written out
-// rather than through container/heap to avoid interface calls on the hot path.
+// minHeap is a binary heap of results by distance, written out rather than
+// through container/heap to avoid interface calls on the hot path.
 type minHeap []Result
 
 func (h minHeap) len() int { return len(h) }
@@ -43,43 +43,17 @@ func (h *minHeap) pop() Result {
 	return top
 }
 
-type maxHeap []Result
+// maxHeap is a minHeap over negated distances, so one heap serves both.
+type maxHeap struct{ h minHeap }
 
-func (h maxHeap) len() int    { return len(h) }
-func (h maxHeap) top() Result { return h[0] }
-func (h *maxHeap) push(r Result) {
-	*h = append(*h, r)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		p := (i - 1) / 2
-		if s[p].Dist >= s[i].Dist {
-			break
-		}
-		s[p], s[i] = s[i], s[p]
-		i = p
+func (m *maxHeap) len() int      { return len(m.h) }
+func (m *maxHeap) top() Result   { r := m.h[0]; r.Dist = -r.Dist; return r }
+func (m *maxHeap) push(r Result) { r.Dist = -r.Dist; m.h.push(r) }
+func (m *maxHeap) pop() Result   { r := m.h.pop(); r.Dist = -r.Dist; return r }
+func (m *maxHeap) results() []Result {
+	out := make([]Result, len(m.h))
+	for i, r := range m.h {
+		out[i] = Result{r.ID, -r.Dist}
 	}
-}
-
-func (h *maxHeap) pop() Result {
-	s := *h
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s = s[:n]
-	for i := 0; ; {
-		l, big := 2*i+1, i
-		if l < n && s[l].Dist > s[big].Dist {
-			big = l
-		}
-		if r := l + 1; r < n && s[r].Dist > s[big].Dist {
-			big = r
-		}
-		if big == i {
-			break
-		}
-		s[i], s[big] = s[big], s[i]
-		i = big
-	}
-	*h = s
-	return top
+	return out
 }

@@ -211,7 +211,7 @@ func (h *HNSW) searchLayer(q []float32, eps []Result, ef, lc int) []Result {
 			}
 		}
 	}
-	out := []Result(best)
+	out := best.results()
 	slices.SortFunc(out, byDist)
 	return out
 }
