@@ -15,5 +15,10 @@ func LoadIndex(set *artifact.Set) (*Index, error) {
 	if len(f.Items) == 0 {
 		return nil, fmt.Errorf("recall: version %s has no items", set.Manifest.Version)
 	}
+	if e := f.Embeddings; e != nil {
+		if err := e.validate(); err != nil {
+			return nil, fmt.Errorf("recall: version %s: %w", set.Manifest.Version, err)
+		}
+	}
 	return NewIndex(set.Manifest.Version, &f), nil
 }

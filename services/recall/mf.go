@@ -1,6 +1,7 @@
 package recall
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -19,6 +20,16 @@ type Embeddings struct {
 	// Graph is the HNSW graph over the MIPS-augmented item vectors, built
 	// offline so that services only restore it.
 	Graph *ann.Snapshot `json:"graph,omitempty"`
+}
+
+// validate checks the flattened arrays match the ids and the dimension, so
+// a malformed artifact is refused instead of crashing the index build.
+func (e *Embeddings) validate() error {
+	if e.Dim <= 0 || len(e.Items) != len(e.ItemIDs)*e.Dim || len(e.Users) != len(e.UserIDs)*e.Dim {
+		return fmt.Errorf("embeddings of dimension %d: %d item values for %d items, %d user values for %d users",
+			e.Dim, len(e.Items), len(e.ItemIDs), len(e.Users), len(e.UserIDs))
+	}
+	return nil
 }
 
 // MFOptions tune BPR training.

@@ -1,0 +1,43 @@
+package recall
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/recmesh/recmesh/pkg/artifact"
+)
+
+func TestLoadIndexRefusesMalformedEmbeddings(t *testing.T) {
+	items, evs := fixture()
+	good := BuildIndexFile(items, evs, DefaultBuildOptions(), nil)
+	st := artifact.Store{Dir: t.TempDir()}
+	publish := func(version string, f *IndexFile) *artifact.Set {
+		b, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Publish(artifact.Manifest{Version: version}, map[string][]byte{IndexFileName: b}); err != nil {
+			t.Fatal(err)
+		}
+		set, err := st.OpenCurrent()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	idx, err := LoadIndex(publish("v1", good))
+	if err != nil || idx.Version != "v1" || idx.emb == nil {
+		t.Fatalf("LoadIndex(good) = %+v, %v", idx, err)
+	}
+	bad := *good
+	e := *good.Embeddings
+	e.Items = e.Items[:len(e.Items)-1]
+	bad.Embeddings = &e
+	if _, err := LoadIndex(publish("v2", &bad)); err == nil || !strings.Contains(err.Error(), "item values") {
+		t.Errorf("LoadIndex(truncated vectors) = %v, want a refusal", err)
+	}
+	if _, err := LoadIndex(publish("v3", &IndexFile{})); err == nil {
+		t.Error("LoadIndex accepted an index with no items")
+	}
+}
