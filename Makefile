@@ -9,7 +9,7 @@ PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 # Extra flags for go test, e.g. make test TESTFLAGS=-v
 TESTFLAGS ?=
 
-.PHONY: build run test test-unit lint proto tidy bench clean
+.PHONY: build run test test-unit lint proto tidy bench clean deps deps-down
 
 build: ## the one binary, bin/recmesh
 	$(GO) build -o $(BIN) ./cmd/recmesh
@@ -40,6 +40,12 @@ tidy: ## go mod tidy in every module
 
 bench: ## benchmarks of every module (benchstat-ready)
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem -count 6 ./...); done
+
+deps: ## start Redis, PostgreSQL, Consul and Jaeger on loopback (builds consul/jaeger once)
+	scripts/deps.sh up
+
+deps-down: ## stop what `make deps` started
+	scripts/deps.sh down
 
 clean:
 	rm -rf bin var
