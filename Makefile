@@ -9,7 +9,7 @@ PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 # Extra flags for go test, e.g. make test TESTFLAGS=-v
 TESTFLAGS ?=
 
-.PHONY: build run test test-unit lint proto tidy bench clean deps deps-down
+.PHONY: build run test test-unit test-integration lint proto tidy bench clean deps deps-down
 
 build: ## the one binary, bin/recmesh
 	$(GO) build -o $(BIN) ./cmd/recmesh
@@ -21,6 +21,19 @@ test: lint test-unit ## what CI runs
 
 test-unit: ## unit and end-to-end tests of every module, with the race detector
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test -race -count=1 $(TESTFLAGS) ./...); done
+
+# Packages with integration tests (they skip when their RECMESH_* variables are unset).
+INTEGRATION_PKGS := ./services/features/store/...
+# Test ports, so integration tests can run while `make deps` or `make dev` is up.
+TEST_DEPS := REDIS_PORT=26379 PG_PORT=25432 CONSUL_HTTP_PORT=28500 CONSUL_DNS_PORT=28600 \
+  CONSUL_SERF_LAN_PORT=28301 CONSUL_SERVER_PORT=28300 JAEGER_UI_PORT=26686 JAEGER_QUERY_GRPC_PORT=26685 \
+  OTLP_GRPC_PORT=24317 OTLP_HTTP_PORT=24318
+
+test-integration: ## tests against real PostgreSQL/Redis/Consul/Jaeger, started on test ports and stopped after
+	@set -e; export $(TEST_DEPS) RECMESH_DEPS_DIR=$$(mktemp -d /tmp/recmesh-it-XXXX); \
+	  trap 'scripts/deps.sh down; rm -rf "$$RECMESH_DEPS_DIR"' EXIT; \
+	  scripts/deps.sh up > "$$RECMESH_DEPS_DIR/env"; set -a; . "$$RECMESH_DEPS_DIR/env"; set +a; \
+	  for p in $(INTEGRATION_PKGS); do $(GO) test -count=1 -v -run 'Postgres' $(TESTFLAGS) $$p; done
 
 lint: ## gofmt and go vet over every module
 	@bad=$$(gofmt -l $(MODULES) | grep -v '\.pb\.go$$' || true); \

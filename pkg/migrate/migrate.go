@@ -1,0 +1,90 @@
+// Package migrate applies versioned SQL migrations to PostgreSQL. Files are
+// named NNNN_description.sql and applied in order, each in its own
+// transaction, and recorded in schema_migrations. An advisory lock keeps
+// two processes starting at once from applying the same file twice.
+package migrate
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+var fileRE = regexp.MustCompile(`^(\d{4})_[a-z0-9_]+\.sql$`)
+
+// lockID is this package's pg_advisory_lock key ("recmesh" in ASCII).
+const lockID = 0x7265636d657368
+
+// Apply runs, in order, the migrations in fsys not yet applied, and returns
+// the names of those it applied.
+func Apply(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) ([]string, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	type file struct {
+		version int
+		name    string
+	}
+	var files []file
+	for _, e := range entries {
+		m := fileRE.FindStringSubmatch(e.Name())
+		if m == nil {
+			return nil, fmt.Errorf("migrate: %q is not named NNNN_description.sql", e.Name())
+		}
+		v, _ := strconv.Atoi(m[1])
+		files = append(files, file{v, e.Name()})
+	}
+	slices.SortFunc(files, func(a, b file) int { return a.version - b.version })
+	for i := 1; i < len(files); i++ {
+		if files[i].version == files[i-1].version {
+			return nil, fmt.Errorf("migrate: %s and %s share a version", files[i-1].name, files[i].name)
+		}
+	}
+
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockID); err != nil {
+		return nil, fmt.Errorf("migrate: lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockID) //nolint:errcheck // released with the session anyway
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	var applied []string
+	for _, f := range files {
+		var done bool
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, f.version).Scan(&done); err != nil {
+			return applied, fmt.Errorf("migrate: %w", err)
+		}
+		if done {
+			continue
+		}
+		sql, err := fs.ReadFile(fsys, f.name)
+		if err != nil {
+			return applied, fmt.Errorf("migrate: %w", err)
+		}
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, string(sql)); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, f.version, f.name)
+			return err
+		})
+		if err != nil {
+			return applied, fmt.Errorf("migrate: %s: %w", f.name, err)
+		}
+		applied = append(applied, f.name)
+	}
+	return applied, nil
+}

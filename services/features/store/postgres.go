@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/pkg/migrate"
+)
+
+// Migrations are the versioned schema of the PostgreSQL backend.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrate applies the schema migrations not yet applied.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	return migrate.Apply(ctx, pool, sub)
+}
+
+// Postgres is the Store on PostgreSQL (pgx v5 pool). Events are the
+// durable, append-only log; a batch is written with COPY in one
+// transaction, so it is stored whole or not at all.
+type Postgres struct{ pool *pgxpool.Pool }
+
+// NewPostgres returns a store over pool; the schema must be migrated.
+func NewPostgres(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool} }
+
+// PutItems implements Store: COPY into a temporary table, then upsert.
+func (p *Postgres) PutItems(ctx context.Context, items []domain.Item) error {
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE items_in (LIKE items INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		rows := make([][]any, len(items))
+		for i, it := range items {
+			genres := it.Genres
+			if genres == nil {
+				genres = []string{}
+			}
+			rows[i] = []any{it.ID, it.Title, genres, int32(it.Year)}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"items_in"}, []string{"item_id", "title", "genres", "year"}, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("copy items: %w", err)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO items (item_id, title, genres, year)
+			SELECT DISTINCT ON (item_id) item_id, title, genres, year FROM items_in
+			ON CONFLICT (item_id) DO UPDATE SET title = EXCLUDED.title, genres = EXCLUDED.genres,
+				year = EXCLUDED.year, updated_at = now()`)
+		return err
+	})
+}
+
+// Items implements Store.
+func (p *Postgres) Items(ctx context.Context, ids []int64) (map[int64]domain.Item, error) {
+	rows, err := p.pool.Query(ctx, `SELECT item_id, title, genres, year FROM items WHERE item_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]domain.Item, len(ids))
+	var it domain.Item
+	var year int32
+	_, err = pgx.ForEachRow(rows, []any{&it.ID, &it.Title, &it.Genres, &year}, func() error {
+		it.Year = int(year)
+		if len(it.Genres) == 0 {
+			it.Genres = nil
+		}
+		out[it.ID] = it
+		return nil
+	})
+	return out, err
+}
+
+// AppendEvents implements Store: one transaction, so all or none.
+func (p *Postgres) AppendEvents(ctx context.Context, events []domain.Event) error {
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		users := make([]string, 0, len(events))
+		seen := map[string]bool{}
+		rows := make([][]any, len(events))
+		for i, e := range events {
+			rows[i] = []any{e.UserID, e.ItemID, e.Type, e.Value, e.TS}
+			if !seen[e.UserID] {
+				seen[e.UserID] = true
+				users = append(users, e.UserID)
+			}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"user_id", "item_id", "type", "value", "ts"}, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("copy events: %w", err)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO users (user_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, users)
+		return err
+	})
+}
+
+// History implements Store in one round trip.
+func (p *Postgres) History(ctx context.Context, userID string, recentLimit, seenCap int) (History, error) {
+	var h History
+	b := &pgx.Batch{}
+	b.Queue(`SELECT item_id, type, value, ts FROM events WHERE user_id = $1 ORDER BY ts DESC, event_id DESC LIMIT $2`,
+		userID, recentLimit).Query(func(rows pgx.Rows) error {
+		var in domain.Interaction
+		_, err := pgx.ForEachRow(rows, []any{&in.ItemID, &in.Type, &in.Value, &in.TS}, func() error {
+			h.Recent = append(h.Recent, in)
+			return nil
+		})
+		return err
+	})
+	b.Queue(`SELECT item_id FROM events WHERE user_id = $1 GROUP BY item_id ORDER BY max(ts) DESC LIMIT $2`,
+		userID, seenCap).Query(func(rows pgx.Rows) error {
+		var id int64
+		_, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+			h.Seen = append(h.Seen, id)
+			return nil
+		})
+		return err
+	})
+	b.Queue(`SELECT count(*) FROM events WHERE user_id = $1`, userID).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&h.Count)
+	})
+	if err := p.pool.SendBatch(ctx, b).Close(); err != nil {
+		return History{}, fmt.Errorf("history of %s: %w", userID, err)
+	}
+	return h, nil
+}
