@@ -23,7 +23,7 @@ test-unit: ## unit and end-to-end tests of every module, with the race detector
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test -race -count=1 $(TESTFLAGS) ./...); done
 
 # Packages with integration tests (they skip when their RECMESH_* variables are unset).
-INTEGRATION_PKGS := ./services/features/store/...
+INTEGRATION_PKGS := ./services/features/store/... ./cmd/recmesh
 # Test ports, so integration tests can run while `make deps` or `make dev` is up.
 TEST_DEPS := REDIS_PORT=26379 PG_PORT=25432 CONSUL_HTTP_PORT=28500 CONSUL_DNS_PORT=28600 \
   CONSUL_SERF_LAN_PORT=28301 CONSUL_SERVER_PORT=28300 JAEGER_UI_PORT=26686 JAEGER_QUERY_GRPC_PORT=26685 \

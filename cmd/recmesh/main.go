@@ -58,6 +58,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runTrain(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return runEval(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], stdout, stderr)
 	case "publish":
 		return runPublish(ctx, args[1:], stdout, stderr)
 	case "rollback":

@@ -131,3 +131,10 @@ func (p *Postgres) History(ctx context.Context, userID string, recentLimit, seen
 	}
 	return h, nil
 }
+
+// EventCount is the number of events in the log.
+func (p *Postgres) EventCount(ctx context.Context) (int64, error) {
+	var n int64
+	err := p.pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n)
+	return n, err
+}

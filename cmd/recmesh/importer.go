@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/recmesh/recmesh/cmd/recmesh/internal/offline"
+	"github.com/recmesh/recmesh/pkg/config"
+	"github.com/recmesh/recmesh/pkg/movielens"
+	"github.com/recmesh/recmesh/services/features/store"
+)
+
+// postgresFlags binds -postgres-dsn and opens a pool after parsing.
+func postgresFlags(f *config.Flags) func(ctx context.Context) (*pgxpool.Pool, error) {
+	var dsn string
+	f.String(&dsn, "postgres-dsn", "", "PostgreSQL URL, e.g. postgres://user@127.0.0.1:5432/recmesh?sslmode=disable")
+	return func(ctx context.Context) (*pgxpool.Pool, error) {
+		if dsn == "" {
+			return nil, fmt.Errorf("-postgres-dsn (or RECMESH_POSTGRES_DSN) is required")
+		}
+		pool, err := pgxpool.New(ctx, dsn)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
+		if err := pool.Ping(ctx); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
+		return pool, nil
+	}
+}
+
+// runMigrate applies the schema migrations.
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := config.NewFlags("migrate")
+	f.FS.SetOutput(stderr)
+	open := postgresFlags(f)
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	pool, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	applied, err := store.Migrate(ctx, pool)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "applied %d migrations %v\n", len(applied), applied)
+	return nil
+}
+
+// runImport loads a MovieLens directory into PostgreSQL with COPY.
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var batch int
+	var appendTo bool
+	f := config.NewFlags("import")
+	f.FS.SetOutput(stderr)
+	open := postgresFlags(f)
+	f.Int(&batch, "batch", 20000, "events per COPY transaction")
+	f.FS.BoolVar(&appendTo, "append", false, "import even when the event log is not empty (the events are added again)")
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	if f.FS.NArg() != 1 || batch <= 0 {
+		return fmt.Errorf("usage: recmesh import [-postgres-dsn URL] [-batch N] [-append] MOVIELENS_DIR")
+	}
+	ds, err := movielens.Load(f.FS.Arg(0))
+	if err != nil {
+		return err
+	}
+	pool, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	st := store.NewPostgres(pool)
+	if n, err := st.EventCount(ctx); err != nil {
+		return err
+	} else if n > 0 && !appendTo {
+		return fmt.Errorf("the event log already holds %d events; importing again would add them twice (use -append if that is meant)", n)
+	}
+	start := time.Now()
+	if err := st.PutItems(ctx, offline.Items(ds)); err != nil {
+		return fmt.Errorf("import items: %w", err)
+	}
+	events := offline.Events(ds)
+	for done := 0; done < len(events); {
+		end := min(done+batch, len(events))
+		if err := st.AppendEvents(ctx, events[done:end]); err != nil {
+			return fmt.Errorf("import events %d–%d (the %d before them are stored): %w", done, end, done, err)
+		}
+		done = end
+		fmt.Fprintf(stderr, "import: %d/%d events (%.0f%%)\n", done, len(events), 100*float64(done)/float64(len(events)))
+	}
+	took := time.Since(start)
+	fmt.Fprintf(stdout, "imported %d items and %d events in %s (%.0f events/s)\n",
+		len(ds.Movies), len(events), took.Round(time.Millisecond), float64(len(events))/took.Seconds())
+	return nil
+}
