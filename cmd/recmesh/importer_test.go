@@ -8,29 +8,22 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/recmesh/recmesh/pkg/pgtest"
 )
 
 // TestPostgresImport imports a small MovieLens directory into a schema of
 // its own and checks every row arrived, and that a second import is refused.
 func TestPostgresImport(t *testing.T) {
-	dsn := os.Getenv("RECMESH_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("RECMESH_POSTGRES_DSN is not set; run make test-integration")
-	}
 	ctx := context.Background()
-	admin, err := pgxpool.New(ctx, dsn)
+	scoped := pgtest.DSN(t)
+	db, err := pgxpool.New(ctx, scoped)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
-	schema := fmt.Sprintf("import_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") //nolint:errcheck
+	defer db.Close()
 
 	dir := t.TempDir()
 	movies := "movieId,title,genres\n1,A (2001),Drama\n2,B (2002),Comedy|Drama\n"
@@ -43,11 +36,6 @@ func TestPostgresImport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	scoped := dsn + sep + "search_path=" + schema
 	var out, errOut bytes.Buffer
 	if err := run(ctx, []string{"import", "-postgres-dsn", scoped, "-batch", "1000", dir}, &out, &errOut); err != nil {
 		t.Fatalf("import: %v\n%s", err, errOut.String())
@@ -56,7 +44,7 @@ func TestPostgresImport(t *testing.T) {
 		t.Errorf("no progress to 100%%:\n%s", errOut.String())
 	}
 	var events, users, items int
-	if err := admin.QueryRow(ctx, fmt.Sprintf(`SELECT (SELECT count(*) FROM %[1]s.events), (SELECT count(*) FROM %[1]s.users), (SELECT count(*) FROM %[1]s.items)`, schema)).
+	if err := db.QueryRow(ctx, `SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM users), (SELECT count(*) FROM items)`).
 		Scan(&events, &users, &items); err != nil {
 		t.Fatal(err)
 	}
