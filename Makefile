@@ -33,7 +33,7 @@ test-integration: ## tests against real PostgreSQL/Redis/Consul/Jaeger, started 
 	@set -e; export $(TEST_DEPS) RECMESH_DEPS_DIR=$$(mktemp -d /tmp/recmesh-it-XXXX); \
 	  trap 'scripts/deps.sh down; rm -rf "$$RECMESH_DEPS_DIR"' EXIT; \
 	  scripts/deps.sh up > "$$RECMESH_DEPS_DIR/env"; set -a; . "$$RECMESH_DEPS_DIR/env"; set +a; \
-	  for p in $(INTEGRATION_PKGS); do $(GO) test -count=1 -v -run 'Postgres' $(TESTFLAGS) $$p; done
+	  for p in $(INTEGRATION_PKGS); do $(GO) test -count=1 -v -run 'Postgres|Redis' $(TESTFLAGS) $$p; done
 
 lint: ## gofmt and go vet over every module
 	@bad=$$(gofmt -l $(MODULES) | grep -v '\.pb\.go$$' || true); \

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/recmesh/recmesh/cmd/recmesh/internal/offline"
 	"github.com/recmesh/recmesh/pkg/config"
@@ -104,5 +105,46 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	took := time.Since(start)
 	fmt.Fprintf(stdout, "imported %d items and %d events in %s (%.0f events/s)\n",
 		len(ds.Movies), len(events), took.Round(time.Millisecond), float64(len(events))/took.Seconds())
+	return nil
+}
+
+// runReplay rebuilds the Redis real-time state from the PostgreSQL event log.
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var redisAddr string
+	var batch int
+	f := config.NewFlags("replay")
+	f.FS.SetOutput(stderr)
+	open := postgresFlags(f)
+	f.String(&redisAddr, "redis-addr", "", "Redis host:port")
+	f.Int(&batch, "batch", 10000, "events per Redis transaction")
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	if redisAddr == "" || batch <= 0 {
+		return fmt.Errorf("usage: recmesh replay -postgres-dsn URL -redis-addr HOST:PORT [-batch N]")
+	}
+	pool, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
+	defer rdb.Close()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	pg := store.NewPostgres(pool)
+	total, err := pg.EventCount(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	n, err := store.Replay(ctx, pg, store.NewRealTime(rdb, store.DefaultRealTimeOptions()), batch, func(done int64) {
+		fmt.Fprintf(stderr, "replay: %d/%d events (%.0f%%)\n", done, total, 100*float64(done)/float64(max(total, 1)))
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "replayed %d events into Redis in %s\n", n, time.Since(start).Round(time.Millisecond))
 	return nil
 }

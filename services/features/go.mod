@@ -7,10 +7,12 @@ require (
 	github.com/jackc/pgx/v5 v5.7.5
 	github.com/recmesh/recmesh/pkg v0.0.0
 	github.com/recmesh/recmesh/proto v0.0.0
+	github.com/redis/go-redis/v9 v9.7.3
 )
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/dgryski/go-rendezvous v0.0.0-20200823014737-9f7001d12a5f // indirect
 	github.com/go-kit/log v0.2.0 // indirect
 	github.com/go-logfmt/logfmt v0.5.1 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect

@@ -138,3 +138,39 @@ func (p *Postgres) EventCount(ctx context.Context) (int64, error) {
 	err := p.pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n)
 	return n, err
 }
+
+// Replay rebuilds the real-time state from the event log: it resets rt and
+// applies every event in log order, batch by batch. progress, if set, gets
+// the running count. It returns the number of events replayed.
+func Replay(ctx context.Context, p *Postgres, rt *RealTime, batch int, progress func(int64)) (int64, error) {
+	if err := rt.Reset(ctx); err != nil {
+		return 0, fmt.Errorf("replay: reset: %w", err)
+	}
+	var last, n int64
+	for {
+		rows, err := p.pool.Query(ctx, `SELECT event_id, user_id, item_id, type, value, ts FROM events
+			WHERE event_id > $1 ORDER BY event_id LIMIT $2`, last, batch)
+		if err != nil {
+			return n, fmt.Errorf("replay: %w", err)
+		}
+		var events []domain.Event
+		var e domain.Event
+		_, err = pgx.ForEachRow(rows, []any{&last, &e.UserID, &e.ItemID, &e.Type, &e.Value, &e.TS}, func() error {
+			events = append(events, e)
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("replay: %w", err)
+		}
+		if len(events) == 0 {
+			return n, nil
+		}
+		if err := rt.Apply(ctx, events); err != nil {
+			return n, fmt.Errorf("replay: %w", err)
+		}
+		n += int64(len(events))
+		if progress != nil {
+			progress(n)
+		}
+	}
+}

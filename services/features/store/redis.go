@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// RealTime is the features service's real-time state in Redis. It is
+// derived from the event log, never the other way round: PostgreSQL makes an
+// event durable first, Apply then updates Redis, and Replay can rebuild
+// Redis from the log at any time. The keys are
+//
+//	<prefix>recent:<user>  list of "item type value ts", newest first, capped
+//	<prefix>seen:<user>    set of item ids
+//	<prefix>popular        sorted set of item ids by forward-decayed popularity
+type RealTime struct {
+	rdb  redis.UniversalClient
+	opts RealTimeOptions
+}
+
+// RealTimeOptions tune the real-time state.
+type RealTimeOptions struct {
+	// Prefix namespaces every key.
+	Prefix string
+	// RecentCap bounds each user's recent list.
+	RecentCap int
+	// HalfLife of popularity. Forward decay adds w·2^((ts−Epoch)/HalfLife) per
+	// event, so scores only grow and never need rewriting; they stay finite
+	// for about 1000 half-lives after Epoch.
+	HalfLife time.Duration
+	Epoch    time.Time
+}
+
+// DefaultRealTimeOptions keep 200 recent items and a 30-day popularity half-life.
+func DefaultRealTimeOptions() RealTimeOptions {
+	return RealTimeOptions{Prefix: "rm:", RecentCap: 200, HalfLife: 30 * 24 * time.Hour, Epoch: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+// NewRealTime returns the real-time state in rdb.
+func NewRealTime(rdb redis.UniversalClient, o RealTimeOptions) *RealTime {
+	return &RealTime{rdb: rdb, opts: o}
+}
+
+func (r *RealTime) key(parts ...string) string { return r.opts.Prefix + strings.Join(parts, ":") }
+
+// decayed is an event's forward-decayed popularity increment.
+func (r *RealTime) decayed(e domain.Event) float64 {
+	w := domain.Interaction{ItemID: e.ItemID, Type: e.Type, Value: e.Value}.Weight()
+	return w * math.Exp2(float64(e.TS-r.opts.Epoch.Unix())/r.opts.HalfLife.Seconds())
+}
+
+// Apply folds events, in order, into the state with one MULTI/EXEC pipeline.
+func (r *RealTime) Apply(ctx context.Context, events []domain.Event) error {
+	users := map[string]bool{}
+	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, e := range events {
+			entry := fmt.Sprintf("%d %s %g %d", e.ItemID, e.Type, e.Value, e.TS)
+			id := strconv.FormatInt(e.ItemID, 10)
+			p.LPush(ctx, r.key("recent", e.UserID), entry)
+			p.SAdd(ctx, r.key("seen", e.UserID), id)
+			p.ZIncrBy(ctx, r.key("popular"), r.decayed(e), id)
+			users[e.UserID] = true
+		}
+		for u := range users {
+			p.LTrim(ctx, r.key("recent", u), 0, int64(r.opts.RecentCap-1))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redis apply %d events: %w", len(events), err)
+	}
+	return nil
+}
+
+// Recent returns up to n of the user's newest interactions.
+func (r *RealTime) Recent(ctx context.Context, user string, n int) ([]domain.Interaction, error) {
+	entries, err := r.rdb.LRange(ctx, r.key("recent", user), 0, int64(n-1)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis recent of %s: %w", user, err)
+	}
+	out := make([]domain.Interaction, 0, len(entries))
+	for _, s := range entries {
+		var in domain.Interaction
+		if _, err := fmt.Sscanf(s, "%d %s %g %d", &in.ItemID, &in.Type, &in.Value, &in.TS); err != nil {
+			return nil, fmt.Errorf("redis recent of %s: bad entry %q: %w", user, s, err)
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// Seen returns the items the user has interacted with.
+func (r *RealTime) Seen(ctx context.Context, user string) ([]int64, error) {
+	members, err := r.rdb.SMembers(ctx, r.key("seen", user)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis seen of %s: %w", user, err)
+	}
+	out := make([]int64, 0, len(members))
+	for _, m := range members {
+		id, err := strconv.ParseInt(m, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("redis seen of %s: bad member %q", user, m)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// Popular returns the n most popular item ids, most popular first.
+func (r *RealTime) Popular(ctx context.Context, n int) ([]int64, error) {
+	members, err := r.rdb.ZRevRange(ctx, r.key("popular"), 0, int64(n-1)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis popular: %w", err)
+	}
+	out := make([]int64, len(members))
+	for i, m := range members {
+		if out[i], err = strconv.ParseInt(m, 10, 64); err != nil {
+			return nil, fmt.Errorf("redis popular: bad member %q", m)
+		}
+	}
+	return out, nil
+}
+
+// Reset deletes every key under the prefix.
+func (r *RealTime) Reset(ctx context.Context) error {
+	iter := r.rdb.Scan(ctx, 0, r.opts.Prefix+"*", 1000).Iterator()
+	var batch []string
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == 1000 {
+			if err := r.rdb.Unlink(ctx, batch...).Err(); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return err
+	}
+	if len(batch) > 0 {
+		return r.rdb.Unlink(ctx, batch...).Err()
+	}
+	return nil
+}
