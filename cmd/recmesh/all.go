@@ -30,8 +30,7 @@ type allConfig struct {
 
 func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c allConfig
-	f := config.NewFlags("all")
-	f.FS.SetOutput(stderr)
+	f := newFlags("all", stderr)
 	f.String(&c.DataDir, "data-dir", "data/movielens-small", "MovieLens directory loaded into the features store")
 	f.String(&c.ModelDir, "model-dir", "var/models", "model artifact directory; the first version is trained when it is empty")
 	f.Duration(&c.ModelPoll, "model-poll", 2*time.Second, "how often a newly published model version is looked for")

@@ -9,15 +9,13 @@ import (
 
 	"github.com/recmesh/recmesh/cmd/recmesh/internal/offline"
 	"github.com/recmesh/recmesh/pkg/abtest"
-	"github.com/recmesh/recmesh/pkg/config"
 	"github.com/recmesh/recmesh/pkg/movielens"
 )
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var data, out, experiments string
 	var seed int
-	f := config.NewFlags("eval")
-	f.FS.SetOutput(stderr)
+	f := newFlags("eval", stderr)
 	f.String(&data, "data", "data/movielens-small", "MovieLens directory (movies.csv, ratings.csv)")
 	f.String(&out, "out", "", "directory for eval.md and ndcg.svg; empty writes only the table to stdout")
 	f.Int(&seed, "seed", 1, "random seed of training")

@@ -37,8 +37,7 @@ func postgresFlags(f *config.Flags) func(ctx context.Context) (*pgxpool.Pool, er
 
 // runMigrate applies the schema migrations.
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := config.NewFlags("migrate")
-	f.FS.SetOutput(stderr)
+	f := newFlags("migrate", stderr)
 	open := postgresFlags(f)
 	if err := f.Parse(args); err != nil {
 		return err
@@ -60,8 +59,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var batch int
 	var appendTo bool
-	f := config.NewFlags("import")
-	f.FS.SetOutput(stderr)
+	f := newFlags("import", stderr)
 	open := postgresFlags(f)
 	f.Int(&batch, "batch", 20000, "events per COPY transaction")
 	f.FS.BoolVar(&appendTo, "append", false, "import even when the event log is not empty (the events are added again)")
@@ -100,7 +98,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("import events %d–%d (the %d before them are stored): %w", done, end, done, err)
 		}
 		done = end
-		fmt.Fprintf(stderr, "import: %d/%d events (%.0f%%)\n", done, len(events), 100*float64(done)/float64(len(events)))
+		progress(stderr, "import", "events", int64(done), int64(len(events)))
 	}
 	took := time.Since(start)
 	fmt.Fprintf(stdout, "imported %d items and %d events in %s (%.0f events/s)\n",
@@ -112,8 +110,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var redisAddr string
 	var batch int
-	f := config.NewFlags("replay")
-	f.FS.SetOutput(stderr)
+	f := newFlags("replay", stderr)
 	open := postgresFlags(f)
 	f.String(&redisAddr, "redis-addr", "", "Redis host:port")
 	f.Int(&batch, "batch", 10000, "events per Redis transaction")
@@ -140,7 +137,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	start := time.Now()
 	n, err := store.Replay(ctx, pg, store.NewRealTime(rdb, store.DefaultRealTimeOptions()), batch, func(done int64) {
-		fmt.Fprintf(stderr, "replay: %d/%d events (%.0f%%)\n", done, total, 100*float64(done)/float64(max(total, 1)))
+		progress(stderr, "replay", "events", done, total)
 	})
 	if err != nil {
 		return err

@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/recmesh/recmesh/pkg/config"
 )
 
 func main() {
@@ -44,6 +46,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil // -h printed the command's flags
 	}
 	return err
+}
+
+// newFlags is a subcommand's flag set, reporting to stderr.
+func newFlags(name string, stderr io.Writer) *config.Flags {
+	f := config.NewFlags(name)
+	f.FS.SetOutput(stderr)
+	return f
+}
+
+// progress reports how far a long job has come, as "<job>: done/total <unit> (pct%)".
+func progress(w io.Writer, job, unit string, done, total int64) {
+	fmt.Fprintf(w, "%s: %d/%d %s (%.0f%%)\n", job, done, total, unit, 100*float64(done)/float64(max(total, 1)))
 }
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {

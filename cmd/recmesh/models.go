@@ -6,14 +6,12 @@ import (
 	"io"
 
 	"github.com/recmesh/recmesh/pkg/artifact"
-	"github.com/recmesh/recmesh/pkg/config"
 )
 
 // modelStore parses a command's -model-dir flag.
 func modelStore(name string, args []string, stderr io.Writer) (artifact.Store, []string, error) {
 	var dir string
-	f := config.NewFlags(name)
-	f.FS.SetOutput(stderr)
+	f := newFlags(name, stderr)
 	f.String(&dir, "model-dir", "var/models", "artifact directory")
 	err := f.Parse(args)
 	return artifact.Store{Dir: dir}, f.FS.Args(), err

@@ -7,15 +7,13 @@ import (
 
 	"github.com/recmesh/recmesh/cmd/recmesh/internal/offline"
 	"github.com/recmesh/recmesh/pkg/artifact"
-	"github.com/recmesh/recmesh/pkg/config"
 	"github.com/recmesh/recmesh/pkg/movielens"
 )
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var data, models string
 	var seed int
-	f := config.NewFlags("train")
-	f.FS.SetOutput(stderr)
+	f := newFlags("train", stderr)
 	f.String(&data, "data", "data/movielens-small", "MovieLens directory (movies.csv, ratings.csv)")
 	f.String(&models, "model-dir", "var/models", "artifact directory the new version is published to")
 	f.Int(&seed, "seed", 1, "random seed; the same seed and data give the same model")

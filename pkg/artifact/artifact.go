@@ -47,14 +47,14 @@ func NewVersion(t time.Time) string { return "v" + t.UTC().Format("20060102T1504
 
 // Publish writes the set and makes it current.
 func (s Store) Publish(m Manifest, files map[string][]byte) error {
-	if err := s.Write(m, files); err != nil {
+	if err := s.write(m, files); err != nil {
 		return err
 	}
 	return s.SetCurrent(m.Version)
 }
 
-// Write stores the set without publishing it.
-func (s Store) Write(m Manifest, files map[string][]byte) error {
+// write stores the set without publishing it.
+func (s Store) write(m Manifest, files map[string][]byte) error {
 	if !versionRE.MatchString(m.Version) {
 		return fmt.Errorf("artifact: bad version %q", m.Version)
 	}

@@ -5,7 +5,9 @@ package ranking
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 )
@@ -97,13 +99,33 @@ func (m *Model) Standardise(x []float64) {
 	}
 }
 
-// Score fuses the objectives' probabilities for a standardised x.
-func (m *Model) Score(x []float64, weights map[string]float64) float64 {
-	s := 0.0
-	for name, w := range weights {
-		if o, ok := m.Objectives[name]; ok && w != 0 {
-			s += w * o.Prob(x)
+// Fusion is a model's objectives with their weights, resolved once per
+// request rather than looked up for every candidate.
+type Fusion []weightedObjective
+
+type weightedObjective struct {
+	objective Logistic
+	weight    float64
+}
+
+// Fuse resolves weights against the model's objectives. Objectives are taken
+// in name order, so a score is summed the same way every time (map order
+// would change its last bits); zero weights and unknown names are left out.
+func (m *Model) Fuse(weights map[string]float64) Fusion {
+	var f Fusion
+	for _, name := range slices.Sorted(maps.Keys(weights)) {
+		if o, ok := m.Objectives[name]; ok && weights[name] != 0 {
+			f = append(f, weightedObjective{o, weights[name]})
 		}
+	}
+	return f
+}
+
+// Score fuses the objectives' probabilities for a standardised x.
+func (f Fusion) Score(x []float64) float64 {
+	s := 0.0
+	for _, o := range f {
+		s += o.weight * o.objective.Prob(x)
 	}
 	return s
 }

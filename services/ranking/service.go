@@ -108,13 +108,14 @@ func (r *Ranker) Rank(_ context.Context, req Request) (Response, error) {
 	}
 	// Sort indices rather than the candidates themselves (which are large);
 	// the index tie-break keeps equal scores in recall order.
+	fusion := m.Fuse(weights)
 	scores := make([]float64, len(req.Candidates))
 	order := make([]int32, len(req.Candidates))
 	x := make([]float64, len(FeatureNames))
 	for i := range req.Candidates {
 		FeatureVector(x, req.Affinity, &req.Candidates[i], m.RefYear)
 		m.Standardise(x)
-		scores[i], order[i] = m.Score(x, weights), int32(i)
+		scores[i], order[i] = fusion.Score(x), int32(i)
 	}
 	slices.SortFunc(order, func(a, b int32) int { return cmp.Or(cmp.Compare(scores[b], scores[a]), cmp.Compare(a, b)) })
 	out := make([]domain.Candidate, len(order))

@@ -3,7 +3,6 @@ package recall
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync/atomic"
 
 	"github.com/recmesh/recmesh/pkg/apierr"
@@ -160,9 +159,4 @@ func merge(idx *Index, lists [][]Scored, k int) []domain.Candidate {
 			return out
 		}
 	}
-}
-
-// String describes a response for logs.
-func (r Response) String() string {
-	return fmt.Sprintf("%d candidates from %v (model %s)", len(r.Candidates), r.PerChannel, r.ModelVersion)
 }

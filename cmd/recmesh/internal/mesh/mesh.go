@@ -87,7 +87,6 @@ type Mesh struct {
 	httpSrv     *http.Server
 	httpLn      net.Listener
 	httpDone    chan error
-	configured  *abtest.Config
 	experiments *experiment.Configs
 	stopWatch   context.CancelFunc
 	watchers    sync.WaitGroup
@@ -128,7 +127,7 @@ func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
 	if err != nil {
 		return nil, err
 	}
-	m.configured, err = abtest.LoadFile(o.Experiments)
+	configured, err := abtest.LoadFile(o.Experiments)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +142,7 @@ func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
 	featureSvc := features.New(featureStore, features.DefaultOptions())
 	recaller := recall.New(index)
 	filterer := filter.New(o.MaxPerGenre, o.Blocklist)
-	experiments := experiment.New(m.configured)
+	experiments := experiment.New(configured)
 	m.experiments = experiments
 
 	register := map[string]func(*grpc.Server){
