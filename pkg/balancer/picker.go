@@ -12,22 +12,33 @@ import (
 )
 
 // Picker hands out a gRPC connection to one instance of a service, chosen by
-// a consistent-hash ring over the instances with the requested version tag.
-// Connections are dialled lazily and reused.
+// a consistent-hash ring with bounded loads over the instances with the
+// requested version tag: a user sticks to one warm instance unless that
+// instance already carries more than (1+Epsilon) times the mean of the
+// requests in flight. Connections are dialled lazily and reused.
 type Picker struct {
 	reg     registry.Registry
 	service string
 	dial    []grpc.DialOption
+	// Epsilon is the bounded-load slack; 0 disables the bound.
+	Epsilon float64
 
-	mu    sync.Mutex
-	index uint64
-	rings map[string]*Ring // by version; "" is every instance
-	conns map[string]*grpc.ClientConn
+	mu       sync.Mutex
+	index    uint64
+	rings    map[string]*Ring // by version; "" is every instance
+	conns    map[string]*grpc.ClientConn
+	inflight map[string]int
+	total    map[string]int // in flight per version ring
 }
+
+// DefaultEpsilon lets an instance take 25% more than the mean load before
+// keys spill to the next instance on the ring.
+const DefaultEpsilon = 0.25
 
 // NewPicker returns a picker for service.
 func NewPicker(reg registry.Registry, service string, dial ...grpc.DialOption) *Picker {
-	return &Picker{reg: reg, service: service, dial: dial, conns: map[string]*grpc.ClientConn{}}
+	return &Picker{reg: reg, service: service, dial: dial, Epsilon: DefaultEpsilon,
+		conns: map[string]*grpc.ClientConn{}, inflight: map[string]int{}, total: map[string]int{}}
 }
 
 // ErrNoInstance is returned when no healthy instance of the service (and
@@ -35,11 +46,12 @@ func NewPicker(reg registry.Registry, service string, dial ...grpc.DialOption) *
 var ErrNoInstance = fmt.Errorf("no instance available")
 
 // Conn returns the connection for key among instances tagged with version
-// ("" for any version).
-func (p *Picker) Conn(ctx context.Context, key, version string) (*grpc.ClientConn, error) {
+// ("" for any version), and done, which the caller must call once the
+// request is over so the instance's load drops again.
+func (p *Picker) Conn(ctx context.Context, key, version string) (conn *grpc.ClientConn, done func(), err error) {
 	list, index, err := p.reg.Instances(ctx, p.service)
 	if err != nil {
-		return nil, fmt.Errorf("list %s instances: %w", p.service, err)
+		return nil, nil, fmt.Errorf("list %s instances: %w", p.service, err)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -48,21 +60,44 @@ func (p *Picker) Conn(ctx context.Context, key, version string) (*grpc.ClientCon
 	}
 	ring, ok := p.rings[version]
 	if !ok {
-		return nil, fmt.Errorf("%s version %q: %w", p.service, version, ErrNoInstance)
+		return nil, nil, fmt.Errorf("%s version %q: %w", p.service, version, ErrNoInstance)
 	}
-	addr := ring.Get(key)
+	var addr string
+	if p.Epsilon > 0 {
+		limit := BoundedLimit(p.total[version]+1, ring.Len(), p.Epsilon)
+		addr = ring.GetBounded(key, func(m string) int { return p.inflight[m] }, limit)
+	} else {
+		addr = ring.Get(key)
+	}
 	if addr == "" {
-		return nil, fmt.Errorf("%s: %w", p.service, ErrNoInstance)
+		return nil, nil, fmt.Errorf("%s: %w", p.service, ErrNoInstance)
 	}
-	if c, ok := p.conns[addr]; ok {
-		return c, nil
+	c, ok := p.conns[addr]
+	if !ok {
+		c, err = grpc.NewClient(addr, p.dial...)
+		if err != nil {
+			return nil, nil, &apierr.Error{Kind: apierr.KindUnavailable, Message: err.Error()}
+		}
+		p.conns[addr] = c
 	}
-	c, err := grpc.NewClient(addr, p.dial...)
-	if err != nil {
-		return nil, &apierr.Error{Kind: apierr.KindUnavailable, Message: err.Error()}
-	}
-	p.conns[addr] = c
-	return c, nil
+	p.inflight[addr]++
+	p.total[version]++
+	var once sync.Once
+	return c, func() {
+		once.Do(func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.inflight[addr]--
+			p.total[version]--
+		})
+	}, nil
+}
+
+// Load is the number of requests in flight to the instance at addr.
+func (p *Picker) Load(addr string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.inflight[addr]
 }
 
 // rebuild recomputes the rings and closes connections to departed instances.

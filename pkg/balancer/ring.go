@@ -4,6 +4,7 @@
 package balancer
 
 import (
+	"math"
 	"sort"
 	"strconv"
 
@@ -18,6 +19,7 @@ const DefaultReplicas = 128
 type Ring struct {
 	hashes  []uint64
 	members []string // members[i] owns hashes[i]
+	n       int      // distinct members
 }
 
 // NewRing places replicas virtual nodes per member on the ring.
@@ -36,7 +38,7 @@ func NewRing(members []string, replicas int) *Ring {
 		}
 	}
 	sort.Slice(pts, func(i, j int) bool { return pts[i].h < pts[j].h })
-	r := &Ring{hashes: make([]uint64, len(pts)), members: make([]string, len(pts))}
+	r := &Ring{hashes: make([]uint64, len(pts)), members: make([]string, len(pts)), n: len(members)}
 	for i, p := range pts {
 		r.hashes[i], r.members[i] = p.h, p.m
 	}
@@ -48,10 +50,47 @@ func (r *Ring) Get(key string) string {
 	if len(r.hashes) == 0 {
 		return ""
 	}
+	return r.members[r.start(key)]
+}
+
+// start is the index of the first virtual node at or after key's hash.
+func (r *Ring) start(key string) int {
 	h := xxhash.Sum64String(key)
 	i := sort.Search(len(r.hashes), func(i int) bool { return r.hashes[i] >= h })
 	if i == len(r.hashes) {
 		i = 0
 	}
+	return i
+}
+
+// GetBounded is consistent hashing with bounded loads (Mirrokni, Thorup and
+// Zadimoghaddam, 2017): it walks clockwise from key and returns the first
+// member whose load is below limit, so no member takes more than its share
+// while keys still stay where they were whenever the load allows. With
+// every member at the limit it returns key's own member.
+func (r *Ring) GetBounded(key string, load func(member string) int, limit int) string {
+	if len(r.hashes) == 0 {
+		return ""
+	}
+	i := r.start(key)
+	for n := 0; n < len(r.hashes); n++ {
+		m := r.members[(i+n)%len(r.hashes)]
+		if load(m) < limit {
+			return m
+		}
+	}
 	return r.members[i]
 }
+
+// BoundedLimit is the per-member load cap for total in-flight requests
+// (counting the one being placed) over members members with slack epsilon:
+// ceil((1+epsilon)·(total)/members).
+func BoundedLimit(total, members int, epsilon float64) int {
+	if members <= 0 {
+		return 0
+	}
+	return int(math.Ceil((1 + epsilon) * float64(total) / float64(members)))
+}
+
+// Len is the number of distinct members.
+func (r *Ring) Len() int { return r.n }

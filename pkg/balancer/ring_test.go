@@ -32,6 +32,7 @@ func TestRingSpreadsAndMovesAboutOneNth(t *testing.T) {
 			}
 			ideal := 1.0 / float64(tt.n+1)
 			frac := float64(moved) / keys
+			t.Logf("adding 1 instance to %d moved %.4f of %d users (ideal 1/(N+1) = %.4f)", tt.n, frac, keys, ideal)
 			if math.Abs(frac-ideal) > ideal*0.35 {
 				t.Errorf("moved %.3f of keys adding 1 to %d, want about %.3f", frac, tt.n, ideal)
 			}

@@ -54,10 +54,11 @@ func ClientEndpoint[PReq, PResp any](p *balancer.Picker, service, grpcService, m
 	fullMethod := "/" + grpcService + "/" + method
 	var ep endpoint.Endpoint = func(ctx context.Context, req any) (any, error) {
 		key, version := balancer.RouteFrom(ctx, service)
-		conn, err := p.Conn(ctx, key, version)
+		conn, done, err := p.Conn(ctx, key, version)
 		if err != nil {
 			return nil, err
 		}
+		defer done()
 		out := new(PResp)
 		// The status error is returned as is: its message is what a business
 		// error shows the end user, and apierr.FromGRPC reads its code.

@@ -6,26 +6,23 @@ package pgtest
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/recmesh/recmesh/pkg/depstest"
 )
 
 var seq atomic.Int64
 
 // DSN returns a connection string whose search_path is a fresh schema. It
-// skips the test when RECMESH_POSTGRES_DSN is unset (make test-integration
-// sets it).
+// skips the test when RECMESH_POSTGRES_DSN is unset (see depstest).
 func DSN(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv("RECMESH_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("RECMESH_POSTGRES_DSN is not set; run make test-integration")
-	}
+	dsn := depstest.Env(t, "RECMESH_POSTGRES_DSN")
 	ctx := context.Background()
 	admin, err := pgxpool.New(ctx, dsn)
 	if err != nil {

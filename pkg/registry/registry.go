@@ -1,6 +1,6 @@
 // Package registry is how recmesh services find each other. Registry is the
 // interface; Static is the in-process implementation used by the embedded
-// mode and by tests.
+// mode and by tests, and Consul is the real one.
 package registry
 
 import (
@@ -19,6 +19,8 @@ type Instance struct {
 	Addr string
 	// Tags hold key=value labels such as version=v2.
 	Tags []string
+	// Meta is free-form metadata (the admin address, say).
+	Meta map[string]string
 }
 
 // Version is the value of the instance's version=… tag, or "".

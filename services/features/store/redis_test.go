@@ -3,13 +3,13 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/recmesh/recmesh/pkg/depstest"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/services/features/store"
 )
@@ -18,10 +18,7 @@ import (
 // own, deleted when the test ends.
 func realTime(t *testing.T, name string) *store.RealTime {
 	t.Helper()
-	addr := os.Getenv("RECMESH_REDIS_ADDR")
-	if addr == "" {
-		t.Skip("RECMESH_REDIS_ADDR is not set; run make test-integration")
-	}
+	addr := depstest.Env(t, "RECMESH_REDIS_ADDR")
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	o := store.DefaultRealTimeOptions()
 	o.Prefix = fmt.Sprintf("test:%d:%s:", time.Now().UnixNano(), name)

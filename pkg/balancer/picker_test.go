@@ -1,0 +1,91 @@
+package balancer
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/recmesh/recmesh/pkg/registry"
+)
+
+func staticPicker(t *testing.T, n int, epsilon float64) (*Picker, []string) {
+	t.Helper()
+	reg := registry.NewStatic()
+	var addrs []string
+	for i := range n {
+		a := fmt.Sprintf("127.0.0.1:%d", 40000+i) // never dialled: connections are lazy
+		addrs = append(addrs, a)
+		if err := reg.Register(context.Background(), registry.Instance{ID: a, Service: "s", Addr: a, Tags: []string{"version=v1"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := NewPicker(reg, "s", grpc.WithTransportCredentials(insecure.NewCredentials()))
+	p.Epsilon = epsilon
+	t.Cleanup(func() { _ = p.Close() })
+	return p, addrs
+}
+
+func TestPickerBoundedLoadSpillsAHotKey(t *testing.T) {
+	tests := []struct {
+		name    string
+		epsilon float64
+		maxLoad int // on any instance, 100 requests in flight for one key over 4 instances
+	}{
+		{"unbounded", 0, 100},
+		{"epsilon 0.25", 0.25, BoundedLimit(100, 4, 0.25)},
+		{"epsilon 1", 1, BoundedLimit(100, 4, 1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, addrs := staticPicker(t, 4, tt.epsilon)
+			ctx := context.Background()
+			var dones []func()
+			for range 100 {
+				_, done, err := p.Conn(ctx, "hot-user", "v1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				dones = append(dones, done)
+			}
+			peak := 0
+			for _, a := range addrs {
+				peak = max(peak, p.Load(a))
+			}
+			if peak != tt.maxLoad {
+				t.Errorf("busiest instance carries %d of 100 in flight, want %d", peak, tt.maxLoad)
+			}
+			for _, d := range dones {
+				d()
+				d() // done is idempotent
+			}
+			for _, a := range addrs {
+				if l := p.Load(a); l != 0 {
+					t.Errorf("load of %s after every done = %d", a, l)
+				}
+			}
+		})
+	}
+}
+
+func TestPickerKeepsAffinityWhenLoadAllows(t *testing.T) {
+	p, addrs := staticPicker(t, 5, DefaultEpsilon)
+	ring := NewRing(addrs, DefaultReplicas)
+	ctx := context.Background()
+	for k := range 2000 {
+		key := fmt.Sprintf("user-%d", k)
+		c, done, err := p.Conn(ctx, key, "v1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Target() != ring.Get(key) {
+			t.Fatalf("%s went to %s, its ring owner is %s", key, c.Target(), ring.Get(key))
+		}
+		done()
+	}
+	if _, _, err := p.Conn(ctx, "u", "v9"); err == nil {
+		t.Error("an unknown version must have no instance")
+	}
+}

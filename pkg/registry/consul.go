@@ -1,0 +1,261 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// ConsulOptions tune registration and discovery.
+type ConsulOptions struct {
+	// CheckInterval is how often Consul runs an instance's gRPC health check;
+	// a dead instance leaves the healthy set within about one interval.
+	CheckInterval time.Duration
+	// CheckTimeout bounds one check.
+	CheckTimeout time.Duration
+	// DeregisterAfter removes an instance whose check stayed critical this
+	// long (Consul's floor is one minute).
+	DeregisterAfter time.Duration
+	// Wait is the longest a blocking query waits for a change.
+	Wait time.Duration
+	// Logger receives discovery errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultConsulOptions check every 2 s and deregister after a minute critical.
+func DefaultConsulOptions() ConsulOptions {
+	return ConsulOptions{CheckInterval: 2 * time.Second, CheckTimeout: time.Second, DeregisterAfter: time.Minute, Wait: 30 * time.Second}
+}
+
+// Consul is the Registry backed by a Consul agent. Register adds the
+// instance with a gRPC health check; Instances answers from a per-service
+// watch that follows the healthy set with blocking queries and keeps the
+// last good set while Consul is unreachable.
+type Consul struct {
+	client *api.Client
+	opts   ConsulOptions
+	log    *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	watches map[string]*watch
+}
+
+// watch is the followed healthy set of one service.
+type watch struct {
+	ready chan struct{} // closed once the first query has answered or failed
+
+	mu    sync.RWMutex
+	list  []Instance
+	gen   uint64 // grows whenever list changes; Consul's own index can go back on a restart
+	good  bool   // list came from Consul at least once
+	err   error  // the last error, while there has never been a good list
+	fails int
+}
+
+// NewConsul returns a registry on the Consul agent at addr (host:port).
+func NewConsul(addr string, o ConsulOptions) (*Consul, error) {
+	def := DefaultConsulOptions()
+	if o.CheckInterval <= 0 {
+		o.CheckInterval = def.CheckInterval
+	}
+	if o.CheckTimeout <= 0 {
+		o.CheckTimeout = def.CheckTimeout
+	}
+	if o.DeregisterAfter <= 0 {
+		o.DeregisterAfter = def.DeregisterAfter
+	}
+	if o.Wait <= 0 {
+		o.Wait = def.Wait
+	}
+	cfg := api.DefaultConfig()
+	cfg.Address = addr
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("consul client for %s: %w", addr, err)
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Consul{client: client, opts: o, log: log, ctx: ctx, cancel: cancel, watches: map[string]*watch{}}, nil
+}
+
+// Register adds the instance to the local agent with a gRPC health check
+// on its address, so Consul itself notices when it dies.
+func (c *Consul) Register(ctx context.Context, in Instance) error {
+	if in.ID == "" || in.Service == "" || in.Addr == "" {
+		return fmt.Errorf("register: instance needs an id, a service and an address: %+v", in)
+	}
+	host, portStr, err := net.SplitHostPort(in.Addr)
+	if err != nil {
+		return fmt.Errorf("register %s: address %q: %w", in.ID, in.Addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return fmt.Errorf("register %s: port %q: %w", in.ID, portStr, err)
+	}
+	meta := map[string]string{"version": in.Version()}
+	for k, v := range in.Meta {
+		meta[k] = v
+	}
+	reg := &api.AgentServiceRegistration{
+		ID: in.ID, Name: in.Service, Tags: in.Tags, Address: host, Port: port, Meta: meta,
+		Check: &api.AgentServiceCheck{
+			CheckID:                        "grpc:" + in.ID,
+			Name:                           in.Service + " gRPC health",
+			GRPC:                           in.Addr + "/" + in.Service,
+			Interval:                       c.opts.CheckInterval.String(),
+			Timeout:                        c.opts.CheckTimeout.String(),
+			DeregisterCriticalServiceAfter: c.opts.DeregisterAfter.String(),
+		},
+	}
+	if err := c.client.Agent().ServiceRegisterOpts(reg, api.ServiceRegisterOpts{ReplaceExistingChecks: true}.WithContext(ctx)); err != nil {
+		return fmt.Errorf("register %s in consul: %w", in.ID, err)
+	}
+	return nil
+}
+
+// Deregister removes the instance from the local agent.
+func (c *Consul) Deregister(ctx context.Context, in Instance) error {
+	if err := c.client.Agent().ServiceDeregisterOpts(in.ID, (&api.QueryOptions{}).WithContext(ctx)); err != nil {
+		return fmt.Errorf("deregister %s from consul: %w", in.ID, err)
+	}
+	return nil
+}
+
+// Instances lists the healthy instances of service. The first call for a
+// service starts its watch and waits for Consul's first answer; later calls
+// answer from memory. If Consul becomes unreachable the last good list keeps
+// being served; only a service never seen returns an error.
+func (c *Consul) Instances(ctx context.Context, service string) ([]Instance, uint64, error) {
+	c.mu.Lock()
+	w, ok := c.watches[service]
+	if !ok {
+		w = &watch{ready: make(chan struct{})}
+		c.watches[service] = w
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.follow(service, w)
+		}()
+	}
+	c.mu.Unlock()
+	select {
+	case <-w.ready:
+	case <-ctx.Done():
+		return nil, 0, ctx.Err()
+	}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if !w.good {
+		return nil, 0, fmt.Errorf("discover %s in consul: %w", service, w.err)
+	}
+	return w.list, w.gen, nil
+}
+
+// follow runs blocking queries for service until Close.
+func (c *Consul) follow(service string, w *watch) {
+	var index uint64
+	first := true
+	for c.ctx.Err() == nil {
+		q := (&api.QueryOptions{WaitIndex: index, WaitTime: c.opts.Wait}).WithContext(c.ctx)
+		entries, meta, err := c.client.Health().Service(service, "", true, q)
+		if err != nil {
+			if c.ctx.Err() != nil {
+				break
+			}
+			w.failed(err)
+			if w.fails == 1 || w.fails%30 == 0 {
+				c.log.Warn("consul discovery failed; keeping the last good instances", "service", service, "err", err, "failures", w.fails)
+			}
+			index = 0
+		} else {
+			// An index that goes backwards (a Consul restart) restarts the watch.
+			if meta.LastIndex < index {
+				index = 0
+			} else {
+				index = meta.LastIndex
+			}
+			w.set(fromEntries(entries))
+		}
+		if first {
+			close(w.ready)
+			first = false
+		}
+		if err != nil {
+			backoff := min(time.Duration(w.fails)*200*time.Millisecond, 5*time.Second)
+			select {
+			case <-time.After(backoff):
+			case <-c.ctx.Done():
+			}
+		}
+	}
+	if first {
+		w.failed(errors.New("registry closed"))
+		close(w.ready)
+	}
+}
+
+func (w *watch) failed(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.fails++
+	w.err = err
+}
+
+func (w *watch) set(list []Instance) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.fails = 0
+	if w.good && slices.EqualFunc(list, w.list, func(a, b Instance) bool {
+		return a.ID == b.ID && a.Addr == b.Addr && slices.Equal(a.Tags, b.Tags)
+	}) {
+		return
+	}
+	w.list, w.good, w.err = list, true, nil
+	w.gen++
+}
+
+func fromEntries(entries []*api.ServiceEntry) []Instance {
+	out := make([]Instance, 0, len(entries))
+	for _, e := range entries {
+		host := e.Service.Address
+		if host == "" {
+			host = e.Node.Address
+		}
+		out = append(out, Instance{
+			ID: e.Service.ID, Service: e.Service.Service, Addr: net.JoinHostPort(host, strconv.Itoa(e.Service.Port)),
+			Tags: slices.Clone(e.Service.Tags), Meta: e.Service.Meta,
+		})
+	}
+	slices.SortFunc(out, func(a, b Instance) int {
+		if a.ID < b.ID {
+			return -1
+		}
+		if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Close stops every watch.
+func (c *Consul) Close() error {
+	c.cancel()
+	c.wg.Wait()
+	return nil
+}

@@ -1,0 +1,175 @@
+package registry_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/recmesh/recmesh/pkg/depstest"
+	"github.com/recmesh/recmesh/pkg/registry"
+)
+
+// healthServer serves grpc.health.v1 for service on a loopback port.
+func healthServer(t *testing.T, service string) (addr string, kill func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	hs := health.NewServer()
+	hs.SetServingStatus(service, healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(srv, hs)
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(srv.Stop)
+	return ln.Addr().String(), srv.Stop
+}
+
+func consulOpts() registry.ConsulOptions {
+	o := registry.DefaultConsulOptions()
+	o.CheckInterval, o.CheckTimeout, o.Wait = time.Second, 500*time.Millisecond, 5*time.Second
+	return o
+}
+
+func newConsul(t *testing.T, addr string) *registry.Consul {
+	t.Helper()
+	c, err := registry.NewConsul(addr, consulOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// waitIDs waits until the healthy instances of service are exactly want.
+func waitIDs(t *testing.T, r registry.Registry, service string, want []string, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	var got []string
+	for time.Since(start) < within {
+		list, _, err := r.Instances(context.Background(), service)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = got[:0]
+		for _, in := range list {
+			got = append(got, in.ID)
+		}
+		if slices.Equal(got, want) {
+			return time.Since(start)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s instances = %v after %s, want %v", service, got, within, want)
+	return 0
+}
+
+func TestConsulCatalogRegisterDeregister(t *testing.T) {
+	addr := depstest.Env(t, "RECMESH_CONSUL_ADDR")
+	reg := newConsul(t, addr)
+	service := fmt.Sprintf("it-catalog-%d", time.Now().UnixNano())
+	grpcAddr, _ := healthServer(t, service)
+	in := registry.Instance{ID: service + "-1", Service: service, Addr: grpcAddr, Tags: []string{"version=v2"}, Meta: map[string]string{"admin": "127.0.0.1:1"}}
+	ctx := context.Background()
+	if err := reg.Register(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := api.DefaultConfig()
+	cfg.Address = addr
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := client.Catalog().Service(service, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ServiceID != in.ID || !slices.Contains(got[0].ServiceTags, "version=v2") ||
+		got[0].ServiceMeta["version"] != "v2" || got[0].ServiceMeta["admin"] != "127.0.0.1:1" {
+		t.Fatalf("catalog after register = %+v", got)
+	}
+	checks, _, err := client.Health().Checks(service, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(checks) != 1 || checks[0].Type != "grpc" {
+		t.Fatalf("checks = %+v", checks)
+	}
+	// Healthy once the first gRPC check has passed.
+	waitIDs(t, reg, service, []string{in.ID}, 5*time.Second)
+
+	if err := reg.Deregister(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err = client.Catalog().Service(service, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("catalog after deregister = %+v", got)
+	}
+	waitIDs(t, reg, service, nil, 5*time.Second)
+}
+
+func TestConsulKilledInstanceLeavesHealthySet(t *testing.T) {
+	addr := depstest.Env(t, "RECMESH_CONSUL_ADDR")
+	reg := newConsul(t, addr)
+	service := fmt.Sprintf("it-kill-%d", time.Now().UnixNano())
+	ctx := context.Background()
+	var ids []string
+	var kills []func()
+	for i := range 3 {
+		a, kill := healthServer(t, service)
+		in := registry.Instance{ID: fmt.Sprintf("%s-%d", service, i), Service: service, Addr: a, Tags: []string{"version=v1"}}
+		if err := reg.Register(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = reg.Deregister(context.Background(), in) })
+		ids, kills = append(ids, in.ID), append(kills, kill)
+	}
+	waitIDs(t, reg, service, ids, 5*time.Second)
+	kills[1]() // no deregistration: the process just died
+	took := waitIDs(t, reg, service, []string{ids[0], ids[2]}, 10*time.Second)
+	t.Logf("killed instance left the healthy set after %s (check interval %s)", took.Round(10*time.Millisecond), consulOpts().CheckInterval)
+}
+
+func TestConsulKeepsLastGoodSetWhenConsulIsGone(t *testing.T) {
+	addr := depstest.Env(t, "RECMESH_CONSUL_ADDR")
+	target, _ := url.Parse("http://" + addr)
+	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
+	reg := newConsul(t, proxy.Listener.Addr().String())
+	service := fmt.Sprintf("it-gone-%d", time.Now().UnixNano())
+	a, _ := healthServer(t, service)
+	in := registry.Instance{ID: service + "-1", Service: service, Addr: a}
+	if err := reg.Register(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = newConsul(t, addr).Deregister(context.Background(), in) })
+	waitIDs(t, reg, service, []string{in.ID}, 5*time.Second)
+
+	proxy.CloseClientConnections()
+	proxy.Close() // Consul is unreachable from here on
+	time.Sleep(300 * time.Millisecond)
+	for range 5 {
+		list, _, err := reg.Instances(context.Background(), service)
+		if err != nil || len(list) != 1 || list[0].ID != in.ID {
+			t.Fatalf("with Consul gone: %v, %v; want the last good set", list, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, _, err := reg.Instances(context.Background(), "never-seen-"+service); err == nil {
+		t.Fatal("a service never seen must report the discovery error")
+	}
+}
