@@ -26,7 +26,9 @@ type Config struct {
 	RateLimit int
 	// MaxBodyBytes bounds POST bodies.
 	MaxBodyBytes int
-	// ConfigPoll is how often the experiment config is fetched.
+	// ConfigWait is how long one WatchConfig long poll waits for a change.
+	ConfigWait time.Duration
+	// ConfigPoll is the pause before watching again after a failed watch.
 	ConfigPoll time.Duration
 	// ConfigCache is where the last good experiment config is kept; empty keeps it in memory only.
 	ConfigCache string
@@ -44,7 +46,7 @@ func DefaultConfig() Config {
 		Addr: "127.0.0.1:8080",
 		Budgets: Budgets{Request: 300 * time.Millisecond, Features: 40 * time.Millisecond, Recall: 80 * time.Millisecond,
 			Filter: 40 * time.Millisecond, Ranking: 80 * time.Millisecond},
-		MaxBodyBytes: 1 << 20, ConfigPoll: 5 * time.Second, PopularRefresh: 30 * time.Second,
+		MaxBodyBytes: 1 << 20, ConfigWait: 25 * time.Second, ConfigPoll: 2 * time.Second, PopularRefresh: 30 * time.Second,
 		BreakerSleep: 2 * time.Second, RecallK: 500,
 	}
 }
@@ -61,7 +63,8 @@ func (c *Config) Bind(f *config.Flags) {
 	f.String(&c.APIKeys, "api-keys", "", "comma-separated API keys; empty switches authentication off")
 	f.Int(&c.RateLimit, "rate-limit", 0, "requests per second per API key; 0 switches rate limiting off")
 	f.Int(&c.MaxBodyBytes, "max-body-bytes", d.MaxBodyBytes, "largest accepted POST body")
-	f.Duration(&c.ConfigPoll, "config-poll", d.ConfigPoll, "how often the experiment config is fetched")
+	f.Duration(&c.ConfigWait, "config-wait", d.ConfigWait, "longest wait of one experiment-config long poll (WatchConfig)")
+	f.Duration(&c.ConfigPoll, "config-poll", d.ConfigPoll, "pause before watching the experiment config again after a failed watch")
 	f.String(&c.ConfigCache, "config-cache", "", "file keeping the last good experiment config; empty keeps it in memory")
 	f.Duration(&c.PopularRefresh, "popular-refresh", d.PopularRefresh, "how often the fallback popular list is refreshed")
 	f.Duration(&c.BreakerSleep, "breaker-sleep", d.BreakerSleep, "how long an open circuit breaker waits before a trial call")
@@ -76,7 +79,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("budget of %s must be positive", name)
 		}
 	}
-	if c.RateLimit < 0 || c.MaxBodyBytes <= 0 || c.RecallK <= 0 || c.ConfigPoll <= 0 || c.PopularRefresh <= 0 || c.BreakerSleep <= 0 {
+	if c.RateLimit < 0 || c.MaxBodyBytes <= 0 || c.RecallK <= 0 || c.ConfigPoll <= 0 || c.ConfigWait <= 0 || c.PopularRefresh <= 0 || c.BreakerSleep <= 0 {
 		return fmt.Errorf("rate limit must be ≥ 0; body size, recall k, poll and refresh intervals and breaker sleep must be positive")
 	}
 	return nil

@@ -66,9 +66,13 @@ func New(cfg Config, hops Hops, m *resilience.Metrics, reg prometheus.Registerer
 // Start fetches the experiment config and the popular list once, then keeps
 // them fresh in the background until Close.
 func (g *Gateway) Start(ctx context.Context) {
-	g.refreshConfig(ctx)
+	if cfg, err := g.hops.Experiment.GetConfig(ctx); err != nil {
+		g.log.WarnContext(ctx, "experiment config fetch failed; keeping the last good one", "err", err, "version", g.ConfigVersion())
+	} else {
+		g.useConfig(ctx, cfg)
+	}
 	g.refreshPopular(ctx)
-	g.every(g.cfg.ConfigPoll, g.refreshConfig)
+	g.watchConfig()
 	g.every(g.cfg.PopularRefresh, g.refreshPopular)
 }
 
@@ -108,14 +112,41 @@ func (g *Gateway) Ready(context.Context) error {
 // ConfigVersion is the version of the experiment config in use.
 func (g *Gateway) ConfigVersion() int64 { return g.assigner.Load().Config().Version }
 
-// refreshConfig swaps in a newer valid experiment config and keeps a copy on
-// disk. On failure the last good config stays in use (design §5).
-func (g *Gateway) refreshConfig(ctx context.Context) {
-	cfg, err := g.hops.Experiment.GetConfig(ctx)
-	if err != nil {
-		g.log.WarnContext(ctx, "experiment config fetch failed; keeping the last good one", "err", err, "version", g.ConfigVersion())
-		return
-	}
+// watchConfig follows the experiment config with WatchConfig long polls
+// until Close: a change reaches the gateway as soon as it is made. After a
+// failed watch it pauses ConfigPoll and watches again; meanwhile the last
+// good config stays in use (design §5).
+func (g *Gateway) watchConfig() {
+	ctx, cancel := context.WithCancel(context.Background())
+	g.wg.Add(2)
+	go func() {
+		defer g.wg.Done()
+		<-g.stop
+		cancel()
+	}()
+	go func() {
+		defer g.wg.Done()
+		for ctx.Err() == nil {
+			cfg, err := g.hops.Experiment.WatchConfig(ctx, g.ConfigVersion(), g.cfg.ConfigWait)
+			if err == nil {
+				g.useConfig(ctx, cfg)
+				continue
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			g.log.WarnContext(ctx, "experiment config watch failed; keeping the last good one", "err", err, "version", g.ConfigVersion())
+			select {
+			case <-ctx.Done():
+			case <-time.After(g.cfg.ConfigPoll):
+			}
+		}
+	}()
+}
+
+// useConfig swaps in a newer valid experiment config and keeps a copy on
+// disk; an invalid one is refused and the current one kept.
+func (g *Gateway) useConfig(ctx context.Context, cfg *abtest.Config) {
 	if cfg.Version == g.ConfigVersion() && cfg.Version != 0 {
 		return
 	}

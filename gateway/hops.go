@@ -59,12 +59,19 @@ func DialHops(reg registry.Registry, tp trace.TracerProvider, m *resilience.Metr
 		"IngestEvents":    breaker(HopEvents, b.Request),
 		"GetItem":         breaker(HopItems, b.Features),
 	}
+	experimentBreakers := map[string]endpoint.Middleware{
+		"GetConfig": breaker(HopExperiment, time.Second),
+		// A long poll: its budget is the wait plus room for the answer.
+		"WatchConfig": breaker(HopExperiment+"-watch", cfg.ConfigWait+5*time.Second),
+	}
 	hops := Hops{
-		Features:   features.NewClient(fp, func(method string) endpoint.Middleware { return featureBreakers[method] }),
-		Recall:     recall.NewClient(rp, one(breaker(HopRecall, b.Recall))),
-		Filter:     filter.NewClient(lp, one(breaker(HopFilter, b.Filter))),
-		Ranking:    ranking.NewClient(kp, one(breaker(HopRanking, b.Ranking))),
-		Experiment: experiment.NewClient(ep, one(breaker(HopExperiment, time.Second))),
+		Features: features.NewClient(fp, func(method string) endpoint.Middleware { return featureBreakers[method] }),
+		Recall:   recall.NewClient(rp, one(breaker(HopRecall, b.Recall))),
+		Filter:   filter.NewClient(lp, one(breaker(HopFilter, b.Filter))),
+		Ranking:  ranking.NewClient(kp, one(breaker(HopRanking, b.Ranking))),
+		Experiment: experiment.NewClient(ep, func(method string) endpoint.Middleware {
+			return experimentBreakers[method]
+		}),
 	}
 	return hops, func() {
 		for _, p := range []*balancer.Picker{fp, rp, lp, kp, ep} {

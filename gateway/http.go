@@ -1,13 +1,10 @@
 package gateway
 
 import (
-	"bytes"
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -38,7 +35,7 @@ func (g *Gateway) Handler(metrics http.Handler) http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := g.Ready(r.Context()); err != nil {
-			writeError(w, &apierr.Error{Kind: apierr.KindUnavailable, Message: err.Error()})
+			apierr.WriteHTTP(w, &apierr.Error{Kind: apierr.KindUnavailable, Message: err.Error()})
 			return
 		}
 		_, _ = w.Write([]byte("ready\n"))
@@ -49,7 +46,7 @@ func (g *Gateway) Handler(metrics http.Handler) http.Handler {
 		_, _ = w.Write(openAPI)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, apierr.NotFound("no route for %s %s; see /openapi.json", r.Method, r.URL.Path))
+		apierr.WriteHTTP(w, apierr.NotFound("no route for %s %s; see /openapi.json", r.Method, r.URL.Path))
 	})
 	return mux
 }
@@ -84,7 +81,7 @@ func (g *Gateway) api(route string, f apiFunc) http.Handler {
 			e, _ := apierr.As(err)
 			status = e.HTTPStatus()
 			span.SetStatus(codes.Error, e.Code())
-			writeError(w, err)
+			apierr.WriteHTTP(w, err)
 		} else {
 			if rep, ok := body.(*Reply); ok {
 				rep.RequestID, rep.TraceID = id, span.SpanContext().TraceID().String()
@@ -125,13 +122,9 @@ type EventsReply struct {
 }
 
 func (g *Gateway) handleEvents(w http.ResponseWriter, r *http.Request) (any, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(g.cfg.MaxBodyBytes)))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, apierr.TooLarge("the body is larger than %d bytes", g.cfg.MaxBodyBytes)
-	}
+	body, err := apierr.ReadBody(w, r, int64(g.cfg.MaxBodyBytes))
 	if err != nil {
-		return nil, apierr.Invalid("the body could not be read: %v", err)
+		return nil, err
 	}
 	req, err := decodeEvents(body)
 	if err != nil {
@@ -150,13 +143,8 @@ func (g *Gateway) handleEvents(w http.ResponseWriter, r *http.Request) (any, err
 // no unknown fields. Validation of each event is the features service's.
 func decodeEvents(body []byte) (EventsRequest, error) {
 	var req EventsRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return EventsRequest{}, apierr.Invalid("the body is not a valid events batch: %v", err)
-	}
-	if dec.More() {
-		return EventsRequest{}, apierr.Invalid("the body holds more than one JSON value")
+	if err := apierr.DecodeStrict(body, &req, "events batch"); err != nil {
+		return EventsRequest{}, err
 	}
 	return req, nil
 }
@@ -167,26 +155,6 @@ func (g *Gateway) handleItem(_ http.ResponseWriter, r *http.Request) (any, error
 		return nil, apierr.Invalid("item id must be a positive integer")
 	}
 	return g.hops.Features.GetItem(r.Context(), id)
-}
-
-// errorBody is the one error shape of the API.
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-func writeError(w http.ResponseWriter, err error) {
-	e, _ := apierr.As(err)
-	var b errorBody
-	b.Error.Code, b.Error.Message = e.Code(), e.Message
-	w.Header().Set("Content-Type", "application/json")
-	if e.Kind == apierr.KindUnavailable || e.Kind == apierr.KindRateLimited {
-		w.Header().Set("Retry-After", "1")
-	}
-	w.WriteHeader(e.HTTPStatus())
-	_ = json.NewEncoder(w).Encode(b)
 }
 
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)

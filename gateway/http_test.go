@@ -10,12 +10,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/resilience"
 )
 
 func TestAdmission(t *testing.T) {
-	f := fakes{down: map[string]bool{}}
+	f := newFakes()
 	cfg := DefaultConfig()
 	cfg.APIKeys, cfg.RateLimit = "k1, k2", 2
 	reg := prometheus.NewRegistry()
@@ -41,7 +42,7 @@ func TestAdmission(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var e errorBody
+		var e apierr.Body
 		_ = json.NewDecoder(resp.Body).Decode(&e)
 		return resp.StatusCode, e.Error.Code
 	}

@@ -3,8 +3,12 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -28,14 +32,22 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m, resilience.LeakOptions().
 var errDown = status.Error(codes.Unavailable, "connection refused")
 
 // fakes answer like the real services over a tiny catalogue; down makes a hop fail.
-type fakes struct{ down map[string]bool }
+type fakes struct {
+	down    *sync.Map     // hop name → true
+	watches *atomic.Int64 // WatchConfig calls
+}
+
+func newFakes() fakes { return fakes{down: new(sync.Map), watches: new(atomic.Int64)} }
+
+func (f fakes) isDown(hop string) bool { _, ok := f.down.Load(hop); return ok }
+func (f fakes) setDown(hop string)     { f.down.Store(hop, true) }
 
 func cand(id int64, src string) domain.Candidate {
 	return domain.Candidate{Item: domain.Item{ID: id, Title: "t"}, Sources: []domain.Source{{Channel: src, Score: 1}}}
 }
 
 func (f fakes) GetUserFeatures(_ context.Context, u string, _ int) (domain.UserFeatures, error) {
-	if f.down[HopFeatures] {
+	if f.isDown(HopFeatures) {
 		return domain.UserFeatures{}, errDown
 	}
 	return domain.UserFeatures{UserID: u, Seen: []int64{2}, Recent: []domain.Interaction{{ItemID: 2}}}, nil
@@ -43,7 +55,7 @@ func (f fakes) GetUserFeatures(_ context.Context, u string, _ int) (domain.UserF
 func (f fakes) IngestEvents(context.Context, []domain.Event) (int, error) { return 0, errDown }
 func (f fakes) GetItem(context.Context, int64) (domain.Item, error)       { return domain.Item{}, errDown }
 func (f fakes) Recall(_ context.Context, r recall.Request) (recall.Response, error) {
-	if f.down[HopRecall] {
+	if f.isDown(HopRecall) {
 		return recall.Response{}, errDown
 	}
 	if r.Quotas[recall.ChannelItemCF] == 0 && r.Quotas[recall.ChannelPopular] > 0 {
@@ -52,13 +64,13 @@ func (f fakes) Recall(_ context.Context, r recall.Request) (recall.Response, err
 	return recall.Response{Candidates: []domain.Candidate{cand(1, "item_cf"), cand(2, "item_cf"), cand(3, "genre"), cand(3, "genre")}}, nil
 }
 func (f fakes) Filter(_ context.Context, r filter.Request) (filter.Response, error) {
-	if f.down[HopFilter] {
+	if f.isDown(HopFilter) {
 		return filter.Response{}, errDown
 	}
 	return filter.Apply(r.Candidates, r.Seen, nil, 0), nil
 }
 func (f fakes) Rank(_ context.Context, r ranking.Request) (ranking.Response, error) {
-	if f.down[HopRanking] {
+	if f.isDown(HopRanking) {
 		return ranking.Response{}, errDown
 	}
 	out := slices.Clone(r.Candidates)
@@ -69,27 +81,48 @@ func (f fakes) Rank(_ context.Context, r ranking.Request) (ranking.Response, err
 	return ranking.Response{Ranked: out, ModelVersion: "m1"}, nil
 }
 func (f fakes) GetConfig(context.Context) (*abtest.Config, error) {
-	if f.down[HopExperiment] {
+	if f.isDown(HopExperiment) {
 		return nil, errDown
 	}
 	return &abtest.Config{Version: 7}, nil
 }
 
+func (f fakes) WatchConfig(ctx context.Context, known int64, wait time.Duration) (*abtest.Config, error) {
+	f.watches.Add(1)
+	cfg, err := f.GetConfig(ctx)
+	if err != nil || cfg.Version != known {
+		return cfg, err
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(wait):
+		return cfg, nil
+	}
+}
+
 func newGateway(t *testing.T, down ...string) (*Gateway, *resilience.Metrics) {
+	g, m, _ := newGatewayWithFakes(t, down...)
+	return g, m
+}
+
+func newGatewayWithFakes(t *testing.T, down ...string) (*Gateway, *resilience.Metrics, fakes) {
 	t.Helper()
-	f := fakes{down: map[string]bool{}}
+	f := newFakes()
 	reg := prometheus.NewRegistry()
 	m := resilience.NewMetrics(reg)
-	g, err := New(DefaultConfig(), Hops{Features: f, Recall: f, Filter: f, Ranking: f, Experiment: f}, m, reg, noop.NewTracerProvider(), log.Discard())
+	cfg := DefaultConfig()
+	cfg.ConfigPoll, cfg.ConfigWait = 10*time.Millisecond, 50*time.Millisecond
+	g, err := New(cfg, Hops{Features: f, Recall: f, Filter: f, Ranking: f, Experiment: f}, m, reg, noop.NewTracerProvider(), log.Discard())
 	if err != nil {
 		t.Fatal(err)
 	}
 	g.Start(context.Background())
 	t.Cleanup(g.Close)
 	for _, h := range down {
-		f.down[h] = true
+		f.setDown(h)
 	}
-	return g, m
+	return g, m, f
 }
 
 func TestFallbackLadder(t *testing.T) {
@@ -133,13 +166,16 @@ func TestFallbackLadder(t *testing.T) {
 }
 
 func TestExperimentDownKeepsLastConfig(t *testing.T) {
-	g, _ := newGateway(t, HopExperiment)
+	g, _, f := newGatewayWithFakes(t, HopExperiment)
 	if v := g.ConfigVersion(); v != 7 {
 		t.Fatalf("config version %d after start, want 7", v)
 	}
-	g.refreshConfig(context.Background()) // fails: experiment is down now
+	// The watch fails from now on (experiment is down) and is retried.
+	for start := f.watches.Load(); f.watches.Load() < start+3; {
+		runtime.Gosched()
+	}
 	if v := g.ConfigVersion(); v != 7 {
-		t.Errorf("config version %d after a failed refresh, want the last good 7", v)
+		t.Errorf("config version %d after failed watches, want the last good 7", v)
 	}
 }
 

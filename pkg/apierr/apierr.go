@@ -32,6 +32,11 @@ const (
 	KindRateLimited
 	// KindUnavailable means the request could not be served now and may be retried.
 	KindUnavailable
+	// KindForbidden means the caller proved who it is but may not do this.
+	KindForbidden
+	// KindConflict means the request clashes with the current state (a name
+	// already taken, no free buckets left).
+	KindConflict
 )
 
 // mapping is the one table from kinds to wire representations.
@@ -46,6 +51,8 @@ var mapping = map[Kind]struct {
 	KindUnauthenticated: {"unauthenticated", codes.Unauthenticated, http.StatusUnauthorized},
 	KindRateLimited:     {"rate_limited", codes.ResourceExhausted, http.StatusTooManyRequests},
 	KindUnavailable:     {"unavailable", codes.Unavailable, http.StatusServiceUnavailable},
+	KindForbidden:       {"permission_denied", codes.PermissionDenied, http.StatusForbidden},
+	KindConflict:        {"conflict", codes.FailedPrecondition, http.StatusConflict},
 }
 
 // Error is a business error with a stable code and a human message.
@@ -80,6 +87,11 @@ func NotFound(format string, args ...any) error {
 // TooLarge returns a KindTooLarge error.
 func TooLarge(format string, args ...any) error {
 	return &Error{Kind: KindTooLarge, Message: fmt.Sprintf(format, args...)}
+}
+
+// Conflict returns a KindConflict error.
+func Conflict(format string, args ...any) error {
+	return &Error{Kind: KindConflict, Message: fmt.Sprintf(format, args...)}
 }
 
 // As returns the business error inside err, if there is one.

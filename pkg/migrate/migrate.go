@@ -1,6 +1,7 @@
 // Package migrate applies versioned SQL migrations to PostgreSQL. Files are
 // named NNNN_description.sql and applied in order, each in its own
-// transaction, and recorded in schema_migrations. An advisory lock keeps
+// transaction, and recorded in recmesh_migrations under their component
+// (each service numbers its own migrations). An advisory lock keeps
 // two processes starting at once from applying the same file twice.
 package migrate
 
@@ -21,9 +22,9 @@ var fileRE = regexp.MustCompile(`^(\d{4})_[a-z0-9_]+\.sql$`)
 // lockID is this package's pg_advisory_lock key ("recmesh" in ASCII).
 const lockID = 0x7265636d657368
 
-// Apply runs, in order, the migrations in fsys not yet applied, and returns
-// the names of those it applied.
-func Apply(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) ([]string, error) {
+// Apply runs, in order, the migrations of component in fsys not yet
+// applied, and returns the names of those it applied.
+func Apply(ctx context.Context, pool *pgxpool.Pool, component string, fsys fs.FS) ([]string, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
@@ -57,14 +58,15 @@ func Apply(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) ([]string, error
 		return nil, fmt.Errorf("migrate: lock: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockID) //nolint:errcheck // released with the session anyway
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS recmesh_migrations (
+		component TEXT NOT NULL, version INT NOT NULL, name TEXT NOT NULL,
+		applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (component, version))`); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	var applied []string
 	for _, f := range files {
 		var done bool
-		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, f.version).Scan(&done); err != nil {
+		if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM recmesh_migrations WHERE component = $1 AND version = $2)`, component, f.version).Scan(&done); err != nil {
 			return applied, fmt.Errorf("migrate: %w", err)
 		}
 		if done {
@@ -78,7 +80,7 @@ func Apply(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) ([]string, error
 			if _, err := tx.Exec(ctx, string(sql)); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, f.version, f.name)
+			_, err := tx.Exec(ctx, `INSERT INTO recmesh_migrations (component, version, name) VALUES ($1, $2, $3)`, component, f.version, f.name)
 			return err
 		})
 		if err != nil {

@@ -57,6 +57,59 @@ func (*GetConfigRequest) Descriptor() ([]byte, []int) {
 	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{0}
 }
 
+type WatchConfigRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	KnownVersion int64                  `protobuf:"varint,1,opt,name=known_version,json=knownVersion,proto3" json:"known_version,omitempty"`
+	// wait_ms bounds the wait; the server caps it (default 30 s).
+	WaitMs        int32 `protobuf:"varint,2,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchConfigRequest) Reset() {
+	*x = WatchConfigRequest{}
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchConfigRequest) ProtoMessage() {}
+
+func (x *WatchConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchConfigRequest.ProtoReflect.Descriptor instead.
+func (*WatchConfigRequest) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *WatchConfigRequest) GetKnownVersion() int64 {
+	if x != nil {
+		return x.KnownVersion
+	}
+	return 0
+}
+
+func (x *WatchConfigRequest) GetWaitMs() int32 {
+	if x != nil {
+		return x.WaitMs
+	}
+	return 0
+}
+
 type GetConfigResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Config        *ExperimentConfig      `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
@@ -66,7 +119,7 @@ type GetConfigResponse struct {
 
 func (x *GetConfigResponse) Reset() {
 	*x = GetConfigResponse{}
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[1]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -78,7 +131,7 @@ func (x *GetConfigResponse) String() string {
 func (*GetConfigResponse) ProtoMessage() {}
 
 func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[1]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -91,7 +144,7 @@ func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
 func (*GetConfigResponse) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{1}
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *GetConfigResponse) GetConfig() *ExperimentConfig {
@@ -114,7 +167,7 @@ type ExperimentConfig struct {
 
 func (x *ExperimentConfig) Reset() {
 	*x = ExperimentConfig{}
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[2]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -126,7 +179,7 @@ func (x *ExperimentConfig) String() string {
 func (*ExperimentConfig) ProtoMessage() {}
 
 func (x *ExperimentConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[2]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -139,7 +192,7 @@ func (x *ExperimentConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExperimentConfig.ProtoReflect.Descriptor instead.
 func (*ExperimentConfig) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{2}
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ExperimentConfig) GetVersion() int64 {
@@ -175,7 +228,7 @@ type Layer struct {
 
 func (x *Layer) Reset() {
 	*x = Layer{}
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[3]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -187,7 +240,7 @@ func (x *Layer) String() string {
 func (*Layer) ProtoMessage() {}
 
 func (x *Layer) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[3]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -200,7 +253,7 @@ func (x *Layer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Layer.ProtoReflect.Descriptor instead.
 func (*Layer) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{3}
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Layer) GetName() string {
@@ -236,7 +289,7 @@ type Experiment struct {
 
 func (x *Experiment) Reset() {
 	*x = Experiment{}
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[4]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -248,7 +301,7 @@ func (x *Experiment) String() string {
 func (*Experiment) ProtoMessage() {}
 
 func (x *Experiment) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[4]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -261,7 +314,7 @@ func (x *Experiment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Experiment.ProtoReflect.Descriptor instead.
 func (*Experiment) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{4}
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Experiment) GetName() string {
@@ -298,7 +351,7 @@ type Variant struct {
 
 func (x *Variant) Reset() {
 	*x = Variant{}
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[5]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -310,7 +363,7 @@ func (x *Variant) String() string {
 func (*Variant) ProtoMessage() {}
 
 func (x *Variant) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[5]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -323,7 +376,7 @@ func (x *Variant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Variant.ProtoReflect.Descriptor instead.
 func (*Variant) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{5}
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Variant) GetName() string {
@@ -365,7 +418,7 @@ type BucketRange struct {
 
 func (x *BucketRange) Reset() {
 	*x = BucketRange{}
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[6]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -377,7 +430,7 @@ func (x *BucketRange) String() string {
 func (*BucketRange) ProtoMessage() {}
 
 func (x *BucketRange) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[6]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -390,7 +443,7 @@ func (x *BucketRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BucketRange.ProtoReflect.Descriptor instead.
 func (*BucketRange) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{6}
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *BucketRange) GetStart() int32 {
@@ -413,7 +466,10 @@ const file_recmesh_v1_experiment_proto_rawDesc = "" +
 	"\n" +
 	"\x1brecmesh/v1/experiment.proto\x12\n" +
 	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\x12\n" +
-	"\x10GetConfigRequest\"I\n" +
+	"\x10GetConfigRequest\"R\n" +
+	"\x12WatchConfigRequest\x12#\n" +
+	"\rknown_version\x18\x01 \x01(\x03R\fknownVersion\x12\x17\n" +
+	"\await_ms\x18\x02 \x01(\x05R\x06waitMs\"I\n" +
 	"\x11GetConfigResponse\x124\n" +
 	"\x06config\x18\x01 \x01(\v2\x1c.recmesh.v1.ExperimentConfigR\x06config\"\x87\x01\n" +
 	"\x10ExperimentConfig\x12\x18\n" +
@@ -442,9 +498,10 @@ const file_recmesh_v1_experiment_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"5\n" +
 	"\vBucketRange\x12\x14\n" +
 	"\x05start\x18\x01 \x01(\x05R\x05start\x12\x10\n" +
-	"\x03end\x18\x02 \x01(\x05R\x03end2]\n" +
+	"\x03end\x18\x02 \x01(\x05R\x03end2\xab\x01\n" +
 	"\x11ExperimentService\x12H\n" +
-	"\tGetConfig\x12\x1c.recmesh.v1.GetConfigRequest\x1a\x1d.recmesh.v1.GetConfigResponseB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
+	"\tGetConfig\x12\x1c.recmesh.v1.GetConfigRequest\x1a\x1d.recmesh.v1.GetConfigResponse\x12L\n" +
+	"\vWatchConfig\x12\x1e.recmesh.v1.WatchConfigRequest\x1a\x1d.recmesh.v1.GetConfigResponseB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
 
 var (
 	file_recmesh_v1_experiment_proto_rawDescOnce sync.Once
@@ -458,33 +515,36 @@ func file_recmesh_v1_experiment_proto_rawDescGZIP() []byte {
 	return file_recmesh_v1_experiment_proto_rawDescData
 }
 
-var file_recmesh_v1_experiment_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_recmesh_v1_experiment_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_recmesh_v1_experiment_proto_goTypes = []any{
-	(*GetConfigRequest)(nil),  // 0: recmesh.v1.GetConfigRequest
-	(*GetConfigResponse)(nil), // 1: recmesh.v1.GetConfigResponse
-	(*ExperimentConfig)(nil),  // 2: recmesh.v1.ExperimentConfig
-	(*Layer)(nil),             // 3: recmesh.v1.Layer
-	(*Experiment)(nil),        // 4: recmesh.v1.Experiment
-	(*Variant)(nil),           // 5: recmesh.v1.Variant
-	(*BucketRange)(nil),       // 6: recmesh.v1.BucketRange
-	nil,                       // 7: recmesh.v1.Experiment.OverridesEntry
-	nil,                       // 8: recmesh.v1.Variant.RoutesEntry
-	(*Params)(nil),            // 9: recmesh.v1.Params
+	(*GetConfigRequest)(nil),   // 0: recmesh.v1.GetConfigRequest
+	(*WatchConfigRequest)(nil), // 1: recmesh.v1.WatchConfigRequest
+	(*GetConfigResponse)(nil),  // 2: recmesh.v1.GetConfigResponse
+	(*ExperimentConfig)(nil),   // 3: recmesh.v1.ExperimentConfig
+	(*Layer)(nil),              // 4: recmesh.v1.Layer
+	(*Experiment)(nil),         // 5: recmesh.v1.Experiment
+	(*Variant)(nil),            // 6: recmesh.v1.Variant
+	(*BucketRange)(nil),        // 7: recmesh.v1.BucketRange
+	nil,                        // 8: recmesh.v1.Experiment.OverridesEntry
+	nil,                        // 9: recmesh.v1.Variant.RoutesEntry
+	(*Params)(nil),             // 10: recmesh.v1.Params
 }
 var file_recmesh_v1_experiment_proto_depIdxs = []int32{
-	2,  // 0: recmesh.v1.GetConfigResponse.config:type_name -> recmesh.v1.ExperimentConfig
-	9,  // 1: recmesh.v1.ExperimentConfig.defaults:type_name -> recmesh.v1.Params
-	3,  // 2: recmesh.v1.ExperimentConfig.layers:type_name -> recmesh.v1.Layer
-	4,  // 3: recmesh.v1.Layer.experiments:type_name -> recmesh.v1.Experiment
-	5,  // 4: recmesh.v1.Experiment.variants:type_name -> recmesh.v1.Variant
-	7,  // 5: recmesh.v1.Experiment.overrides:type_name -> recmesh.v1.Experiment.OverridesEntry
-	6,  // 6: recmesh.v1.Variant.buckets:type_name -> recmesh.v1.BucketRange
-	9,  // 7: recmesh.v1.Variant.params:type_name -> recmesh.v1.Params
-	8,  // 8: recmesh.v1.Variant.routes:type_name -> recmesh.v1.Variant.RoutesEntry
+	3,  // 0: recmesh.v1.GetConfigResponse.config:type_name -> recmesh.v1.ExperimentConfig
+	10, // 1: recmesh.v1.ExperimentConfig.defaults:type_name -> recmesh.v1.Params
+	4,  // 2: recmesh.v1.ExperimentConfig.layers:type_name -> recmesh.v1.Layer
+	5,  // 3: recmesh.v1.Layer.experiments:type_name -> recmesh.v1.Experiment
+	6,  // 4: recmesh.v1.Experiment.variants:type_name -> recmesh.v1.Variant
+	8,  // 5: recmesh.v1.Experiment.overrides:type_name -> recmesh.v1.Experiment.OverridesEntry
+	7,  // 6: recmesh.v1.Variant.buckets:type_name -> recmesh.v1.BucketRange
+	10, // 7: recmesh.v1.Variant.params:type_name -> recmesh.v1.Params
+	9,  // 8: recmesh.v1.Variant.routes:type_name -> recmesh.v1.Variant.RoutesEntry
 	0,  // 9: recmesh.v1.ExperimentService.GetConfig:input_type -> recmesh.v1.GetConfigRequest
-	1,  // 10: recmesh.v1.ExperimentService.GetConfig:output_type -> recmesh.v1.GetConfigResponse
-	10, // [10:11] is the sub-list for method output_type
-	9,  // [9:10] is the sub-list for method input_type
+	1,  // 10: recmesh.v1.ExperimentService.WatchConfig:input_type -> recmesh.v1.WatchConfigRequest
+	2,  // 11: recmesh.v1.ExperimentService.GetConfig:output_type -> recmesh.v1.GetConfigResponse
+	2,  // 12: recmesh.v1.ExperimentService.WatchConfig:output_type -> recmesh.v1.GetConfigResponse
+	11, // [11:13] is the sub-list for method output_type
+	9,  // [9:11] is the sub-list for method input_type
 	9,  // [9:9] is the sub-list for extension type_name
 	9,  // [9:9] is the sub-list for extension extendee
 	0,  // [0:9] is the sub-list for field type_name
@@ -502,7 +562,7 @@ func file_recmesh_v1_experiment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_recmesh_v1_experiment_proto_rawDesc), len(file_recmesh_v1_experiment_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

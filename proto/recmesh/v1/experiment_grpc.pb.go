@@ -19,7 +19,8 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ExperimentService_GetConfig_FullMethodName = "/recmesh.v1.ExperimentService/GetConfig"
+	ExperimentService_GetConfig_FullMethodName   = "/recmesh.v1.ExperimentService/GetConfig"
+	ExperimentService_WatchConfig_FullMethodName = "/recmesh.v1.ExperimentService/WatchConfig"
 )
 
 // ExperimentServiceClient is the client API for ExperimentService service.
@@ -29,6 +30,9 @@ const (
 // ExperimentService is the source of truth for layers, experiments and variants.
 type ExperimentServiceClient interface {
 	GetConfig(ctx context.Context, in *GetConfigRequest, opts ...grpc.CallOption) (*GetConfigResponse, error)
+	// WatchConfig is a long poll: it answers as soon as the config's version
+	// differs from known_version, or with the current config after wait_ms.
+	WatchConfig(ctx context.Context, in *WatchConfigRequest, opts ...grpc.CallOption) (*GetConfigResponse, error)
 }
 
 type experimentServiceClient struct {
@@ -49,6 +53,16 @@ func (c *experimentServiceClient) GetConfig(ctx context.Context, in *GetConfigRe
 	return out, nil
 }
 
+func (c *experimentServiceClient) WatchConfig(ctx context.Context, in *WatchConfigRequest, opts ...grpc.CallOption) (*GetConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetConfigResponse)
+	err := c.cc.Invoke(ctx, ExperimentService_WatchConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ExperimentServiceServer is the server API for ExperimentService service.
 // All implementations must embed UnimplementedExperimentServiceServer
 // for forward compatibility.
@@ -56,6 +70,9 @@ func (c *experimentServiceClient) GetConfig(ctx context.Context, in *GetConfigRe
 // ExperimentService is the source of truth for layers, experiments and variants.
 type ExperimentServiceServer interface {
 	GetConfig(context.Context, *GetConfigRequest) (*GetConfigResponse, error)
+	// WatchConfig is a long poll: it answers as soon as the config's version
+	// differs from known_version, or with the current config after wait_ms.
+	WatchConfig(context.Context, *WatchConfigRequest) (*GetConfigResponse, error)
 	mustEmbedUnimplementedExperimentServiceServer()
 }
 
@@ -68,6 +85,9 @@ type UnimplementedExperimentServiceServer struct{}
 
 func (UnimplementedExperimentServiceServer) GetConfig(context.Context, *GetConfigRequest) (*GetConfigResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetConfig not implemented")
+}
+func (UnimplementedExperimentServiceServer) WatchConfig(context.Context, *WatchConfigRequest) (*GetConfigResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WatchConfig not implemented")
 }
 func (UnimplementedExperimentServiceServer) mustEmbedUnimplementedExperimentServiceServer() {}
 func (UnimplementedExperimentServiceServer) testEmbeddedByValue()                           {}
@@ -108,6 +128,24 @@ func _ExperimentService_GetConfig_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ExperimentService_WatchConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WatchConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExperimentServiceServer).WatchConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ExperimentService_WatchConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExperimentServiceServer).WatchConfig(ctx, req.(*WatchConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ExperimentService_ServiceDesc is the grpc.ServiceDesc for ExperimentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -118,6 +156,10 @@ var ExperimentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetConfig",
 			Handler:    _ExperimentService_GetConfig_Handler,
+		},
+		{
+			MethodName: "WatchConfig",
+			Handler:    _ExperimentService_WatchConfig_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

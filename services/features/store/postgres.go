@@ -24,7 +24,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return migrate.Apply(ctx, pool, sub)
+	return migrate.Apply(ctx, pool, "features", sub)
 }
 
 // Postgres is the Store on PostgreSQL (pgx v5 pool). Events are the

@@ -33,7 +33,7 @@ func TestPostgresMigrationsAreIdempotent(t *testing.T) {
 		t.Fatalf("second Migrate applied %v, %v; want nothing", applied, err)
 	}
 	var versions []int32
-	rows, err := pool.Query(context.Background(), "SELECT version FROM schema_migrations ORDER BY version")
+	rows, err := pool.Query(context.Background(), "SELECT version FROM recmesh_migrations WHERE component = 'features' ORDER BY version")
 	if err != nil {
 		t.Fatal(err)
 	}

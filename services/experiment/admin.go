@@ -1,0 +1,162 @@
+package experiment
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/recmesh/recmesh/pkg/abtest"
+	"github.com/recmesh/recmesh/pkg/apierr"
+	"github.com/recmesh/recmesh/services/experiment/store"
+)
+
+// Admin is the experiment service's admin REST API. Every route needs
+// "Authorization: Bearer <token>". Changes are applied by the store in one
+// transaction (validated, versioned, audited, or not written at all) and
+// served at once; other instances pick them up from the store.
+//
+//	GET    /admin/v1/config
+//	GET    /admin/v1/audit?limit=50
+//	PUT    /admin/v1/defaults                                       abtest.Params
+//	POST   /admin/v1/layers                                         LayerRequest
+//	POST   /admin/v1/layers/{layer}/experiments                     ExperimentRequest
+//	DELETE /admin/v1/layers/{layer}/experiments/{exp}
+//	PATCH  /admin/v1/layers/{layer}/experiments/{exp}/variants/{v}  VariantUpdate
+//	PUT    /admin/v1/layers/{layer}/experiments/{exp}/overrides/{user}  OverrideRequest
+//	DELETE /admin/v1/layers/{layer}/experiments/{exp}/overrides/{user}
+type Admin struct {
+	Store   store.Store
+	Configs *Configs
+	// Token guards every route; empty switches the admin API off (403).
+	Token string `secret:"true"`
+	Log   *slog.Logger
+}
+
+// MaxAdminBody bounds an admin request body.
+const MaxAdminBody = 1 << 20
+
+// Register mounts the admin routes on mux.
+func (a *Admin) Register(mux *http.ServeMux) {
+	const exp = "/admin/v1/layers/{layer}/experiments/{exp}"
+	mux.Handle("GET /admin/v1/config", a.handle(func(r *http.Request, _ []byte) (any, error) {
+		return a.Configs.GetConfig(r.Context())
+	}))
+	mux.Handle("GET /admin/v1/audit", a.handle(func(r *http.Request, _ []byte) (any, error) {
+		limit := 50
+		if s := r.URL.Query().Get("limit"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 1000 {
+				return nil, apierr.Invalid("limit must be an integer in [1,1000]")
+			}
+			limit = n
+		}
+		entries, err := a.Store.Audit(r.Context(), limit)
+		return map[string]any{"entries": entries}, err
+	}))
+	mux.Handle("PUT /admin/v1/defaults", a.change("set_defaults", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
+		var p abtest.Params
+		err := apierr.DecodeStrict(body, &p, "params object")
+		return p, SetDefaults(p), err
+	}))
+	mux.Handle("POST /admin/v1/layers", a.change("add_layer", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
+		var req LayerRequest
+		err := apierr.DecodeStrict(body, &req, "layer")
+		return req, AddLayer(req), err
+	}))
+	mux.Handle("POST /admin/v1/layers/{layer}/experiments", a.change("add_experiment", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
+		var req ExperimentRequest
+		err := apierr.DecodeStrict(body, &req, "experiment")
+		return req, AddExperiment(r.PathValue("layer"), req), err
+	}))
+	mux.Handle("DELETE "+exp, a.change("delete_experiment", func(r *http.Request, _ []byte) (any, func(*abtest.Config) error, error) {
+		return nil, DeleteExperiment(r.PathValue("layer"), r.PathValue("exp")), nil
+	}))
+	mux.Handle("PATCH "+exp+"/variants/{variant}", a.change("update_variant", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
+		var u VariantUpdate
+		err := apierr.DecodeStrict(body, &u, "variant update")
+		return u, UpdateVariant(r.PathValue("layer"), r.PathValue("exp"), r.PathValue("variant"), u), err
+	}))
+	mux.Handle("PUT "+exp+"/overrides/{user}", a.change("set_override", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
+		var req OverrideRequest
+		err := apierr.DecodeStrict(body, &req, "override")
+		if err == nil && req.Variant == "" {
+			err = apierr.Invalid("an override needs a variant; DELETE removes one")
+		}
+		return req, SetOverride(r.PathValue("layer"), r.PathValue("exp"), r.PathValue("user"), req), err
+	}))
+	mux.Handle("DELETE "+exp+"/overrides/{user}", a.change("delete_override", func(r *http.Request, _ []byte) (any, func(*abtest.Config) error, error) {
+		return nil, SetOverride(r.PathValue("layer"), r.PathValue("exp"), r.PathValue("user"), OverrideRequest{}), nil
+	}))
+}
+
+// change adapts a route that edits the config: decode yields the audit
+// detail and the change, which the store applies atomically.
+func (a *Admin) change(action string, decode func(*http.Request, []byte) (any, func(*abtest.Config) error, error)) http.Handler {
+	return a.handle(func(r *http.Request, body []byte) (any, error) {
+		detail, apply, err := decode(r, body)
+		if err != nil {
+			return nil, err
+		}
+		actor := r.Header.Get("X-Actor")
+		if actor == "" {
+			actor = "admin"
+		}
+		path := map[string]string{}
+		for _, k := range []string{"layer", "exp", "variant", "user"} {
+			if v := r.PathValue(k); v != "" {
+				path[k] = v
+			}
+		}
+		cfg, err := a.Store.Update(r.Context(), store.Change{Actor: actor, Action: action,
+			Detail: map[string]any{"path": path, "request": detail}, Apply: apply})
+		if err != nil {
+			return nil, err
+		}
+		if err := a.Configs.Set(cfg); err != nil {
+			return nil, err
+		}
+		a.Log.InfoContext(r.Context(), "experiment config changed", "action", action, "actor", actor, "version", cfg.Version)
+		return cfg, nil
+	})
+}
+
+// handle authenticates, reads the body and writes the JSON reply or error.
+func (a *Admin) handle(f func(*http.Request, []byte) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := a.authorize(r); err != nil {
+			apierr.WriteHTTP(w, err)
+			return
+		}
+		body, err := apierr.ReadBody(w, r, MaxAdminBody)
+		var out any
+		if err == nil {
+			out, err = f(r, body)
+		}
+		if err != nil {
+			if _, ok := apierr.As(err); !ok {
+				a.Log.ErrorContext(r.Context(), "admin request failed", "path", r.URL.Path, "err", err)
+			}
+			apierr.WriteHTTP(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	})
+}
+
+func (a *Admin) authorize(r *http.Request) error {
+	if a.Token == "" {
+		return &apierr.Error{Kind: apierr.KindForbidden, Message: "the admin API is off: start the experiment service with -admin-token"}
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || got == "" {
+		return &apierr.Error{Kind: apierr.KindUnauthenticated, Message: "missing Authorization: Bearer <admin token>"}
+	}
+	if subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) != 1 {
+		return &apierr.Error{Kind: apierr.KindForbidden, Message: "wrong admin token"}
+	}
+	return nil
+}
