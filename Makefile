@@ -9,13 +9,19 @@ PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 # Extra flags for go test, e.g. make test TESTFLAGS=-v
 TESTFLAGS ?=
 
-.PHONY: build run test test-unit test-integration lint proto tidy bench clean deps deps-down
+.PHONY: build run dev dev-down test test-unit test-integration lint proto tidy bench clean deps deps-down
 
 build: ## the one binary, bin/recmesh
 	$(GO) build -o $(BIN) ./cmd/recmesh
 
 run: build ## embedded mode: every service and the gateway in one process
 	./$(BIN) all
+
+dev: ## dev mode: real Consul/Redis/PostgreSQL/Jaeger, each service and the gateway its own process
+	scripts/dev.sh up
+
+dev-down: ## stop what `make dev` started
+	scripts/dev.sh down
 
 test: lint test-unit ## what CI runs
 
@@ -26,7 +32,7 @@ test-unit: ## unit and end-to-end tests of every module, with the race detector
 INTEGRATION_PKGS := ./services/features/store/... ./cmd/recmesh
 # Test ports, so integration tests can run while `make deps` or `make dev` is up.
 TEST_DEPS := REDIS_PORT=26379 PG_PORT=25432 CONSUL_HTTP_PORT=28500 CONSUL_DNS_PORT=28600 \
-  CONSUL_SERF_LAN_PORT=28301 CONSUL_SERVER_PORT=28300 JAEGER_UI_PORT=26686 JAEGER_QUERY_GRPC_PORT=26685 \
+  CONSUL_SERF_LAN_PORT=28301 CONSUL_SERF_WAN_PORT=28302 CONSUL_SERVER_PORT=28300 JAEGER_UI_PORT=26686 JAEGER_QUERY_GRPC_PORT=26685 \
   OTLP_GRPC_PORT=24317 OTLP_HTTP_PORT=24318
 
 test-integration: ## tests against real PostgreSQL/Redis/Consul/Jaeger, started on test ports and stopped after

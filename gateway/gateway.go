@@ -73,32 +73,13 @@ func (g *Gateway) Start(ctx context.Context) {
 	}
 	g.refreshPopular(ctx)
 	g.watchConfig()
-	g.every(g.cfg.PopularRefresh, g.refreshPopular)
+	g.keepPopular()
 }
 
 // Close stops the background refreshers and waits for them.
 func (g *Gateway) Close() {
 	close(g.stop)
 	g.wg.Wait()
-}
-
-func (g *Gateway) every(d time.Duration, f func(context.Context)) {
-	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
-		t := time.NewTicker(d)
-		defer t.Stop()
-		for {
-			select {
-			case <-g.stop:
-				return
-			case <-t.C:
-				ctx, cancel := context.WithTimeout(context.Background(), d)
-				f(ctx)
-				cancel()
-			}
-		}
-	}()
 }
 
 // Ready reports whether the gateway can answer with more than an empty list.
@@ -162,6 +143,30 @@ func (g *Gateway) useConfig(ctx context.Context, cfg *abtest.Config) {
 			g.log.WarnContext(ctx, "experiment config not cached on disk", "err", err)
 		}
 	}
+}
+
+// keepPopular refreshes the popular list every PopularRefresh, or every
+// ConfigPoll while there is none yet (the services may still be starting),
+// until Close.
+func (g *Gateway) keepPopular() {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		for {
+			wait := g.cfg.PopularRefresh
+			if p := g.popular.Load(); p == nil || len(*p) == 0 {
+				wait = g.cfg.ConfigPoll
+			}
+			select {
+			case <-g.stop:
+				return
+			case <-time.After(wait):
+				ctx, cancel := context.WithTimeout(context.Background(), g.cfg.PopularRefresh)
+				g.refreshPopular(ctx)
+				cancel()
+			}
+		}
+	}()
 }
 
 // refreshPopular fetches the popular-only candidate list used when recall,

@@ -12,7 +12,7 @@
 #   RECMESH_DEPS_DIR   state directory (data, logs, pids)   default /tmp/recmesh-deps
 #   RECMESH_CACHE      where consul and jaeger are cached    default ~/.cache/recmesh/bin
 #   REDIS_PORT 6379, PG_PORT 5432, CONSUL_HTTP_PORT 8500, CONSUL_DNS_PORT 8600,
-#   CONSUL_SERF_LAN_PORT 8301, CONSUL_SERVER_PORT 8300,
+#   CONSUL_SERF_LAN_PORT 8301, CONSUL_SERF_WAN_PORT 8302, CONSUL_SERVER_PORT 8300,
 #   JAEGER_UI_PORT 16686, JAEGER_QUERY_GRPC_PORT 16685, OTLP_GRPC_PORT 4317, OTLP_HTTP_PORT 4318
 #
 # Redis and PostgreSQL come from Debian packages (installed when missing and
@@ -29,6 +29,7 @@ CONSUL_HTTP_PORT=${CONSUL_HTTP_PORT:-8500}
 CONSUL_DNS_PORT=${CONSUL_DNS_PORT:-8600}
 CONSUL_SERF_LAN_PORT=${CONSUL_SERF_LAN_PORT:-8301}
 CONSUL_SERVER_PORT=${CONSUL_SERVER_PORT:-8300}
+CONSUL_SERF_WAN_PORT=${CONSUL_SERF_WAN_PORT:-8302}
 JAEGER_UI_PORT=${JAEGER_UI_PORT:-16686}
 JAEGER_QUERY_GRPC_PORT=${JAEGER_QUERY_GRPC_PORT:-16685}
 OTLP_GRPC_PORT=${OTLP_GRPC_PORT:-4317}
@@ -135,6 +136,7 @@ start_consul() {
   local consul; consul=$(ensure_binary consul)
   "$consul" agent -dev -bind 127.0.0.1 -client 127.0.0.1 -data-dir "$DIR/consul" \
     -http-port "$CONSUL_HTTP_PORT" -dns-port "$CONSUL_DNS_PORT" -serf-lan-port "$CONSUL_SERF_LAN_PORT" \
+    -serf-wan-port "$CONSUL_SERF_WAN_PORT" \
     -server-port "$CONSUL_SERVER_PORT" -grpc-port -1 -grpc-tls-port -1 >"$DIR/consul.log" 2>&1 &
   echo $! >"$DIR/consul.pid"
   wait_for consul 60 sh -c "curl -sf http://127.0.0.1:$CONSUL_HTTP_PORT/v1/status/leader | grep -q ':'"

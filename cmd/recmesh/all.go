@@ -19,6 +19,7 @@ type allConfig struct {
 	ModelDir     string
 	ModelPoll    time.Duration
 	Experiments  string
+	AdminToken   string `secret:"true"`
 	Blocklist    string
 	MaxPerGenre  int
 	OTLPEndpoint string
@@ -35,6 +36,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.String(&c.ModelDir, "model-dir", "var/models", "model artifact directory; the first version is trained when it is empty")
 	f.Duration(&c.ModelPoll, "model-poll", 2*time.Second, "how often a newly published model version is looked for")
 	f.String(&c.Experiments, "experiments", "config/experiments.json", "experiment config file")
+	f.String(&c.AdminToken, "admin-token", "", "bearer token of the experiment admin REST API (on the experiment admin port); empty switches it off")
 	f.String(&c.Blocklist, "blocklist", "", "file of item ids (one per line, # comments) the filter drops for everyone")
 	f.Int(&c.MaxPerGenre, "max-per-genre", 100, "filter's default cap of candidates per genre; a variant can override it")
 	f.String(&c.OTLPEndpoint, "otlp-endpoint", "", "OTLP/gRPC host:port to export traces to; empty exports none")
@@ -53,7 +55,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	o := mesh.Options{
-		DataDir: c.DataDir, ModelDir: c.ModelDir, ModelPoll: c.ModelPoll, Experiments: c.Experiments, OTLPEndpoint: c.OTLPEndpoint,
+		DataDir: c.DataDir, ModelDir: c.ModelDir, ModelPoll: c.ModelPoll, Experiments: c.Experiments, AdminToken: c.AdminToken, OTLPEndpoint: c.OTLPEndpoint,
 		Blocklist: blocked, MaxPerGenre: c.MaxPerGenre,
 		Instance: "gateway", Gateway: c.Gateway, Log: stderr, LogLevel: rlog.ParseLevel(c.LogLevel), Progress: stderr,
 		GRPCAddrs: ports(c.GRPCBasePort), AdminAddrs: ports(c.AdminBase),

@@ -12,6 +12,7 @@ import (
 	"github.com/recmesh/recmesh/cmd/recmesh/internal/offline"
 	"github.com/recmesh/recmesh/pkg/config"
 	"github.com/recmesh/recmesh/pkg/movielens"
+	expstore "github.com/recmesh/recmesh/services/experiment/store"
 	"github.com/recmesh/recmesh/services/features/store"
 )
 
@@ -47,7 +48,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer pool.Close()
-	applied, err := store.Migrate(ctx, pool)
+	applied, err := migrateAll(ctx, pool)
 	if err != nil {
 		return err
 	}
@@ -55,19 +56,30 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
+// migrateAll applies every service's migrations: features, then experiment.
+func migrateAll(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
+	applied, err := store.Migrate(ctx, pool)
+	if err != nil {
+		return applied, err
+	}
+	more, err := expstore.Migrate(ctx, pool)
+	return append(applied, more...), err
+}
+
 // runImport loads a MovieLens directory into PostgreSQL with COPY.
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var batch int
-	var appendTo bool
+	var appendTo, ifEmpty bool
 	f := newFlags("import", stderr)
 	open := postgresFlags(f)
 	f.Int(&batch, "batch", 20000, "events per COPY transaction")
 	f.FS.BoolVar(&appendTo, "append", false, "import even when the event log is not empty (the events are added again)")
+	f.FS.BoolVar(&ifEmpty, "if-empty", false, "do nothing (and succeed) when the event log is not empty; make dev uses it")
 	if err := f.Parse(args); err != nil {
 		return err
 	}
 	if f.FS.NArg() != 1 || batch <= 0 {
-		return fmt.Errorf("usage: recmesh import [-postgres-dsn URL] [-batch N] [-append] MOVIELENS_DIR")
+		return fmt.Errorf("usage: recmesh import [-postgres-dsn URL] [-batch N] [-append | -if-empty] MOVIELENS_DIR")
 	}
 	ds, err := movielens.Load(f.FS.Arg(0))
 	if err != nil {
@@ -84,6 +96,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	st := store.NewPostgres(pool)
 	if n, err := st.EventCount(ctx); err != nil {
 		return err
+	} else if n > 0 && ifEmpty {
+		fmt.Fprintf(stdout, "the event log already holds %d events; nothing imported\n", n)
+		return nil
 	} else if n > 0 && !appendTo {
 		return fmt.Errorf("the event log already holds %d events; importing again would add them twice (use -append if that is meant)", n)
 	}

@@ -1,10 +1,16 @@
 // Command recmesh is recmesh's one binary:
 //
-//	recmesh all      every service and the gateway in one process (embedded mode)
-//	recmesh train    fit model artifacts from a MovieLens directory and publish them
-//	recmesh eval     evaluate every method on a time-ordered split
-//	recmesh publish  make a stored model version current
-//	recmesh rollback make the previous model version current
+//	recmesh all         every service and the gateway in one process (embedded mode)
+//	recmesh features    one service as its own process (also recall, filter,
+//	                    ranking, experiment), registered in Consul
+//	recmesh gateway     the edge gateway as its own process, discovering through Consul
+//	recmesh train       fit model artifacts from a MovieLens directory and publish them
+//	recmesh eval        evaluate every method on a time-ordered split
+//	recmesh migrate     apply the PostgreSQL schema migrations
+//	recmesh import      load a MovieLens directory into PostgreSQL
+//	recmesh replay      rebuild Redis from the PostgreSQL event log
+//	recmesh publish     make a stored model version current
+//	recmesh rollback    make the previous model version current
 //
 // Every flag can also be set through its RECMESH_* environment variable.
 package main
@@ -20,6 +26,11 @@ import (
 	"syscall"
 
 	"github.com/recmesh/recmesh/pkg/config"
+	"github.com/recmesh/recmesh/services/experiment"
+	"github.com/recmesh/recmesh/services/features"
+	"github.com/recmesh/recmesh/services/filter"
+	"github.com/recmesh/recmesh/services/ranking"
+	"github.com/recmesh/recmesh/services/recall"
 )
 
 func main() {
@@ -34,8 +45,20 @@ func main() {
 const usage = `usage: recmesh <command> [flags]
 
 commands:
-  all       run every service and the gateway in one process (embedded mode)
-  train     fit model artifacts from a MovieLens directory and publish them
+  all         run every service and the gateway in one process (embedded mode)
+  features    run the features service alone (PostgreSQL + Redis, registers in Consul)
+  recall      run the recall service alone (model artifacts, registers in Consul)
+  filter      run the filter service alone (registers in Consul)
+  ranking     run the ranking service alone (model artifacts, registers in Consul)
+  experiment  run the experiment service alone (PostgreSQL, admin API, registers in Consul)
+  gateway     run the edge gateway alone (discovers the services in Consul)
+  train       fit model artifacts from a MovieLens directory and publish them
+  eval        evaluate every method on a time-ordered split
+  migrate     apply the PostgreSQL schema migrations
+  import      load a MovieLens directory into PostgreSQL
+  replay      rebuild the Redis real-time state from the PostgreSQL event log
+  publish     make a stored model version current
+  rollback    make the previous model version current
 
 Run 'recmesh <command> -h' for a command's flags.
 `
@@ -82,6 +105,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runPublish(ctx, args[1:], stdout, stderr)
 	case "rollback":
 		return runRollback(ctx, args[1:], stdout, stderr)
+	case features.Name, recall.Name, filter.Name, ranking.Name, experiment.Name:
+		return runNode(ctx, args[0], args[1:], stdout, stderr)
+	case "gateway":
+		return runGateway(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

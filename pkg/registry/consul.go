@@ -120,6 +120,9 @@ func (c *Consul) Register(ctx context.Context, in Instance) error {
 			Interval:                       c.opts.CheckInterval.String(),
 			Timeout:                        c.opts.CheckTimeout.String(),
 			DeregisterCriticalServiceAfter: c.opts.DeregisterAfter.String(),
+			// The instance registers only once it serves, so it starts in
+			// rotation; the first failed check takes it out.
+			Status: api.HealthPassing,
 		},
 	}
 	if err := c.client.Agent().ServiceRegisterOpts(reg, api.ServiceRegisterOpts{ReplaceExistingChecks: true}.WithContext(ctx)); err != nil {

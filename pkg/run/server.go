@@ -40,6 +40,11 @@ type Spec struct {
 	Register func(*grpc.Server)
 	// Ready reports whether the service can take traffic; nil means always.
 	Ready func(context.Context) error
+	// Admin mounts extra routes on the admin port (the experiment service's
+	// admin API, say); nil adds none.
+	Admin func(*http.ServeMux)
+	// Meta is published with the instance in the registry.
+	Meta map[string]string
 	// Registry receives the instance; nil skips registration.
 	Registry registry.Registry
 	Metrics  *prometheus.Registry
@@ -97,6 +102,10 @@ func Start(ctx context.Context, s Spec) (*Running, error) {
 	r.instance = registry.Instance{
 		ID: fmt.Sprintf("%s-%s", s.Name, grpcLn.Addr().String()), Service: s.Name,
 		Addr: grpcLn.Addr().String(), Tags: []string{"version=" + s.Version},
+		Meta: map[string]string{"admin": adminLn.Addr().String()},
+	}
+	for k, v := range s.Meta {
+		r.instance.Meta[k] = v
 	}
 	if s.Registry != nil {
 		if err := s.Registry.Register(ctx, r.instance); err != nil {
@@ -163,6 +172,9 @@ func (r *Running) adminMux() *http.ServeMux {
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	if r.spec.Admin != nil {
+		r.spec.Admin(mux)
+	}
 	return mux
 }
 

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +23,7 @@ import (
 //
 //	<prefix>recent:<user>  list of "item type value ts", newest first, capped
 //	<prefix>seen:<user>    set of item ids
+//	<prefix>count:<user>   number of the user's events
 //	<prefix>popular        sorted set of item ids by forward-decayed popularity
 type RealTime struct {
 	rdb  redis.UniversalClient
@@ -66,6 +70,7 @@ func (r *RealTime) Apply(ctx context.Context, events []domain.Event) error {
 			id := strconv.FormatInt(e.ItemID, 10)
 			p.LPush(ctx, r.key("recent", e.UserID), entry)
 			p.SAdd(ctx, r.key("seen", e.UserID), id)
+			p.Incr(ctx, r.key("count", e.UserID))
 			p.ZIncrBy(ctx, r.key("popular"), r.decayed(e), id)
 			users[e.UserID] = true
 		}
@@ -80,12 +85,16 @@ func (r *RealTime) Apply(ctx context.Context, events []domain.Event) error {
 	return nil
 }
 
-// Recent returns up to n of the user's newest interactions.
+// Recent returns up to n of the user's newest interactions, in arrival order.
 func (r *RealTime) Recent(ctx context.Context, user string, n int) ([]domain.Interaction, error) {
 	entries, err := r.rdb.LRange(ctx, r.key("recent", user), 0, int64(n-1)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("redis recent of %s: %w", user, err)
 	}
+	return parseRecent(user, entries)
+}
+
+func parseRecent(user string, entries []string) ([]domain.Interaction, error) {
 	out := make([]domain.Interaction, 0, len(entries))
 	for _, s := range entries {
 		var in domain.Interaction
@@ -95,6 +104,38 @@ func (r *RealTime) Recent(ctx context.Context, user string, n int) ([]domain.Int
 		out = append(out, in)
 	}
 	return out, nil
+}
+
+// History reads the user's state in one round trip: the capped recent list
+// (sorted newest first, so late-arriving events land in place), up to
+// seenCap seen items and the event count.
+func (r *RealTime) History(ctx context.Context, user string, recentLimit, seenCap int) (History, error) {
+	p := r.rdb.Pipeline()
+	recent := p.LRange(ctx, r.key("recent", user), 0, -1)
+	seen := p.SRandMemberN(ctx, r.key("seen", user), int64(seenCap))
+	count := p.Get(ctx, r.key("count", user))
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return History{}, fmt.Errorf("redis history of %s: %w", user, err)
+	}
+	in, err := parseRecent(user, recent.Val())
+	if err != nil {
+		return History{}, err
+	}
+	slices.SortStableFunc(in, func(a, b domain.Interaction) int { return cmp.Compare(b.TS, a.TS) })
+	h := History{Recent: in[:min(len(in), recentLimit)]}
+	for _, m := range seen.Val() {
+		id, err := strconv.ParseInt(m, 10, 64)
+		if err != nil {
+			return History{}, fmt.Errorf("redis seen of %s: bad member %q", user, m)
+		}
+		h.Seen = append(h.Seen, id)
+	}
+	if c := count.Val(); c != "" {
+		if h.Count, err = strconv.ParseInt(c, 10, 64); err != nil {
+			return History{}, fmt.Errorf("redis count of %s: %q", user, c)
+		}
+	}
+	return h, nil
 }
 
 // Seen returns the items the user has interacted with.

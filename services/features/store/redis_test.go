@@ -16,13 +16,13 @@ import (
 
 // realTime is a RealTime on RECMESH_REDIS_ADDR under a prefix of the test's
 // own, deleted when the test ends.
-func realTime(t *testing.T, name string) *store.RealTime {
+func realTime(t *testing.T, name string, recentCap int) *store.RealTime {
 	t.Helper()
 	addr := depstest.Env(t, "RECMESH_REDIS_ADDR")
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	o := store.DefaultRealTimeOptions()
 	o.Prefix = fmt.Sprintf("test:%d:%s:", time.Now().UnixNano(), name)
-	o.RecentCap = 3
+	o.RecentCap = recentCap
 	rt := store.NewRealTime(rdb, o)
 	t.Cleanup(func() {
 		_ = rt.Reset(context.Background())
@@ -33,7 +33,7 @@ func realTime(t *testing.T, name string) *store.RealTime {
 
 func TestRedisRealTime(t *testing.T) {
 	ctx := context.Background()
-	rt := realTime(t, "live")
+	rt := realTime(t, "live", 3)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	var evs []domain.Event
 	for i := int64(1); i <= 5; i++ {
@@ -72,7 +72,7 @@ func TestRedisRealTime(t *testing.T) {
 func TestRedisReplayEqualsLive(t *testing.T) {
 	ctx := context.Background()
 	pg := store.NewPostgres(postgresPool(t))
-	live, rebuilt := realTime(t, "live"), realTime(t, "replay")
+	live, rebuilt := realTime(t, "live", 3), realTime(t, "replay", 3)
 	users := []string{"a", "b", "c", "d"}
 	for batch := 0; batch < 5; batch++ {
 		var evs []domain.Event

@@ -9,13 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
 
@@ -26,11 +23,10 @@ import (
 	rlog "github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/movielens"
 	"github.com/recmesh/recmesh/pkg/registry"
-	"github.com/recmesh/recmesh/pkg/resilience"
 	"github.com/recmesh/recmesh/pkg/run"
 	"github.com/recmesh/recmesh/pkg/telemetry"
-	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 	"github.com/recmesh/recmesh/services/experiment"
+	expstore "github.com/recmesh/recmesh/services/experiment/store"
 	"github.com/recmesh/recmesh/services/features"
 	"github.com/recmesh/recmesh/services/features/store"
 	"github.com/recmesh/recmesh/services/filter"
@@ -49,8 +45,10 @@ type Options struct {
 	ModelDir string
 	// ModelPoll is how often a newly published model version is looked for.
 	ModelPoll time.Duration
-	// Experiments is the experiment config file.
+	// Experiments is the experiment config file the store is seeded from.
 	Experiments string
+	// AdminToken guards the experiment admin API; empty switches it off.
+	AdminToken string `secret:"true"`
 	// Blocklist holds item ids the filter drops for everyone.
 	Blocklist []int64
 	// MaxPerGenre is the filter's default cap of candidates per genre.
@@ -82,12 +80,9 @@ type Mesh struct {
 	specs   map[string]run.Spec
 	running map[string]*run.Running
 
-	gw          *gateway.Gateway
-	closeHops   func()
-	httpSrv     *http.Server
-	httpLn      net.Listener
-	httpDone    chan error
+	gws         *GatewayServer
 	experiments *experiment.Configs
+	expStore    *expstore.Memory
 	stopWatch   context.CancelFunc
 	watchers    sync.WaitGroup
 }
@@ -142,27 +137,30 @@ func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
 	featureSvc := features.New(featureStore, features.DefaultOptions())
 	recaller := recall.New(index)
 	filterer := filter.New(o.MaxPerGenre, o.Blocklist)
-	experiments := experiment.New(configured)
+	// The embedded mode keeps the experiment config in memory, seeded from
+	// the file; the admin API works on it when AdminToken is set.
+	m.expStore = expstore.NewMemory()
+	if _, err := expstore.Seed(ctx, m.expStore, configured, "seed:"+o.Experiments); err != nil {
+		return nil, err
+	}
+	seeded, err := m.expStore.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	experiments := experiment.New(seeded)
 	m.experiments = experiments
 
 	register := map[string]func(*grpc.Server){
-		features.Name: func(s *grpc.Server) {
-			pb.RegisterFeaturesServiceServer(s, features.NewGRPCServer(features.MakeEndpoints(featureSvc)))
-		},
-		recall.Name: func(s *grpc.Server) {
-			pb.RegisterRecallServiceServer(s, recall.NewGRPCServer(recall.MakeRecallEndpoint(recaller)))
-		},
-		filter.Name: func(s *grpc.Server) {
-			pb.RegisterFilterServiceServer(s, filter.NewGRPCServer(filter.MakeFilterEndpoint(filterer)))
-		},
-		ranking.Name: func(s *grpc.Server) {
-			pb.RegisterRankingServiceServer(s, ranking.NewGRPCServer(ranking.MakeRankEndpoint(ranker)))
-		},
-		experiment.Name: func(s *grpc.Server) {
-			pb.RegisterExperimentServiceServer(s, experiment.NewGRPCServer(experiment.MakeGetConfigEndpoint(experiments)))
-		},
+		features.Name:   featuresHandlers(featureSvc),
+		recall.Name:     recallHandlers(recaller),
+		filter.Name:     filterHandlers(filterer),
+		ranking.Name:    rankingHandlers(ranker),
+		experiment.Name: experimentHandlers(experiments),
 	}
 	ready := map[string]func(context.Context) error{recall.Name: recaller.Ready, ranking.Name: ranker.Ready}
+	admin := map[string]func(*http.ServeMux){experiment.Name: (&experiment.Admin{
+		Store: m.expStore, Configs: experiments, Token: o.AdminToken, Log: rlog.New(o.Log, experiment.Name, o.LogLevel),
+	}).Register}
 	for _, name := range Services {
 		tp, err := m.tracer(ctx, name)
 		if err != nil {
@@ -170,7 +168,7 @@ func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
 		}
 		m.specs[name] = run.Spec{
 			Name: name, Version: "v1", GRPCAddr: addr(o.GRPCAddrs, name), AdminAddr: addr(o.AdminAddrs, name),
-			Register: register[name], Ready: ready[name], Registry: m.reg, Metrics: telemetry.NewRegistry(),
+			Register: register[name], Ready: ready[name], Admin: admin[name], Registry: m.reg, Metrics: telemetry.NewRegistry(),
 			Tracer: tp, Logger: rlog.New(o.Log, name, o.LogLevel),
 		}
 		if err := m.StartService(ctx, name); err != nil {
@@ -222,20 +220,8 @@ func (m *Mesh) watchModels(models artifact.Store, loaded string, recaller *recal
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopWatch = cancel
 	watchers := []*artifact.Watcher{
-		{Store: models, Every: every, Loaded: loaded, Log: m.specs[recall.Name].Logger, Load: func(set *artifact.Set) error {
-			idx, err := recall.LoadIndex(set)
-			if err == nil {
-				recaller.SetIndex(idx)
-			}
-			return err
-		}},
-		{Store: models, Every: every, Loaded: loaded, Log: m.specs[ranking.Name].Logger, Load: func(set *artifact.Set) error {
-			model, err := ranking.LoadModel(set)
-			if err == nil {
-				ranker.Publish(model, ranking.DefaultKeep)
-			}
-			return err
-		}},
+		recallWatcher(models, every, loaded, recaller, m.specs[recall.Name].Logger),
+		rankingWatcher(models, every, loaded, ranker, m.specs[ranking.Name].Logger),
 	}
 	for _, w := range watchers {
 		m.watchers.Add(1)
@@ -271,32 +257,12 @@ func (m *Mesh) startGateway(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	log := rlog.New(m.opts.Log, "gateway", m.opts.LogLevel)
-	reg := telemetry.NewRegistry()
-	hm := resilience.NewMetrics(reg)
-	hops, closeHops := gateway.DialHops(m.reg, tp, hm, log, m.opts.Instance, m.opts.Gateway)
-	m.closeHops = closeHops
-	m.gw, err = gateway.New(m.opts.Gateway, hops, hm, reg, tp, log)
-	if err != nil {
-		return err
-	}
-	m.gw.Start(ctx)
-	m.httpLn, err = net.Listen("tcp", m.opts.Gateway.Addr)
-	if err != nil {
-		return fmt.Errorf("gateway: listen %s: %w", m.opts.Gateway.Addr, err)
-	}
-	m.httpSrv = &http.Server{
-		Handler:           m.gw.Handler(promhttp.HandlerFor(prometheus.Gatherer(reg), promhttp.HandlerOpts{})),
-		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
-	}
-	m.httpDone = make(chan error, 1)
-	go func() { m.httpDone <- m.httpSrv.Serve(m.httpLn) }()
-	log.Info("gateway started", "url", m.URL())
-	return nil
+	m.gws, err = StartGateway(ctx, m.reg, tp, m.opts.Gateway, rlog.New(m.opts.Log, "gateway", m.opts.LogLevel), m.opts.Instance)
+	return err
 }
 
 // URL is the gateway's base URL.
-func (m *Mesh) URL() string { return "http://" + m.httpLn.Addr().String() }
+func (m *Mesh) URL() string { return m.gws.URL() }
 
 // AdminURL is a service's admin base URL, or "" when it is stopped.
 func (m *Mesh) AdminURL(name string) string {
@@ -308,12 +274,23 @@ func (m *Mesh) AdminURL(name string) string {
 	return ""
 }
 
-// SetExperiments replaces the experiment service's config, as an operator
-// would; the gateway picks it up on its next poll.
-func (m *Mesh) SetExperiments(cfg *abtest.Config) error { return m.experiments.Set(cfg) }
+// SetExperiments replaces the experiment config's layers and defaults
+// through the store, as an operator would, and returns the new version; the
+// gateway's watch picks it up.
+func (m *Mesh) SetExperiments(cfg *abtest.Config) (int64, error) {
+	next, err := m.expStore.Update(context.Background(), expstore.Change{Actor: "test", Action: "set", Detail: cfg,
+		Apply: func(c *abtest.Config) error {
+			c.Defaults, c.Layers = cfg.Defaults, cfg.Layers
+			return nil
+		}})
+	if err != nil {
+		return 0, err
+	}
+	return next.Version, m.experiments.Set(next)
+}
 
 // Gateway is the running gateway.
-func (m *Mesh) Gateway() *gateway.Gateway { return m.gw }
+func (m *Mesh) Gateway() *gateway.Gateway { return m.gws.Gateway }
 
 // StartService starts (or restarts) one service.
 func (m *Mesh) StartService(ctx context.Context, name string) error {
@@ -350,21 +327,12 @@ func (m *Mesh) StopService(ctx context.Context, name string) error {
 // Stop stops the gateway, then every service, then flushes traces.
 func (m *Mesh) Stop(ctx context.Context) error {
 	var errs []error
-	if m.httpSrv != nil {
-		errs = append(errs, m.httpSrv.Shutdown(ctx))
-		if err := <-m.httpDone; !errors.Is(err, http.ErrServerClosed) {
-			errs = append(errs, err)
-		}
-	}
-	if m.gw != nil {
-		m.gw.Close()
+	if m.gws != nil {
+		errs = append(errs, m.gws.Stop(ctx))
 	}
 	if m.stopWatch != nil {
 		m.stopWatch()
 		m.watchers.Wait()
-	}
-	if m.closeHops != nil {
-		m.closeHops()
 	}
 	for i := len(Services) - 1; i >= 0; i-- {
 		errs = append(errs, m.StopService(ctx, Services[i]))

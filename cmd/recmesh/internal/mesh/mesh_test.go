@@ -70,6 +70,7 @@ func withMesh(tm *testing.M) (int, error) {
 	g := gateway.DefaultConfig()
 	g.Addr = "127.0.0.1:0"
 	g.ConfigPoll = 100 * time.Millisecond
+	g.ConfigWait = 2 * time.Second
 	g.BreakerSleep = 200 * time.Millisecond
 	g.MaxBodyBytes = 4096
 	// Generous budgets: this machine is shared, and a timeout would turn a
@@ -190,13 +191,14 @@ func TestNeverRecommendsRatedItems(t *testing.T) {
 	}
 }
 
-func setWeights(t *testing.T, version int64, weights map[string]float64) {
+func setWeights(t *testing.T, name int64, weights map[string]float64) {
 	t.Helper()
-	cfg := &abtest.Config{Version: version, Layers: []abtest.Layer{{Name: "ranking", Salt: "e2e", Experiments: []abtest.Experiment{{
-		Name: "fusion", Variants: []abtest.Variant{{Name: fmt.Sprint("w", version), Buckets: []abtest.Range{{Start: 0, End: abtest.NumBuckets}},
+	cfg := &abtest.Config{Layers: []abtest.Layer{{Name: "ranking", Salt: "e2e", Experiments: []abtest.Experiment{{
+		Name: "fusion", Variants: []abtest.Variant{{Name: fmt.Sprint("w", name), Buckets: []abtest.Range{{Start: 0, End: abtest.NumBuckets}},
 			Params: abtest.Params{RankingWeights: weights}}},
 	}}}}}
-	if err := m.SetExperiments(cfg); err != nil {
+	version, err := m.SetExperiments(cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -488,11 +490,11 @@ func TestPublishUnderLoad(t *testing.T) {
 		Name: "pin", Variants: []abtest.Variant{{Name: "old", Buckets: []abtest.Range{{Start: 0, End: abtest.NumBuckets}},
 			Params: abtest.Params{RankingModel: before}}},
 	}}}}}
-	if err := m.SetExperiments(cfg); err != nil {
+	if _, err := m.SetExperiments(cfg); err != nil {
 		t.Fatal(err)
 	}
 	waitForVersion(t, before)
-	if err := m.SetExperiments(&abtest.Config{Version: 201}); err != nil {
+	if _, err := m.SetExperiments(&abtest.Config{}); err != nil {
 		t.Fatal(err)
 	}
 	waitForVersion(t, next)

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# dev.sh — the dev mode: real Consul, Redis, PostgreSQL and Jaeger, and every
+# recmesh service and the gateway as its own background process.
+#
+#   scripts/dev.sh up      start everything; returns once the gateway is ready
+#   scripts/dev.sh down    stop every process it started (by PID), then the dependencies
+#   scripts/dev.sh status  say what is running
+#
+# Settings (environment), besides those of scripts/deps.sh (ports of Redis,
+# PostgreSQL, Consul, Jaeger):
+#   RECMESH_DEV_DIR      pids and logs                   default var/dev
+#   GATEWAY_PORT         gateway REST port               default 8080
+#   RECMESH_ADMIN_TOKEN  experiment admin API token      default dev-token
+#   RECMESH_BIN          the recmesh binary              default bin/recmesh (built)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEV=${RECMESH_DEV_DIR:-var/dev}
+GATEWAY_PORT=${GATEWAY_PORT:-8080}
+TOKEN=${RECMESH_ADMIN_TOKEN:-dev-token}
+BIN=${RECMESH_BIN:-bin/recmesh}
+SERVICES="features recall filter ranking experiment"
+export RECMESH_DEPS_DIR=${RECMESH_DEPS_DIR:-/tmp/recmesh-deps}
+
+say() { printf 'dev: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+running() { [ -f "$DEV/$1.pid" ] && kill -0 "$(cat "$DEV/$1.pid")" 2>/dev/null; }
+
+stop_procs() {
+  for s in gateway $SERVICES; do
+    if running "$s"; then
+      kill -TERM "$(cat "$DEV/$s.pid")" 2>/dev/null || true
+      for _ in $(seq 1 100); do running "$s" || break; sleep 0.1; done
+      running "$s" && kill -9 "$(cat "$DEV/$s.pid")" 2>/dev/null || true
+      say "stopped $s"
+    fi
+    rm -f "$DEV/$s.pid"
+  done
+}
+
+start() { # start <name> <args...>
+  local name=$1; shift
+  running "$name" && { say "$name already running"; return; }
+  "$BIN" "$name" "$@" >"$DEV/logs/$name.log" 2>&1 &
+  echo $! >"$DEV/$name.pid"
+}
+
+up() {
+  mkdir -p "$DEV/logs"
+  scripts/deps.sh up >"$DEV/env"
+  set -a; . "$DEV/env"; set +a
+  [ -n "${RECMESH_BIN:-}" ] || go build -o "$BIN" ./cmd/recmesh
+  "$BIN" migrate >/dev/null
+  "$BIN" import -if-empty data/movielens-small >&2
+  "$BIN" replay -redis-addr "$RECMESH_REDIS_ADDR" >&2
+  [ -f var/models/CURRENT ] || "$BIN" train -data data/movielens-small -model-dir var/models >&2
+  start features
+  start recall -model-dir var/models
+  start filter
+  start ranking -model-dir var/models
+  start experiment -admin-token "$TOKEN"
+  start gateway -http-addr "127.0.0.1:$GATEWAY_PORT" -config-cache "$DEV/experiments.cache.json"
+  for _ in $(seq 1 300); do
+    if curl -sf "http://127.0.0.1:$GATEWAY_PORT/readyz" >/dev/null; then
+      cat <<MSG
+recmesh dev mode is up (logs in $DEV/logs, stop with make dev-down)
+  gateway      http://127.0.0.1:$GATEWAY_PORT   (try http://127.0.0.1:$GATEWAY_PORT/v1/recommendations?user_id=1)
+  consul UI    ${RECMESH_CONSUL_ADDR/#/http://}/ui
+  jaeger UI    $RECMESH_JAEGER_QUERY
+  admin API    http://127.0.0.1:9205/admin/v1/config  (Authorization: Bearer $TOKEN)
+MSG
+      return
+    fi
+    for s in gateway $SERVICES; do running "$s" || die "$s exited; see $DEV/logs/$s.log"; done
+    sleep 0.2
+  done
+  die "the gateway was not ready within 60 s; see $DEV/logs"
+}
+
+case ${1:-} in
+  up) up ;;
+  down) stop_procs; scripts/deps.sh down ;;
+  status) for s in $SERVICES gateway; do if running "$s"; then echo "$s running (pid $(cat "$DEV/$s.pid"))"; else echo "$s stopped"; fi; done; scripts/deps.sh status ;;
+  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
