@@ -23,23 +23,25 @@ dev: ## dev mode: real Consul/Redis/PostgreSQL/Jaeger, each service and the gate
 dev-down: ## stop what `make dev` started
 	scripts/dev.sh down
 
-test: lint test-unit ## what CI runs
+test: lint test-unit test-integration ## what CI runs: unit tests, then integration tests against real dependencies
 
 test-unit: ## unit and end-to-end tests of every module, with the race detector
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test -race -count=1 $(TESTFLAGS) ./...); done
 
-# Packages with integration tests (they skip when their RECMESH_* variables are unset).
-INTEGRATION_PKGS := ./services/features/store/... ./cmd/recmesh
+# Packages with integration tests. Outside make they skip when their
+# RECMESH_* variables are unset; here RECMESH_REQUIRE_DEPS=1 turns a missing
+# dependency into a failure.
+INTEGRATION_PKGS := ./pkg/registry ./pkg/balancer ./services/features/store/... ./services/experiment/... ./cmd/recmesh
 # Test ports, so integration tests can run while `make deps` or `make dev` is up.
 TEST_DEPS := REDIS_PORT=26379 PG_PORT=25432 CONSUL_HTTP_PORT=28500 CONSUL_DNS_PORT=28600 \
   CONSUL_SERF_LAN_PORT=28301 CONSUL_SERF_WAN_PORT=28302 CONSUL_SERVER_PORT=28300 JAEGER_UI_PORT=26686 JAEGER_QUERY_GRPC_PORT=26685 \
   OTLP_GRPC_PORT=24317 OTLP_HTTP_PORT=24318
 
 test-integration: ## tests against real PostgreSQL/Redis/Consul/Jaeger, started on test ports and stopped after
-	@set -e; export $(TEST_DEPS) RECMESH_DEPS_DIR=$$(mktemp -d /tmp/recmesh-it-XXXX); \
+	@set -e; export $(TEST_DEPS) RECMESH_DEPS_DIR=$$(mktemp -d /tmp/recmesh-it-XXXX) RECMESH_REQUIRE_DEPS=1; \
 	  trap 'scripts/deps.sh down; rm -rf "$$RECMESH_DEPS_DIR"' EXIT; \
 	  scripts/deps.sh up > "$$RECMESH_DEPS_DIR/env"; set -a; . "$$RECMESH_DEPS_DIR/env"; set +a; \
-	  for p in $(INTEGRATION_PKGS); do $(GO) test -count=1 -v -run 'Postgres|Redis' $(TESTFLAGS) $$p; done
+	  for p in $(INTEGRATION_PKGS); do echo "== integration $$p"; $(GO) test -count=1 $(TESTFLAGS) $$p; done
 
 lint: ## gofmt and go vet over every module
 	@bad=$$(gofmt -l $(MODULES) | grep -v '\.pb\.go$$' || true); \

@@ -123,11 +123,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // runReplay rebuilds the Redis real-time state from the PostgreSQL event log.
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var redisAddr string
+	var redisAddr, prefix string
 	var batch int
 	f := newFlags("replay", stderr)
 	open := postgresFlags(f)
 	f.String(&redisAddr, "redis-addr", "", "Redis host:port")
+	f.String(&prefix, "redis-prefix", store.DefaultRealTimeOptions().Prefix, "prefix of every Redis key, as given to the features service")
 	f.Int(&batch, "batch", 10000, "events per Redis transaction")
 	if err := f.Parse(args); err != nil {
 		return err
@@ -151,7 +152,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	start := time.Now()
-	n, err := store.Replay(ctx, pg, store.NewRealTime(rdb, store.DefaultRealTimeOptions()), batch, func(done int64) {
+	rto := store.DefaultRealTimeOptions()
+	rto.Prefix = prefix
+	n, err := store.Replay(ctx, pg, store.NewRealTime(rdb, rto), batch, func(done int64) {
 		progress(stderr, "replay", "events", done, total)
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/recmesh/recmesh/pkg/telemetry"
 	"github.com/recmesh/recmesh/services/experiment"
 	"github.com/recmesh/recmesh/services/features"
+	"github.com/recmesh/recmesh/services/features/store"
 	"github.com/recmesh/recmesh/services/filter"
 	"github.com/recmesh/recmesh/services/ranking"
 	"github.com/recmesh/recmesh/services/recall"
@@ -53,6 +54,7 @@ type nodeConfig struct {
 	GRPCAddr   string
 	AdminAddr  string
 	RedisAddr  string
+	RedisPfx   string
 	ModelDir   string
 	ModelPoll  time.Duration
 	Blocklist  string
@@ -77,6 +79,7 @@ func runNode(ctx context.Context, service string, args []string, stdout, stderr 
 	case features.Name:
 		openPG = postgresFlags(f)
 		f.String(&c.RedisAddr, "redis-addr", "127.0.0.1:6379", "Redis host:port of the real-time state")
+		f.String(&c.RedisPfx, "redis-prefix", store.DefaultRealTimeOptions().Prefix, "prefix of every Redis key (recmesh replay takes the same flag)")
 	case recall.Name, ranking.Name:
 		f.String(&c.ModelDir, "model-dir", "var/models", "model artifact directory (recmesh train writes it)")
 		f.Duration(&c.ModelPoll, "model-poll", 2*time.Second, "how often a newly published model version is looked for")
@@ -123,7 +126,7 @@ func runNode(ctx context.Context, service string, args []string, stdout, stderr 
 		if err := rdb.Ping(ctx).Err(); err != nil {
 			return fmt.Errorf("redis %s: %w", c.RedisAddr, err)
 		}
-		o.Redis = rdb
+		o.Redis, o.RedisPrefix = rdb, c.RedisPfx
 	}
 	if service == filter.Name {
 		if o.Blocklist, err = filter.LoadBlocklist(c.Blocklist); err != nil {

@@ -3,6 +3,7 @@ package balancer
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 
 	"google.golang.org/grpc"
@@ -49,6 +50,13 @@ var ErrNoInstance = fmt.Errorf("no instance available")
 // ("" for any version), and done, which the caller must call once the
 // request is over so the instance's load drops again.
 func (p *Picker) Conn(ctx context.Context, key, version string) (conn *grpc.ClientConn, done func(), err error) {
+	return p.ConnAvoiding(ctx, key, version, "")
+}
+
+// ConnAvoiding is Conn, but skips the instance at avoid (one that just
+// refused a connection) when any other instance is available; with none it
+// returns ErrNoInstance.
+func (p *Picker) ConnAvoiding(ctx context.Context, key, version, avoid string) (conn *grpc.ClientConn, done func(), err error) {
 	list, index, err := p.reg.Instances(ctx, p.service)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list %s instances: %w", p.service, err)
@@ -62,14 +70,17 @@ func (p *Picker) Conn(ctx context.Context, key, version string) (conn *grpc.Clie
 	if !ok {
 		return nil, nil, fmt.Errorf("%s version %q: %w", p.service, version, ErrNoInstance)
 	}
-	var addr string
+	limit := math.MaxInt
 	if p.Epsilon > 0 {
-		limit := BoundedLimit(p.total[version]+1, ring.Len(), p.Epsilon)
-		addr = ring.GetBounded(key, func(m string) int { return p.inflight[m] }, limit)
-	} else {
-		addr = ring.Get(key)
+		limit = BoundedLimit(p.total[version]+1, ring.Len(), p.Epsilon)
 	}
-	if addr == "" {
+	addr := ring.GetBounded(key, func(m string) int {
+		if m == avoid {
+			return math.MaxInt
+		}
+		return p.inflight[m]
+	}, limit)
+	if addr == "" || addr == avoid {
 		return nil, nil, fmt.Errorf("%s: %w", p.service, ErrNoInstance)
 	}
 	c, ok := p.conns[addr]

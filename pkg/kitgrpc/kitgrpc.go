@@ -5,6 +5,8 @@ package kitgrpc
 
 import (
 	"context"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/go-kit/kit/endpoint"
 	grpctransport "github.com/go-kit/kit/transport/grpc"
@@ -54,18 +56,32 @@ func ClientEndpoint[PReq, PResp any](p *balancer.Picker, service, grpcService, m
 	fullMethod := "/" + grpcService + "/" + method
 	var ep endpoint.Endpoint = func(ctx context.Context, req any) (any, error) {
 		key, version := balancer.RouteFrom(ctx, service)
-		conn, done, err := p.Conn(ctx, key, version)
-		if err != nil {
-			return nil, err
-		}
-		defer done()
 		out := new(PResp)
-		// The status error is returned as is: its message is what a business
-		// error shows the end user, and apierr.FromGRPC reads its code.
-		if err := conn.Invoke(ctx, fullMethod, req.(*PReq), out); err != nil {
-			return nil, err
+		avoid, first := "", error(nil)
+		for attempt := 0; ; attempt++ {
+			conn, done, err := p.ConnAvoiding(ctx, key, version, avoid)
+			if err != nil {
+				if first != nil {
+					return nil, first // no other instance to try
+				}
+				return nil, err
+			}
+			err = conn.Invoke(ctx, fullMethod, req.(*PReq), out)
+			done()
+			// An instance that refuses the call (it died, and the registry
+			// has not noticed yet) is skipped once for the next one on the
+			// ring. The status error is returned as is: its message is what
+			// a business error shows the end user, and apierr.FromGRPC
+			// reads its code.
+			if attempt == 0 && status.Code(err) == codes.Unavailable && ctx.Err() == nil {
+				avoid, first = conn.Target(), err
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			return out, nil
 		}
-		return out, nil
 	}
 	if mw != nil {
 		if m := mw(method); m != nil {

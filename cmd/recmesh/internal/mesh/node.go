@@ -42,8 +42,9 @@ type NodeOptions struct {
 	LogLevel            slog.Level
 
 	// Postgres backs features and experiment; Redis backs features.
-	Postgres *pgxpool.Pool
-	Redis    redis.UniversalClient
+	Postgres    *pgxpool.Pool
+	Redis       redis.UniversalClient
+	RedisPrefix string
 	// ModelDir and ModelPoll serve recall and ranking.
 	ModelDir  string
 	ModelPoll time.Duration
@@ -86,7 +87,11 @@ func StartNode(ctx context.Context, o NodeOptions) (_ *Node, err error) {
 		if o.Postgres == nil || o.Redis == nil {
 			return nil, errors.New("features needs PostgreSQL and Redis")
 		}
-		st := &store.Durable{PG: store.NewPostgres(o.Postgres), RT: store.NewRealTime(o.Redis, store.DefaultRealTimeOptions()), Log: log}
+		rto := store.DefaultRealTimeOptions()
+		if o.RedisPrefix != "" {
+			rto.Prefix = o.RedisPrefix
+		}
+		st := &store.Durable{PG: store.NewPostgres(o.Postgres), RT: store.NewRealTime(o.Redis, rto), Log: log}
 		spec.Register = featuresHandlers(features.New(st, features.DefaultOptions()))
 		spec.Ready = func(ctx context.Context) error { return errors.Join(o.Postgres.Ping(ctx), o.Redis.Ping(ctx).Err()) }
 	case recall.Name, ranking.Name:

@@ -1,0 +1,366 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recmesh/recmesh/gateway"
+	"github.com/recmesh/recmesh/pkg/abtest"
+	"github.com/recmesh/recmesh/pkg/depstest"
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// jaegerTrace is the part of Jaeger's /api/traces answer the test reads.
+type jaegerTrace struct {
+	TraceID string `json:"traceID"`
+	Spans   []struct {
+		SpanID        string `json:"spanID"`
+		OperationName string `json:"operationName"`
+		ProcessID     string `json:"processID"`
+		References    []struct {
+			RefType string `json:"refType"`
+			SpanID  string `json:"spanID"`
+		} `json:"references"`
+		Tags []struct {
+			Key   string `json:"key"`
+			Value any    `json:"value"`
+		} `json:"tags"`
+	} `json:"spans"`
+	Processes map[string]struct {
+		ServiceName string `json:"serviceName"`
+	} `json:"processes"`
+}
+
+func (d *devMesh) checkJaeger(t *testing.T) {
+	query := depstest.Env(t, "RECMESH_JAEGER_QUERY")
+	rep, status := d.recommend("1")
+	if status != http.StatusOK || rep.TraceID == "" {
+		t.Fatalf("recommend: %d %+v", status, rep)
+	}
+	want := []string{"features", "filter", "gateway", "ranking", "recall"}
+	var found *jaegerTrace
+	var services []string
+	deadline := time.Now().Add(30 * time.Second) // spans are exported in batches
+	for found == nil || !slices.Equal(services, want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("trace %s in Jaeger has services %v after 30 s, want %v", rep.TraceID, services, want)
+		}
+		time.Sleep(500 * time.Millisecond)
+		r, err := http.Get(query + "/api/traces?service=gateway&limit=100&lookback=1h&operation=" + url.QueryEscape("GET /v1/recommendations"))
+		if err != nil {
+			continue
+		}
+		var body struct{ Data []jaegerTrace }
+		err = json.NewDecoder(r.Body).Decode(&body)
+		r.Body.Close()
+		if err != nil {
+			continue
+		}
+		for i := range body.Data {
+			if body.Data[i].TraceID == rep.TraceID {
+				found = &body.Data[i]
+				services = nil
+				for _, s := range found.Spans {
+					if name := found.Processes[s.ProcessID].ServiceName; !slices.Contains(services, name) {
+						services = append(services, name)
+					}
+				}
+				slices.Sort(services)
+			}
+		}
+	}
+	ids := map[string]bool{}
+	for _, s := range found.Spans {
+		ids[s.SpanID] = true
+	}
+	roots := 0
+	for _, s := range found.Spans {
+		if len(s.References) == 0 {
+			roots++
+			if s.OperationName != "GET /v1/recommendations" || found.Processes[s.ProcessID].ServiceName != "gateway" {
+				t.Errorf("root span is %s of %s", s.OperationName, found.Processes[s.ProcessID].ServiceName)
+			}
+			var ab []string
+			for _, tag := range s.Tags {
+				if strings.HasPrefix(tag.Key, "ab.") {
+					ab = append(ab, fmt.Sprint(tag.Key, "=", tag.Value))
+				}
+			}
+			if len(ab) == 0 {
+				t.Errorf("root span carries no variant attributes: %+v", s.Tags)
+			}
+			t.Logf("root span variants: %v", ab)
+			continue
+		}
+		if ref := s.References[0]; ref.RefType != "CHILD_OF" || !ids[ref.SpanID] {
+			t.Errorf("span %s (%s) is not linked to a parent in the trace: %+v", s.OperationName, found.Processes[s.ProcessID].ServiceName, s.References)
+		}
+	}
+	if roots != 1 {
+		t.Errorf("trace has %d root spans, want 1", roots)
+	}
+	t.Logf("trace %s: %d spans from %v", rep.TraceID, len(found.Spans), services)
+}
+
+func (d *devMesh) checkDurability(t *testing.T) {
+	const batches, per = 20, 50
+	var mu sync.Mutex
+	accepted := 0
+	var wg sync.WaitGroup
+	now := time.Now().Unix()
+	for b := range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var evs []domain.Event
+			for i := range per {
+				evs = append(evs, domain.Event{UserID: fmt.Sprint("dur-", b%7), ItemID: int64(1 + (b*per+i)%300), Type: "click", Value: 1, TS: now + int64(i)})
+			}
+			body, _ := json.Marshal(map[string]any{"events": evs})
+			r, err := http.Post(d.gateway+"/v1/events", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer r.Body.Close()
+			var rep struct{ Accepted int }
+			_ = json.NewDecoder(r.Body).Decode(&rep)
+			if r.StatusCode != http.StatusOK {
+				t.Errorf("events batch %d: status %d", b, r.StatusCode)
+			}
+			mu.Lock()
+			accepted += rep.Accepted
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	var stored int
+	if err := d.pg.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE user_id LIKE 'dur-%'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("accepted %d events through the gateway; PostgreSQL holds %d", accepted, stored)
+	if accepted != batches*per || stored != accepted {
+		t.Fatalf("accepted %d of %d, stored %d", accepted, batches*per, stored)
+	}
+
+	rebuilt := d.prefix + "replay:"
+	d.runCmd("replay", "-redis-prefix", rebuilt)
+	ctx := context.Background()
+	keys, err := d.rdb.Keys(ctx, d.prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	compared := 0
+	for _, k := range keys {
+		if strings.HasPrefix(k, rebuilt) {
+			continue
+		}
+		other := rebuilt + strings.TrimPrefix(k, d.prefix)
+		if diff := compareKey(ctx, d.rdb, k, other); diff != "" {
+			t.Fatalf("live %s and replayed %s differ: %s", k, other, diff)
+		}
+		compared++
+	}
+	t.Logf("replayed Redis state equals the live state on all %d keys", compared)
+	if compared < 100 {
+		t.Errorf("only %d live keys compared", compared)
+	}
+}
+
+// compareKey compares two Redis keys of the same type; "" means equal.
+func compareKey(ctx context.Context, rdb *redis.Client, a, b string) string {
+	typ := rdb.Type(ctx, a).Val()
+	if tb := rdb.Type(ctx, b).Val(); tb != typ {
+		return fmt.Sprintf("types %s and %s", typ, tb)
+	}
+	switch typ {
+	case "list":
+		// Concurrent batches reach Redis in an order that need not be the
+		// log's, and History orders a recent list by timestamp; so the same
+		// entries in any order are the same state.
+		x, y := rdb.LRange(ctx, a, 0, -1).Val(), rdb.LRange(ctx, b, 0, -1).Val()
+		slices.Sort(x)
+		slices.Sort(y)
+		if !slices.Equal(x, y) {
+			return fmt.Sprintf("lists of %d and %d entries differ", len(x), len(y))
+		}
+	case "set":
+		x, y := rdb.SMembers(ctx, a).Val(), rdb.SMembers(ctx, b).Val()
+		slices.Sort(x)
+		slices.Sort(y)
+		if !slices.Equal(x, y) {
+			return fmt.Sprintf("sets of %d and %d", len(x), len(y))
+		}
+	case "string":
+		if x, y := rdb.Get(ctx, a).Val(), rdb.Get(ctx, b).Val(); x != y {
+			return fmt.Sprintf("%q and %q", x, y)
+		}
+	case "zset":
+		x, y := rdb.ZRangeWithScores(ctx, a, 0, -1).Val(), rdb.ZRangeWithScores(ctx, b, 0, -1).Val()
+		if len(x) != len(y) {
+			return fmt.Sprintf("%d and %d members", len(x), len(y))
+		}
+		ys := map[any]float64{}
+		for _, z := range y {
+			ys[z.Member] = z.Score
+		}
+		for _, z := range x {
+			if s, ok := ys[z.Member]; !ok || math.Abs(s-z.Score) > 1e-9*math.Max(1, math.Abs(s)) {
+				return fmt.Sprintf("member %v: %g and %g", z.Member, z.Score, s)
+			}
+		}
+	default:
+		return "unexpected type " + typ
+	}
+	return ""
+}
+
+// admin sends a request to the experiment service's admin API.
+func (d *devMesh) admin(method, path, token, body string) (int, string) {
+	req, _ := http.NewRequest(method, d.adminURL()+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer r.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(r.Body)
+	return r.StatusCode, buf.String()
+}
+
+func (d *devMesh) adminURL() string { return d.adminBase }
+
+func recallVariant(rep gateway.Reply) string {
+	for _, a := range rep.Experiments {
+		if a.Layer == "recall" {
+			return a.Experiment + "/" + a.Variant
+		}
+	}
+	return ""
+}
+
+func (d *devMesh) checkExperimentChange(t *testing.T) {
+	if status, body := d.admin("GET", "/admin/v1/config", "", ""); status != http.StatusUnauthorized {
+		t.Errorf("admin API without a token: %d %s", status, body)
+	}
+	const salt = "recall-2026-11" // config/experiments.json: more-cf owns [1000,2000), [2000,10000) is free
+	users := make([]string, 400)
+	before := map[string]string{}
+	probe := ""
+	for i := range users {
+		users[i] = fmt.Sprint("exp-", i)
+		rep, status := d.recommend(users[i])
+		if status != http.StatusOK {
+			t.Fatalf("recommend %s: %d", users[i], status)
+		}
+		before[users[i]] = recallVariant(rep)
+		if b := abtest.Bucket(salt, users[i]); probe == "" && b >= 2000 && b < 4000 {
+			probe = users[i]
+		}
+	}
+	status, body := d.admin("PATCH", "/admin/v1/layers/recall/experiments/cf-quota/variants/more-cf", devToken, `{"size":3000}`)
+	if status != http.StatusOK {
+		t.Fatalf("grow more-cf: %d %s", status, body)
+	}
+	changed := time.Now()
+	for {
+		rep, _ := d.recommend(probe)
+		if recallVariant(rep) == "cf-quota/more-cf" {
+			break
+		}
+		if time.Since(changed) > 15*time.Second {
+			t.Fatalf("user %s (bucket %d) still not in more-cf 15 s after the change", probe, abtest.Bucket(salt, probe))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("the change reached the gateway in %s", time.Since(changed).Round(time.Millisecond))
+	moved, kept := 0, 0
+	for _, u := range users {
+		rep, _ := d.recommend(u)
+		b := abtest.Bucket(salt, u)
+		inGrowth := b >= 2000 && b < 4000
+		switch now := recallVariant(rep); {
+		case inGrowth && now != "cf-quota/more-cf":
+			t.Errorf("user %s (bucket %d, newly allocated) is in %q", u, b, now)
+		case !inGrowth && now != before[u]:
+			t.Errorf("user %s (bucket %d, not moved) changed from %q to %q", u, b, before[u], now)
+		case inGrowth:
+			moved++
+		default:
+			kept++
+		}
+	}
+	t.Logf("%d users whose bucket was allocated moved to more-cf; %d others kept their variant", moved, kept)
+	if status, body := d.admin("GET", "/admin/v1/audit?limit=1", devToken, ""); status != http.StatusOK || !strings.Contains(body, `"update_variant"`) {
+		t.Errorf("audit: %d %s", status, body)
+	}
+}
+
+func (d *devMesh) checkKilledInstance(t *testing.T) {
+	second := d.start("recall-2", "recall", "-grpc-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0",
+		"-model-dir", d.dir+"/models", "-version", "v1")
+	deadline := time.Now().Add(20 * time.Second)
+	for len(d.healthy("recall")) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the second recall instance never became healthy")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop := make(chan struct{})
+	var total, failed, degraded int
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for u := 1; ; u++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			rep, status := d.recommend(fmt.Sprint(1 + u%610))
+			total++
+			if status != http.StatusOK {
+				failed++
+			} else if slices.Contains(rep.Degraded, "recall") {
+				degraded++
+			}
+		}
+	}()
+	time.Sleep(time.Second)
+	if err := second.cmd.Process.Signal(os.Kill); err != nil { // a crash: no deregistration
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	for len(d.healthy("recall")) != 1 {
+		if time.Since(killed) > 20*time.Second {
+			t.Fatal("the killed instance is still healthy in Consul after 20 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	left := time.Since(killed)
+	time.Sleep(2 * time.Second)
+	close(stop)
+	wg.Wait()
+	t.Logf("killed recall instance left the healthy set after %s (check interval 1s); %d requests meanwhile: %d failed, %d degraded on recall",
+		left.Round(10*time.Millisecond), total, failed, degraded)
+	if failed != 0 || total == 0 {
+		t.Errorf("%d of %d requests failed while an instance died", failed, total)
+	}
+}

@@ -1,0 +1,230 @@
+package main
+
+// The dev mode against real Consul, PostgreSQL, Redis and Jaeger: every
+// service and the gateway run as their own recmesh processes, exactly as
+// `make dev` starts them. make test starts the dependencies on test ports
+// (see depstest); without them these tests skip, or fail in CI.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recmesh/recmesh/gateway"
+	"github.com/recmesh/recmesh/pkg/depstest"
+	"github.com/recmesh/recmesh/pkg/pgtest"
+)
+
+const devToken = "it-token"
+
+// devMesh is a dev-mode mesh of separate processes.
+type devMesh struct {
+	t         *testing.T
+	bin, dir  string
+	env       []string
+	dsn       string
+	prefix    string
+	gateway   string
+	adminBase string // experiment admin base URL
+	consul    *api.Client
+	rdb       *redis.Client
+	pg        *pgxpool.Pool
+}
+
+// proc is one started recmesh process.
+type proc struct {
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// start runs `recmesh args...`; the process gets SIGTERM when the test ends.
+func (d *devMesh) start(name string, args ...string) *proc {
+	d.t.Helper()
+	p := &proc{log: filepath.Join(d.dir, name+".log"), done: make(chan struct{})}
+	out, err := os.Create(p.log)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	p.cmd = exec.Command(d.bin, args...)
+	p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = d.env, out, out
+	if err := p.cmd.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		out.Close()
+		close(p.done)
+	}()
+	d.t.Cleanup(func() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		if d.t.Failed() {
+			b, _ := os.ReadFile(p.log)
+			d.t.Logf("--- %s log (tail):\n%s", name, tail(string(b), 1500))
+		}
+	})
+	return p
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// runCmd runs a recmesh command to completion.
+func (d *devMesh) runCmd(args ...string) string {
+	d.t.Helper()
+	cmd := exec.Command(d.bin, args...)
+	cmd.Env = d.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		d.t.Fatalf("recmesh %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 2000))
+	}
+	return string(out)
+}
+
+// startDevMesh builds recmesh, trains a model, imports the sample into a
+// schema of the test's own, and starts every service and the gateway.
+func startDevMesh(t *testing.T) *devMesh {
+	consulAddr := depstest.Env(t, "RECMESH_CONSUL_ADDR")
+	redisAddr := depstest.Env(t, "RECMESH_REDIS_ADDR")
+	depstest.Env(t, "RECMESH_OTLP_ENDPOINT")
+	d := &devMesh{t: t, dir: t.TempDir(), dsn: pgtest.DSN(t), prefix: fmt.Sprintf("it%d:", time.Now().UnixNano())}
+	d.bin = filepath.Join(d.dir, "recmesh")
+	if out, err := exec.Command("go", "build", "-o", d.bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	d.env = append(os.Environ(), "RECMESH_POSTGRES_DSN="+d.dsn, "RECMESH_CHECK_INTERVAL=1s", "RECMESH_LOG_LEVEL=info")
+	data := "../../data/movielens-small"
+	models := filepath.Join(d.dir, "models")
+	d.runCmd("migrate")
+	d.runCmd("import", data)
+	d.runCmd("replay", "-redis-prefix", d.prefix)
+	d.runCmd("train", "-data", data, "-model-dir", models)
+
+	cfg := api.DefaultConfig()
+	cfg.Address = consulAddr
+	var err error
+	if d.consul, err = api.NewClient(cfg); err != nil {
+		t.Fatal(err)
+	}
+	d.rdb = redis.NewClient(&redis.Options{Addr: redisAddr})
+	t.Cleanup(func() {
+		keys, _ := d.rdb.Keys(context.Background(), d.prefix+"*").Result()
+		if len(keys) > 0 {
+			d.rdb.Del(context.Background(), keys...)
+		}
+		d.rdb.Close()
+	})
+	if d.pg, err = pgxpool.New(context.Background(), d.dsn); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.pg.Close)
+
+	node := func(service string, extra ...string) {
+		args := append([]string{service, "-grpc-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}, extra...)
+		d.start(service, args...)
+	}
+	node("features", "-redis-prefix", d.prefix)
+	node("recall", "-model-dir", models)
+	node("filter")
+	node("ranking", "-model-dir", models)
+	adminAddr := freeAddr(t)
+	d.adminBase = "http://" + adminAddr
+	d.start("experiment", "experiment", "-grpc-addr", "127.0.0.1:0", "-admin-addr", adminAddr,
+		"-admin-token", devToken, "-seed", "../../config/experiments.json", "-store-poll", "200ms")
+	d.gateway = "http://" + freeAddr(t)
+	d.start("gateway", "gateway", "-http-addr", strings.TrimPrefix(d.gateway, "http://"), "-config-poll", "200ms")
+	d.waitReady()
+	return d
+}
+
+func (d *devMesh) waitReady() {
+	d.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if r, err := http.Get(d.gateway + "/readyz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				if rep, status := d.recommend("1"); status == http.StatusOK && len(rep.Degraded) == 0 && len(rep.Items) > 0 {
+					return
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	d.t.Fatal("the dev mesh did not become ready with an undegraded answer in 60 s")
+}
+
+func (d *devMesh) recommend(user string) (gateway.Reply, int) {
+	d.t.Helper()
+	r, err := http.Get(d.gateway + "/v1/recommendations?n=10&user_id=" + url.QueryEscape(user))
+	if err != nil {
+		return gateway.Reply{}, 0
+	}
+	defer r.Body.Close()
+	var rep gateway.Reply
+	_ = json.NewDecoder(r.Body).Decode(&rep)
+	return rep, r.StatusCode
+}
+
+// healthy lists the passing instances of service in Consul.
+func (d *devMesh) healthy(service string) []*api.ServiceEntry {
+	d.t.Helper()
+	entries, _, err := d.consul.Health().Service(service, "", true, nil)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return entries
+}
+
+func TestDevModeConsulPostgresRedisJaeger(t *testing.T) {
+	d := startDevMesh(t)
+
+	t.Run("every service is in the Consul catalog with its version tag", func(t *testing.T) {
+		for _, s := range []string{"features", "recall", "filter", "ranking", "experiment"} {
+			entries := d.healthy(s)
+			if len(entries) != 1 || !slices.Contains(entries[0].Service.Tags, "version=v1") || entries[0].Service.Meta["admin"] == "" {
+				t.Errorf("%s in Consul: %d healthy instances %+v", s, len(entries), entries)
+			}
+		}
+	})
+
+	t.Run("one trace in Jaeger spans every service", func(t *testing.T) { d.checkJaeger(t) })
+	t.Run("every accepted event is in PostgreSQL and replay equals live Redis", func(t *testing.T) { d.checkDurability(t) })
+	t.Run("an admin change reaches the gateway and moves only moved buckets", func(t *testing.T) { d.checkExperimentChange(t) })
+	t.Run("a killed instance leaves rotation while requests keep succeeding", func(t *testing.T) { d.checkKilledInstance(t) })
+}
