@@ -92,6 +92,18 @@ ensure_binary() { # ensure_binary <name>
 
 running() { [ -f "$DIR/$1.pid" ] && kill -0 "$(cat "$DIR/$1.pid")" 2>/dev/null; }
 
+# ensure_free <what> <port...>: refuse to start over a port something else
+# holds (another deps dir, a system service), rather than silently testing
+# against a stranger.
+ensure_free() {
+  local what=$1; shift
+  for port in "$@"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      die "$what: port $port is already in use; stop what holds it, or choose other ports (see the *_PORT settings)"
+    fi
+  done
+}
+
 wait_for() { # wait_for <what> <seconds> <command...>
   local what=$1 secs=$2; shift 2
   for _ in $(seq 1 $((secs * 10))); do
@@ -103,6 +115,7 @@ wait_for() { # wait_for <what> <seconds> <command...>
 
 start_redis() {
   running redis && return
+  ensure_free redis "$REDIS_PORT"
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DIR" --save "" --appendonly yes \
     --daemonize no >"$DIR/redis.log" 2>&1 &
   echo $! >"$DIR/redis.pid"
@@ -111,6 +124,7 @@ start_redis() {
 
 start_postgres() {
   running postgres && return
+  ensure_free postgres "$PG_PORT"
   local bin; bin=$(pg_bin)
   local data="$DIR/pg" sock="$DIR/pgsock"
   mkdir -p "$sock"
@@ -133,6 +147,7 @@ start_postgres() {
 
 start_consul() {
   running consul && return
+  ensure_free consul "$CONSUL_HTTP_PORT" "$CONSUL_SERVER_PORT" "$CONSUL_SERF_LAN_PORT" "$CONSUL_SERF_WAN_PORT"
   local consul; consul=$(ensure_binary consul)
   "$consul" agent -dev -bind 127.0.0.1 -client 127.0.0.1 -data-dir "$DIR/consul" \
     -http-port "$CONSUL_HTTP_PORT" -dns-port "$CONSUL_DNS_PORT" -serf-lan-port "$CONSUL_SERF_LAN_PORT" \
@@ -144,6 +159,7 @@ start_consul() {
 
 start_jaeger() {
   running jaeger && return
+  ensure_free jaeger "$JAEGER_UI_PORT" "$JAEGER_QUERY_GRPC_PORT" "$OTLP_GRPC_PORT" "$OTLP_HTTP_PORT"
   local jaeger; jaeger=$(ensure_binary jaeger)
   local cfg="$DIR/jaeger.yaml"
   sed -e "s/@OTLP_GRPC@/$OTLP_GRPC_PORT/; s/@OTLP_HTTP@/$OTLP_HTTP_PORT/; s/@UI@/$JAEGER_UI_PORT/; s/@QUERY_GRPC@/$JAEGER_QUERY_GRPC_PORT/" \
