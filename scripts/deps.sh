@@ -119,7 +119,8 @@ start_redis() {
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$DIR" --save "" --appendonly yes \
     --daemonize no >"$DIR/redis.log" 2>&1 &
   echo $! >"$DIR/redis.pid"
-  wait_for redis 20 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping
+  # PING answers LOADING while the append-only file is replayed; wait for PONG.
+  wait_for redis 120 sh -c "redis-cli -h 127.0.0.1 -p $REDIS_PORT ping | grep -q PONG"
 }
 
 start_postgres() {

@@ -12,6 +12,7 @@
 #   GATEWAY_PORT         gateway REST port               default 8080
 #   RECMESH_ADMIN_TOKEN  experiment admin API token      default dev-token
 #   RECMESH_BIN          the recmesh binary              default bin/recmesh (built)
+#   DEV_TRACING          off: export no spans to Jaeger  default on
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +50,7 @@ up() {
   mkdir -p "$DEV/logs"
   scripts/deps.sh up >"$DEV/env"
   set -a; . "$DEV/env"; set +a
+  [ "${DEV_TRACING:-on}" = off ] && unset RECMESH_OTLP_ENDPOINT
   [ -n "${RECMESH_BIN:-}" ] || go build -o "$BIN" ./cmd/recmesh
   "$BIN" migrate >/dev/null
   "$BIN" import -if-empty data/movielens-small >&2

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 )
@@ -18,19 +20,68 @@ type Durable struct {
 	PG  *Postgres
 	RT  *RealTime
 	Log *slog.Logger
+	// ItemTTL is how long a catalogue item read from PostgreSQL is kept in
+	// memory (the catalogue is read on every request and rarely changes);
+	// 0 disables the cache.
+	ItemTTL time.Duration
 
 	stale    atomic.Int64
 	fallback atomic.Int64
+
+	mu    sync.RWMutex
+	items map[int64]cachedItem
 }
 
-// PutItems implements Store.
+type cachedItem struct {
+	item domain.Item
+	at   time.Time
+}
+
+// PutItems implements Store, and drops the items from the cache.
 func (d *Durable) PutItems(ctx context.Context, items []domain.Item) error {
-	return d.PG.PutItems(ctx, items)
+	err := d.PG.PutItems(ctx, items)
+	d.mu.Lock()
+	for _, it := range items {
+		delete(d.items, it.ID)
+	}
+	d.mu.Unlock()
+	return err
 }
 
-// Items implements Store.
+// Items implements Store: fresh cached items, and the rest from PostgreSQL.
 func (d *Durable) Items(ctx context.Context, ids []int64) (map[int64]domain.Item, error) {
-	return d.PG.Items(ctx, ids)
+	if d.ItemTTL <= 0 {
+		return d.PG.Items(ctx, ids)
+	}
+	out := make(map[int64]domain.Item, len(ids))
+	var missing []int64
+	now := time.Now()
+	d.mu.RLock()
+	for _, id := range ids {
+		if c, ok := d.items[id]; ok && now.Sub(c.at) < d.ItemTTL {
+			out[id] = c.item
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	d.mu.RUnlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := d.PG.Items(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	if d.items == nil {
+		d.items = map[int64]cachedItem{}
+	}
+	for id, it := range got {
+		out[id] = it
+		d.items[id] = cachedItem{it, now}
+	}
+	d.mu.Unlock()
+	return out, nil
 }
 
 // AppendEvents implements Store: PostgreSQL first (all or none), then Redis.

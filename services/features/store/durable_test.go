@@ -15,7 +15,8 @@ import (
 
 func TestDurablePostgresRedisContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return &store.Durable{PG: store.NewPostgres(postgresPool(t)), RT: realTime(t, "durable", store.DefaultRealTimeOptions().RecentCap), Log: rlog.Discard()}
+		return &store.Durable{PG: store.NewPostgres(postgresPool(t)), RT: realTime(t, "durable", store.DefaultRealTimeOptions().RecentCap),
+			Log: rlog.Discard(), ItemTTL: time.Minute}
 	})
 }
 

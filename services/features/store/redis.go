@@ -97,13 +97,28 @@ func (r *RealTime) Recent(ctx context.Context, user string, n int) ([]domain.Int
 func parseRecent(user string, entries []string) ([]domain.Interaction, error) {
 	out := make([]domain.Interaction, 0, len(entries))
 	for _, s := range entries {
-		var in domain.Interaction
-		if _, err := fmt.Sscanf(s, "%d %s %g %d", &in.ItemID, &in.Type, &in.Value, &in.TS); err != nil {
+		in, err := parseEntry(s)
+		if err != nil {
 			return nil, fmt.Errorf("redis recent of %s: bad entry %q: %w", user, s, err)
 		}
 		out = append(out, in)
 	}
 	return out, nil
+}
+
+// parseEntry reads one "item type value ts" list entry.
+func parseEntry(s string) (domain.Interaction, error) {
+	var in domain.Interaction
+	f := strings.Fields(s)
+	if len(f) != 4 {
+		return in, fmt.Errorf("want 4 fields, got %d", len(f))
+	}
+	var err1, err2, err3 error
+	in.ItemID, err1 = strconv.ParseInt(f[0], 10, 64)
+	in.Type = f[1]
+	in.Value, err2 = strconv.ParseFloat(f[2], 64)
+	in.TS, err3 = strconv.ParseInt(f[3], 10, 64)
+	return in, errors.Join(err1, err2, err3)
 }
 
 // History reads the user's state in one round trip: the capped recent list

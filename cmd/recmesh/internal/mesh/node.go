@@ -91,7 +91,7 @@ func StartNode(ctx context.Context, o NodeOptions) (_ *Node, err error) {
 		if o.RedisPrefix != "" {
 			rto.Prefix = o.RedisPrefix
 		}
-		st := &store.Durable{PG: store.NewPostgres(o.Postgres), RT: store.NewRealTime(o.Redis, rto), Log: log}
+		st := &store.Durable{PG: store.NewPostgres(o.Postgres), RT: store.NewRealTime(o.Redis, rto), Log: log, ItemTTL: 5 * time.Minute}
 		spec.Register = featuresHandlers(features.New(st, features.DefaultOptions()))
 		spec.Ready = func(ctx context.Context) error { return errors.Join(o.Postgres.Ping(ctx), o.Redis.Ping(ctx).Err()) }
 	case recall.Name, ranking.Name:
