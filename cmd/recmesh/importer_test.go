@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/recmesh/recmesh/pkg/artifact"
 	"github.com/recmesh/recmesh/pkg/pgtest"
 )
 
@@ -54,4 +56,65 @@ func TestPostgresImport(t *testing.T) {
 	if err := run(ctx, []string{"import", "-postgres-dsn", scoped, dir}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "already holds 2500 events") {
 		t.Errorf("second import = %v, want a refusal", err)
 	}
+}
+
+// TestPostgresTrainFromEventStore trains once from the MovieLens files and
+// once from the same data imported into PostgreSQL: with the same seed the
+// artifacts must be byte-identical.
+func TestPostgresTrainFromEventStore(t *testing.T) {
+	ctx := context.Background()
+	scoped := pgtest.DSN(t)
+	data := "../../data/movielens-small"
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"import", "-postgres-dsn", scoped, data}, &out, &errOut); err != nil {
+		t.Fatalf("import: %v\n%s", err, errOut.String())
+	}
+	fromFiles, fromStore := t.TempDir(), t.TempDir()
+	if err := run(ctx, []string{"train", "-data", data, "-model-dir", fromFiles}, &out, &errOut); err != nil {
+		t.Fatalf("train from files: %v", err)
+	}
+	errOut.Reset()
+	if err := run(ctx, []string{"train", "-source", "postgres", "-postgres-dsn", scoped, "-model-dir", fromStore}, &out, &errOut); err != nil {
+		t.Fatalf("train from the event store: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "read event store: 100836/100836 events (100%)") {
+		t.Errorf("no progress reading the event store:\n%s", tail(errOut.String(), 500))
+	}
+	a, err := (artifact.Store{Dir: fromFiles}).OpenCurrent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := (artifact.Store{Dir: fromStore}).OpenCurrent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The payloads are identical but for the version each embeds.
+	for name := range a.Manifest.Files {
+		x, y := withoutVersion(t, filepath.Join(fromFiles, a.Manifest.Version, name)), withoutVersion(t, filepath.Join(fromStore, b.Manifest.Version, name))
+		if x != y {
+			t.Errorf("%s differs between training from files and from the event store", name)
+		}
+	}
+	if len(a.Manifest.Files) != 2 || len(b.Manifest.Files) != 2 {
+		t.Errorf("manifests list %v and %v", a.Manifest.Files, b.Manifest.Files)
+	}
+	if err := run(ctx, []string{"train", "-source", "kafka"}, &out, &errOut); err == nil {
+		t.Error("an unknown -source was accepted")
+	}
+}
+
+// withoutVersion is a JSON artifact file re-encoded without its "version".
+func withoutVersion(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "version")
+	out, _ := json.Marshal(m)
+	return string(out)
 }

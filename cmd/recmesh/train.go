@@ -5,31 +5,74 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/recmesh/recmesh/cmd/recmesh/internal/offline"
 	"github.com/recmesh/recmesh/pkg/artifact"
+	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/movielens"
+	"github.com/recmesh/recmesh/services/features/store"
 )
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var data, models string
+	var data, models, source string
 	var seed int
 	f := newFlags("train", stderr)
-	f.String(&data, "data", "data/movielens-small", "MovieLens directory (movies.csv, ratings.csv)")
+	f.String(&source, "source", "movielens", "where the data comes from: movielens (the -data directory) or postgres (the event store at -postgres-dsn)")
+	f.String(&data, "data", "data/movielens-small", "MovieLens directory (movies.csv, ratings.csv), with -source movielens")
+	open := postgresFlags(f)
 	f.String(&models, "model-dir", "var/models", "artifact directory the new version is published to")
 	f.Int(&seed, "seed", 1, "random seed; the same seed and data give the same model")
 	if err := f.Parse(args); err != nil {
 		return err
 	}
-	ds, err := movielens.Load(data)
-	if err != nil {
-		return err
+	var items []domain.Item
+	var events []domain.Event
+	switch source {
+	case "movielens":
+		ds, err := movielens.Load(data)
+		if err != nil {
+			return err
+		}
+		items, events = offline.Items(ds), offline.Events(ds)
+	case "postgres":
+		pool, err := open(ctx)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		if items, events, err = loadEventStore(ctx, pool, stderr); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("-source must be movielens or postgres, not %q", source)
 	}
 	o := offline.DefaultTrainOptions()
 	o.Seed, o.Progress = uint64(seed), stderr
-	m, err := offline.Train(ctx, offline.Items(ds), offline.Events(ds), artifact.Store{Dir: models}, o)
+	m, err := offline.Train(ctx, items, events, artifact.Store{Dir: models}, o)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "published %s to %s\n", m.Version, models)
 	return nil
+}
+
+// loadEventStore reads the catalogue and the whole event log, with progress.
+func loadEventStore(ctx context.Context, pool *pgxpool.Pool, stderr io.Writer) ([]domain.Item, []domain.Event, error) {
+	pg := store.NewPostgres(pool)
+	items, err := pg.Catalogue(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	total, err := pg.EventCount(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	events := make([]domain.Event, 0, total)
+	err = pg.ScanEvents(ctx, 50000, func(batch []domain.Event) error {
+		events = append(events, batch...)
+		progress(stderr, "read event store", "events", int64(len(events)), total)
+		return nil
+	})
+	return items, events, err
 }

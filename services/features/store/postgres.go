@@ -146,31 +146,61 @@ func Replay(ctx context.Context, p *Postgres, rt *RealTime, batch int, progress 
 	if err := rt.Reset(ctx); err != nil {
 		return 0, fmt.Errorf("replay: reset: %w", err)
 	}
-	var last, n int64
-	for {
-		rows, err := p.pool.Query(ctx, `SELECT event_id, user_id, item_id, type, value, ts FROM events
-			WHERE event_id > $1 ORDER BY event_id LIMIT $2`, last, batch)
-		if err != nil {
-			return n, fmt.Errorf("replay: %w", err)
-		}
-		var events []domain.Event
-		var e domain.Event
-		_, err = pgx.ForEachRow(rows, []any{&last, &e.UserID, &e.ItemID, &e.Type, &e.Value, &e.TS}, func() error {
-			events = append(events, e)
-			return nil
-		})
-		if err != nil {
-			return n, fmt.Errorf("replay: %w", err)
-		}
-		if len(events) == 0 {
-			return n, nil
-		}
+	var n int64
+	err := p.ScanEvents(ctx, batch, func(events []domain.Event) error {
 		if err := rt.Apply(ctx, events); err != nil {
-			return n, fmt.Errorf("replay: %w", err)
+			return err
 		}
 		n += int64(len(events))
 		if progress != nil {
 			progress(n)
 		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("replay: %w", err)
 	}
+	return n, nil
+}
+
+// ScanEvents hands the whole event log to fn in log order, batch events at
+// a time (keyset pagination, so each page is one index range scan).
+func (p *Postgres) ScanEvents(ctx context.Context, batch int, fn func([]domain.Event) error) error {
+	var last int64
+	for {
+		rows, _ := p.pool.Query(ctx, `SELECT event_id, user_id, item_id, type, value, ts FROM events
+			WHERE event_id > $1 ORDER BY event_id LIMIT $2`, last, batch)
+		var events []domain.Event
+		var e domain.Event
+		if _, err := pgx.ForEachRow(rows, []any{&last, &e.UserID, &e.ItemID, &e.Type, &e.Value, &e.TS}, func() error {
+			events = append(events, e)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		if err := fn(events); err != nil {
+			return err
+		}
+	}
+}
+
+// Catalogue returns every item, by id.
+func (p *Postgres) Catalogue(ctx context.Context) ([]domain.Item, error) {
+	rows, _ := p.pool.Query(ctx, `SELECT item_id FROM items ORDER BY item_id`)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("catalogue: %w", err)
+	}
+	byID, err := p.Items(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Item, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, byID[id])
+	}
+	return out, nil
 }
