@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -362,5 +363,35 @@ func (d *devMesh) checkKilledInstance(t *testing.T) {
 		left.Round(10*time.Millisecond), total, failed, degraded)
 	if failed != 0 || total == 0 {
 		t.Errorf("%d of %d requests failed while an instance died", failed, total)
+	}
+}
+
+func (d *devMesh) checkSIGTERM(t *testing.T) {
+	catalog := func() int {
+		entries, _, err := d.consul.Catalog().Service("filter", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(entries)
+	}
+	extra := d.start("filter-2", "filter", "-grpc-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0")
+	for deadline := time.Now().Add(20 * time.Second); catalog() != 2; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second filter instance never registered")
+		}
+	}
+	if err := extra.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-extra.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("filter did not exit 15 s after SIGTERM")
+	}
+	if n := catalog(); n != 1 {
+		t.Errorf("after SIGTERM the catalog holds %d filter instances, want 1 (deregistered before exit)", n)
+	}
+	if code := extra.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("filter exited with %d after SIGTERM, want 0", code)
 	}
 }

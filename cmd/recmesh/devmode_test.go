@@ -223,6 +223,7 @@ func TestDevModeConsulPostgresRedisJaeger(t *testing.T) {
 		}
 	})
 
+	t.Run("SIGTERM deregisters from the catalog", func(t *testing.T) { d.checkSIGTERM(t) })
 	t.Run("one trace in Jaeger spans every service", func(t *testing.T) { d.checkJaeger(t) })
 	t.Run("every accepted event is in PostgreSQL and replay equals live Redis", func(t *testing.T) { d.checkDurability(t) })
 	t.Run("an admin change reaches the gateway and moves only moved buckets", func(t *testing.T) { d.checkExperimentChange(t) })

@@ -89,3 +89,61 @@ func TestPickerKeepsAffinityWhenLoadAllows(t *testing.T) {
 		t.Error("an unknown version must have no instance")
 	}
 }
+
+func TestPickerHonoursVersionTags(t *testing.T) {
+	reg := registry.NewStatic()
+	ctx := context.Background()
+	for i, v := range []string{"v1", "v1", "v2"} {
+		a := fmt.Sprintf("127.0.0.1:%d", 41000+i)
+		if err := reg.Register(ctx, registry.Instance{ID: a, Service: "s", Addr: a, Tags: []string{"version=" + v}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := NewPicker(reg, "s", grpc.WithTransportCredentials(insecure.NewCredentials()))
+	t.Cleanup(func() { _ = p.Close() })
+	seen := map[string]map[string]bool{"v1": {}, "v2": {}, "": {}}
+	for k := range 500 {
+		for v := range seen {
+			c, done, err := p.Conn(ctx, fmt.Sprint("user-", k), v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done()
+			seen[v][c.Target()] = true
+		}
+	}
+	if len(seen["v2"]) != 1 || !seen["v2"]["127.0.0.1:41002"] {
+		t.Errorf("version v2 went to %v, want only 127.0.0.1:41002", seen["v2"])
+	}
+	if len(seen["v1"]) != 2 || seen["v1"]["127.0.0.1:41002"] {
+		t.Errorf("version v1 went to %v, want the two v1 instances", seen["v1"])
+	}
+	if len(seen[""]) != 3 {
+		t.Errorf("no version went to %v, want all three", seen[""])
+	}
+}
+
+func TestPickerAvoidsARefusingInstance(t *testing.T) {
+	p, _ := staticPicker(t, 3, DefaultEpsilon)
+	ctx := context.Background()
+	for k := range 300 {
+		key := fmt.Sprint("user-", k)
+		first, done, err := p.Conn(ctx, key, "v1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done()
+		other, done, err := p.ConnAvoiding(ctx, key, "v1", first.Target())
+		if err != nil {
+			t.Fatal(err)
+		}
+		done()
+		if other.Target() == first.Target() {
+			t.Fatalf("%s: avoiding %s still picked it", key, first.Target())
+		}
+	}
+	single, _ := staticPicker(t, 1, DefaultEpsilon)
+	if _, _, err := single.ConnAvoiding(ctx, "u", "v1", "127.0.0.1:40000"); err == nil {
+		t.Error("avoiding the only instance must report no instance")
+	}
+}
