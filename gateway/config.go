@@ -38,6 +38,8 @@ type Config struct {
 	BreakerSleep time.Duration
 	// RecallK is how many candidates recall is asked for.
 	RecallK int
+	// TraceSample is the share of requests whose trace is recorded and exported.
+	TraceSample float64
 }
 
 // DefaultConfig returns the defaults listed in the README.
@@ -47,7 +49,7 @@ func DefaultConfig() Config {
 		Budgets: Budgets{Request: 300 * time.Millisecond, Features: 40 * time.Millisecond, Recall: 80 * time.Millisecond,
 			Filter: 40 * time.Millisecond, Ranking: 80 * time.Millisecond},
 		MaxBodyBytes: 1 << 20, ConfigWait: 25 * time.Second, ConfigPoll: 2 * time.Second, PopularRefresh: 30 * time.Second,
-		BreakerSleep: 2 * time.Second, RecallK: 500,
+		BreakerSleep: 2 * time.Second, RecallK: 500, TraceSample: 1,
 	}
 }
 
@@ -69,6 +71,7 @@ func (c *Config) Bind(f *config.Flags) {
 	f.Duration(&c.PopularRefresh, "popular-refresh", d.PopularRefresh, "how often the fallback popular list is refreshed")
 	f.Duration(&c.BreakerSleep, "breaker-sleep", d.BreakerSleep, "how long an open circuit breaker waits before a trial call")
 	f.Int(&c.RecallK, "recall-k", d.RecallK, "candidates asked of recall")
+	f.Float(&c.TraceSample, "trace-sample", d.TraceSample, "share of requests traced (0..1); services follow the gateway's decision")
 }
 
 // Validate checks the config.
@@ -79,7 +82,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("budget of %s must be positive", name)
 		}
 	}
-	if c.RateLimit < 0 || c.MaxBodyBytes <= 0 || c.RecallK <= 0 || c.ConfigPoll <= 0 || c.ConfigWait <= 0 || c.PopularRefresh <= 0 || c.BreakerSleep <= 0 {
+	if c.RateLimit < 0 || c.MaxBodyBytes <= 0 || c.RecallK <= 0 || c.ConfigPoll <= 0 || c.ConfigWait <= 0 || c.PopularRefresh <= 0 || c.BreakerSleep <= 0 || c.TraceSample < 0 || c.TraceSample > 1 {
 		return fmt.Errorf("rate limit must be ≥ 0; body size, recall k, poll and refresh intervals and breaker sleep must be positive")
 	}
 	return nil

@@ -168,7 +168,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer reg.Close()
-	tp, err := telemetry.NewTracerProvider(ctx, "gateway", c.Discovery.OTLPEndpoint)
+	tp, err := telemetry.NewSampledTracerProvider(ctx, "gateway", c.Discovery.OTLPEndpoint, c.Gateway.TraceSample)
 	if err != nil {
 		return err
 	}

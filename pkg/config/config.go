@@ -63,6 +63,11 @@ func (f *Flags) Int(p *int, name string, def int, help string) {
 	f.FS.IntVar(p, name, envDefault(f, name, def, strconv.Atoi, "an integer"), f.usage(name, help))
 }
 
+// Float binds a float64 flag.
+func (f *Flags) Float(p *float64, name string, def float64, help string) {
+	f.FS.Float64Var(p, name, envDefault(f, name, def, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }, "a number"), f.usage(name, help))
+}
+
 // Duration binds a duration flag such as 20ms.
 func (f *Flags) Duration(p *time.Duration, name string, def time.Duration, help string) {
 	f.FS.DurationVar(p, name, envDefault(f, name, def, time.ParseDuration, "a duration"), f.usage(name, help))

@@ -24,11 +24,24 @@ func Propagator() propagation.TextMapPropagator {
 // otlpEndpoint (host:port) spans are created, so trace ids exist and
 // propagate, but are not exported. extra exporters (tests use an in-memory
 // one) receive every span synchronously. The caller must Shutdown the provider.
+// Every span follows its parent's sampling decision; a root span is sampled.
 func NewTracerProvider(ctx context.Context, service, otlpEndpoint string, extra ...sdktrace.SpanExporter) (*sdktrace.TracerProvider, error) {
+	return NewSampledTracerProvider(ctx, service, otlpEndpoint, 1, extra...)
+}
+
+// NewSampledTracerProvider is NewTracerProvider where a root span (the
+// gateway's, for a request) is sampled with probability ratio, chosen from
+// its trace id; downstream services follow the decision, so a trace is
+// whole or absent. A ratio of 1 or more samples everything.
+func NewSampledTracerProvider(ctx context.Context, service, otlpEndpoint string, ratio float64, extra ...sdktrace.SpanExporter) (*sdktrace.TracerProvider, error) {
+	root := sdktrace.AlwaysSample()
+	if ratio < 1 {
+		root = sdktrace.TraceIDRatioBased(ratio)
+	}
 	res := resource.NewSchemaless(semconv.ServiceName(service))
 	opts := []sdktrace.TracerProviderOption{
 		sdktrace.WithResource(res),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.AlwaysSample())),
+		sdktrace.WithSampler(sdktrace.ParentBased(root)),
 	}
 	if otlpEndpoint != "" {
 		exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(otlpEndpoint), otlptracegrpc.WithInsecure())

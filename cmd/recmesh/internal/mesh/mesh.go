@@ -244,7 +244,11 @@ func (m *Mesh) tracer(ctx context.Context, name string) (*sdktrace.TracerProvide
 	if m.opts.SpanExporter != nil {
 		extra = append(extra, m.opts.SpanExporter)
 	}
-	tp, err := telemetry.NewTracerProvider(ctx, name, m.opts.OTLPEndpoint, extra...)
+	ratio := 1.0
+	if name == "gateway" {
+		ratio = m.opts.Gateway.TraceSample
+	}
+	tp, err := telemetry.NewSampledTracerProvider(ctx, name, m.opts.OTLPEndpoint, ratio, extra...)
 	if err != nil {
 		return nil, err
 	}
