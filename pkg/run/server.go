@@ -80,7 +80,7 @@ func Start(ctx context.Context, s Spec) (*Running, error) {
 	srv := grpc.NewServer(
 		grpc.StatsHandler(otelgrpc.NewServerHandler(
 			otelgrpc.WithTracerProvider(s.Tracer), otelgrpc.WithPropagators(telemetry.Propagator()))),
-		grpc.ChainUnaryInterceptor(recoverInterceptor(s.Logger), rpcMetrics.UnaryInterceptor()),
+		grpc.ChainUnaryInterceptor(recoverInterceptor(s.Logger), rpcMetrics.UnaryInterceptor(), expiredInterceptor),
 	)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
@@ -190,4 +190,14 @@ func recoverInterceptor(l *slog.Logger) grpc.UnaryServerInterceptor {
 		}()
 		return h(ctx, req)
 	}
+}
+
+// expiredInterceptor drops a call whose deadline passed or whose caller
+// gave up while it waited to be scheduled: under saturation that work
+// would be thrown away by the caller anyway.
+func expiredInterceptor(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, status.FromContextError(err).Err()
+	}
+	return h(ctx, req)
 }

@@ -12,7 +12,9 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	"github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/registry"
@@ -80,5 +82,23 @@ func TestStartServeStop(t *testing.T) {
 	}
 	if list, _, _ := reg.Instances(ctx, "probe"); len(list) != 0 {
 		t.Errorf("still registered after Stop: %+v", list)
+	}
+}
+
+func TestExpiredCallsAreDropped(t *testing.T) {
+	called := false
+	h := func(context.Context, any) (any, error) { called = true; return "ok", nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := expiredInterceptor(ctx, nil, nil, h); status.Code(err) != codes.Canceled || called {
+		t.Errorf("cancelled call: err %v, handler called %v", err, called)
+	}
+	dctx, dcancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer dcancel()
+	if _, err := expiredInterceptor(dctx, nil, nil, h); status.Code(err) != codes.DeadlineExceeded || called {
+		t.Errorf("expired call: err %v, handler called %v", err, called)
+	}
+	if out, err := expiredInterceptor(context.Background(), nil, nil, h); err != nil || out != "ok" || !called {
+		t.Errorf("live call: %v %v", out, err)
 	}
 }
