@@ -52,6 +52,7 @@ ensure_apt() { # ensure_apt <command> <package>
 }
 
 ensure_packages() {
+  ensure_apt curl curl # readiness checks
   ensure_apt redis-server redis-server
   ensure_apt redis-cli redis-tools
   [ -n "$(pg_bin)" ] || { ensure_apt psql postgresql; }
