@@ -22,6 +22,33 @@ var fileRE = regexp.MustCompile(`^(\d{4})_[a-z0-9_]+\.sql$`)
 // lockID is this package's pg_advisory_lock key ("recmesh" in ASCII).
 const lockID = 0x7265636d657368
 
+const createTable = `CREATE TABLE IF NOT EXISTS recmesh_migrations (
+	component TEXT NOT NULL, version INT NOT NULL, name TEXT NOT NULL,
+	applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (component, version))`
+
+// AdoptLegacy records, under component, the migrations a database applied
+// before migrations had components, when they were kept in a single
+// schema_migrations table, so they are not applied twice. It does nothing
+// when that table does not exist, and is idempotent.
+func AdoptLegacy(ctx context.Context, pool *pgxpool.Pool, component string) error {
+	var legacy *string
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations')::text`).Scan(&legacy); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if legacy == nil {
+		return nil
+	}
+	if _, err := pool.Exec(ctx, createTable); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	_, err := pool.Exec(ctx, `INSERT INTO recmesh_migrations (component, version, name, applied_at)
+		SELECT $1, version, name, applied_at FROM schema_migrations ON CONFLICT DO NOTHING`, component)
+	if err != nil {
+		return fmt.Errorf("migrate: adopt schema_migrations: %w", err)
+	}
+	return nil
+}
+
 // Apply runs, in order, the migrations of component in fsys not yet
 // applied, and returns the names of those it applied.
 func Apply(ctx context.Context, pool *pgxpool.Pool, component string, fsys fs.FS) ([]string, error) {
@@ -58,9 +85,7 @@ func Apply(ctx context.Context, pool *pgxpool.Pool, component string, fsys fs.FS
 		return nil, fmt.Errorf("migrate: lock: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockID) //nolint:errcheck // released with the session anyway
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS recmesh_migrations (
-		component TEXT NOT NULL, version INT NOT NULL, name TEXT NOT NULL,
-		applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (component, version))`); err != nil {
+	if _, err := conn.Exec(ctx, createTable); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	var applied []string

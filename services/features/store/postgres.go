@@ -24,6 +24,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Before migrations had components, the features service alone kept
+	// them in schema_migrations.
+	if err := migrate.AdoptLegacy(ctx, pool, "features"); err != nil {
+		return nil, err
+	}
 	return migrate.Apply(ctx, pool, "features", sub)
 }
 

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"os"
 	"slices"
 	"testing"
 
@@ -46,5 +47,30 @@ func TestPostgresMigrationsAreIdempotent(t *testing.T) {
 	}
 	if !slices.Equal(versions, []int32{1}) {
 		t.Errorf("recorded versions %v, want [1]", versions)
+	}
+}
+
+// A database migrated by the first layout (one schema_migrations table)
+// upgrades without applying 0001 twice.
+func TestPostgresMigrationsAdoptTheLegacyTable(t *testing.T) {
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	sql, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{string(sql),
+		`CREATE TABLE schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+		`INSERT INTO schema_migrations (version, name) VALUES (1, '0001_init.sql')`} {
+		if _, err := pool.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applied, err := store.Migrate(ctx, pool)
+	if err != nil || len(applied) != 0 {
+		t.Fatalf("Migrate over the legacy layout applied %v, %v; want nothing", applied, err)
+	}
+	if applied, err := store.Migrate(ctx, pool); err != nil || len(applied) != 0 {
+		t.Fatalf("second Migrate: %v, %v", applied, err)
 	}
 }
