@@ -46,8 +46,17 @@ start() { # start <name> <args...>
   echo $! >"$DEV/$name.pid"
 }
 
+# port_busy <port>: something listens on 127.0.0.1:<port>.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 up() {
   mkdir -p "$DEV/logs"
+  if ! running gateway && port_busy "$GATEWAY_PORT"; then
+    die "port $GATEWAY_PORT is already in use (make run?); stop it or set GATEWAY_PORT"
+  fi
+  for p in 9101 9102 9103 9104 9105 9201 9202 9203 9204 9205; do
+    running features || ! port_busy "$p" || die "port $p is already in use (make run?); stop what holds it"
+  done
   scripts/deps.sh up >"$DEV/env"
   set -a; . "$DEV/env"; set +a
   [ "${DEV_TRACING:-on}" = off ] && unset RECMESH_OTLP_ENDPOINT
@@ -63,6 +72,7 @@ up() {
   start experiment -admin-token "$TOKEN"
   start gateway -http-addr "127.0.0.1:$GATEWAY_PORT" -config-cache "$DEV/experiments.cache.json"
   for _ in $(seq 1 300); do
+    for s in gateway $SERVICES; do running "$s" || die "$s exited; see $DEV/logs/$s.log"; done
     if curl -sf "http://127.0.0.1:$GATEWAY_PORT/readyz" >/dev/null; then
       cat <<MSG
 recmesh dev mode is up (logs in $DEV/logs, stop with make dev-down)
@@ -73,7 +83,6 @@ recmesh dev mode is up (logs in $DEV/logs, stop with make dev-down)
 MSG
       return
     fi
-    for s in gateway $SERVICES; do running "$s" || die "$s exited; see $DEV/logs/$s.log"; done
     sleep 0.2
   done
   die "the gateway was not ready within 60 s; see $DEV/logs"
