@@ -167,7 +167,11 @@ func startDevMesh(t *testing.T) *devMesh {
 	d.start("experiment", "experiment", "-grpc-addr", "127.0.0.1:0", "-admin-addr", adminAddr,
 		"-admin-token", devToken, "-seed", "../../config/experiments.json", "-store-poll", "200ms")
 	d.gateway = "http://" + freeAddr(t)
-	d.start("gateway", "gateway", "-http-addr", strings.TrimPrefix(d.gateway, "http://"), "-config-poll", "200ms")
+	// Generous budgets, as in the embedded end-to-end tests: CI machines are
+	// shared, and a timeout would turn a correctness check into a degraded
+	// answer or a refused event batch.
+	d.start("gateway", "gateway", "-http-addr", strings.TrimPrefix(d.gateway, "http://"), "-config-poll", "200ms",
+		"-budget-request", "5s", "-budget-features", "1s", "-budget-recall", "2s", "-budget-filter", "1s", "-budget-ranking", "2s")
 	d.waitReady()
 	return d
 }
