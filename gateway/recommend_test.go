@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -172,7 +171,7 @@ func TestExperimentDownKeepsLastConfig(t *testing.T) {
 	}
 	// The watch fails from now on (experiment is down) and is retried.
 	for start := f.watches.Load(); f.watches.Load() < start+3; {
-		runtime.Gosched()
+		time.Sleep(time.Millisecond)
 	}
 	if v := g.ConfigVersion(); v != 7 {
 		t.Errorf("config version %d after failed watches, want the last good 7", v)

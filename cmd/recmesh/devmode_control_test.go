@@ -20,22 +20,21 @@ import (
 )
 
 // admin sends a request to the experiment service's admin API.
-func (d *devMesh) admin(method, path, token, body string) (int, string) {
-	req, _ := http.NewRequest(method, d.adminURL()+path, strings.NewReader(body))
+func (d *devMesh) admin(t *testing.T, method, path, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, d.adminBase+path, strings.NewReader(body))
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	r, err := http.DefaultClient.Do(req)
 	if err != nil {
-		d.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer r.Body.Close()
 	var buf bytes.Buffer
 	_, _ = buf.ReadFrom(r.Body)
 	return r.StatusCode, buf.String()
 }
-
-func (d *devMesh) adminURL() string { return d.adminBase }
 
 func recallVariant(rep gateway.Reply) string {
 	for _, a := range rep.Experiments {
@@ -47,7 +46,7 @@ func recallVariant(rep gateway.Reply) string {
 }
 
 func (d *devMesh) checkExperimentChange(t *testing.T) {
-	if status, body := d.admin("GET", "/admin/v1/config", "", ""); status != http.StatusUnauthorized {
+	if status, body := d.admin(t, "GET", "/admin/v1/config", "", ""); status != http.StatusUnauthorized {
 		t.Errorf("admin API without a token: %d %s", status, body)
 	}
 	const salt = "recall-2026-11" // config/experiments.json: more-cf owns [1000,2000), [2000,10000) is free
@@ -65,7 +64,7 @@ func (d *devMesh) checkExperimentChange(t *testing.T) {
 			probe = users[i]
 		}
 	}
-	status, body := d.admin("PATCH", "/admin/v1/layers/recall/experiments/cf-quota/variants/more-cf", devToken, `{"size":3000}`)
+	status, body := d.admin(t, "PATCH", "/admin/v1/layers/recall/experiments/cf-quota/variants/more-cf", devToken, `{"size":3000}`)
 	if status != http.StatusOK {
 		t.Fatalf("grow more-cf: %d %s", status, body)
 	}
@@ -98,16 +97,16 @@ func (d *devMesh) checkExperimentChange(t *testing.T) {
 		}
 	}
 	t.Logf("%d users whose bucket was allocated moved to more-cf; %d others kept their variant", moved, kept)
-	if status, body := d.admin("GET", "/admin/v1/audit?limit=1", devToken, ""); status != http.StatusOK || !strings.Contains(body, `"update_variant"`) {
+	if status, body := d.admin(t, "GET", "/admin/v1/audit?limit=1", devToken, ""); status != http.StatusOK || !strings.Contains(body, `"update_variant"`) {
 		t.Errorf("audit: %d %s", status, body)
 	}
 }
 
 func (d *devMesh) checkKilledInstance(t *testing.T) {
-	second := d.start("recall-2", "recall", "-grpc-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0",
+	second := d.start(t, "recall-2", "recall", "-grpc-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0",
 		"-model-dir", d.dir+"/models", "-version", "v1")
 	deadline := time.Now().Add(20 * time.Second)
-	for len(d.healthy("recall")) != 2 {
+	for len(d.healthy(t, "recall")) != 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("the second recall instance never became healthy")
 		}
@@ -139,7 +138,7 @@ func (d *devMesh) checkKilledInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	for len(d.healthy("recall")) != 1 {
+	for len(d.healthy(t, "recall")) != 1 {
 		if time.Since(killed) > 20*time.Second {
 			t.Fatal("the killed instance is still healthy in Consul after 20 s")
 		}
@@ -164,7 +163,7 @@ func (d *devMesh) checkSIGTERM(t *testing.T) {
 		}
 		return len(entries)
 	}
-	extra := d.start("filter-2", "filter", "-grpc-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0")
+	extra := d.start(t, "filter-2", "filter", "-grpc-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0")
 	for deadline := time.Now().Add(20 * time.Second); catalog() != 2; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the second filter instance never registered")

@@ -157,7 +157,7 @@ func (d *devMesh) checkDurability(t *testing.T) {
 	}
 
 	rebuilt := d.prefix + "replay:"
-	d.runCmd("replay", "-redis-prefix", rebuilt)
+	d.runCmd(t, "replay", "-redis-prefix", rebuilt)
 	ctx := context.Background()
 	keys, err := d.rdb.Keys(ctx, d.prefix+"*").Result()
 	if err != nil {

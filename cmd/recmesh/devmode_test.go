@@ -34,7 +34,6 @@ const devToken = "it-token"
 
 // devMesh is a dev-mode mesh of separate processes.
 type devMesh struct {
-	t         *testing.T
 	bin, dir  string
 	env       []string
 	dsn       string
@@ -64,24 +63,24 @@ func freeAddr(t *testing.T) string {
 }
 
 // start runs `recmesh args...`; the process gets SIGTERM when the test ends.
-func (d *devMesh) start(name string, args ...string) *proc {
-	d.t.Helper()
+func (d *devMesh) start(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
 	p := &proc{log: filepath.Join(d.dir, name+".log"), done: make(chan struct{})}
 	out, err := os.Create(p.log)
 	if err != nil {
-		d.t.Fatal(err)
+		t.Fatal(err)
 	}
 	p.cmd = exec.Command(d.bin, args...)
 	p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = d.env, out, out
 	if err := p.cmd.Start(); err != nil {
-		d.t.Fatal(err)
+		t.Fatal(err)
 	}
 	go func() {
 		_ = p.cmd.Wait()
 		out.Close()
 		close(p.done)
 	}()
-	d.t.Cleanup(func() {
+	t.Cleanup(func() {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-p.done:
@@ -89,9 +88,9 @@ func (d *devMesh) start(name string, args ...string) *proc {
 			_ = p.cmd.Process.Kill()
 			<-p.done
 		}
-		if d.t.Failed() {
+		if t.Failed() {
 			b, _ := os.ReadFile(p.log)
-			d.t.Logf("--- %s log (tail):\n%s", name, tail(string(b), 1500))
+			t.Logf("--- %s log (tail):\n%s", name, tail(string(b), 1500))
 		}
 	})
 	return p
@@ -105,13 +104,13 @@ func tail(s string, n int) string {
 }
 
 // runCmd runs a recmesh command to completion.
-func (d *devMesh) runCmd(args ...string) string {
-	d.t.Helper()
+func (d *devMesh) runCmd(t *testing.T, args ...string) string {
+	t.Helper()
 	cmd := exec.Command(d.bin, args...)
 	cmd.Env = d.env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		d.t.Fatalf("recmesh %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 2000))
+		t.Fatalf("recmesh %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 2000))
 	}
 	return string(out)
 }
@@ -122,7 +121,7 @@ func startDevMesh(t *testing.T) *devMesh {
 	consulAddr := depstest.Env(t, "RECMESH_CONSUL_ADDR")
 	redisAddr := depstest.Env(t, "RECMESH_REDIS_ADDR")
 	depstest.Env(t, "RECMESH_OTLP_ENDPOINT")
-	d := &devMesh{t: t, dir: t.TempDir(), dsn: pgtest.DSN(t), prefix: fmt.Sprintf("it%d:", time.Now().UnixNano())}
+	d := &devMesh{dir: t.TempDir(), dsn: pgtest.DSN(t), prefix: fmt.Sprintf("it%d:", time.Now().UnixNano())}
 	d.bin = filepath.Join(d.dir, "recmesh")
 	if out, err := exec.Command("go", "build", "-o", d.bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -130,10 +129,10 @@ func startDevMesh(t *testing.T) *devMesh {
 	d.env = append(os.Environ(), "RECMESH_POSTGRES_DSN="+d.dsn, "RECMESH_CHECK_INTERVAL=1s", "RECMESH_LOG_LEVEL=info")
 	data := "../../data/movielens-small"
 	models := filepath.Join(d.dir, "models")
-	d.runCmd("migrate")
-	d.runCmd("import", data)
-	d.runCmd("replay", "-redis-prefix", d.prefix)
-	d.runCmd("train", "-data", data, "-model-dir", models)
+	d.runCmd(t, "migrate")
+	d.runCmd(t, "import", data)
+	d.runCmd(t, "replay", "-redis-prefix", d.prefix)
+	d.runCmd(t, "train", "-data", data, "-model-dir", models)
 
 	cfg := api.DefaultConfig()
 	cfg.Address = consulAddr
@@ -156,7 +155,7 @@ func startDevMesh(t *testing.T) *devMesh {
 
 	node := func(service string, extra ...string) {
 		args := append([]string{service, "-grpc-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}, extra...)
-		d.start(service, args...)
+		d.start(t, service, args...)
 	}
 	node("features", "-redis-prefix", d.prefix)
 	node("recall", "-model-dir", models)
@@ -164,20 +163,20 @@ func startDevMesh(t *testing.T) *devMesh {
 	node("ranking", "-model-dir", models)
 	adminAddr := freeAddr(t)
 	d.adminBase = "http://" + adminAddr
-	d.start("experiment", "experiment", "-grpc-addr", "127.0.0.1:0", "-admin-addr", adminAddr,
+	d.start(t, "experiment", "experiment", "-grpc-addr", "127.0.0.1:0", "-admin-addr", adminAddr,
 		"-admin-token", devToken, "-seed", "../../config/experiments.json", "-store-poll", "200ms")
 	d.gateway = "http://" + freeAddr(t)
 	// Generous budgets, as in the embedded end-to-end tests: CI machines are
 	// shared, and a timeout would turn a correctness check into a degraded
 	// answer or a refused event batch.
-	d.start("gateway", "gateway", "-http-addr", strings.TrimPrefix(d.gateway, "http://"), "-config-poll", "200ms",
+	d.start(t, "gateway", "gateway", "-http-addr", strings.TrimPrefix(d.gateway, "http://"), "-config-poll", "200ms",
 		"-budget-request", "5s", "-budget-features", "1s", "-budget-recall", "2s", "-budget-filter", "1s", "-budget-ranking", "2s")
-	d.waitReady()
+	d.waitReady(t)
 	return d
 }
 
-func (d *devMesh) waitReady() {
-	d.t.Helper()
+func (d *devMesh) waitReady(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if r, err := http.Get(d.gateway + "/readyz"); err == nil {
@@ -190,11 +189,10 @@ func (d *devMesh) waitReady() {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	d.t.Fatal("the dev mesh did not become ready with an undegraded answer in 60 s")
+	t.Fatal("the dev mesh did not become ready with an undegraded answer in 60 s")
 }
 
 func (d *devMesh) recommend(user string) (gateway.Reply, int) {
-	d.t.Helper()
 	r, err := http.Get(d.gateway + "/v1/recommendations?n=10&user_id=" + url.QueryEscape(user))
 	if err != nil {
 		return gateway.Reply{}, 0
@@ -206,11 +204,11 @@ func (d *devMesh) recommend(user string) (gateway.Reply, int) {
 }
 
 // healthy lists the passing instances of service in Consul.
-func (d *devMesh) healthy(service string) []*api.ServiceEntry {
-	d.t.Helper()
+func (d *devMesh) healthy(t *testing.T, service string) []*api.ServiceEntry {
+	t.Helper()
 	entries, _, err := d.consul.Health().Service(service, "", true, nil)
 	if err != nil {
-		d.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return entries
 }
@@ -220,7 +218,7 @@ func TestDevModeConsulPostgresRedisJaeger(t *testing.T) {
 
 	t.Run("every service is in the Consul catalog with its version tag", func(t *testing.T) {
 		for _, s := range []string{"features", "recall", "filter", "ranking", "experiment"} {
-			entries := d.healthy(s)
+			entries := d.healthy(t, s)
 			if len(entries) != 1 || !slices.Contains(entries[0].Service.Tags, "version=v1") || entries[0].Service.Meta["admin"] == "" {
 				t.Errorf("%s in Consul: %d healthy instances %+v", s, len(entries), entries)
 			}

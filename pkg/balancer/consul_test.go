@@ -4,17 +4,15 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/recmesh/recmesh/pkg/depstest"
 	"github.com/recmesh/recmesh/pkg/registry"
+	"github.com/recmesh/recmesh/pkg/registry/registrytest"
 )
 
 // TestRingMovementThroughConsul registers N instances in a real Consul,
@@ -32,17 +30,8 @@ func TestRingMovementThroughConsul(t *testing.T) {
 	service := fmt.Sprintf("it-ring-%d", time.Now().UnixNano())
 	const n, users = 6, 20000
 	add := func(i int) string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := grpc.NewServer()
-		hs := health.NewServer()
-		hs.SetServingStatus(service, healthpb.HealthCheckResponse_SERVING)
-		healthpb.RegisterHealthServer(srv, hs)
-		go func() { _ = srv.Serve(ln) }()
-		t.Cleanup(srv.Stop)
-		in := registry.Instance{ID: fmt.Sprintf("%s-%d", service, i), Service: service, Addr: ln.Addr().String(), Tags: []string{"version=v1"}}
+		addr, _ := registrytest.HealthServer(t, service)
+		in := registry.Instance{ID: fmt.Sprintf("%s-%d", service, i), Service: service, Addr: addr, Tags: []string{"version=v1"}}
 		if err := reg.Register(context.Background(), in); err != nil {
 			t.Fatal(err)
 		}

@@ -5,11 +5,11 @@ package kitgrpc
 
 import (
 	"context"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/go-kit/kit/endpoint"
 	grpctransport "github.com/go-kit/kit/transport/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/kitendpoint"
@@ -54,34 +54,37 @@ type MiddlewareFor func(method string) endpoint.Middleware
 // messages.
 func ClientEndpoint[PReq, PResp any](p *balancer.Picker, service, grpcService, method string, mw MiddlewareFor) endpoint.Endpoint {
 	fullMethod := "/" + grpcService + "/" + method
-	var ep endpoint.Endpoint = func(ctx context.Context, req any) (any, error) {
+	// invoke calls the instance chosen for the request, skipping avoid, and
+	// says which instance it was.
+	invoke := func(ctx context.Context, req *PReq, avoid string) (*PResp, string, error) {
 		key, version := balancer.RouteFrom(ctx, service)
-		out := new(PResp)
-		avoid, first := "", error(nil)
-		for attempt := 0; ; attempt++ {
-			conn, done, err := p.ConnAvoiding(ctx, key, version, avoid)
-			if err != nil {
-				if first != nil {
-					return nil, first // no other instance to try
-				}
-				return nil, err
-			}
-			err = conn.Invoke(ctx, fullMethod, req.(*PReq), out)
-			done()
-			// An instance that refuses the call (it died, and the registry
-			// has not noticed yet) is skipped once for the next one on the
-			// ring. The status error is returned as is: its message is what
-			// a business error shows the end user, and apierr.FromGRPC
-			// reads its code.
-			if attempt == 0 && status.Code(err) == codes.Unavailable && ctx.Err() == nil {
-				avoid, first = conn.Target(), err
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			return out, nil
+		conn, done, err := p.ConnAvoiding(ctx, key, version, avoid)
+		if err != nil {
+			return nil, "", err
 		}
+		defer done()
+		out := new(PResp)
+		// The status error is returned as is: its message is what a business
+		// error shows the end user, and apierr.FromGRPC reads its code.
+		if err := conn.Invoke(ctx, fullMethod, req, out); err != nil {
+			return nil, conn.Target(), err
+		}
+		return out, conn.Target(), nil
+	}
+	var ep endpoint.Endpoint = func(ctx context.Context, req any) (any, error) {
+		out, addr, err := invoke(ctx, req.(*PReq), "")
+		// An instance that refuses the call (it died, and the registry has
+		// not noticed yet) is skipped once for the next one on the ring;
+		// with no other instance the first error stands.
+		if status.Code(err) == codes.Unavailable && addr != "" && ctx.Err() == nil {
+			if retried, raddr, rerr := invoke(ctx, req.(*PReq), addr); raddr != "" {
+				out, err = retried, rerr
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	if mw != nil {
 		if m := mw(method); m != nil {

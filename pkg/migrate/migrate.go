@@ -49,9 +49,14 @@ func AdoptLegacy(ctx context.Context, pool *pgxpool.Pool, component string) erro
 	return nil
 }
 
-// Apply runs, in order, the migrations of component in fsys not yet
-// applied, and returns the names of those it applied.
-func Apply(ctx context.Context, pool *pgxpool.Pool, component string, fsys fs.FS) ([]string, error) {
+// Apply runs, in order, the migrations of component in directory dir of
+// fsys (an embedded migrations/ directory, typically) not yet applied, and
+// returns the names of those it applied.
+func Apply(ctx context.Context, pool *pgxpool.Pool, component string, fsys fs.FS, dir string) ([]string, error) {
+	fsys, err := fs.Sub(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)

@@ -48,7 +48,7 @@ type Consul struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	watches map[string]*watch
 }
 
@@ -144,18 +144,7 @@ func (c *Consul) Deregister(ctx context.Context, in Instance) error {
 // answer from memory. If Consul becomes unreachable the last good list keeps
 // being served; only a service never seen returns an error.
 func (c *Consul) Instances(ctx context.Context, service string) ([]Instance, uint64, error) {
-	c.mu.Lock()
-	w, ok := c.watches[service]
-	if !ok {
-		w = &watch{ready: make(chan struct{})}
-		c.watches[service] = w
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			c.follow(service, w)
-		}()
-	}
-	c.mu.Unlock()
+	w := c.watchOf(service)
 	select {
 	case <-w.ready:
 	case <-ctx.Done():
@@ -167,6 +156,30 @@ func (c *Consul) Instances(ctx context.Context, service string) ([]Instance, uin
 		return nil, 0, fmt.Errorf("discover %s in consul: %w", service, w.err)
 	}
 	return w.list, w.gen, nil
+}
+
+// watchOf returns service's watch, starting it on first use. It is on every
+// call's path, so the common case takes only the read lock.
+func (c *Consul) watchOf(service string) *watch {
+	c.mu.RLock()
+	w, ok := c.watches[service]
+	c.mu.RUnlock()
+	if ok {
+		return w
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if w, ok := c.watches[service]; ok {
+		return w
+	}
+	w = &watch{ready: make(chan struct{})}
+	c.watches[service] = w
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.follow(service, w)
+	}()
+	return w
 }
 
 // follow runs blocking queries for service until Close.

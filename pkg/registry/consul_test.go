@@ -3,7 +3,6 @@ package registry_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -12,29 +11,11 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/recmesh/recmesh/pkg/depstest"
 	"github.com/recmesh/recmesh/pkg/registry"
+	"github.com/recmesh/recmesh/pkg/registry/registrytest"
 )
-
-// healthServer serves grpc.health.v1 for service on a loopback port.
-func healthServer(t *testing.T, service string) (addr string, kill func()) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	hs := health.NewServer()
-	hs.SetServingStatus(service, healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(srv, hs)
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(srv.Stop)
-	return ln.Addr().String(), srv.Stop
-}
 
 func consulOpts() registry.ConsulOptions {
 	o := registry.DefaultConsulOptions()
@@ -79,7 +60,7 @@ func TestConsulCatalogRegisterDeregister(t *testing.T) {
 	addr := depstest.Env(t, "RECMESH_CONSUL_ADDR")
 	reg := newConsul(t, addr)
 	service := fmt.Sprintf("it-catalog-%d", time.Now().UnixNano())
-	grpcAddr, _ := healthServer(t, service)
+	grpcAddr, _ := registrytest.HealthServer(t, service)
 	in := registry.Instance{ID: service + "-1", Service: service, Addr: grpcAddr, Tags: []string{"version=v2"}, Meta: map[string]string{"admin": "127.0.0.1:1"}}
 	ctx := context.Background()
 	if err := reg.Register(ctx, in); err != nil {
@@ -131,7 +112,7 @@ func TestConsulKilledInstanceLeavesHealthySet(t *testing.T) {
 	var ids []string
 	var kills []func()
 	for i := range 3 {
-		a, kill := healthServer(t, service)
+		a, kill := registrytest.HealthServer(t, service)
 		in := registry.Instance{ID: fmt.Sprintf("%s-%d", service, i), Service: service, Addr: a, Tags: []string{"version=v1"}}
 		if err := reg.Register(ctx, in); err != nil {
 			t.Fatal(err)
@@ -151,12 +132,13 @@ func TestConsulKeepsLastGoodSetWhenConsulIsGone(t *testing.T) {
 	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
 	reg := newConsul(t, proxy.Listener.Addr().String())
 	service := fmt.Sprintf("it-gone-%d", time.Now().UnixNano())
-	a, _ := healthServer(t, service)
+	a, _ := registrytest.HealthServer(t, service)
 	in := registry.Instance{ID: service + "-1", Service: service, Addr: a}
 	if err := reg.Register(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = newConsul(t, addr).Deregister(context.Background(), in) })
+	direct := newConsul(t, addr) // reaches Consul without the proxy, for the cleanup
+	t.Cleanup(func() { _ = direct.Deregister(context.Background(), in) })
 	waitIDs(t, reg, service, []string{in.ID}, 5*time.Second)
 
 	proxy.CloseClientConnections()

@@ -90,6 +90,16 @@ func forEachBackend(t *testing.T, f func(t *testing.T, s store.Store)) {
 	}
 }
 
+// newSeededAdmin is an admin API over s holding the ranking layer and the
+// 50/50 experiment w on 2,000 buckets.
+func newSeededAdmin(t *testing.T, s store.Store) *adminClient {
+	t.Helper()
+	c := newAdmin(t, s, token)
+	c.ok("POST", "/admin/v1/layers", layerBody)
+	c.ok("POST", "/admin/v1/layers/ranking/experiments", expBody)
+	return c
+}
+
 const layerBody = `{"name":"ranking","salt":"ranking-salt"}`
 const expBody = `{"name":"w","traffic":2000,"variants":[{"name":"a","share":50},{"name":"b","share":50,"params":{"ranking_weights":{"click":0.2,"like":1}}}]}`
 
@@ -123,9 +133,7 @@ func TestAdminCreatesAndAudits(t *testing.T) {
 
 func TestAdminRefusesBadInputAndWritesNothing(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s store.Store) {
-		c := newAdmin(t, s, token)
-		c.ok("POST", "/admin/v1/layers", layerBody)
-		c.ok("POST", "/admin/v1/layers/ranking/experiments", expBody)
+		c := newSeededAdmin(t, s)
 		before, _ := s.Load(context.Background())
 		cases := []struct {
 			name, method, path, tok, body string
@@ -189,13 +197,25 @@ func TestAdminOffWithoutToken(t *testing.T) {
 	}
 }
 
+// owner names the experiment/variant owning bucket b of cfg's first layer.
+func owner(cfg *abtest.Config, b int) string {
+	for _, e := range cfg.Layers[0].Experiments {
+		for _, v := range e.Variants {
+			for _, r := range v.Buckets {
+				if b >= r.Start && b < r.End {
+					return e.Name + "/" + v.Name
+				}
+			}
+		}
+	}
+	return ""
+}
+
 // TestGrowingAndShrinkingNeverReshuffles: after each resize, a user's
 // variant differs only if their own bucket changed owner.
 func TestGrowingAndShrinkingNeverReshuffles(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, s store.Store) {
-		c := newAdmin(t, s, token)
-		c.ok("POST", "/admin/v1/layers", layerBody)
-		c.ok("POST", "/admin/v1/layers/ranking/experiments", expBody)
+		c := newSeededAdmin(t, s)
 		// Another experiment after it, so growth must skip its buckets.
 		c.ok("POST", "/admin/v1/layers/ranking/experiments", `{"name":"other","traffic":500,"variants":[{"name":"x","share":100}]}`)
 		steps := []struct{ variant, body string }{
@@ -207,18 +227,6 @@ func TestGrowingAndShrinkingNeverReshuffles(t *testing.T) {
 			moved, changed := 0, 0
 			pa, _ := abtest.NewAssigner(prev)
 			na, _ := abtest.NewAssigner(next)
-			owner := func(cfg *abtest.Config, b int) string {
-				for _, e := range cfg.Layers[0].Experiments {
-					for _, v := range e.Variants {
-						for _, r := range v.Buckets {
-							if b >= r.Start && b < r.End {
-								return e.Name + "/" + v.Name
-							}
-						}
-					}
-				}
-				return ""
-			}
 			for u := range 20000 {
 				user := fmt.Sprint(u)
 				b := abtest.Bucket("ranking-salt", user)

@@ -54,14 +54,13 @@ func (c *Configs) Set(cfg *abtest.Config) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.changed == nil {
-		c.changed = make(chan struct{})
-	}
 	if c.cur != nil && c.cur.Version == cfg.Version && cfg.Version != 0 {
 		return nil
 	}
 	c.cur = cfg
-	close(c.changed)
+	if c.changed != nil { // nil only in a zero Configs nobody has watched
+		close(c.changed)
+	}
 	c.changed = make(chan struct{})
 	return nil
 }
@@ -122,19 +121,24 @@ func (c *Configs) Follow(ctx context.Context, s store.Store, every time.Duration
 				return
 			case <-t.C:
 			}
-			v, err := s.Version(ctx)
-			if err == nil {
-				if cur, _ := c.current(); cur != nil && cur.Version == v {
-					continue
-				}
-				err = c.reload(ctx, s)
-			}
-			if err != nil && ctx.Err() == nil {
+			if err := c.check(ctx, s); err != nil && ctx.Err() == nil {
 				log.WarnContext(ctx, "experiment store unreachable; serving the config in memory", "err", err)
 			}
 		}
 	}()
 	return nil
+}
+
+// check reloads the config when the store's version differs from ours.
+func (c *Configs) check(ctx context.Context, s store.Store) error {
+	v, err := s.Version(ctx)
+	if err != nil {
+		return err
+	}
+	if cur, _ := c.current(); cur != nil && cur.Version == v {
+		return nil
+	}
+	return c.reload(ctx, s)
 }
 
 func (c *Configs) reload(ctx context.Context, s store.Store) error {

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,11 +20,7 @@ var migrations embed.FS
 
 // Migrate applies the experiment schema migrations not yet applied.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	return migrate.Apply(ctx, pool, "experiment", sub)
+	return migrate.Apply(ctx, pool, "experiment", migrations, "migrations")
 }
 
 // Postgres is the Store on PostgreSQL. A change locks exp_state, reads the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -20,16 +19,12 @@ var migrations embed.FS
 
 // Migrate applies the schema migrations not yet applied.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return nil, err
-	}
 	// Before migrations had components, the features service alone kept
 	// them in schema_migrations.
 	if err := migrate.AdoptLegacy(ctx, pool, "features"); err != nil {
 		return nil, err
 	}
-	return migrate.Apply(ctx, pool, "features", sub)
+	return migrate.Apply(ctx, pool, "features", migrations, "migrations")
 }
 
 // Postgres is the Store on PostgreSQL (pgx v5 pool). Events are the
