@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -155,6 +156,13 @@ func (d *devMesh) checkDurability(t *testing.T) {
 	if accepted != batches*per || stored != accepted {
 		t.Fatalf("accepted %d of %d, stored %d", accepted, batches*per, stored)
 	}
+	// Redis took every batch, and the features service says so on /metrics.
+	metrics := d.metrics(t, "features")
+	for _, line := range []string{"recmesh_features_redis_missed_events_total 0", "recmesh_features_history_postgres_reads_total 0"} {
+		if !slices.Contains(strings.Split(metrics, "\n"), line) {
+			t.Errorf("features /metrics lacks %q", line)
+		}
+	}
 
 	rebuilt := d.prefix + "replay:"
 	d.runCmd(t, "replay", "-redis-prefix", rebuilt)
@@ -226,4 +234,24 @@ func compareKey(ctx context.Context, rdb *redis.Client, a, b string) string {
 		return "unexpected type " + typ
 	}
 	return ""
+}
+
+// metrics is the /metrics page of service's one instance, found through
+// the admin address it publishes in Consul.
+func (d *devMesh) metrics(t *testing.T, service string) string {
+	t.Helper()
+	entries := d.healthy(t, service)
+	if len(entries) != 1 {
+		t.Fatalf("%s: %d healthy instances", service, len(entries))
+	}
+	r, err := http.Get("http://" + entries[0].Service.Meta["admin"] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	body, err := io.ReadAll(r.Body)
+	if err != nil || r.StatusCode != http.StatusOK {
+		t.Fatalf("%s /metrics: status %d, %v", service, r.StatusCode, err)
+	}
+	return string(body)
 }

@@ -1,8 +1,9 @@
 // Package ann finds nearest neighbours among float32 vectors: an HNSW graph
 // (Malkov & Yashunin, "Efficient and robust approximate nearest neighbor
 // search using Hierarchical Navigable Small World graphs") for speed, and
-// exact search for ground truth. Distance is squared Euclidean; see MIPS
-// for maximum-inner-product search.
+// exact search for ground truth, and a product quantizer (PQ) whose codes
+// let Quantized skip most exact distances during a graph search. Distance is
+// squared Euclidean; see MIPS for maximum-inner-product search.
 package ann
 
 import (

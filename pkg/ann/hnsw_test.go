@@ -24,16 +24,25 @@ func build(vecs []float32, dim int, o Options) *HNSW {
 	return h
 }
 
-// recallAt is the share of the exact k nearest found by the graph.
-func recallAt(h *HNSW, vecs, queries []float32, dim, k, ef int) float64 {
+// truthSet is the ids of the exact k nearest of vecs to q.
+func truthSet(vecs []float32, dim int, q []float32, k int) map[int32]bool {
+	truth := map[int32]bool{}
+	for _, r := range Exact(vecs, dim, q, k) {
+		truth[r.ID] = true
+	}
+	return truth
+}
+
+// searchFunc is HNSW.Search or Quantized.Search.
+type searchFunc func(q []float32, k, ef int) []Result
+
+// recallAt is the share of the exact k nearest that search finds.
+func recallAt(search searchFunc, vecs, queries []float32, dim, k, ef int) float64 {
 	found, total := 0, 0
 	for qi := 0; qi*dim < len(queries); qi++ {
 		q := queries[qi*dim : (qi+1)*dim]
-		truth := map[int32]bool{}
-		for _, r := range Exact(vecs, dim, q, k) {
-			truth[r.ID] = true
-		}
-		for _, r := range h.Search(q, k, ef) {
+		truth := truthSet(vecs, dim, q, k)
+		for _, r := range search(q, k, ef) {
 			if truth[r.ID] {
 				found++
 			}
@@ -53,7 +62,7 @@ func TestRecallAgainstExact(t *testing.T) {
 		min   float64
 	}{{10, 100, 0.9}, {10, 10, 0.5}, {50, 200, 0.9}}
 	for _, tt := range tests {
-		if r := recallAt(h, vecs, queries, dim, tt.k, tt.ef); r < tt.min {
+		if r := recallAt(h.Search, vecs, queries, dim, tt.k, tt.ef); r < tt.min {
 			t.Errorf("recall@%d with ef=%d = %.3f, want ≥ %.2f", tt.k, tt.ef, r, tt.min)
 		}
 	}
@@ -142,39 +151,47 @@ var bench100k struct {
 	once    sync.Once
 	vecs    []float32
 	queries []float32
+	truth   []map[int32]bool
+	exact   time.Duration // per query
 	h       *HNSW
+	q       *Quantized
 }
 
 // BenchmarkHNSW100k measures the target: 100k random 64-dimension
-// vectors, recall@100 against exact search and the speed-up over it.
+// vectors, recall@100 against exact search and the speed-up over it, for
+// the plain graph and for the graph searched through PQ codes. Building
+// the graph takes minutes; it is built once for every sub-benchmark.
 //
-//	go test -run '^$' -bench HNSW100k -benchtime 200x ./ann
+//	go test -run '^$' -bench HNSW100k -benchtime 400x -count 3 .
 func BenchmarkHNSW100k(b *testing.B) {
 	const n, dim, k, nq = 100_000, 64, 100, 200
 	s := &bench100k
 	s.once.Do(func() {
 		s.vecs, s.queries = randomVectors(n, dim, 11), randomVectors(nq, dim, 12)
 		start := time.Now()
-		s.h = build(s.vecs, dim, Options{M: 24, EfConstruction: 200, Seed: 1})
-		b.Logf("built 100k×64 in %s", time.Since(start).Round(time.Millisecond))
+		s.h = build(s.vecs, dim, Options{M: 32, EfConstruction: 200, Seed: 1})
+		b.Logf("built the 100k×64 graph in %s", time.Since(start).Round(time.Millisecond))
+		start = time.Now()
+		var err error
+		if s.q, err = NewQuantized(s.h, DefaultPQOptions()); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("trained and encoded PQ codes in %s", time.Since(start).Round(time.Millisecond))
+		start = time.Now()
+		s.truth = make([]map[int32]bool, nq)
+		for qi := range s.truth {
+			s.truth[qi] = truthSet(s.vecs, dim, s.queries[qi*dim:(qi+1)*dim], k)
+		}
+		s.exact = time.Since(start) / nq
 	})
-	for _, ef := range []int{200, 400} {
-		b.Run("ef="+itoa(ef), func(b *testing.B) {
-			exactStart := time.Now()
-			truth := make([]map[int32]bool, nq)
-			for qi := range truth {
-				truth[qi] = map[int32]bool{}
-				for _, r := range Exact(s.vecs, dim, s.queries[qi*dim:(qi+1)*dim], k) {
-					truth[qi][r.ID] = true
-				}
-			}
-			exactPerQuery := time.Since(exactStart) / nq
+	run := func(name string, search searchFunc, ef int) {
+		b.Run(name+"/ef="+itoa(ef), func(b *testing.B) {
 			found := 0
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				qi := i % nq
-				for _, r := range s.h.Search(s.queries[qi*dim:(qi+1)*dim], k, ef) {
-					if truth[qi][r.ID] {
+				for _, r := range search(s.queries[qi*dim:(qi+1)*dim], k, ef) {
+					if s.truth[qi][r.ID] {
 						found++
 					}
 				}
@@ -182,8 +199,20 @@ func BenchmarkHNSW100k(b *testing.B) {
 			b.StopTimer()
 			perQuery := b.Elapsed() / time.Duration(b.N)
 			b.ReportMetric(float64(found)/float64(b.N*k), "recall@100")
-			b.ReportMetric(float64(exactPerQuery)/float64(perQuery), "x-speedup")
+			b.ReportMetric(float64(s.exact)/float64(perQuery), "x-speedup")
 		})
+	}
+	b.Run("exact", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			qi := i % nq
+			Exact(s.vecs, dim, s.queries[qi*dim:(qi+1)*dim], k)
+		}
+	})
+	for _, ef := range []int{200, 300} {
+		run("graph", s.h.Search, ef)
+	}
+	for _, ef := range []int{200, 300, 340, 400} {
+		run("quantized", s.q.Search, ef)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
@@ -92,6 +93,7 @@ func StartNode(ctx context.Context, o NodeOptions) (_ *Node, err error) {
 			rto.Prefix = o.RedisPrefix
 		}
 		st := &store.Durable{PG: store.NewPostgres(o.Postgres), RT: store.NewRealTime(o.Redis, rto), Log: log, ItemTTL: 5 * time.Minute}
+		registerDurableMetrics(spec.Metrics, st)
 		spec.Register = featuresHandlers(features.New(st, features.DefaultOptions()))
 		spec.Ready = func(ctx context.Context) error { return errors.Join(o.Postgres.Ping(ctx), o.Redis.Ping(ctx).Err()) }
 	case recall.Name, ranking.Name:
@@ -172,4 +174,18 @@ func (n *Node) Stop(ctx context.Context) error {
 	n.cancel()
 	n.wg.Wait()
 	return errors.Join(err, n.tp.Shutdown(ctx))
+}
+
+// registerDurableMetrics exports the features store's repair counters.
+func registerDurableMetrics(reg prometheus.Registerer, st *store.Durable) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "recmesh_features_redis_missed_events_total",
+			Help: "Accepted events, durable in PostgreSQL, that Redis missed since start; recmesh replay repairs them.",
+		}, func() float64 { return float64(st.Stale()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "recmesh_features_history_postgres_reads_total",
+			Help: "History reads served by PostgreSQL because Redis failed, since start.",
+		}, func() float64 { return float64(st.Fallbacks()) }),
+	)
 }
