@@ -242,29 +242,26 @@ func byDist(a, b Result) int {
 	return int(a.ID - b.ID)
 }
 
-// visitSet marks visited nodes with a generation number, so resetting it
-// between searches costs nothing.
-type visitSet struct {
-	gen  uint32
-	seen []uint32
-}
+// visitSet marks visited nodes, one bit each: 12.5 KB for 100k nodes, so
+// it stays in the L1 cache and clearing it per search is cheap.
+type visitSet struct{ seen []uint64 }
 
+// reset clears the set and sizes it for n nodes.
 func (v *visitSet) reset(n int) {
-	if len(v.seen) < n {
-		v.seen = append(v.seen, make([]uint32, n-len(v.seen))...)
+	words := (n + 63) / 64
+	if len(v.seen) < words {
+		v.seen = make([]uint64, words)
+		return
 	}
-	v.gen++
-	if v.gen == 0 { // wrapped: clear stale marks
-		clear(v.seen)
-		v.gen = 1
-	}
+	clear(v.seen)
 }
 
 // visit marks id and reports whether it was new.
 func (v *visitSet) visit(id int32) bool {
-	if v.seen[id] == v.gen {
+	w, bit := id>>6, uint64(1)<<(id&63)
+	if v.seen[w]&bit != 0 {
 		return false
 	}
-	v.seen[id] = v.gen
+	v.seen[w] |= bit
 	return true
 }

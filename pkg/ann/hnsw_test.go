@@ -2,6 +2,7 @@ package ann
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -185,7 +186,7 @@ func BenchmarkHNSW100k(b *testing.B) {
 		s.exact = time.Since(start) / nq
 	})
 	run := func(name string, search searchFunc, ef int) {
-		b.Run(name+"/ef="+itoa(ef), func(b *testing.B) {
+		b.Run(name+"/ef="+strconv.Itoa(ef), func(b *testing.B) {
 			found := 0
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -214,17 +215,6 @@ func BenchmarkHNSW100k(b *testing.B) {
 	for _, ef := range []int{200, 300, 340, 400} {
 		run("quantized", s.q.Search, ef)
 	}
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
 
 func TestSnapshotRestore(t *testing.T) {

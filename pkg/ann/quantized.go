@@ -26,7 +26,7 @@ type Quantized struct {
 
 // qsearch is one search's scratch space, reused through the pool.
 type qsearch struct {
-	seen  []uint64 // visited bitset
+	seen  visitSet
 	tab   []float32
 	cands minHeap
 	best  maxHeap
@@ -52,7 +52,7 @@ func NewQuantized(g *HNSW, o PQOptions) (*Quantized, error) {
 		}
 	}
 	x.pool.New = func() any {
-		return &qsearch{seen: make([]uint64, (n+63)/64), tab: make([]float32, pq.M()*pqCentroids),
+		return &qsearch{tab: make([]float32, pq.M()*pqCentroids),
 			fresh: make([]int32, 0, x.m0), est: make([]float32, x.m0)}
 	}
 	return x, nil
@@ -72,14 +72,14 @@ func (x *Quantized) Search(q []float32, k, ef int) []Result {
 	s := x.pool.Get().(*qsearch)
 	defer x.pool.Put(s)
 	x.pq.Table(q, s.tab)
-	clear(s.seen)
+	s.seen.reset(x.Len())
 	s.cands, s.best.h = s.cands[:0], s.best.h[:0]
 
 	ep := Result{g.entry, Distance(q, g.vec(g.entry))}
 	for lc := g.maxLevel; lc > 0; lc-- {
 		ep = g.greedy(q, ep, lc)
 	}
-	s.visit(ep.ID)
+	s.seen.visit(ep.ID)
 	s.cands.push(ep)
 	s.best.push(ep)
 	m := x.pq.M()
@@ -96,7 +96,7 @@ func (x *Quantized) Search(q []float32, k, ef int) []Result {
 			if n < 0 {
 				break
 			}
-			if s.visit(n) {
+			if s.seen.visit(n) {
 				s.fresh = append(s.fresh, n)
 			}
 		}
@@ -122,14 +122,4 @@ func (x *Quantized) Search(q []float32, k, ef int) []Result {
 	out := s.best.results()
 	slices.SortFunc(out, byDist)
 	return out[:min(k, len(out))]
-}
-
-// visit marks id and reports whether it was new.
-func (s *qsearch) visit(id int32) bool {
-	w, bit := id>>6, uint64(1)<<(id&63)
-	if s.seen[w]&bit != 0 {
-		return false
-	}
-	s.seen[w] |= bit
-	return true
 }

@@ -130,6 +130,7 @@ func TestConsulKeepsLastGoodSetWhenConsulIsGone(t *testing.T) {
 	addr := depstest.Env(t, "RECMESH_CONSUL_ADDR")
 	target, _ := url.Parse("http://" + addr)
 	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
+	t.Cleanup(proxy.Close) // the test closes it early; this covers a failure before that
 	reg := newConsul(t, proxy.Listener.Addr().String())
 	service := fmt.Sprintf("it-gone-%d", time.Now().UnixNano())
 	a, _ := registrytest.HealthServer(t, service)
