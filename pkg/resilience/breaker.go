@@ -127,12 +127,8 @@ func (b *Breaker) Middleware() endpoint.Middleware {
 					resp = r
 					return nil
 				}
-				if be, ok := apierr.FromGRPC(err); ok {
+				if be := apierr.Business(err); be != nil {
 					business = be
-					return nil
-				}
-				if _, ok := apierr.As(err); ok && !errors.Is(err, context.DeadlineExceeded) {
-					business = err
 					return nil
 				}
 				return err

@@ -53,7 +53,18 @@ func TestBusinessErrorsDoNotOpenTheBreaker(t *testing.T) {
 	}
 }
 
+// Both a transport failure and the picker's "no instance" (an apierr of kind
+// unavailable) are infrastructure failures: they open the breaker.
 func TestInfrastructureErrorsOpenThenRecover(t *testing.T) {
+	for name, failure := range map[string]error{
+		"grpc_unavailable": status.Error(codes.Unavailable, "down"),
+		"no_instance":      apierr.New(apierr.KindUnavailable, "no healthy instance of recall"),
+	} {
+		t.Run(name, func(t *testing.T) { testOpenThenRecover(t, failure) })
+	}
+}
+
+func testOpenThenRecover(t *testing.T, failure error) {
 	b, m := newBreaker(t, Settings{Timeout: time.Second, MaxConcurrent: 100, VolumeThreshold: 5, ErrorPercent: 50, SleepWindow: 100 * time.Millisecond})
 	var failing sync.Mutex
 	fail := true
@@ -61,7 +72,7 @@ func TestInfrastructureErrorsOpenThenRecover(t *testing.T) {
 		failing.Lock()
 		defer failing.Unlock()
 		if fail {
-			return nil, status.Error(codes.Unavailable, "down")
+			return nil, failure
 		}
 		return "ok", nil
 	})
