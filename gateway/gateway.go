@@ -17,7 +17,7 @@ import (
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/resilience"
-	"github.com/recmesh/recmesh/services/recall"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // Gateway orchestrates a recommendation request over the hops.
@@ -172,9 +172,8 @@ func (g *Gateway) keepPopular() {
 // refreshPopular fetches the popular-only candidate list used when recall,
 // or everything, is down.
 func (g *Gateway) refreshPopular(ctx context.Context) {
-	resp, err := g.hops.Recall.Recall(ctx, recall.Request{
-		Quotas: map[string]int{recall.ChannelPopular: g.cfg.RecallK, recall.ChannelItemCF: 0, recall.ChannelGenre: 0},
-		K:      g.cfg.RecallK,
+	resp, err := g.hops.Recall.Recall(ctx, recallapi.Request{
+		Quotas: map[string]int{recallapi.ChannelPopular: g.cfg.RecallK}, OnlyQuotas: true, K: g.cfg.RecallK,
 	})
 	if err != nil {
 		g.log.WarnContext(ctx, "popular list refresh failed; keeping the last one", "err", err)

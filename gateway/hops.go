@@ -11,11 +11,11 @@ import (
 	"github.com/recmesh/recmesh/pkg/registry"
 	"github.com/recmesh/recmesh/pkg/resilience"
 	"github.com/recmesh/recmesh/pkg/run"
-	"github.com/recmesh/recmesh/services/experiment"
-	"github.com/recmesh/recmesh/services/features"
-	"github.com/recmesh/recmesh/services/filter"
-	"github.com/recmesh/recmesh/services/ranking"
-	"github.com/recmesh/recmesh/services/recall"
+	"github.com/recmesh/recmesh/services/experiment/experimentapi"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
+	"github.com/recmesh/recmesh/services/filter/filterapi"
+	"github.com/recmesh/recmesh/services/ranking/rankingapi"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // The hop names, as used in degraded replies, metrics and breaker names.
@@ -31,11 +31,11 @@ const (
 
 // Hops are the downstream services the gateway calls.
 type Hops struct {
-	Features   features.Service
-	Recall     recall.Service
-	Filter     filter.Service
-	Ranking    ranking.Service
-	Experiment experiment.Service
+	Features   featuresapi.Service
+	Recall     recallapi.Service
+	Filter     filterapi.Service
+	Ranking    rankingapi.Service
+	Experiment experimentapi.Service
 }
 
 // DialHops builds a client per service, each call guarded by its own
@@ -49,11 +49,11 @@ func DialHops(reg registry.Registry, tp trace.TracerProvider, m *resilience.Metr
 		return resilience.NewBreaker(instance+"."+hop, hop, s, m, log).Middleware()
 	}
 	b := cfg.Budgets
-	fp := balancer.NewPicker(reg, features.Name, dial...)
-	rp := balancer.NewPicker(reg, recall.Name, dial...)
-	lp := balancer.NewPicker(reg, filter.Name, dial...)
-	kp := balancer.NewPicker(reg, ranking.Name, dial...)
-	ep := balancer.NewPicker(reg, experiment.Name, dial...)
+	fp := balancer.NewPicker(reg, featuresapi.Name, dial...)
+	rp := balancer.NewPicker(reg, recallapi.Name, dial...)
+	lp := balancer.NewPicker(reg, filterapi.Name, dial...)
+	kp := balancer.NewPicker(reg, rankingapi.Name, dial...)
+	ep := balancer.NewPicker(reg, experimentapi.Name, dial...)
 	featureBreakers := map[string]endpoint.Middleware{
 		"GetUserFeatures": breaker(HopFeatures, b.Features),
 		"IngestEvents":    breaker(HopEvents, b.Request),
@@ -65,11 +65,11 @@ func DialHops(reg registry.Registry, tp trace.TracerProvider, m *resilience.Metr
 		"WatchConfig": breaker(HopExperiment+"-watch", cfg.ConfigWait+5*time.Second),
 	}
 	hops := Hops{
-		Features: features.NewClient(fp, func(method string) endpoint.Middleware { return featureBreakers[method] }),
-		Recall:   recall.NewClient(rp, one(breaker(HopRecall, b.Recall))),
-		Filter:   filter.NewClient(lp, one(breaker(HopFilter, b.Filter))),
-		Ranking:  ranking.NewClient(kp, one(breaker(HopRanking, b.Ranking))),
-		Experiment: experiment.NewClient(ep, func(method string) endpoint.Middleware {
+		Features: featuresapi.NewClient(fp, func(method string) endpoint.Middleware { return featureBreakers[method] }),
+		Recall:   recallapi.NewClient(rp, one(breaker(HopRecall, b.Recall))),
+		Filter:   filterapi.NewClient(lp, one(breaker(HopFilter, b.Filter))),
+		Ranking:  rankingapi.NewClient(kp, one(breaker(HopRanking, b.Ranking))),
+		Experiment: experimentapi.NewClient(ep, func(method string) endpoint.Middleware {
 			return experimentBreakers[method]
 		}),
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/domain"
-	"github.com/recmesh/recmesh/services/filter"
-	"github.com/recmesh/recmesh/services/ranking"
-	"github.com/recmesh/recmesh/services/recall"
+	"github.com/recmesh/recmesh/services/filter/filterapi"
+	"github.com/recmesh/recmesh/services/ranking/rankingapi"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // Item is one recommended item in a reply.
@@ -67,9 +67,9 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 		feats = domain.UserFeatures{UserID: userID} // cold start
 	}
 
-	rec, err := hop(ctx, g.cfg.Budgets.Recall, func(ctx context.Context) (recall.Response, error) {
-		return g.hops.Recall.Recall(ctx, recall.Request{UserID: userID,
-			Query: recall.Query{Recent: feats.Recent, Affinity: feats.GenreAffinity}, Quotas: p.RecallQuotas, K: g.cfg.RecallK})
+	rec, err := hop(ctx, g.cfg.Budgets.Recall, func(ctx context.Context) (recallapi.Response, error) {
+		return g.hops.Recall.Recall(ctx, recallapi.Request{UserID: userID,
+			Query: recallapi.Query{Recent: feats.Recent, Affinity: feats.GenreAffinity}, Quotas: p.RecallQuotas, K: g.cfg.RecallK})
 	})
 	cands := rec.Candidates
 	if err != nil {
@@ -83,18 +83,18 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 	if p.MaxPerGenre != nil {
 		maxPerGenre = *p.MaxPerGenre
 	}
-	filtered, err := hop(ctx, g.cfg.Budgets.Filter, func(ctx context.Context) (filter.Response, error) {
-		return g.hops.Filter.Filter(ctx, filter.Request{UserID: userID, Candidates: cands, Seen: feats.Seen, MaxPerGenre: maxPerGenre})
+	filtered, err := hop(ctx, g.cfg.Budgets.Filter, func(ctx context.Context) (filterapi.Response, error) {
+		return g.hops.Filter.Filter(ctx, filterapi.Request{UserID: userID, Candidates: cands, Seen: feats.Seen, MaxPerGenre: maxPerGenre})
 	})
 	kept := filtered.Kept
 	if err != nil {
 		g.degrade(ctx, &reply, HopFilter, err)
 		// The minimal filter: never show a duplicate or an item the user has seen.
-		kept = filter.Apply(cands, feats.Seen, nil, 0).Kept
+		kept = filterapi.Apply(cands, feats.Seen, nil, 0).Kept
 	}
 
-	ranked, err := hop(ctx, g.cfg.Budgets.Ranking, func(ctx context.Context) (ranking.Response, error) {
-		return g.hops.Ranking.Rank(ctx, ranking.Request{UserID: userID, Affinity: feats.GenreAffinity, Candidates: kept,
+	ranked, err := hop(ctx, g.cfg.Budgets.Ranking, func(ctx context.Context) (rankingapi.Response, error) {
+		return g.hops.Ranking.Rank(ctx, rankingapi.Request{UserID: userID, Affinity: feats.GenreAffinity, Candidates: kept,
 			Weights: p.RankingWeights, ModelVersion: p.RankingModel})
 	})
 	final := ranked.Ranked
@@ -143,13 +143,12 @@ func (g *Gateway) annotate(ctx context.Context, as []abtest.Assignment) context.
 	return baggage.ContextWithBaggage(ctx, bag)
 }
 
-// sourceNames lists a candidate's channels in recall's priority order.
+// sourceNames lists a candidate's channels, in the priority order recall
+// sent them in.
 func sourceNames(c *domain.Candidate) []string {
-	out := make([]string, 0, len(c.Sources))
-	for _, ch := range recall.Channels {
-		if c.HasSource(ch) {
-			out = append(out, ch)
-		}
+	out := make([]string, len(c.Sources))
+	for i, s := range c.Sources {
+		out[i] = s.Channel
 	}
 	return out
 }

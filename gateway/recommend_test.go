@@ -21,9 +21,9 @@ import (
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/resilience"
-	"github.com/recmesh/recmesh/services/filter"
-	"github.com/recmesh/recmesh/services/ranking"
-	"github.com/recmesh/recmesh/services/recall"
+	"github.com/recmesh/recmesh/services/filter/filterapi"
+	"github.com/recmesh/recmesh/services/ranking/rankingapi"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m, resilience.LeakOptions()...) }
@@ -53,31 +53,31 @@ func (f fakes) GetUserFeatures(_ context.Context, u string, _ int) (domain.UserF
 }
 func (f fakes) IngestEvents(context.Context, []domain.Event) (int, error) { return 0, errDown }
 func (f fakes) GetItem(context.Context, int64) (domain.Item, error)       { return domain.Item{}, errDown }
-func (f fakes) Recall(_ context.Context, r recall.Request) (recall.Response, error) {
+func (f fakes) Recall(_ context.Context, r recallapi.Request) (recallapi.Response, error) {
 	if f.isDown(HopRecall) {
-		return recall.Response{}, errDown
+		return recallapi.Response{}, errDown
 	}
-	if r.Quotas[recall.ChannelItemCF] == 0 && r.Quotas[recall.ChannelPopular] > 0 {
-		return recall.Response{Candidates: []domain.Candidate{cand(9, "popular"), cand(2, "popular"), cand(8, "popular")}}, nil
+	if r.OnlyQuotas && r.Quotas[recallapi.ChannelPopular] > 0 {
+		return recallapi.Response{Candidates: []domain.Candidate{cand(9, "popular"), cand(2, "popular"), cand(8, "popular")}}, nil
 	}
-	return recall.Response{Candidates: []domain.Candidate{cand(1, "item_cf"), cand(2, "item_cf"), cand(3, "genre"), cand(3, "genre")}}, nil
+	return recallapi.Response{Candidates: []domain.Candidate{cand(1, "item_cf"), cand(2, "item_cf"), cand(3, "genre"), cand(3, "genre")}}, nil
 }
-func (f fakes) Filter(_ context.Context, r filter.Request) (filter.Response, error) {
+func (f fakes) Filter(_ context.Context, r filterapi.Request) (filterapi.Response, error) {
 	if f.isDown(HopFilter) {
-		return filter.Response{}, errDown
+		return filterapi.Response{}, errDown
 	}
-	return filter.Apply(r.Candidates, r.Seen, nil, 0), nil
+	return filterapi.Apply(r.Candidates, r.Seen, nil, 0), nil
 }
-func (f fakes) Rank(_ context.Context, r ranking.Request) (ranking.Response, error) {
+func (f fakes) Rank(_ context.Context, r rankingapi.Request) (rankingapi.Response, error) {
 	if f.isDown(HopRanking) {
-		return ranking.Response{}, errDown
+		return rankingapi.Response{}, errDown
 	}
 	out := slices.Clone(r.Candidates)
 	for i := range out {
 		out[i].Score = float64(out[i].ID) // rank by id, highest first
 	}
 	slices.SortFunc(out, func(a, b domain.Candidate) int { return int(b.Score - a.Score) })
-	return ranking.Response{Ranked: out, ModelVersion: "m1"}, nil
+	return rankingapi.Response{Ranked: out, ModelVersion: "m1"}, nil
 }
 func (f fakes) GetConfig(context.Context) (*abtest.Config, error) {
 	if f.isDown(HopExperiment) {

@@ -26,11 +26,11 @@ import (
 	"syscall"
 
 	"github.com/recmesh/recmesh/pkg/config"
-	"github.com/recmesh/recmesh/services/experiment"
-	"github.com/recmesh/recmesh/services/features"
-	"github.com/recmesh/recmesh/services/filter"
-	"github.com/recmesh/recmesh/services/ranking"
-	"github.com/recmesh/recmesh/services/recall"
+	"github.com/recmesh/recmesh/services/experiment/experimentapi"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
+	"github.com/recmesh/recmesh/services/filter/filterapi"
+	"github.com/recmesh/recmesh/services/ranking/rankingapi"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 func main() {
@@ -105,7 +105,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runPublish(ctx, args[1:], stdout, stderr)
 	case "rollback":
 		return runRollback(ctx, args[1:], stdout, stderr)
-	case features.Name, recall.Name, filter.Name, ranking.Name, experiment.Name:
+	case featuresapi.Name, recallapi.Name, filterapi.Name, rankingapi.Name, experimentapi.Name:
 		return runNode(ctx, args[0], args[1:], stdout, stderr)
 	case "gateway":
 		return runGateway(ctx, args[1:], stdout, stderr)

@@ -17,12 +17,13 @@ import (
 	rlog "github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/registry"
 	"github.com/recmesh/recmesh/pkg/telemetry"
-	"github.com/recmesh/recmesh/services/experiment"
-	"github.com/recmesh/recmesh/services/features"
+	"github.com/recmesh/recmesh/services/experiment/experimentapi"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
 	"github.com/recmesh/recmesh/services/features/store"
 	"github.com/recmesh/recmesh/services/filter"
-	"github.com/recmesh/recmesh/services/ranking"
-	"github.com/recmesh/recmesh/services/recall"
+	"github.com/recmesh/recmesh/services/filter/filterapi"
+	"github.com/recmesh/recmesh/services/ranking/rankingapi"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // discoveryConfig is how a process finds and joins the mesh.
@@ -76,17 +77,17 @@ func runNode(ctx context.Context, service string, args []string, stdout, stderr 
 	f.String(&c.AdminAddr, "admin-addr", fmt.Sprintf("127.0.0.1:%d", port+100), "admin HTTP listen address (/healthz, /readyz, /metrics)")
 	var openPG func(context.Context) (*pgxpool.Pool, error)
 	switch service {
-	case features.Name:
+	case featuresapi.Name:
 		openPG = postgresFlags(f)
 		f.String(&c.RedisAddr, "redis-addr", "127.0.0.1:6379", "Redis host:port of the real-time state")
 		f.String(&c.RedisPfx, "redis-prefix", store.DefaultRealTimeOptions().Prefix, "prefix of every Redis key (recmesh replay takes the same flag)")
-	case recall.Name, ranking.Name:
+	case recallapi.Name, rankingapi.Name:
 		f.String(&c.ModelDir, "model-dir", "var/models", "model artifact directory (recmesh train writes it)")
 		f.Duration(&c.ModelPoll, "model-poll", 2*time.Second, "how often a newly published model version is looked for")
-	case filter.Name:
+	case filterapi.Name:
 		f.String(&c.Blocklist, "blocklist", "", "file of item ids (one per line, # comments) dropped for everyone")
 		f.Int(&c.MaxGenre, "max-per-genre", 100, "default cap of candidates per genre; a variant can override it")
-	case experiment.Name:
+	case experimentapi.Name:
 		openPG = postgresFlags(f)
 		f.String(&c.Seed, "seed", "config/experiments.json", "experiment config an empty store is seeded from; empty seeds nothing")
 		f.String(&c.AdminToken, "admin-token", "", "bearer token of the admin REST API on the admin port; empty switches it off")
@@ -128,7 +129,7 @@ func runNode(ctx context.Context, service string, args []string, stdout, stderr 
 		}
 		o.Redis, o.RedisPrefix = rdb, c.RedisPfx
 	}
-	if service == filter.Name {
+	if service == filterapi.Name {
 		if o.Blocklist, err = filter.LoadBlocklist(c.Blocklist); err != nil {
 			return err
 		}

@@ -102,13 +102,14 @@ func TestCandidatesFromPBRefusesMalformedBatches(t *testing.T) {
 		}, true)
 	}
 	tests := map[string]func(b *pb.Candidates){
-		"short column":        func(b *pb.Candidates) { b.Years = b.Years[:1] },
-		"offsets past end":    func(b *pb.Candidates) { b.GenreOffsets[2] = 9 },
-		"decreasing offsets":  func(b *pb.Candidates) { b.GenreOffsets[1] = 4 },
-		"genre out of vocab":  func(b *pb.Candidates) { b.GenreIndex[0] = 7 },
-		"scores lack channel": func(b *pb.Candidates) { b.SourceScores = nil },
-		"title offsets":       func(b *pb.Candidates) { b.TitleOffsets[2] = 99 },
-		"missing offsets":     func(b *pb.Candidates) { b.SourceOffsets = nil },
+		"short column":         func(b *pb.Candidates) { b.Years = b.Years[:1] },
+		"offsets past end":     func(b *pb.Candidates) { b.GenreOffsets[2] = 9 },
+		"decreasing offsets":   func(b *pb.Candidates) { b.GenreOffsets[1] = 4 },
+		"genre out of vocab":   func(b *pb.Candidates) { b.GenreIndex[0] = 7 },
+		"scores lack channel":  func(b *pb.Candidates) { b.SourceScores = nil },
+		"title offsets":        func(b *pb.Candidates) { b.TitleOffsets[2] = 99 },
+		"missing offsets":      func(b *pb.Candidates) { b.SourceOffsets = nil },
+		"channel out of vocab": func(b *pb.Candidates) { b.SourceChannels[0] = 3 },
 	}
 	for name, breakIt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -25,25 +25,6 @@ func InteractionsFromPB(in []*pb.Interaction) []Interaction {
 	return out
 }
 
-func channelToPB(name string) pb.Channel {
-	switch name {
-	case ChannelItemCF:
-		return pb.Channel_CHANNEL_ITEM_CF
-	case ChannelGenre:
-		return pb.Channel_CHANNEL_GENRE
-	case ChannelPopular:
-		return pb.Channel_CHANNEL_POPULAR
-	case ChannelEmbedding:
-		return pb.Channel_CHANNEL_EMBEDDING
-	}
-	return pb.Channel_CHANNEL_UNSPECIFIED
-}
-
-var channelFromPB = map[pb.Channel]string{
-	pb.Channel_CHANNEL_ITEM_CF: ChannelItemCF, pb.Channel_CHANNEL_GENRE: ChannelGenre, pb.Channel_CHANNEL_POPULAR: ChannelPopular,
-	pb.Channel_CHANNEL_EMBEDDING: ChannelEmbedding,
-}
-
 // CandidatesToPB encodes candidates as one columnar batch. Titles are only
 // sent when withTitles: after recall, nobody but the gateway reads them.
 func CandidatesToPB(in []Candidate, withTitles bool) *pb.Candidates {
@@ -57,8 +38,9 @@ func CandidatesToPB(in []Candidate, withTitles bool) *pb.Candidates {
 		genres, sources = genres+len(in[i].Genres), sources+len(in[i].Sources)
 	}
 	b.GenreIndex = make([]int32, 0, genres)
-	b.SourceChannels, b.SourceScores = make([]pb.Channel, 0, sources), make([]float64, 0, sources)
+	b.SourceChannels, b.SourceScores = make([]int32, 0, sources), make([]float64, 0, sources)
 	vocab := make(map[string]int32, 32)
+	channels := make(map[string]int32, 8)
 	var titles strings.Builder
 	if withTitles {
 		b.TitleOffsets = make([]int32, n+1)
@@ -81,7 +63,13 @@ func CandidatesToPB(in []Candidate, withTitles bool) *pb.Candidates {
 		}
 		b.GenreOffsets[i+1] = int32(len(b.GenreIndex))
 		for _, s := range c.Sources {
-			b.SourceChannels = append(b.SourceChannels, channelToPB(s.Channel))
+			k, ok := channels[s.Channel]
+			if !ok {
+				k = int32(len(b.ChannelNames))
+				channels[s.Channel] = k
+				b.ChannelNames = append(b.ChannelNames, s.Channel)
+			}
+			b.SourceChannels = append(b.SourceChannels, k)
 			b.SourceScores = append(b.SourceScores, s.Score)
 		}
 		b.SourceOffsets[i+1] = int32(len(b.SourceChannels))
@@ -92,8 +80,7 @@ func CandidatesToPB(in []Candidate, withTitles bool) *pb.Candidates {
 
 // CandidatesFromPB decodes a columnar batch. A malformed batch (arrays of
 // the wrong length, offsets out of range) is an invalid_argument error.
-// Titles and genre names share the batch's strings; sources of unknown
-// channels are dropped.
+// Titles, genre and channel names share the batch's strings.
 func CandidatesFromPB(b *pb.Candidates) ([]Candidate, error) {
 	n := len(b.GetItemIds())
 	if n == 0 {
@@ -119,6 +106,12 @@ func CandidatesFromPB(b *pb.Candidates) ([]Candidate, error) {
 		}
 		genres[k] = names[gi]
 	}
+	channels := b.GetChannelNames()
+	for _, ci := range b.GetSourceChannels() {
+		if ci < 0 || int(ci) >= len(channels) {
+			return nil, bad("channel index")
+		}
+	}
 	sources := make([]Source, 0, len(b.GetSourceChannels()))
 	out := make([]Candidate, n)
 	for i := range out {
@@ -132,9 +125,7 @@ func CandidatesFromPB(b *pb.Candidates) ([]Candidate, error) {
 		}
 		from := len(sources)
 		for k := sourceOff[i]; k < sourceOff[i+1]; k++ {
-			if name, ok := channelFromPB[b.SourceChannels[k]]; ok {
-				sources = append(sources, Source{name, b.SourceScores[k]})
-			}
+			sources = append(sources, Source{channels[b.SourceChannels[k]], b.SourceScores[k]})
 		}
 		if len(sources) > from {
 			c.Sources = sources[from:len(sources):len(sources)]

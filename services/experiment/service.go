@@ -17,22 +17,12 @@ import (
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/kitendpoint"
+	"github.com/recmesh/recmesh/services/experiment/experimentapi"
 	"github.com/recmesh/recmesh/services/experiment/store"
 )
 
-// Service is the experiment service's business interface.
-type Service interface {
-	GetConfig(ctx context.Context) (*abtest.Config, error)
-	// WatchConfig returns the config as soon as its version differs from
-	// known, or the current config once wait has passed.
-	WatchConfig(ctx context.Context, known int64, wait time.Duration) (*abtest.Config, error)
-}
-
 // ErrNoConfig means no config has been loaded; it is an infrastructure failure.
 var ErrNoConfig = errors.New("experiment: no config loaded")
-
-// MaxWait caps a WatchConfig long poll.
-const MaxWait = 30 * time.Second
 
 // Configs holds the current config, can be replaced while serving, and
 // wakes watchers when it is.
@@ -85,8 +75,8 @@ func (c *Configs) GetConfig(context.Context) (*abtest.Config, error) {
 
 // WatchConfig implements Service.
 func (c *Configs) WatchConfig(ctx context.Context, known int64, wait time.Duration) (*abtest.Config, error) {
-	if wait <= 0 || wait > MaxWait {
-		wait = MaxWait
+	if wait <= 0 || wait > experimentapi.MaxWait {
+		wait = experimentapi.MaxWait
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
@@ -149,20 +139,14 @@ func (c *Configs) reload(ctx context.Context, s store.Store) error {
 	return c.Set(cfg)
 }
 
-// WatchRequest is the decoded WatchConfig request.
-type WatchRequest struct {
-	Known int64
-	Wait  time.Duration
-}
-
 // MakeGetConfigEndpoint wires the GetConfig endpoint to s.
-func MakeGetConfigEndpoint(s Service) endpoint.Endpoint {
+func MakeGetConfigEndpoint(s experimentapi.Service) endpoint.Endpoint {
 	return kitendpoint.Make(func(ctx context.Context, _ struct{}) (*abtest.Config, error) { return s.GetConfig(ctx) })
 }
 
 // MakeWatchConfigEndpoint wires the WatchConfig endpoint to s.
-func MakeWatchConfigEndpoint(s Service) endpoint.Endpoint {
-	return kitendpoint.Make(func(ctx context.Context, r WatchRequest) (*abtest.Config, error) {
+func MakeWatchConfigEndpoint(s experimentapi.Service) endpoint.Endpoint {
+	return kitendpoint.Make(func(ctx context.Context, r experimentapi.WatchRequest) (*abtest.Config, error) {
 		return s.WatchConfig(ctx, r.Known, r.Wait)
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/kitendpoint"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
 )
 
 // Endpoints are the features service's go-kit endpoints.
@@ -16,16 +17,10 @@ type Endpoints struct {
 	GetItem         endpoint.Endpoint
 }
 
-// GetUserFeaturesRequest asks for one user's features.
-type GetUserFeaturesRequest struct {
-	UserID      string
-	RecentLimit int
-}
-
 // MakeEndpoints wires the endpoints to s.
-func MakeEndpoints(s Service) Endpoints {
+func MakeEndpoints(s featuresapi.Service) Endpoints {
 	return Endpoints{
-		GetUserFeatures: kitendpoint.Make(func(ctx context.Context, r GetUserFeaturesRequest) (domain.UserFeatures, error) {
+		GetUserFeatures: kitendpoint.Make(func(ctx context.Context, r featuresapi.GetUserFeaturesRequest) (domain.UserFeatures, error) {
 			return s.GetUserFeatures(ctx, r.UserID, r.RecentLimit)
 		}),
 		IngestEvents: kitendpoint.Make(s.IngestEvents),

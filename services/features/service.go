@@ -10,20 +10,9 @@ import (
 
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
 	"github.com/recmesh/recmesh/services/features/store"
 )
-
-// Service is the features service's business interface.
-type Service interface {
-	// GetUserFeatures returns what is known of the user; an unknown user gets
-	// empty features, which sends the request down the cold-start path.
-	GetUserFeatures(ctx context.Context, userID string, recentLimit int) (domain.UserFeatures, error)
-	// IngestEvents validates the whole batch, stores it durably, and returns
-	// how many events were accepted. An invalid event rejects the batch.
-	IngestEvents(ctx context.Context, events []domain.Event) (int, error)
-	// GetItem returns a catalogue item or a not_found error.
-	GetItem(ctx context.Context, id int64) (domain.Item, error)
-}
 
 // Options tune the service.
 type Options struct {
@@ -49,7 +38,7 @@ type service struct {
 }
 
 // New returns the features service over st.
-func New(st store.Store, opts Options) Service {
+func New(st store.Store, opts Options) featuresapi.Service {
 	return &service{store: st, opts: opts, now: time.Now}
 }
 

@@ -8,10 +8,11 @@ import (
 
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
 	"github.com/recmesh/recmesh/services/features/store"
 )
 
-func newService(t *testing.T) Service {
+func newService(t *testing.T) featuresapi.Service {
 	t.Helper()
 	st := store.NewMemory()
 	ctx := context.Background()

@@ -3,9 +3,9 @@ package features
 import (
 	"context"
 
-	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/kitgrpc"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
 )
 
 type grpcServer struct {
@@ -18,21 +18,9 @@ type grpcServer struct {
 // NewGRPCServer exposes the endpoints as the FeaturesService gRPC service.
 func NewGRPCServer(e Endpoints) pb.FeaturesServiceServer {
 	return &grpcServer{
-		getUserFeatures: kitgrpc.NewHandler(e.GetUserFeatures,
-			func(r *pb.GetUserFeaturesRequest) (GetUserFeaturesRequest, error) {
-				return GetUserFeaturesRequest{UserID: r.GetUserId(), RecentLimit: int(r.GetRecentLimit())}, nil
-			},
-			func(f domain.UserFeatures) *pb.GetUserFeaturesResponse {
-				return &pb.GetUserFeaturesResponse{Features: domain.UserFeaturesToPB(f)}
-			}),
-		ingestEvents: kitgrpc.NewHandler(e.IngestEvents,
-			func(r *pb.IngestEventsRequest) ([]domain.Event, error) {
-				return domain.EventsFromPB(r.GetEvents()), nil
-			},
-			func(n int) *pb.IngestEventsResponse { return &pb.IngestEventsResponse{Accepted: int32(n)} }),
-		getItem: kitgrpc.NewHandler(e.GetItem,
-			func(r *pb.GetItemRequest) (int64, error) { return r.GetItemId(), nil },
-			func(it domain.Item) *pb.GetItemResponse { return &pb.GetItemResponse{Item: domain.ItemToPB(it)} }),
+		getUserFeatures: kitgrpc.NewHandler(e.GetUserFeatures, featuresapi.GetUserFeaturesRequestFromPB, featuresapi.UserFeaturesToPB),
+		ingestEvents:    kitgrpc.NewHandler(e.IngestEvents, featuresapi.EventsFromPB, featuresapi.AcceptedToPB),
+		getItem:         kitgrpc.NewHandler(e.GetItem, featuresapi.ItemIDFromPB, featuresapi.ItemToPB),
 	}
 }
 

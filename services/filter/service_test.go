@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/services/filter/filterapi"
 )
 
 func cand(id int64, genres ...string) domain.Candidate {
@@ -25,19 +26,19 @@ func TestFilterRules(t *testing.T) {
 	f := New(2, []int64{5})
 	tests := []struct {
 		name        string
-		req         Request
+		req         filterapi.Request
 		wantKept    []int64
 		wantDropped map[string]int
 	}{
-		{"seen and blocked", Request{Candidates: []domain.Candidate{cand(1), cand(2), cand(5)}, Seen: []int64{2}},
+		{"seen and blocked", filterapi.Request{Candidates: []domain.Candidate{cand(1), cand(2), cand(5)}, Seen: []int64{2}},
 			[]int64{1}, map[string]int{"seen": 1, "blocked": 1}},
-		{"duplicates", Request{Candidates: []domain.Candidate{cand(1), cand(1), cand(3)}},
+		{"duplicates", filterapi.Request{Candidates: []domain.Candidate{cand(1), cand(1), cand(3)}},
 			[]int64{1, 3}, map[string]int{"duplicate": 1}},
-		{"default genre cap", Request{Candidates: []domain.Candidate{cand(1, "A"), cand(2, "A", "B"), cand(3, "A"), cand(4, "B")}},
+		{"default genre cap", filterapi.Request{Candidates: []domain.Candidate{cand(1, "A"), cand(2, "A", "B"), cand(3, "A"), cand(4, "B")}},
 			[]int64{1, 2, 4}, map[string]int{"genre_cap": 1}},
-		{"request cap wins", Request{Candidates: []domain.Candidate{cand(1, "A"), cand(2, "A"), cand(3, "A")}, MaxPerGenre: 1},
+		{"request cap wins", filterapi.Request{Candidates: []domain.Candidate{cand(1, "A"), cand(2, "A"), cand(3, "A")}, MaxPerGenre: 1},
 			[]int64{1}, map[string]int{"genre_cap": 2}},
-		{"seen items do not use up a genre", Request{Candidates: []domain.Candidate{cand(1, "A"), cand(2, "A"), cand(3, "A")}, Seen: []int64{1}},
+		{"seen items do not use up a genre", filterapi.Request{Candidates: []domain.Candidate{cand(1, "A"), cand(2, "A"), cand(3, "A")}, Seen: []int64{1}},
 			[]int64{2, 3}, map[string]int{"seen": 1}},
 	}
 	for _, tt := range tests {
@@ -58,10 +59,10 @@ func TestFilterRules(t *testing.T) {
 
 func TestFilterRefusesBadRequests(t *testing.T) {
 	f := New(0, nil)
-	if _, err := f.Filter(context.Background(), Request{MaxPerGenre: -1}); err == nil {
+	if _, err := f.Filter(context.Background(), filterapi.Request{MaxPerGenre: -1}); err == nil {
 		t.Error("negative cap accepted")
 	}
-	if _, err := f.Filter(context.Background(), Request{Candidates: make([]domain.Candidate, MaxCandidates+1)}); err == nil {
+	if _, err := f.Filter(context.Background(), filterapi.Request{Candidates: make([]domain.Candidate, filterapi.MaxCandidates+1)}); err == nil {
 		t.Error("oversized request accepted")
 	}
 }

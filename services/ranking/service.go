@@ -10,33 +10,8 @@ import (
 
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/services/ranking/rankingapi"
 )
-
-// Request asks to rank one user's candidates.
-type Request struct {
-	UserID   string
-	Affinity map[string]float64
-	// Candidates to score; the response holds the same ones, best first.
-	Candidates []domain.Candidate
-	// Weights fuse the objectives; empty means the model's defaults.
-	Weights map[string]float64
-	// ModelVersion pins a loaded version; empty means the current one.
-	ModelVersion string
-}
-
-// Response carries the ranked candidates and the model that ranked them.
-type Response struct {
-	Ranked       []domain.Candidate
-	ModelVersion string
-}
-
-// Service is the ranking service's business interface.
-type Service interface {
-	Rank(ctx context.Context, req Request) (Response, error)
-}
-
-// MaxCandidates bounds a request.
-const MaxCandidates = 5000
 
 // ErrNoModel means no model is loaded yet; it is an infrastructure failure.
 var ErrNoModel = errors.New("ranking: no model loaded")
@@ -81,18 +56,18 @@ func (r *Ranker) Ready(context.Context) error {
 
 // Rank scores every candidate and sorts them, best first; ties keep the
 // incoming (recall) order.
-func (r *Ranker) Rank(_ context.Context, req Request) (Response, error) {
+func (r *Ranker) Rank(_ context.Context, req rankingapi.Request) (rankingapi.Response, error) {
 	ms := r.models.Load()
 	if ms == nil {
-		return Response{}, ErrNoModel
+		return rankingapi.Response{}, ErrNoModel
 	}
-	if len(req.Candidates) > MaxCandidates {
-		return Response{}, apierr.TooLarge("at most %d candidates, got %d", MaxCandidates, len(req.Candidates))
+	if len(req.Candidates) > rankingapi.MaxCandidates {
+		return rankingapi.Response{}, apierr.TooLarge("at most %d candidates, got %d", rankingapi.MaxCandidates, len(req.Candidates))
 	}
 	version := cmp.Or(req.ModelVersion, ms.current)
 	m, ok := ms.by[version]
 	if !ok {
-		return Response{}, apierr.Invalid("model version %q is not loaded", version)
+		return rankingapi.Response{}, apierr.Invalid("model version %q is not loaded", version)
 	}
 	weights := req.Weights
 	if len(weights) == 0 {
@@ -100,10 +75,10 @@ func (r *Ranker) Rank(_ context.Context, req Request) (Response, error) {
 	}
 	for name, w := range weights {
 		if _, ok := m.Objectives[name]; !ok {
-			return Response{}, apierr.Invalid("unknown objective %q; the model has %v", name, slices.Sorted(maps.Keys(m.Objectives)))
+			return rankingapi.Response{}, apierr.Invalid("unknown objective %q; the model has %v", name, slices.Sorted(maps.Keys(m.Objectives)))
 		}
 		if w < 0 {
-			return Response{}, apierr.Invalid("weight of %s must not be negative", name)
+			return rankingapi.Response{}, apierr.Invalid("weight of %s must not be negative", name)
 		}
 	}
 	// Sort indices rather than the candidates themselves (which are large);
@@ -123,5 +98,5 @@ func (r *Ranker) Rank(_ context.Context, req Request) (Response, error) {
 		out[k] = req.Candidates[i]
 		out[k].Score = scores[i]
 	}
-	return Response{Ranked: out, ModelVersion: m.Version}, nil
+	return rankingapi.Response{Ranked: out, ModelVersion: m.Version}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/services/ranking/rankingapi"
 )
 
 // testModel likes item-CF for "click" and genre affinity for "like".
@@ -41,7 +42,7 @@ func TestRankOrderFollowsWeights(t *testing.T) {
 		{map[string]float64{"click": 0.1, "like": 1}, 2},
 	}
 	for _, tt := range tests {
-		resp, err := r.Rank(context.Background(), Request{Affinity: aff, Candidates: cands, Weights: tt.weights})
+		resp, err := r.Rank(context.Background(), rankingapi.Request{Affinity: aff, Candidates: cands, Weights: tt.weights})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,11 +57,11 @@ func TestRankOrderFollowsWeights(t *testing.T) {
 
 func TestRankPinsAndRefuses(t *testing.T) {
 	r := New(testModel("new"), testModel("old"))
-	resp, err := r.Rank(context.Background(), Request{ModelVersion: "old", Candidates: []domain.Candidate{{Item: domain.Item{ID: 1}}}})
+	resp, err := r.Rank(context.Background(), rankingapi.Request{ModelVersion: "old", Candidates: []domain.Candidate{{Item: domain.Item{ID: 1}}}})
 	if err != nil || resp.ModelVersion != "old" {
 		t.Fatalf("pinned rank = %+v, %v", resp, err)
 	}
-	for _, req := range []Request{
+	for _, req := range []rankingapi.Request{
 		{ModelVersion: "missing"},
 		{Weights: map[string]float64{"dwell": 1}},
 		{Weights: map[string]float64{"click": -1}},
@@ -69,7 +70,7 @@ func TestRankPinsAndRefuses(t *testing.T) {
 			t.Errorf("Rank(%+v) succeeded", req)
 		}
 	}
-	if _, err := New(nil).Rank(context.Background(), Request{}); err != ErrNoModel {
+	if _, err := New(nil).Rank(context.Background(), rankingapi.Request{}); err != ErrNoModel {
 		t.Errorf("Rank without a model = %v, want ErrNoModel", err)
 	}
 }
@@ -122,7 +123,7 @@ func BenchmarkRank500(b *testing.B) {
 		cands[i] = domain.Candidate{Item: domain.Item{ID: int64(i), Genres: genres[:1+i%3], Year: 1990 + i%30},
 			Popularity: rng.Float64() * 50, Sources: []domain.Source{{Channel: "item_cf", Score: rng.Float64()}, {Channel: "popular", Score: rng.Float64()}}}
 	}
-	req := Request{Affinity: map[string]float64{"Drama": .5, "Comedy": .3}, Candidates: cands, Weights: map[string]float64{"click": 1, "like": 0.5}}
+	req := rankingapi.Request{Affinity: map[string]float64{"Drama": .5, "Comedy": .3}, Candidates: cands, Weights: map[string]float64{"click": 1, "like": 0.5}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := r.Rank(context.Background(), req); err != nil {
@@ -145,7 +146,7 @@ func TestPublishKeepsTheNewestForPinning(t *testing.T) {
 	if cur != "v4" || strings.Join(loaded, ",") != "v5,v4,v3" {
 		t.Errorf("after rollback: loaded %v current %s", loaded, cur)
 	}
-	resp, err := r.Rank(context.Background(), Request{ModelVersion: "v5", Candidates: []domain.Candidate{{Item: domain.Item{ID: 1}}}})
+	resp, err := r.Rank(context.Background(), rankingapi.Request{ModelVersion: "v5", Candidates: []domain.Candidate{{Item: domain.Item{ID: 1}}}})
 	if err != nil || resp.ModelVersion != "v5" {
 		t.Errorf("pinned v5: %+v, %v", resp, err)
 	}

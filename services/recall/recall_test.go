@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // fixture: users who like 1 also like 2; item 3 is popular with everyone.
@@ -60,7 +61,7 @@ func newRecaller() *Recaller {
 
 func TestRecallChannelsQuotasAndSources(t *testing.T) {
 	r := newRecaller()
-	q := Query{Recent: []domain.Interaction{{ItemID: 1, Type: "click", Value: 1}}, Affinity: map[string]float64{"Drama": 1}}
+	q := recallapi.Query{Recent: []domain.Interaction{{ItemID: 1, Type: "click", Value: 1}}, Affinity: map[string]float64{"Drama": 1}}
 	tests := []struct {
 		name    string
 		quotas  map[string]int
@@ -68,12 +69,12 @@ func TestRecallChannelsQuotasAndSources(t *testing.T) {
 		sources map[int64][]string
 	}{
 		{"all channels", nil, []int64{2, 1, 3, 4}, map[int64][]string{2: {"item_cf", "genre", "popular"}, 1: {"genre", "popular"}}},
-		{"cf only", map[string]int{ChannelGenre: 0, ChannelPopular: 0, ChannelEmbedding: 0}, []int64{3, 2}, nil},
-		{"popular capped", map[string]int{ChannelItemCF: 0, ChannelGenre: 0, ChannelEmbedding: 0, ChannelPopular: 2}, []int64{3, 1}, nil},
+		{"cf only", map[string]int{"genre": 0, "popular": 0, "embedding": 0}, []int64{3, 2}, nil},
+		{"popular capped", map[string]int{"item_cf": 0, "genre": 0, "embedding": 0, "popular": 2}, []int64{3, 1}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := r.Recall(context.Background(), Request{Query: q, Quotas: tt.quotas})
+			resp, err := r.Recall(context.Background(), recallapi.Request{Query: q, Quotas: tt.quotas})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,17 +109,54 @@ func TestRecallChannelsQuotasAndSources(t *testing.T) {
 
 func TestRecallRefusesBadRequests(t *testing.T) {
 	r := newRecaller()
-	for _, req := range []Request{
+	for _, req := range []recallapi.Request{
 		{Quotas: map[string]int{"telepathy": 5}},
-		{Quotas: map[string]int{ChannelPopular: -1}},
-		{K: MaxK + 1},
+		{Quotas: map[string]int{"popular": -1}},
+		{Quotas: map[string]int{"popular": recallapi.MaxQuota + 1}},
+		{K: recallapi.MaxK + 1},
 	} {
 		if _, err := r.Recall(context.Background(), req); err == nil {
 			t.Errorf("Recall(%+v) succeeded", req)
 		}
 	}
-	if _, err := New(nil).Recall(context.Background(), Request{}); err != ErrNoIndex {
+	if _, err := New(nil).Recall(context.Background(), recallapi.Request{}); err != ErrNoIndex {
 		t.Errorf("Recall without index = %v", err)
+	}
+}
+
+// The registry holds each channel once, with a positive default quota; the
+// popular channel the gateway's fallback asks for is among them.
+func TestRegistry(t *testing.T) {
+	names := ChannelNames()
+	seen := map[string]bool{}
+	for _, s := range registry {
+		if s.Name == "" || seen[s.Name] || s.DefaultQuota <= 0 || s.Channel == nil {
+			t.Errorf("bad or repeated registration %+v", s)
+		}
+		seen[s.Name] = true
+	}
+	if !slices.Contains(names, recallapi.ChannelPopular) || len(DefaultQuotas()) != len(names) {
+		t.Errorf("names %v, default quotas %v", names, DefaultQuotas())
+	}
+}
+
+// OnlyQuotas runs just the named channels: the popular-only list the
+// gateway keeps for its fallback holds nothing from another channel, however
+// many channels are registered.
+func TestOnlyQuotasRunsOnlyTheNamedChannels(t *testing.T) {
+	r := newRecaller()
+	q := recallapi.Query{Recent: []domain.Interaction{{ItemID: 1, Type: "click", Value: 1}}, Affinity: map[string]float64{"Drama": 1}}
+	resp, err := r.Recall(context.Background(), recallapi.Request{Query: q, Quotas: map[string]int{recallapi.ChannelPopular: 10}, OnlyQuotas: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Candidates) == 0 || len(resp.PerChannel) != 1 {
+		t.Fatalf("per channel %v, %d candidates", resp.PerChannel, len(resp.Candidates))
+	}
+	for _, c := range resp.Candidates {
+		if len(c.Sources) != 1 || c.Sources[0].Channel != recallapi.ChannelPopular {
+			t.Errorf("candidate %d has sources %v", c.ID, c.Sources)
+		}
 	}
 }
 
@@ -136,8 +174,8 @@ func TestMergeKeepsEveryChannelNearTheTop(t *testing.T) {
 	if !slices.Equal(ids, []int64{1, 11, 21, 2, 12}) {
 		t.Errorf("merged %v, want round-robin [1 11 21 2 12]", ids)
 	}
-	if !got[0].HasSource(Channels[2]) {
-		t.Errorf("item 1 lost its second source: %v", got[0].Sources)
+	if len(got[0].Sources) != 2 || got[0].Sources[0].Channel != registry[0].Name || got[0].Sources[1].Channel != registry[2].Name {
+		t.Errorf("item 1's sources %v, want both channels in priority order", got[0].Sources)
 	}
 }
 
@@ -162,21 +200,13 @@ func BenchmarkRecall(b *testing.B) {
 	for i := 1; i <= 50; i++ {
 		recent = append(recent, domain.Interaction{ItemID: int64(i * 37), Type: "click", Value: 1})
 	}
-	q := Query{Recent: recent, Affinity: map[string]float64{"g1": .5, "g2": .3, "g3": .2}}
-	for _, ch := range Channels {
-		b.Run(ch, func(b *testing.B) {
+	q := recallapi.Query{Recent: recent, Affinity: map[string]float64{"g1": .5, "g2": .3, "g3": .2}}
+	req := recallapi.Request{Query: q}
+	for _, spec := range registry {
+		b.Run(spec.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				switch ch {
-				case ChannelItemCF:
-					idx.recallItemCF(q, 300)
-				case ChannelEmbedding:
-					idx.recallEmbedding("", q, 150)
-				case ChannelGenre:
-					idx.recallGenre(q, 150)
-				case ChannelPopular:
-					idx.recallPopular(100)
-				}
+				spec.Channel.Recall(context.Background(), idx, req, spec.DefaultQuota)
 			}
 		})
 	}
@@ -184,7 +214,7 @@ func BenchmarkRecall(b *testing.B) {
 		r := New(idx)
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := r.Recall(context.Background(), Request{Query: q}); err != nil {
+			if _, err := r.Recall(context.Background(), req); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -198,27 +228,27 @@ func TestEmbeddingChannel(t *testing.T) {
 		t.Fatalf("embeddings %+v", f.Embeddings)
 	}
 	idx := NewIndex("e", f)
-	only := map[string]int{ChannelItemCF: 0, ChannelGenre: 0, ChannelPopular: 0, ChannelEmbedding: 2}
+	only := map[string]int{"embedding": 2}
 	r := New(idx)
 	// u0 liked 1, 2 and 3; the channel leaves recent items out and ranks the rest.
-	resp, err := r.Recall(context.Background(), Request{UserID: "u0", Query: Query{Recent: []domain.Interaction{{ItemID: 1, Type: "click", Value: 1}}}, Quotas: only})
+	resp, err := r.Recall(context.Background(), recallapi.Request{UserID: "u0", Query: recallapi.Query{Recent: []domain.Interaction{{ItemID: 1, Type: "click", Value: 1}}}, Quotas: only, OnlyQuotas: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(resp.Candidates) != 2 || resp.PerChannel[ChannelEmbedding] != 2 {
+	if len(resp.Candidates) != 2 || resp.PerChannel["embedding"] != 2 || len(resp.PerChannel) != 1 {
 		t.Fatalf("known user: %+v", resp)
 	}
 	for _, c := range resp.Candidates {
-		if c.ID == 1 || !c.HasSource(ChannelEmbedding) {
+		if c.ID == 1 || !c.HasSource("embedding") {
 			t.Errorf("candidate %+v: recent item or missing source", c)
 		}
 	}
 	// A user unknown to the model folds in from recent items; with none, nothing.
-	resp, _ = r.Recall(context.Background(), Request{UserID: "new", Query: Query{Recent: []domain.Interaction{{ItemID: 2, Type: "click", Value: 1}}}, Quotas: only})
+	resp, _ = r.Recall(context.Background(), recallapi.Request{UserID: "new", Query: recallapi.Query{Recent: []domain.Interaction{{ItemID: 2, Type: "click", Value: 1}}}, Quotas: only, OnlyQuotas: true})
 	if len(resp.Candidates) == 0 {
 		t.Error("no embedding candidates for a new user with history")
 	}
-	resp, _ = r.Recall(context.Background(), Request{UserID: "new", Quotas: only})
+	resp, _ = r.Recall(context.Background(), recallapi.Request{UserID: "new", Quotas: only, OnlyQuotas: true})
 	if len(resp.Candidates) != 0 {
 		t.Errorf("embedding candidates for a user with no vector and no history: %+v", resp.Candidates)
 	}
@@ -268,10 +298,11 @@ func TestStoredGraphIsRestored(t *testing.T) {
 	if f.Embeddings.Graph == nil || len(f.Embeddings.Graph.Links) != len(items) {
 		t.Fatalf("no graph stored with the embeddings: %+v", f.Embeddings.Graph)
 	}
-	q := Query{Recent: []domain.Interaction{{ItemID: 1, Type: "click", Value: 1}}}
-	stored := NewIndex("a", f).recallEmbedding("u0", q, 3)
+	req := recallapi.Request{UserID: "u0", Query: recallapi.Query{Recent: []domain.Interaction{{ItemID: 1, Type: "click", Value: 1}}}}
+	ctx := context.Background()
+	stored := embedding{}.Recall(ctx, NewIndex("a", f), req, 3)
 	f.Embeddings.Graph = nil
-	built := NewIndex("b", f).recallEmbedding("u0", q, 3)
+	built := embedding{}.Recall(ctx, NewIndex("b", f), req, 3)
 	if !slices.Equal(stored, built) {
 		t.Errorf("restored graph answers %v, a freshly built one %v", stored, built)
 	}

@@ -1,45 +1,15 @@
 package recall
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/domain"
-)
-
-// Request asks for candidates for one user.
-type Request struct {
-	UserID string
-	Query
-	// Quotas cap each channel; channels absent use DefaultQuotas.
-	Quotas map[string]int
-	// K caps the merged list; 0 means DefaultK.
-	K int
-}
-
-// Response carries the merged candidates.
-type Response struct {
-	Candidates []domain.Candidate
-	// PerChannel counts what each channel produced before de-duplication.
-	PerChannel   map[string]int
-	ModelVersion string
-}
-
-// Service is the recall service's business interface.
-type Service interface {
-	Recall(ctx context.Context, req Request) (Response, error)
-}
-
-// DefaultQuotas are the per-channel caps when a request sets none.
-var DefaultQuotas = map[string]int{ChannelItemCF: 250, ChannelEmbedding: 150, ChannelGenre: 100, ChannelPopular: 100}
-
-// Limits on request sizes.
-const (
-	DefaultK = 500
-	MaxK     = 2000
-	MaxQuota = 2000
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // ErrNoIndex means no index has been loaded yet; it is an infrastructure failure.
@@ -49,6 +19,8 @@ var ErrNoIndex = errors.New("recall: no index loaded")
 type Recaller struct {
 	index atomic.Pointer[Index]
 }
+
+var _ recallapi.Service = (*Recaller)(nil)
 
 // New returns a recall service over idx (which may be nil until SetIndex).
 func New(idx *Index) *Recaller {
@@ -71,64 +43,60 @@ func (r *Recaller) Ready(context.Context) error {
 }
 
 // Recall runs every channel with a positive quota and merges their lists.
-func (r *Recaller) Recall(_ context.Context, req Request) (Response, error) {
+func (r *Recaller) Recall(ctx context.Context, req recallapi.Request) (recallapi.Response, error) {
 	idx := r.index.Load()
 	if idx == nil {
-		return Response{}, ErrNoIndex
+		return recallapi.Response{}, ErrNoIndex
 	}
 	quotas, k, err := resolve(req)
 	if err != nil {
-		return Response{}, err
+		return recallapi.Response{}, err
 	}
-	lists := make([][]Scored, len(Channels))
+	lists := make([][]Scored, len(registry))
 	per := map[string]int{}
-	for i, ch := range Channels {
-		n := quotas[ch]
-		if n <= 0 {
+	for i, spec := range registry {
+		if quotas[i] <= 0 {
 			continue
 		}
-		switch ch {
-		case ChannelItemCF:
-			lists[i] = idx.recallItemCF(req.Query, n)
-		case ChannelEmbedding:
-			lists[i] = idx.recallEmbedding(req.UserID, req.Query, n)
-		case ChannelGenre:
-			lists[i] = idx.recallGenre(req.Query, n)
-		case ChannelPopular:
-			lists[i] = idx.recallPopular(n)
-		}
-		per[ch] = len(lists[i])
+		lists[i] = spec.Channel.Recall(ctx, idx, req, quotas[i])
+		per[spec.Name] = len(lists[i])
 	}
-	return Response{Candidates: merge(idx, lists, k), PerChannel: per, ModelVersion: idx.Version}, nil
+	return recallapi.Response{Candidates: merge(idx, lists, k), PerChannel: per, ModelVersion: idx.Version}, nil
 }
 
-func resolve(req Request) (map[string]int, int, error) {
-	quotas := make(map[string]int, len(DefaultQuotas))
-	for ch, n := range DefaultQuotas {
-		quotas[ch] = n
+// resolve returns each registered channel's quota for req (by registry
+// position) and the merged list's cap, refusing unknown channels and
+// out-of-range numbers.
+func resolve(req recallapi.Request) ([]int, int, error) {
+	quotas := make([]int, len(registry))
+	if !req.OnlyQuotas {
+		for i, s := range registry {
+			quotas[i] = s.DefaultQuota
+		}
 	}
 	for ch, n := range req.Quotas {
-		if _, ok := DefaultQuotas[ch]; !ok {
-			return nil, 0, apierr.Invalid("unknown recall channel %q", ch)
+		i := channelIndex(ch)
+		if i < 0 {
+			return nil, 0, apierr.Invalid("unknown recall channel %q; one of %v", ch, ChannelNames())
 		}
-		if n < 0 || n > MaxQuota {
-			return nil, 0, apierr.Invalid("quota of %s must be between 0 and %d", ch, MaxQuota)
+		if n < 0 || n > recallapi.MaxQuota {
+			return nil, 0, apierr.Invalid("quota of %s must be between 0 and %d", ch, recallapi.MaxQuota)
 		}
-		quotas[ch] = n
+		quotas[i] = n
 	}
 	k := req.K
 	if k == 0 {
-		k = DefaultK
+		k = recallapi.DefaultK
 	}
-	if k < 0 || k > MaxK {
-		return nil, 0, apierr.Invalid("k must be between 1 and %d", MaxK)
+	if k < 0 || k > recallapi.MaxK {
+		return nil, 0, apierr.Invalid("k must be between 1 and %d", recallapi.MaxK)
 	}
 	return quotas, k, nil
 }
 
 // merge interleaves the channels' lists round-robin in priority order, so
 // every channel is represented near the top, and keeps each item once with
-// every channel that produced it in its sources.
+// every channel that produced it in its sources, listed in priority order.
 func merge(idx *Index, lists [][]Scored, k int) []domain.Candidate {
 	pos := map[int64]int{}
 	out := make([]domain.Candidate, 0, k)
@@ -141,7 +109,7 @@ func merge(idx *Index, lists [][]Scored, k int) []domain.Candidate {
 			more = true
 			s := list[rank]
 			if p, ok := pos[s.ID]; ok {
-				out[p].SetSource(Channels[ci], s.Score)
+				out[p].SetSource(registry[ci].Name, s.Score)
 				continue
 			}
 			if len(out) >= k {
@@ -151,12 +119,20 @@ func merge(idx *Index, lists [][]Scored, k int) []domain.Candidate {
 			if !ok {
 				continue
 			}
-			c.SetSource(Channels[ci], s.Score)
+			c.SetSource(registry[ci].Name, s.Score)
 			pos[s.ID] = len(out)
 			out = append(out, c)
 		}
 		if !more {
-			return out
+			break
 		}
 	}
+	for i := range out {
+		if len(out[i].Sources) > 1 {
+			slices.SortFunc(out[i].Sources, func(a, b domain.Source) int {
+				return cmp.Compare(channelIndex(a.Channel), channelIndex(b.Channel))
+			})
+		}
+	}
+	return out
 }

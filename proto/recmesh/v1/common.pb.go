@@ -21,62 +21,6 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Channel is a recall channel.
-type Channel int32
-
-const (
-	Channel_CHANNEL_UNSPECIFIED Channel = 0
-	Channel_CHANNEL_ITEM_CF     Channel = 1
-	Channel_CHANNEL_GENRE       Channel = 2
-	Channel_CHANNEL_POPULAR     Channel = 3
-	Channel_CHANNEL_EMBEDDING   Channel = 4
-)
-
-// Enum value maps for Channel.
-var (
-	Channel_name = map[int32]string{
-		0: "CHANNEL_UNSPECIFIED",
-		1: "CHANNEL_ITEM_CF",
-		2: "CHANNEL_GENRE",
-		3: "CHANNEL_POPULAR",
-		4: "CHANNEL_EMBEDDING",
-	}
-	Channel_value = map[string]int32{
-		"CHANNEL_UNSPECIFIED": 0,
-		"CHANNEL_ITEM_CF":     1,
-		"CHANNEL_GENRE":       2,
-		"CHANNEL_POPULAR":     3,
-		"CHANNEL_EMBEDDING":   4,
-	}
-)
-
-func (x Channel) Enum() *Channel {
-	p := new(Channel)
-	*p = x
-	return p
-}
-
-func (x Channel) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (Channel) Descriptor() protoreflect.EnumDescriptor {
-	return file_recmesh_v1_common_proto_enumTypes[0].Descriptor()
-}
-
-func (Channel) Type() protoreflect.EnumType {
-	return &file_recmesh_v1_common_proto_enumTypes[0]
-}
-
-func (x Channel) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use Channel.Descriptor instead.
-func (Channel) EnumDescriptor() ([]byte, []int) {
-	return file_recmesh_v1_common_proto_rawDescGZIP(), []int{0}
-}
-
 // Interaction is one thing a user did to an item.
 type Interaction struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -172,11 +116,14 @@ type Candidates struct {
 	GenreNames   []string `protobuf:"bytes,7,rep,name=genre_names,json=genreNames,proto3" json:"genre_names,omitempty"`
 	GenreOffsets []int32  `protobuf:"varint,8,rep,packed,name=genre_offsets,json=genreOffsets,proto3" json:"genre_offsets,omitempty"`
 	GenreIndex   []int32  `protobuf:"varint,9,rep,packed,name=genre_index,json=genreIndex,proto3" json:"genre_index,omitempty"`
-	// candidate i was produced by source_channels[k] with score source_scores[k]
-	// for k in [source_offsets[i], source_offsets[i+1]).
+	// candidate i was produced by channel_names[source_channels[k]] with score
+	// source_scores[k] for k in [source_offsets[i], source_offsets[i+1]).
+	// Channels travel by name (a per-batch vocabulary, like genres), so a new
+	// recall channel needs no change to this contract.
 	SourceOffsets  []int32   `protobuf:"varint,10,rep,packed,name=source_offsets,json=sourceOffsets,proto3" json:"source_offsets,omitempty"`
-	SourceChannels []Channel `protobuf:"varint,11,rep,packed,name=source_channels,json=sourceChannels,proto3,enum=recmesh.v1.Channel" json:"source_channels,omitempty"`
+	SourceChannels []int32   `protobuf:"varint,13,rep,packed,name=source_channels,json=sourceChannels,proto3" json:"source_channels,omitempty"`
 	SourceScores   []float64 `protobuf:"fixed64,12,rep,packed,name=source_scores,json=sourceScores,proto3" json:"source_scores,omitempty"`
+	ChannelNames   []string  `protobuf:"bytes,14,rep,name=channel_names,json=channelNames,proto3" json:"channel_names,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -281,7 +228,7 @@ func (x *Candidates) GetSourceOffsets() []int32 {
 	return nil
 }
 
-func (x *Candidates) GetSourceChannels() []Channel {
+func (x *Candidates) GetSourceChannels() []int32 {
 	if x != nil {
 		return x.SourceChannels
 	}
@@ -291,6 +238,13 @@ func (x *Candidates) GetSourceChannels() []Channel {
 func (x *Candidates) GetSourceScores() []float64 {
 	if x != nil {
 		return x.SourceScores
+	}
+	return nil
+}
+
+func (x *Candidates) GetChannelNames() []string {
+	if x != nil {
+		return x.ChannelNames
 	}
 	return nil
 }
@@ -378,7 +332,7 @@ const file_recmesh_v1_common_proto_rawDesc = "" +
 	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\x01R\x05value\x12\x17\n" +
-	"\ats_unix\x18\x04 \x01(\x03R\x06tsUnix\"\xa3\x03\n" +
+	"\ats_unix\x18\x04 \x01(\x03R\x06tsUnix\"\xb9\x03\n" +
 	"\n" +
 	"Candidates\x12\x19\n" +
 	"\bitem_ids\x18\x01 \x03(\x03R\aitemIds\x12\x16\n" +
@@ -395,9 +349,10 @@ const file_recmesh_v1_common_proto_rawDesc = "" +
 	"\vgenre_index\x18\t \x03(\x05R\n" +
 	"genreIndex\x12%\n" +
 	"\x0esource_offsets\x18\n" +
-	" \x03(\x05R\rsourceOffsets\x12<\n" +
-	"\x0fsource_channels\x18\v \x03(\x0e2\x13.recmesh.v1.ChannelR\x0esourceChannels\x12#\n" +
-	"\rsource_scores\x18\f \x03(\x01R\fsourceScores\"\x88\x03\n" +
+	" \x03(\x05R\rsourceOffsets\x12'\n" +
+	"\x0fsource_channels\x18\r \x03(\x05R\x0esourceChannels\x12#\n" +
+	"\rsource_scores\x18\f \x03(\x01R\fsourceScores\x12#\n" +
+	"\rchannel_names\x18\x0e \x03(\tR\fchannelNamesJ\x04\b\v\x10\f\"\x88\x03\n" +
 	"\x06Params\x12I\n" +
 	"\rrecall_quotas\x18\x01 \x03(\v2$.recmesh.v1.Params.RecallQuotasEntryR\frecallQuotas\x12O\n" +
 	"\x0franking_weights\x18\x02 \x03(\v2&.recmesh.v1.Params.RankingWeightsEntryR\x0erankingWeights\x12#\n" +
@@ -409,13 +364,7 @@ const file_recmesh_v1_common_proto_rawDesc = "" +
 	"\x13RankingWeightsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\x10\n" +
-	"\x0e_max_per_genre*v\n" +
-	"\aChannel\x12\x17\n" +
-	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x13\n" +
-	"\x0fCHANNEL_ITEM_CF\x10\x01\x12\x11\n" +
-	"\rCHANNEL_GENRE\x10\x02\x12\x13\n" +
-	"\x0fCHANNEL_POPULAR\x10\x03\x12\x15\n" +
-	"\x11CHANNEL_EMBEDDING\x10\x04B7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
+	"\x0e_max_per_genreB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
 
 var (
 	file_recmesh_v1_common_proto_rawDescOnce sync.Once
@@ -429,25 +378,22 @@ func file_recmesh_v1_common_proto_rawDescGZIP() []byte {
 	return file_recmesh_v1_common_proto_rawDescData
 }
 
-var file_recmesh_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_recmesh_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_recmesh_v1_common_proto_goTypes = []any{
-	(Channel)(0),        // 0: recmesh.v1.Channel
-	(*Interaction)(nil), // 1: recmesh.v1.Interaction
-	(*Candidates)(nil),  // 2: recmesh.v1.Candidates
-	(*Params)(nil),      // 3: recmesh.v1.Params
-	nil,                 // 4: recmesh.v1.Params.RecallQuotasEntry
-	nil,                 // 5: recmesh.v1.Params.RankingWeightsEntry
+	(*Interaction)(nil), // 0: recmesh.v1.Interaction
+	(*Candidates)(nil),  // 1: recmesh.v1.Candidates
+	(*Params)(nil),      // 2: recmesh.v1.Params
+	nil,                 // 3: recmesh.v1.Params.RecallQuotasEntry
+	nil,                 // 4: recmesh.v1.Params.RankingWeightsEntry
 }
 var file_recmesh_v1_common_proto_depIdxs = []int32{
-	0, // 0: recmesh.v1.Candidates.source_channels:type_name -> recmesh.v1.Channel
-	4, // 1: recmesh.v1.Params.recall_quotas:type_name -> recmesh.v1.Params.RecallQuotasEntry
-	5, // 2: recmesh.v1.Params.ranking_weights:type_name -> recmesh.v1.Params.RankingWeightsEntry
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	3, // 0: recmesh.v1.Params.recall_quotas:type_name -> recmesh.v1.Params.RecallQuotasEntry
+	4, // 1: recmesh.v1.Params.ranking_weights:type_name -> recmesh.v1.Params.RankingWeightsEntry
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_recmesh_v1_common_proto_init() }
@@ -461,14 +407,13 @@ func file_recmesh_v1_common_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_recmesh_v1_common_proto_rawDesc), len(file_recmesh_v1_common_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      0,
 			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_recmesh_v1_common_proto_goTypes,
 		DependencyIndexes: file_recmesh_v1_common_proto_depIdxs,
-		EnumInfos:         file_recmesh_v1_common_proto_enumTypes,
 		MessageInfos:      file_recmesh_v1_common_proto_msgTypes,
 	}.Build()
 	File_recmesh_v1_common_proto = out.File

@@ -30,7 +30,9 @@ type RecallRequest struct {
 	// quotas caps each channel; channels absent from it use the server default.
 	Quotas map[string]int32 `protobuf:"bytes,4,rep,name=quotas,proto3" json:"quotas,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// k caps the merged list; 0 means the server default.
-	K             int32 `protobuf:"varint,5,opt,name=k,proto3" json:"k,omitempty"`
+	K int32 `protobuf:"varint,5,opt,name=k,proto3" json:"k,omitempty"`
+	// only_quotas runs just the channels named in quotas.
+	OnlyQuotas    bool `protobuf:"varint,6,opt,name=only_quotas,json=onlyQuotas,proto3" json:"only_quotas,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -100,6 +102,13 @@ func (x *RecallRequest) GetK() int32 {
 	return 0
 }
 
+func (x *RecallRequest) GetOnlyQuotas() bool {
+	if x != nil {
+		return x.OnlyQuotas
+	}
+	return false
+}
+
 type RecallResponse struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Candidates *Candidates            `protobuf:"bytes,1,opt,name=candidates,proto3" json:"candidates,omitempty"`
@@ -166,13 +175,15 @@ var File_recmesh_v1_recall_proto protoreflect.FileDescriptor
 const file_recmesh_v1_recall_proto_rawDesc = "" +
 	"\n" +
 	"\x17recmesh/v1/recall.proto\x12\n" +
-	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\xf8\x02\n" +
+	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\x99\x03\n" +
 	"\rRecallRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12/\n" +
 	"\x06recent\x18\x02 \x03(\v2\x17.recmesh.v1.InteractionR\x06recent\x12S\n" +
 	"\x0egenre_affinity\x18\x03 \x03(\v2,.recmesh.v1.RecallRequest.GenreAffinityEntryR\rgenreAffinity\x12=\n" +
 	"\x06quotas\x18\x04 \x03(\v2%.recmesh.v1.RecallRequest.QuotasEntryR\x06quotas\x12\f\n" +
-	"\x01k\x18\x05 \x01(\x05R\x01k\x1a@\n" +
+	"\x01k\x18\x05 \x01(\x05R\x01k\x12\x1f\n" +
+	"\vonly_quotas\x18\x06 \x01(\bR\n" +
+	"onlyQuotas\x1a@\n" +
 	"\x12GenreAffinityEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a9\n" +

@@ -10,6 +10,7 @@ import (
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 	"github.com/recmesh/recmesh/services/experiment"
 	"github.com/recmesh/recmesh/services/features"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
 	"github.com/recmesh/recmesh/services/filter"
 	"github.com/recmesh/recmesh/services/ranking"
 	"github.com/recmesh/recmesh/services/recall"
@@ -18,7 +19,7 @@ import (
 // The gRPC handlers of each service over its implementation, shared by the
 // embedded mesh and the one-service processes of the dev mode.
 
-func featuresHandlers(svc features.Service) func(*grpc.Server) {
+func featuresHandlers(svc featuresapi.Service) func(*grpc.Server) {
 	return func(s *grpc.Server) {
 		pb.RegisterFeaturesServiceServer(s, features.NewGRPCServer(features.MakeEndpoints(svc)))
 	}

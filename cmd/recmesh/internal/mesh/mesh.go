@@ -26,16 +26,21 @@ import (
 	"github.com/recmesh/recmesh/pkg/run"
 	"github.com/recmesh/recmesh/pkg/telemetry"
 	"github.com/recmesh/recmesh/services/experiment"
+	"github.com/recmesh/recmesh/services/experiment/experimentapi"
 	expstore "github.com/recmesh/recmesh/services/experiment/store"
 	"github.com/recmesh/recmesh/services/features"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
 	"github.com/recmesh/recmesh/services/features/store"
 	"github.com/recmesh/recmesh/services/filter"
+	"github.com/recmesh/recmesh/services/filter/filterapi"
 	"github.com/recmesh/recmesh/services/ranking"
+	"github.com/recmesh/recmesh/services/ranking/rankingapi"
 	"github.com/recmesh/recmesh/services/recall"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // Services lists the services in start order.
-var Services = []string{features.Name, recall.Name, filter.Name, ranking.Name, experiment.Name}
+var Services = []string{featuresapi.Name, recallapi.Name, filterapi.Name, rankingapi.Name, experimentapi.Name}
 
 // Options configure the embedded mesh.
 type Options struct {
@@ -151,15 +156,15 @@ func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
 	m.experiments = experiments
 
 	register := map[string]func(*grpc.Server){
-		features.Name:   featuresHandlers(featureSvc),
-		recall.Name:     recallHandlers(recaller),
-		filter.Name:     filterHandlers(filterer),
-		ranking.Name:    rankingHandlers(ranker),
-		experiment.Name: experimentHandlers(experiments),
+		featuresapi.Name:   featuresHandlers(featureSvc),
+		recallapi.Name:     recallHandlers(recaller),
+		filterapi.Name:     filterHandlers(filterer),
+		rankingapi.Name:    rankingHandlers(ranker),
+		experimentapi.Name: experimentHandlers(experiments),
 	}
-	ready := map[string]func(context.Context) error{recall.Name: recaller.Ready, ranking.Name: ranker.Ready}
-	admin := map[string]func(*http.ServeMux){experiment.Name: (&experiment.Admin{
-		Store: m.expStore, Configs: experiments, Token: o.AdminToken, Log: rlog.New(o.Log, experiment.Name, o.LogLevel),
+	ready := map[string]func(context.Context) error{recallapi.Name: recaller.Ready, rankingapi.Name: ranker.Ready}
+	admin := map[string]func(*http.ServeMux){experimentapi.Name: (&experiment.Admin{
+		Store: m.expStore, Configs: experiments, Token: o.AdminToken, Log: rlog.New(o.Log, experimentapi.Name, o.LogLevel),
 	}).Register}
 	for _, name := range Services {
 		tp, err := m.tracer(ctx, name)
@@ -220,8 +225,8 @@ func (m *Mesh) watchModels(models artifact.Store, loaded string, recaller *recal
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopWatch = cancel
 	watchers := []*artifact.Watcher{
-		recallWatcher(models, every, loaded, recaller, m.specs[recall.Name].Logger),
-		rankingWatcher(models, every, loaded, ranker, m.specs[ranking.Name].Logger),
+		recallWatcher(models, every, loaded, recaller, m.specs[recallapi.Name].Logger),
+		rankingWatcher(models, every, loaded, ranker, m.specs[rankingapi.Name].Logger),
 	}
 	for _, w := range watchers {
 		m.watchers.Add(1)

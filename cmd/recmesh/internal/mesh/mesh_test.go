@@ -25,7 +25,7 @@ import (
 	"github.com/recmesh/recmesh/pkg/artifact"
 	"github.com/recmesh/recmesh/pkg/movielens"
 	"github.com/recmesh/recmesh/pkg/resilience"
-	"github.com/recmesh/recmesh/services/ranking"
+	"github.com/recmesh/recmesh/services/ranking/rankingapi"
 )
 
 const dataDir = "../../../../data/movielens-small"
@@ -225,14 +225,14 @@ func TestVariantWeightsChangeTheOrder(t *testing.T) {
 
 func TestRankingFallbackAndRecovery(t *testing.T) {
 	ctx := context.Background()
-	if err := m.StopService(ctx, ranking.Name); err != nil {
+	if err := m.StopService(ctx, rankingapi.Name); err != nil {
 		t.Fatal(err)
 	}
 	r := recommend(t, "1", 10)
 	if !slices.Equal(r.Degraded, []string{"ranking"}) || len(r.Items) != 10 {
 		t.Fatalf("with ranking stopped: degraded %v, %d items; want [ranking] and 10 items", r.Degraded, len(r.Items))
 	}
-	if err := m.StartService(ctx, ranking.Name); err != nil {
+	if err := m.StartService(ctx, rankingapi.Name); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(15 * time.Second)

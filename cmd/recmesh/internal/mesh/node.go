@@ -21,12 +21,16 @@ import (
 	"github.com/recmesh/recmesh/pkg/run"
 	"github.com/recmesh/recmesh/pkg/telemetry"
 	"github.com/recmesh/recmesh/services/experiment"
+	"github.com/recmesh/recmesh/services/experiment/experimentapi"
 	expstore "github.com/recmesh/recmesh/services/experiment/store"
 	"github.com/recmesh/recmesh/services/features"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
 	"github.com/recmesh/recmesh/services/features/store"
 	"github.com/recmesh/recmesh/services/filter"
-	"github.com/recmesh/recmesh/services/ranking"
+	"github.com/recmesh/recmesh/services/filter/filterapi"
+	"github.com/recmesh/recmesh/services/ranking/rankingapi"
 	"github.com/recmesh/recmesh/services/recall"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // NodeOptions configure one service running as its own process (dev and
@@ -84,7 +88,7 @@ func StartNode(ctx context.Context, o NodeOptions) (_ *Node, err error) {
 	spec := run.Spec{Name: o.Service, Version: o.Version, GRPCAddr: o.GRPCAddr, AdminAddr: o.AdminAddr,
 		Registry: o.Registry, Metrics: telemetry.NewRegistry(), Logger: log}
 	switch o.Service {
-	case features.Name:
+	case featuresapi.Name:
 		if o.Postgres == nil || o.Redis == nil {
 			return nil, errors.New("features needs PostgreSQL and Redis")
 		}
@@ -96,14 +100,14 @@ func StartNode(ctx context.Context, o NodeOptions) (_ *Node, err error) {
 		registerDurableMetrics(spec.Metrics, st)
 		spec.Register = featuresHandlers(features.New(st, features.DefaultOptions()))
 		spec.Ready = func(ctx context.Context) error { return errors.Join(o.Postgres.Ping(ctx), o.Redis.Ping(ctx).Err()) }
-	case recall.Name, ranking.Name:
+	case recallapi.Name, rankingapi.Name:
 		models := artifact.Store{Dir: o.ModelDir}
 		set, err := models.OpenCurrent()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w (train one with recmesh train)", o.Service, err)
 		}
 		var w *artifact.Watcher
-		if o.Service == recall.Name {
+		if o.Service == recallapi.Name {
 			idx, err := recall.LoadIndex(set)
 			if err != nil {
 				return nil, err
@@ -124,9 +128,9 @@ func StartNode(ctx context.Context, o NodeOptions) (_ *Node, err error) {
 			defer n.wg.Done()
 			w.Run(bg)
 		}()
-	case filter.Name:
+	case filterapi.Name:
 		spec.Register = filterHandlers(filter.New(o.MaxPerGenre, o.Blocklist))
-	case experiment.Name:
+	case experimentapi.Name:
 		if o.Postgres == nil {
 			return nil, errors.New("experiment needs PostgreSQL")
 		}

@@ -7,9 +7,11 @@ import (
 	"strings"
 
 	"github.com/recmesh/recmesh/pkg/domain"
-	"github.com/recmesh/recmesh/services/filter"
+	"github.com/recmesh/recmesh/services/filter/filterapi"
 	"github.com/recmesh/recmesh/services/ranking"
+	"github.com/recmesh/recmesh/services/ranking/rankingapi"
 	"github.com/recmesh/recmesh/services/recall"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // EvalOptions tune `recmesh eval`.
@@ -62,11 +64,9 @@ func PrepareEval(events []domain.Event, o EvalOptions) EvalData {
 	return EvalData{Splits: splits, Train: PastEvents(splits)}
 }
 
-// The method names, as in the table.
+// The method names, as in the table. Before them, every recall channel
+// alone has a row named after the channel (recall.ChannelNames).
 const (
-	MethodPopularity  = "popularity"
-	MethodItemCF      = "item-cf"
-	MethodMF          = "mf"
 	MethodRecallUnion = "recall-union"
 	MethodPipeline    = "pipeline"
 )
@@ -74,7 +74,7 @@ const (
 // method produces a user's ranked list with the services' own code.
 type method struct {
 	name string
-	list func(ctx context.Context, user string, q recall.Query, seen []int64) ([]domain.Candidate, error)
+	list func(ctx context.Context, user string, q recallapi.Query, seen []int64) ([]domain.Candidate, error)
 }
 
 // Evaluate fits the models on the training part only, then asks every
@@ -93,41 +93,31 @@ func Evaluate(ctx context.Context, items []domain.Item, data EvalData, o EvalOpt
 	for _, it := range items {
 		catalogue[it.ID] = it
 	}
-	only := func(ch string, n int) map[string]int {
-		q := map[string]int{}
-		for _, c := range recall.Channels {
-			q[c] = 0
-		}
-		q[ch] = n
-		return q
-	}
-	candidates := func(quotas map[string]int) func(context.Context, string, recall.Query, []int64) ([]domain.Candidate, error) {
-		return func(ctx context.Context, user string, q recall.Query, seen []int64) ([]domain.Candidate, error) {
-			resp, err := recaller.Recall(ctx, recall.Request{UserID: user, Query: q, Quotas: quotas})
+	candidates := func(only map[string]int) func(context.Context, string, recallapi.Query, []int64) ([]domain.Candidate, error) {
+		return func(ctx context.Context, user string, q recallapi.Query, seen []int64) ([]domain.Candidate, error) {
+			resp, err := recaller.Recall(ctx, recallapi.Request{UserID: user, Query: q, Quotas: only, OnlyQuotas: only != nil})
 			if err != nil {
 				return nil, err
 			}
-			return filter.Apply(resp.Candidates, seen, nil, 0).Kept, nil
+			return filterapi.Apply(resp.Candidates, seen, nil, 0).Kept, nil
 		}
 	}
 	union := candidates(nil)
-	pipeline := func(weights map[string]float64) func(context.Context, string, recall.Query, []int64) ([]domain.Candidate, error) {
-		return func(ctx context.Context, user string, q recall.Query, seen []int64) ([]domain.Candidate, error) {
+	pipeline := func(weights map[string]float64) func(context.Context, string, recallapi.Query, []int64) ([]domain.Candidate, error) {
+		return func(ctx context.Context, user string, q recallapi.Query, seen []int64) ([]domain.Candidate, error) {
 			kept, err := union(ctx, user, q, seen)
 			if err != nil {
 				return nil, err
 			}
-			resp, err := ranker.Rank(ctx, ranking.Request{Affinity: q.Affinity, Candidates: kept, Weights: weights})
+			resp, err := ranker.Rank(ctx, rankingapi.Request{Affinity: q.Affinity, Candidates: kept, Weights: weights})
 			return resp.Ranked, err
 		}
 	}
-	methods := []method{
-		{MethodPopularity, candidates(only(recall.ChannelPopular, 500))},
-		{MethodItemCF, candidates(only(recall.ChannelItemCF, 500))},
-		{MethodMF, candidates(only(recall.ChannelEmbedding, 500))},
-		{MethodRecallUnion, union},
-		{MethodPipeline, pipeline(nil)},
+	var methods []method
+	for _, ch := range recall.ChannelNames() {
+		methods = append(methods, method{ch, candidates(map[string]int{ch: 500})})
 	}
+	methods = append(methods, method{MethodRecallUnion, union}, method{MethodPipeline, pipeline(nil)})
 	for _, v := range o.Variants {
 		methods = append(methods, method{MethodPipeline + ":" + v.Name, pipeline(v.Weights)})
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/services/recall"
 )
 
 // TestEvaluationDoesNotLeakTheFuture proves the training set holds no test
@@ -98,7 +99,7 @@ func TestEvaluateRunsEveryMethod(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := Table(res, o.MaxK)
-	for _, m := range []string{MethodPopularity, MethodItemCF, MethodMF, MethodRecallUnion, MethodPipeline} {
+	for _, m := range append(recall.ChannelNames(), MethodRecallUnion, MethodPipeline) {
 		if !strings.Contains(table, "| "+m+" |") {
 			t.Errorf("table lacks %s:\n%s", m, table)
 		}

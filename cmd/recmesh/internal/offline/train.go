@@ -14,6 +14,7 @@ import (
 	"github.com/recmesh/recmesh/services/features"
 	"github.com/recmesh/recmesh/services/ranking"
 	"github.com/recmesh/recmesh/services/recall"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // TrainOptions tune `recmesh train`.
@@ -141,7 +142,7 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 			continue
 		}
 		q := userQuery(sp.Past(), catalogue)
-		resp, err := recaller.Recall(ctx, recall.Request{UserID: sp.User, Query: q})
+		resp, err := recaller.Recall(ctx, recallapi.Request{UserID: sp.User, Query: q})
 		if err != nil {
 			return nil, fmt.Errorf("train: recall for user %s: %w", sp.User, err)
 		}
@@ -230,8 +231,8 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 // userQuery is what the features service would serve for a user whose
 // history is past: the newest interactions first, and genre affinity over
 // the same window the service uses.
-func userQuery(past []domain.Event, catalogue map[int64]domain.Item) recall.Query {
+func userQuery(past []domain.Event, catalogue map[int64]domain.Item) recallapi.Query {
 	d := features.DefaultOptions()
 	window := RecentFirst(past, d.AffinityWindow)
-	return recall.Query{Recent: window[:min(d.RecentLimit, len(window))], Affinity: features.GenreAffinity(window, catalogue)}
+	return recallapi.Query{Recent: window[:min(d.RecentLimit, len(window))], Affinity: features.GenreAffinity(window, catalogue)}
 }

@@ -1,4 +1,4 @@
-package recall
+package recallapi
 
 import (
 	"context"
@@ -10,9 +10,6 @@ import (
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 )
 
-// Name is the service's name in the registry.
-const Name = "recall"
-
 // Client is a Service that calls a remote recall service.
 type Client struct{ recall endpoint.Endpoint }
 
@@ -23,9 +20,9 @@ func NewClient(p *balancer.Picker, mw kitgrpc.MiddlewareFor) *Client {
 
 // Recall implements Service.
 func (c *Client) Recall(ctx context.Context, req Request) (Response, error) {
-	r, err := kitgrpc.Call[pb.RecallResponse](ctx, c.recall, requestToPB(req))
+	r, err := kitgrpc.Call[pb.RecallResponse](ctx, c.recall, RequestToPB(req))
 	if err != nil {
 		return Response{}, err
 	}
-	return responseFromPB(r)
+	return ResponseFromPB(r)
 }

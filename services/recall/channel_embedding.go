@@ -1,10 +1,12 @@
 package recall
 
 import (
+	"context"
 	"errors"
 
 	"github.com/recmesh/recmesh/pkg/ann"
 	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // embeddingIndex finds the items with the largest inner product with a
@@ -90,14 +92,16 @@ func (x *embeddingIndex) userVector(userID string, recent []domain.Interaction) 
 // embeddingEf is the HNSW candidate list size, relative to the list asked for.
 const embeddingEf = 2
 
-// recallEmbedding returns the n items with the largest inner product with
-// the user's vector, scored by that inner product, leaving out recent items.
-func (idx *Index) recallEmbedding(userID string, q Query, n int) []Scored {
+// embedding recalls the n items with the largest inner product with the
+// user's MF vector, scored by that inner product, leaving out recent items.
+type embedding struct{}
+
+func (embedding) Recall(_ context.Context, idx *Index, q recallapi.Request, n int) []Scored {
 	x := idx.emb
 	if x == nil {
 		return nil
 	}
-	u := x.userVector(userID, q.Recent)
+	u := x.userVector(q.UserID, q.Recent)
 	if u == nil {
 		return nil
 	}

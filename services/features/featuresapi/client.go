@@ -1,4 +1,4 @@
-package features
+package featuresapi
 
 import (
 	"context"
@@ -11,14 +11,13 @@ import (
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 )
 
-// Name is the service's name in the registry.
-const Name = "features"
-
 // Client is a Service that calls a remote features service, so callers get a
-// plain Service with discovery, balancing and breakers inside.
+// plain Service with discovery and balancing inside.
 type Client struct {
 	getUserFeatures, ingestEvents, getItem endpoint.Endpoint
 }
+
+var _ Service = (*Client)(nil)
 
 // NewClient returns a client that picks instances with p; mw wraps each method.
 func NewClient(p *balancer.Picker, mw kitgrpc.MiddlewareFor) *Client {
@@ -32,27 +31,27 @@ func NewClient(p *balancer.Picker, mw kitgrpc.MiddlewareFor) *Client {
 
 // GetUserFeatures implements Service.
 func (c *Client) GetUserFeatures(ctx context.Context, userID string, recentLimit int) (domain.UserFeatures, error) {
-	r, err := kitgrpc.Call[pb.GetUserFeaturesResponse](ctx, c.getUserFeatures, &pb.GetUserFeaturesRequest{UserId: userID, RecentLimit: int32(recentLimit)})
+	r, err := kitgrpc.Call[pb.GetUserFeaturesResponse](ctx, c.getUserFeatures, GetUserFeaturesRequestToPB(GetUserFeaturesRequest{userID, recentLimit}))
 	if err != nil {
 		return domain.UserFeatures{}, err
 	}
-	return domain.UserFeaturesFromPB(r.GetFeatures()), nil
+	return UserFeaturesFromPB(r), nil
 }
 
 // IngestEvents implements Service.
 func (c *Client) IngestEvents(ctx context.Context, events []domain.Event) (int, error) {
-	r, err := kitgrpc.Call[pb.IngestEventsResponse](ctx, c.ingestEvents, &pb.IngestEventsRequest{Events: domain.EventsToPB(events)})
+	r, err := kitgrpc.Call[pb.IngestEventsResponse](ctx, c.ingestEvents, EventsToPB(events))
 	if err != nil {
 		return 0, err
 	}
-	return int(r.GetAccepted()), nil
+	return AcceptedFromPB(r), nil
 }
 
 // GetItem implements Service.
 func (c *Client) GetItem(ctx context.Context, id int64) (domain.Item, error) {
-	r, err := kitgrpc.Call[pb.GetItemResponse](ctx, c.getItem, &pb.GetItemRequest{ItemId: id})
+	r, err := kitgrpc.Call[pb.GetItemResponse](ctx, c.getItem, ItemIDToPB(id))
 	if err != nil {
 		return domain.Item{}, err
 	}
-	return domain.ItemFromPB(r.GetItem()), nil
+	return ItemFromPB(r), nil
 }

@@ -1,0 +1,57 @@
+// Package recallapi is the recall service's contract: its interface, request
+// and reply types, gRPC client and codecs. Callers import this package only;
+// the channels and indexes behind it live in package recall.
+package recallapi
+
+import (
+	"context"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// Name is the service's name in the registry.
+const Name = "recall"
+
+// ChannelPopular is the popularity channel, named here because the
+// gateway's fallback list asks for it alone.
+const ChannelPopular = domain.ChannelPopular
+
+// Limits on request sizes.
+const (
+	DefaultK = 500
+	MaxK     = 2000
+	MaxQuota = 2000
+)
+
+// Query is what the channels know about the user.
+type Query struct {
+	// Recent holds the newest interactions first.
+	Recent   []domain.Interaction
+	Affinity map[string]float64
+}
+
+// Request asks for candidates for one user.
+type Request struct {
+	UserID string
+	Query
+	// Quotas cap each channel; channels absent use their default quota, or
+	// none at all when OnlyQuotas is set.
+	Quotas map[string]int
+	// OnlyQuotas runs just the channels named in Quotas.
+	OnlyQuotas bool
+	// K caps the merged list; 0 means DefaultK.
+	K int
+}
+
+// Response carries the merged candidates.
+type Response struct {
+	Candidates []domain.Candidate
+	// PerChannel counts what each channel produced before de-duplication.
+	PerChannel   map[string]int
+	ModelVersion string
+}
+
+// Service is the recall service's business interface.
+type Service interface {
+	Recall(ctx context.Context, req Request) (Response, error)
+}

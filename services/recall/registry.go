@@ -1,0 +1,64 @@
+package recall
+
+import (
+	"context"
+	"slices"
+
+	"github.com/recmesh/recmesh/services/recall/recallapi"
+)
+
+// Channel is one way of generating candidates. Each lives in its own
+// channel_<name>.go file and is listed once in registry below.
+type Channel interface {
+	// Recall returns up to n items for the request, best first, scored on
+	// the channel's own scale. A channel that has nothing to say (a user
+	// with no history, an index without embeddings) returns nil.
+	Recall(ctx context.Context, idx *Index, req recallapi.Request, n int) []Scored
+}
+
+// ChannelSpec registers a channel under its name, the name used in quotas,
+// in candidate sources and in replies.
+type ChannelSpec struct {
+	Name string
+	// DefaultQuota is how many candidates the channel contributes when a
+	// request does not set its quota.
+	DefaultQuota int
+	Channel      Channel
+}
+
+// registry lists every channel, once, in merge priority order: the earlier
+// a channel, the nearer the top its candidates land and the earlier it is
+// named in a candidate's sources. To add a channel, write its
+// channel_<name>.go and add one line here (see the README's contributor
+// section). Everything else (quotas, the wire format, the OpenAPI enum, the
+// experiment admin API's checks, the gateway's popular-only list, the
+// eval's rows) derives from this list.
+var registry = []ChannelSpec{
+	{Name: "item_cf", DefaultQuota: 250, Channel: itemCFChannel{}},
+	{Name: "embedding", DefaultQuota: 150, Channel: embedding{}},
+	{Name: "genre", DefaultQuota: 100, Channel: genre{}},
+	{Name: recallapi.ChannelPopular, DefaultQuota: 100, Channel: popular{}},
+}
+
+// ChannelNames lists every registered channel in merge priority order.
+func ChannelNames() []string {
+	out := make([]string, len(registry))
+	for i, s := range registry {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// DefaultQuotas returns a fresh map of each channel's default quota.
+func DefaultQuotas() map[string]int {
+	out := make(map[string]int, len(registry))
+	for _, s := range registry {
+		out[s.Name] = s.DefaultQuota
+	}
+	return out
+}
+
+// channelIndex is the position of name in registry, or -1.
+func channelIndex(name string) int {
+	return slices.IndexFunc(registry, func(s ChannelSpec) bool { return s.Name == name })
+}
