@@ -1,6 +1,7 @@
-// Package gateway is recmesh's edge: the public REST API, admission,
-// A/B assignment and routing, orchestration of the four hops, and the
-// fallback ladder that keeps answers coming when hops fail.
+// Package gateway is recmesh's orchestrator: A/B assignment and routing,
+// the four hops of a recommendation under their budgets and breakers, and
+// the fallback ladder that keeps answers coming when hops fail. It knows
+// nothing of HTTP; package rest serves it as the public REST API.
 package gateway
 
 import (
@@ -15,17 +16,9 @@ type Budgets struct {
 	Request, Features, Recall, Filter, Ranking time.Duration
 }
 
-// Config is the gateway's configuration.
+// Config is the orchestrator's configuration.
 type Config struct {
-	// Addr is the REST listen address.
-	Addr    string
 	Budgets Budgets
-	// APIKeys, comma-separated; empty switches authentication off.
-	APIKeys string `secret:"true"`
-	// RateLimit is requests per second per API key; 0 switches it off.
-	RateLimit int
-	// MaxBodyBytes bounds POST bodies.
-	MaxBodyBytes int
 	// ConfigWait is how long one WatchConfig long poll waits for a change.
 	ConfigWait time.Duration
 	// ConfigPoll is the pause before watching again after a failed watch.
@@ -45,26 +38,21 @@ type Config struct {
 // DefaultConfig returns the defaults listed in the README.
 func DefaultConfig() Config {
 	return Config{
-		Addr: "127.0.0.1:8080",
 		Budgets: Budgets{Request: 300 * time.Millisecond, Features: 40 * time.Millisecond, Recall: 80 * time.Millisecond,
 			Filter: 40 * time.Millisecond, Ranking: 80 * time.Millisecond},
-		MaxBodyBytes: 1 << 20, ConfigWait: 25 * time.Second, ConfigPoll: 2 * time.Second, PopularRefresh: 30 * time.Second,
+		ConfigWait: 25 * time.Second, ConfigPoll: 2 * time.Second, PopularRefresh: 30 * time.Second,
 		BreakerSleep: 2 * time.Second, RecallK: 500, TraceSample: 1,
 	}
 }
 
-// Bind registers the gateway's flags (with RECMESH_* environment defaults).
+// Bind registers the orchestrator's flags (with RECMESH_* environment defaults).
 func (c *Config) Bind(f *config.Flags) {
 	d := DefaultConfig()
-	f.String(&c.Addr, "http-addr", d.Addr, "gateway REST listen address")
 	f.Duration(&c.Budgets.Request, "budget-request", d.Budgets.Request, "deadline of a whole recommendation request")
 	f.Duration(&c.Budgets.Features, "budget-features", d.Budgets.Features, "budget of the features hop")
 	f.Duration(&c.Budgets.Recall, "budget-recall", d.Budgets.Recall, "budget of the recall hop")
 	f.Duration(&c.Budgets.Filter, "budget-filter", d.Budgets.Filter, "budget of the filter hop")
 	f.Duration(&c.Budgets.Ranking, "budget-ranking", d.Budgets.Ranking, "budget of the ranking hop")
-	f.String(&c.APIKeys, "api-keys", "", "comma-separated API keys; empty switches authentication off")
-	f.Int(&c.RateLimit, "rate-limit", 0, "requests per second per API key; 0 switches rate limiting off")
-	f.Int(&c.MaxBodyBytes, "max-body-bytes", d.MaxBodyBytes, "largest accepted POST body")
 	f.Duration(&c.ConfigWait, "config-wait", d.ConfigWait, "longest wait of one experiment-config long poll (WatchConfig)")
 	f.Duration(&c.ConfigPoll, "config-poll", d.ConfigPoll, "pause before watching the experiment config again after a failed watch")
 	f.String(&c.ConfigCache, "config-cache", "", "file keeping the last good experiment config; empty keeps it in memory")
@@ -82,8 +70,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("budget of %s must be positive", name)
 		}
 	}
-	if c.RateLimit < 0 || c.MaxBodyBytes <= 0 || c.RecallK <= 0 || c.ConfigPoll <= 0 || c.ConfigWait <= 0 || c.PopularRefresh <= 0 || c.BreakerSleep <= 0 || c.TraceSample < 0 || c.TraceSample > 1 {
-		return fmt.Errorf("rate limit must be ≥ 0; body size, recall k, poll and refresh intervals and breaker sleep must be positive")
+	if c.RecallK <= 0 || c.ConfigPoll <= 0 || c.ConfigWait <= 0 || c.PopularRefresh <= 0 || c.BreakerSleep <= 0 || c.TraceSample < 0 || c.TraceSample > 1 {
+		return fmt.Errorf("recall k, poll and refresh intervals and breaker sleep must be positive; trace sample within 0..1")
 	}
 	return nil
 }

@@ -11,9 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/resilience"
@@ -22,32 +19,27 @@ import (
 
 // Gateway orchestrates a recommendation request over the hops.
 type Gateway struct {
-	cfg     Config
-	hops    Hops
-	log     *slog.Logger
-	tracer  trace.Tracer
-	metrics *resilience.Metrics
-	http    *httpMetrics
+	cfg      Config
+	hops     Hops
+	breakers breakers
+	log      *slog.Logger
+	metrics  *resilience.Metrics
 
 	assigner atomic.Pointer[abtest.Assigner]
 	popular  atomic.Pointer[[]domain.Candidate]
-
-	limiter *limiter
-	keys    map[string]bool
 
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
 
-// New returns a gateway over hops. reg receives the HTTP metrics; m is the
-// hop metrics the breakers in hops report to.
-func New(cfg Config, hops Hops, m *resilience.Metrics, reg prometheus.Registerer, tp trace.TracerProvider, log *slog.Logger) (*Gateway, error) {
+// New returns a gateway over hops, each call guarded by a breaker named
+// instance+"."+hop (hystrix-go's commands are process-wide) that reports to m.
+func New(cfg Config, hops Hops, m *resilience.Metrics, log *slog.Logger, instance string) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	g := &Gateway{
-		cfg: cfg, hops: hops, log: log, tracer: tp.Tracer("recmesh/gateway"), metrics: m,
-		http: newHTTPMetrics(reg), limiter: newLimiter(cfg.RateLimit), keys: parseKeys(cfg.APIKeys),
+		cfg: cfg, hops: hops, breakers: newBreakers(instance, cfg, m, log), log: log, metrics: m,
 		stop: make(chan struct{}),
 	}
 	empty, _ := abtest.NewAssigner(&abtest.Config{})
@@ -66,7 +58,7 @@ func New(cfg Config, hops Hops, m *resilience.Metrics, reg prometheus.Registerer
 // Start fetches the experiment config and the popular list once, then keeps
 // them fresh in the background until Close.
 func (g *Gateway) Start(ctx context.Context) {
-	if cfg, err := g.hops.Experiment.GetConfig(ctx); err != nil {
+	if cfg, err := resilience.Call(ctx, g.breakers.config, g.hops.Experiment.GetConfig); err != nil {
 		g.log.WarnContext(ctx, "experiment config fetch failed; keeping the last good one", "err", err, "version", g.ConfigVersion())
 	} else {
 		g.useConfig(ctx, cfg)
@@ -108,7 +100,9 @@ func (g *Gateway) watchConfig() {
 	go func() {
 		defer g.wg.Done()
 		for ctx.Err() == nil {
-			cfg, err := g.hops.Experiment.WatchConfig(ctx, g.ConfigVersion(), g.cfg.ConfigWait)
+			cfg, err := resilience.Call(ctx, g.breakers.watch, func(ctx context.Context) (*abtest.Config, error) {
+				return g.hops.Experiment.WatchConfig(ctx, g.ConfigVersion(), g.cfg.ConfigWait)
+			})
 			if err == nil {
 				g.useConfig(ctx, cfg)
 				continue
@@ -172,8 +166,10 @@ func (g *Gateway) keepPopular() {
 // refreshPopular fetches the popular-only candidate list used when recall,
 // or everything, is down.
 func (g *Gateway) refreshPopular(ctx context.Context) {
-	resp, err := g.hops.Recall.Recall(ctx, recallapi.Request{
-		Quotas: map[string]int{recallapi.ChannelPopular: g.cfg.RecallK}, OnlyQuotas: true, K: g.cfg.RecallK,
+	resp, err := resilience.Call(ctx, g.breakers.recall, func(ctx context.Context) (recallapi.Response, error) {
+		return g.hops.Recall.Recall(ctx, recallapi.Request{
+			Quotas: map[string]int{recallapi.ChannelPopular: g.cfg.RecallK}, OnlyQuotas: true, K: g.cfg.RecallK,
+		})
 	})
 	if err != nil {
 		g.log.WarnContext(ctx, "popular list refresh failed; keeping the last one", "err", err)

@@ -3,7 +3,6 @@ module github.com/recmesh/recmesh/gateway
 go 1.26.7
 
 require (
-	github.com/go-kit/kit v0.13.0
 	github.com/prometheus/client_golang v1.23.2
 	github.com/recmesh/recmesh/pkg v0.0.0
 	github.com/recmesh/recmesh/services/experiment v0.0.0
@@ -25,6 +24,7 @@ require (
 	github.com/cenkalti/backoff/v5 v5.0.2 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/fatih/color v1.19.0 // indirect
+	github.com/go-kit/kit v0.13.0 // indirect
 	github.com/go-kit/log v0.2.0 // indirect
 	github.com/go-logfmt/logfmt v0.5.1 // indirect
 	github.com/go-logr/logr v1.4.2 // indirect

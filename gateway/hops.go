@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/go-kit/kit/endpoint"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/recmesh/recmesh/pkg/balancer"
@@ -29,7 +28,8 @@ const (
 	HopItems      = "items"
 )
 
-// Hops are the downstream services the gateway calls.
+// Hops are the downstream services the gateway calls, each through its
+// contract package. The gateway runs every call under the hop's breaker.
 type Hops struct {
 	Features   featuresapi.Service
 	Recall     recallapi.Service
@@ -38,40 +38,18 @@ type Hops struct {
 	Experiment experimentapi.Service
 }
 
-// DialHops builds a client per service, each call guarded by its own
-// breaker. Breaker names are prefixed with instance, because hystrix-go's
-// commands are process-wide. The returned close func closes every connection.
-func DialHops(reg registry.Registry, tp trace.TracerProvider, m *resilience.Metrics, log *slog.Logger, instance string, cfg Config) (Hops, func()) {
+// DialHops builds a client per service, discovering instances through reg.
+// The returned func closes every connection.
+func DialHops(reg registry.Registry, tp trace.TracerProvider) (Hops, func()) {
 	dial := run.ClientDialOptions(tp)
-	breaker := func(hop string, budget time.Duration) endpoint.Middleware {
-		s := resilience.DefaultSettings(budget)
-		s.SleepWindow = cfg.BreakerSleep
-		return resilience.NewBreaker(instance+"."+hop, hop, s, m, log).Middleware()
-	}
-	b := cfg.Budgets
 	fp := balancer.NewPicker(reg, featuresapi.Name, dial...)
 	rp := balancer.NewPicker(reg, recallapi.Name, dial...)
 	lp := balancer.NewPicker(reg, filterapi.Name, dial...)
 	kp := balancer.NewPicker(reg, rankingapi.Name, dial...)
 	ep := balancer.NewPicker(reg, experimentapi.Name, dial...)
-	featureBreakers := map[string]endpoint.Middleware{
-		"GetUserFeatures": breaker(HopFeatures, b.Features),
-		"IngestEvents":    breaker(HopEvents, b.Request),
-		"GetItem":         breaker(HopItems, b.Features),
-	}
-	experimentBreakers := map[string]endpoint.Middleware{
-		"GetConfig": breaker(HopExperiment, time.Second),
-		// A long poll: its budget is the wait plus room for the answer.
-		"WatchConfig": breaker(HopExperiment+"-watch", cfg.ConfigWait+5*time.Second),
-	}
 	hops := Hops{
-		Features: featuresapi.NewClient(fp, func(method string) endpoint.Middleware { return featureBreakers[method] }),
-		Recall:   recallapi.NewClient(rp, one(breaker(HopRecall, b.Recall))),
-		Filter:   filterapi.NewClient(lp, one(breaker(HopFilter, b.Filter))),
-		Ranking:  rankingapi.NewClient(kp, one(breaker(HopRanking, b.Ranking))),
-		Experiment: experimentapi.NewClient(ep, func(method string) endpoint.Middleware {
-			return experimentBreakers[method]
-		}),
+		Features: featuresapi.NewClient(fp), Recall: recallapi.NewClient(rp), Filter: filterapi.NewClient(lp),
+		Ranking: rankingapi.NewClient(kp), Experiment: experimentapi.NewClient(ep),
 	}
 	return hops, func() {
 		for _, p := range []*balancer.Picker{fp, rp, lp, kp, ep} {
@@ -80,6 +58,26 @@ func DialHops(reg registry.Registry, tp trace.TracerProvider, m *resilience.Metr
 	}
 }
 
-func one(mw endpoint.Middleware) func(string) endpoint.Middleware {
-	return func(string) endpoint.Middleware { return mw }
+// breakers guard the hops, one hystrix command each.
+type breakers struct {
+	features, recall, filter, ranking, events, items, config, watch *resilience.Breaker
+}
+
+// newBreakers names each command instance+"."+hop, because hystrix-go's
+// commands are process-wide and two gateways in one process (tests, the
+// embedded mode) must not share them.
+func newBreakers(instance string, cfg Config, m *resilience.Metrics, log *slog.Logger) breakers {
+	mk := func(hop string, budget time.Duration) *resilience.Breaker {
+		s := resilience.DefaultSettings(budget)
+		s.SleepWindow = cfg.BreakerSleep
+		return resilience.NewBreaker(instance+"."+hop, hop, s, m, log)
+	}
+	b := cfg.Budgets
+	return breakers{
+		features: mk(HopFeatures, b.Features), recall: mk(HopRecall, b.Recall), filter: mk(HopFilter, b.Filter),
+		ranking: mk(HopRanking, b.Ranking), events: mk(HopEvents, b.Request), items: mk(HopItems, b.Features),
+		config: mk(HopExperiment, time.Second),
+		// A long poll: its budget is the wait plus room for the answer.
+		watch: mk(HopExperiment+"-watch", cfg.ConfigWait+5*time.Second),
+	}
 }

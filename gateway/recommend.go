@@ -12,6 +12,7 @@ import (
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/pkg/resilience"
 	"github.com/recmesh/recmesh/services/filter/filterapi"
 	"github.com/recmesh/recmesh/services/ranking/rankingapi"
 	"github.com/recmesh/recmesh/services/recall/recallapi"
@@ -56,7 +57,7 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 	}
 	p := res.Params
 
-	feats, err := hop(ctx, g.cfg.Budgets.Features, func(ctx context.Context) (domain.UserFeatures, error) {
+	feats, err := hop(ctx, g.breakers.features, g.cfg.Budgets.Features, func(ctx context.Context) (domain.UserFeatures, error) {
 		return g.hops.Features.GetUserFeatures(ctx, userID, 0)
 	})
 	if err != nil {
@@ -67,7 +68,7 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 		feats = domain.UserFeatures{UserID: userID} // cold start
 	}
 
-	rec, err := hop(ctx, g.cfg.Budgets.Recall, func(ctx context.Context) (recallapi.Response, error) {
+	rec, err := hop(ctx, g.breakers.recall, g.cfg.Budgets.Recall, func(ctx context.Context) (recallapi.Response, error) {
 		return g.hops.Recall.Recall(ctx, recallapi.Request{UserID: userID,
 			Query: recallapi.Query{Recent: feats.Recent, Affinity: feats.GenreAffinity}, Quotas: p.RecallQuotas, K: g.cfg.RecallK})
 	})
@@ -83,7 +84,7 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 	if p.MaxPerGenre != nil {
 		maxPerGenre = *p.MaxPerGenre
 	}
-	filtered, err := hop(ctx, g.cfg.Budgets.Filter, func(ctx context.Context) (filterapi.Response, error) {
+	filtered, err := hop(ctx, g.breakers.filter, g.cfg.Budgets.Filter, func(ctx context.Context) (filterapi.Response, error) {
 		return g.hops.Filter.Filter(ctx, filterapi.Request{UserID: userID, Candidates: cands, Seen: feats.Seen, MaxPerGenre: maxPerGenre})
 	})
 	kept := filtered.Kept
@@ -93,7 +94,7 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 		kept = filterapi.Apply(cands, feats.Seen, nil, 0).Kept
 	}
 
-	ranked, err := hop(ctx, g.cfg.Budgets.Ranking, func(ctx context.Context) (rankingapi.Response, error) {
+	ranked, err := hop(ctx, g.breakers.ranking, g.cfg.Budgets.Ranking, func(ctx context.Context) (rankingapi.Response, error) {
 		return g.hops.Ranking.Rank(ctx, rankingapi.Request{UserID: userID, Affinity: feats.GenreAffinity, Candidates: kept,
 			Weights: p.RankingWeights, ModelVersion: p.RankingModel})
 	})
@@ -113,11 +114,31 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 	return reply, nil
 }
 
-// hop runs f under its own budget inside the request deadline.
-func hop[T any](ctx context.Context, budget time.Duration, f func(context.Context) (T, error)) (T, error) {
+// hop runs f under its breaker and its own budget inside the request deadline.
+func hop[T any](ctx context.Context, b *resilience.Breaker, budget time.Duration, f func(context.Context) (T, error)) (T, error) {
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	return f(ctx)
+	return resilience.Call(ctx, b, f)
+}
+
+// IngestEvents hands a batch of events to features, which stores it
+// durably (all or none) before it answers. A business error (an invalid
+// event) is returned as such; any other failure means nothing was
+// acknowledged and the caller should retry.
+func (g *Gateway) IngestEvents(ctx context.Context, events []domain.Event) (int, error) {
+	return hop(ctx, g.breakers.events, g.cfg.Budgets.Request, func(ctx context.Context) (int, error) {
+		return g.hops.Features.IngestEvents(ctx, events)
+	})
+}
+
+// GetItem returns one catalogue item.
+func (g *Gateway) GetItem(ctx context.Context, id int64) (domain.Item, error) {
+	if id <= 0 {
+		return domain.Item{}, apierr.Invalid("item id must be a positive integer")
+	}
+	return hop(ctx, g.breakers.items, g.cfg.Budgets.Features, func(ctx context.Context) (domain.Item, error) {
+		return g.hops.Features.GetItem(ctx, id)
+	})
 }
 
 func (g *Gateway) degrade(ctx context.Context, r *Reply, hop string, err error) {

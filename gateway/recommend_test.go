@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"go.opentelemetry.io/otel/trace/noop"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -21,22 +20,26 @@ import (
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/resilience"
+	"github.com/recmesh/recmesh/pkg/resilience/resiliencetest"
 	"github.com/recmesh/recmesh/services/filter/filterapi"
 	"github.com/recmesh/recmesh/services/ranking/rankingapi"
 	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m, resilience.LeakOptions()...) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m, resiliencetest.LeakOptions()...) }
 
 var errDown = status.Error(codes.Unavailable, "connection refused")
 
 // fakes answer like the real services over a tiny catalogue; down makes a hop fail.
 type fakes struct {
-	down    *sync.Map     // hop name → true
-	watches *atomic.Int64 // WatchConfig calls
+	down      *sync.Map     // hop name → true
+	watches   *atomic.Int64 // WatchConfig calls
+	rankCalls *atomic.Int64 // Rank calls
 }
 
-func newFakes() fakes { return fakes{down: new(sync.Map), watches: new(atomic.Int64)} }
+func newFakes() fakes {
+	return fakes{down: new(sync.Map), watches: new(atomic.Int64), rankCalls: new(atomic.Int64)}
+}
 
 func (f fakes) isDown(hop string) bool { _, ok := f.down.Load(hop); return ok }
 func (f fakes) setDown(hop string)     { f.down.Store(hop, true) }
@@ -52,7 +55,9 @@ func (f fakes) GetUserFeatures(_ context.Context, u string, _ int) (domain.UserF
 	return domain.UserFeatures{UserID: u, Seen: []int64{2}, Recent: []domain.Interaction{{ItemID: 2}}}, nil
 }
 func (f fakes) IngestEvents(context.Context, []domain.Event) (int, error) { return 0, errDown }
-func (f fakes) GetItem(context.Context, int64) (domain.Item, error)       { return domain.Item{}, errDown }
+func (f fakes) GetItem(_ context.Context, id int64) (domain.Item, error) {
+	return domain.Item{}, apierr.NotFound("item %d does not exist", id)
+}
 func (f fakes) Recall(_ context.Context, r recallapi.Request) (recallapi.Response, error) {
 	if f.isDown(HopRecall) {
 		return recallapi.Response{}, errDown
@@ -69,6 +74,7 @@ func (f fakes) Filter(_ context.Context, r filterapi.Request) (filterapi.Respons
 	return filterapi.Apply(r.Candidates, r.Seen, nil, 0), nil
 }
 func (f fakes) Rank(_ context.Context, r rankingapi.Request) (rankingapi.Response, error) {
+	f.rankCalls.Add(1)
 	if f.isDown(HopRanking) {
 		return rankingapi.Response{}, errDown
 	}
@@ -100,6 +106,12 @@ func (f fakes) WatchConfig(ctx context.Context, known int64, wait time.Duration)
 	}
 }
 
+var instances atomic.Int64
+
+// uniqueInstance names a test gateway's breakers apart from every other's:
+// hystrix-go's commands are process-wide.
+func uniqueInstance(t *testing.T) string { return fmt.Sprintf("%s-%d", t.Name(), instances.Add(1)) }
+
 func newGateway(t *testing.T, down ...string) (*Gateway, *resilience.Metrics) {
 	g, m, _ := newGatewayWithFakes(t, down...)
 	return g, m
@@ -112,7 +124,8 @@ func newGatewayWithFakes(t *testing.T, down ...string) (*Gateway, *resilience.Me
 	m := resilience.NewMetrics(reg)
 	cfg := DefaultConfig()
 	cfg.ConfigPoll, cfg.ConfigWait = 10*time.Millisecond, 50*time.Millisecond
-	g, err := New(cfg, Hops{Features: f, Recall: f, Filter: f, Ranking: f, Experiment: f}, m, reg, noop.NewTracerProvider(), log.Discard())
+	cfg.BreakerSleep = 50 * time.Millisecond
+	g, err := New(cfg, Hops{Features: f, Recall: f, Filter: f, Ranking: f, Experiment: f}, m, log.Discard(), uniqueInstance(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +174,64 @@ func TestFallbackLadder(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The ladder runs through the gateway's real breakers: a hop that keeps
+// failing opens its breaker, requests keep being answered by its fallback
+// (without calling the hop), and once the hop is back a trial call closes
+// the breaker again.
+func TestBreakerOpensUnderTheLadderAndCloses(t *testing.T) {
+	g, m, f := newGatewayWithFakes(t, HopRanking)
+	ctx := context.Background()
+	for i := 0; i < 200 && !g.breakers.ranking.Open(); i++ {
+		r, err := g.Recommend(ctx, "u1", 10)
+		if err != nil || !slices.Equal(r.Degraded, []string{"ranking"}) {
+			t.Fatalf("request %d: %v, degraded %v", i, err, r.Degraded)
+		}
+		time.Sleep(time.Millisecond) // hystrix-go counts outcomes asynchronously
+	}
+	if !g.breakers.ranking.Open() {
+		t.Fatal("the ranking breaker never opened while ranking failed")
+	}
+	calls := f.rankCalls.Load()
+	r, err := g.Recommend(ctx, "u1", 10)
+	if err != nil || !slices.Equal(r.Degraded, []string{"ranking"}) || len(r.Items) == 0 {
+		t.Fatalf("with the breaker open: %v, %+v", err, r)
+	}
+	if f.rankCalls.Load() != calls {
+		t.Error("an open breaker still called ranking")
+	}
+	if n := testutil.ToFloat64(m.OutcomeCounter(HopRanking, "circuit_open")); n < 1 {
+		t.Errorf("circuit_open outcomes = %v", n)
+	}
+	f.down.Delete(HopRanking)
+	deadline := time.Now().Add(5 * time.Second)
+	for g.breakers.ranking.Open() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		_, _ = g.Recommend(ctx, "u1", 10)
+	}
+	if g.breakers.ranking.Open() {
+		t.Fatal("the breaker stayed open after ranking recovered")
+	}
+	if r, _ := g.Recommend(ctx, "u1", 10); len(r.Degraded) != 0 {
+		t.Errorf("degraded %v after recovery", r.Degraded)
+	}
+}
+
+// A business error from a hop is the caller's answer, not a fallback, and
+// never opens the breaker.
+func TestBusinessErrorsPassThroughTheBreaker(t *testing.T) {
+	g, m := newGateway(t)
+	for i := 0; i < 60; i++ {
+		if _, err := g.GetItem(context.Background(), 404); err == nil {
+			t.Fatal("missing item found")
+		} else if e, ok := apierr.As(err); !ok || e.Kind != apierr.KindNotFound {
+			t.Fatalf("GetItem = %v, want not_found", err)
+		}
+	}
+	if g.breakers.items.Open() || testutil.ToFloat64(m.OutcomeCounter(HopItems, "business_error")) != 60 {
+		t.Errorf("business errors counted against the items breaker")
 	}
 }
 

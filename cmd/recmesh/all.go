@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/recmesh/recmesh/cmd/recmesh/internal/mesh"
-	"github.com/recmesh/recmesh/gateway"
 	"github.com/recmesh/recmesh/pkg/config"
 	rlog "github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/services/filter"
@@ -26,7 +25,7 @@ type allConfig struct {
 	LogLevel     string
 	GRPCBasePort int
 	AdminBase    int
-	Gateway      gateway.Config
+	Gateway      mesh.GatewayConfig
 }
 
 func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -12,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/recmesh/recmesh/cmd/recmesh/internal/mesh"
-	"github.com/recmesh/recmesh/gateway"
 	"github.com/recmesh/recmesh/pkg/config"
 	rlog "github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/registry"
@@ -148,7 +147,7 @@ func runNode(ctx context.Context, service string, args []string, stdout, stderr 
 // gatewayConfig is the configuration of the gateway process.
 type gatewayConfig struct {
 	Discovery discoveryConfig
-	Gateway   gateway.Config
+	Gateway   mesh.GatewayConfig
 }
 
 // runGateway runs the edge gateway as its own process, finding the

@@ -44,15 +44,11 @@ func (h Handler[PReq, PResp]) Serve(ctx context.Context, req *PReq) (*PResp, err
 	return resp.(*PResp), nil
 }
 
-// MiddlewareFor returns the middleware for one method of a client (a circuit
-// breaker, typically), or nil for none.
-type MiddlewareFor func(method string) endpoint.Middleware
-
 // ClientEndpoint calls method of grpcService on the instance the picker
 // chooses for the request's routing key and version (see
-// balancer.WithRoute), wrapped in mw(method). It takes and returns pb
-// messages.
-func ClientEndpoint[PReq, PResp any](p *balancer.Picker, service, grpcService, method string, mw MiddlewareFor) endpoint.Endpoint {
+// balancer.WithRoute). It takes and returns pb messages. Breakers are the
+// caller's: the gateway runs every hop under its own.
+func ClientEndpoint[PReq, PResp any](p *balancer.Picker, service, grpcService, method string) endpoint.Endpoint {
 	fullMethod := "/" + grpcService + "/" + method
 	// invoke calls the instance chosen for the request, skipping avoid, and
 	// says which instance it was.
@@ -86,19 +82,30 @@ func ClientEndpoint[PReq, PResp any](p *balancer.Picker, service, grpcService, m
 		}
 		return out, nil
 	}
-	if mw != nil {
-		if m := mw(method); m != nil {
-			ep = m(ep)
-		}
-	}
 	return ep
 }
 
-// Call runs a client endpoint with a typed pb request and response.
-func Call[PResp, PReq any](ctx context.Context, ep endpoint.Endpoint, req *PReq) (*PResp, error) {
-	resp, err := ep(ctx, req)
+// Method is a typed client of one unary method: it encodes the request,
+// calls the endpoint and decodes the reply. dec sees the request too, for
+// replies that carry only ids of what the request sent.
+type Method[Req, Resp, PReq, PResp any] struct {
+	ep  endpoint.Endpoint
+	enc func(Req) *PReq
+	dec func(*PResp, Req) (Resp, error)
+}
+
+// NewMethod returns the client of method of grpcService (see ClientEndpoint).
+func NewMethod[Req, Resp, PReq, PResp any](p *balancer.Picker, service, grpcService, method string,
+	enc func(Req) *PReq, dec func(*PResp, Req) (Resp, error)) Method[Req, Resp, PReq, PResp] {
+	return Method[Req, Resp, PReq, PResp]{ep: ClientEndpoint[PReq, PResp](p, service, grpcService, method), enc: enc, dec: dec}
+}
+
+// Call sends req and decodes the reply.
+func (m Method[Req, Resp, PReq, PResp]) Call(ctx context.Context, req Req) (Resp, error) {
+	resp, err := m.ep(ctx, m.enc(req))
 	if err != nil {
-		return nil, err
+		var zero Resp
+		return zero, err
 	}
-	return resp.(*PResp), nil
+	return m.dec(resp.(*PResp), req)
 }

@@ -118,28 +118,43 @@ func (b *Breaker) Open() bool { return b.open.Load() }
 func (b *Breaker) Middleware() endpoint.Middleware {
 	return func(next endpoint.Endpoint) endpoint.Endpoint {
 		return func(ctx context.Context, req any) (any, error) {
-			start := time.Now()
-			var resp any
-			var business error
-			err := hystrix.DoC(ctx, b.command, func(ctx context.Context) error {
-				r, err := next(ctx, req)
-				if err == nil {
-					resp = r
-					return nil
-				}
-				if be := apierr.Business(err); be != nil {
-					business = be
-					return nil
-				}
-				return err
-			}, nil)
-			b.observe(start, err, business)
-			if err != nil {
-				return nil, err
-			}
-			return resp, business
+			return Call(ctx, b, func(ctx context.Context) (any, error) { return next(ctx, req) })
 		}
 	}
+}
+
+// Call runs f under breaker b with hystrix.DoC, so ctx's deadline and
+// cancellation are honoured. A business error from f (an apierr of a
+// business kind, or a gRPC status carrying one) comes back as an
+// *apierr.Error and counts as a success; any other error counts against the
+// breaker, as do the breaker's own refusals (circuit open, too many
+// concurrent calls, timeout).
+func Call[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, error)) (T, error) {
+	start := time.Now()
+	var resp T
+	var business error
+	err := hystrix.DoC(ctx, b.command, func(ctx context.Context) error {
+		r, err := f(ctx)
+		if err == nil {
+			resp = r
+			return nil
+		}
+		if be := apierr.Business(err); be != nil {
+			business = be
+			return nil
+		}
+		return err
+	}, nil)
+	b.observe(start, err, business)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	if business != nil {
+		var zero T
+		return zero, business
+	}
+	return resp, nil
 }
 
 func (b *Breaker) observe(start time.Time, err, business error) {
@@ -174,4 +189,11 @@ func (b *Breaker) observe(start time.Time, err, business error) {
 	b.metrics.open.WithLabelValues(b.hop).Set(gauge)
 	b.metrics.changes.WithLabelValues(b.hop, state).Inc()
 	b.log.Warn("circuit breaker changed state", "hop", b.hop, "state", state)
+}
+
+// OutcomeCounter is the counter of hop's calls that ended in outcome (ok,
+// business_error, error, timeout, circuit_open, rejected), for tests and
+// dashboards.
+func (m *Metrics) OutcomeCounter(hop, outcome string) prometheus.Counter {
+	return m.calls.WithLabelValues(hop, outcome)
 }

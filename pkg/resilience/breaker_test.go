@@ -18,11 +18,12 @@ import (
 
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/log"
+	"github.com/recmesh/recmesh/pkg/resilience/resiliencetest"
 )
 
 // hystrix-go's per-command monitors are known; everything else must end.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, LeakOptions()...)
+	goleak.VerifyTestMain(m, resiliencetest.LeakOptions()...)
 }
 
 var seq int

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/go-kit/kit/endpoint"
-
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/kitgrpc"
@@ -14,34 +12,33 @@ import (
 
 const grpcService = "recmesh.v1.ExperimentService"
 
-// Client is a Service that calls a remote experiment service.
-type Client struct{ getConfig, watchConfig endpoint.Endpoint }
+// Client is a Service that calls a remote experiment service, picking
+// instances with a balancer.Picker.
+type Client struct {
+	getConfig   kitgrpc.Method[struct{}, *abtest.Config, pb.GetConfigRequest, pb.GetConfigResponse]
+	watchConfig kitgrpc.Method[WatchRequest, *abtest.Config, pb.WatchConfigRequest, pb.GetConfigResponse]
+}
 
 var _ Service = (*Client)(nil)
 
-// NewClient returns a client that picks instances with p; mw wraps each
-// method (WatchConfig's budget must exceed the longest wait).
-func NewClient(p *balancer.Picker, mw kitgrpc.MiddlewareFor) *Client {
+// NewClient returns a client that picks instances with p. The caller
+// validates the configs it receives.
+func NewClient(p *balancer.Picker) *Client {
 	return &Client{
-		getConfig:   kitgrpc.ClientEndpoint[pb.GetConfigRequest, pb.GetConfigResponse](p, Name, grpcService, "GetConfig", mw),
-		watchConfig: kitgrpc.ClientEndpoint[pb.WatchConfigRequest, pb.GetConfigResponse](p, Name, grpcService, "WatchConfig", mw),
+		getConfig: kitgrpc.NewMethod(p, Name, grpcService, "GetConfig",
+			func(struct{}) *pb.GetConfigRequest { return &pb.GetConfigRequest{} },
+			func(r *pb.GetConfigResponse, _ struct{}) (*abtest.Config, error) { return ConfigFromPB(r), nil }),
+		watchConfig: kitgrpc.NewMethod(p, Name, grpcService, "WatchConfig", WatchRequestToPB,
+			func(r *pb.GetConfigResponse, _ WatchRequest) (*abtest.Config, error) { return ConfigFromPB(r), nil }),
 	}
 }
 
-// GetConfig implements Service. The caller validates the config it receives.
+// GetConfig implements Service.
 func (c *Client) GetConfig(ctx context.Context) (*abtest.Config, error) {
-	r, err := kitgrpc.Call[pb.GetConfigResponse](ctx, c.getConfig, &pb.GetConfigRequest{})
-	if err != nil {
-		return nil, err
-	}
-	return ConfigFromPB(r), nil
+	return c.getConfig.Call(ctx, struct{}{})
 }
 
 // WatchConfig implements Service.
 func (c *Client) WatchConfig(ctx context.Context, known int64, wait time.Duration) (*abtest.Config, error) {
-	r, err := kitgrpc.Call[pb.GetConfigResponse](ctx, c.watchConfig, WatchRequestToPB(WatchRequest{known, wait}))
-	if err != nil {
-		return nil, err
-	}
-	return ConfigFromPB(r), nil
+	return c.watchConfig.Call(ctx, WatchRequest{Known: known, Wait: wait})
 }

@@ -3,55 +3,48 @@ package featuresapi
 import (
 	"context"
 
-	"github.com/go-kit/kit/endpoint"
-
 	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/kitgrpc"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 )
 
-// Client is a Service that calls a remote features service, so callers get a
-// plain Service with discovery and balancing inside.
+// Client is a Service that calls a remote features service, picking
+// instances with a balancer.Picker.
 type Client struct {
-	getUserFeatures, ingestEvents, getItem endpoint.Endpoint
+	getUserFeatures kitgrpc.Method[GetUserFeaturesRequest, domain.UserFeatures, pb.GetUserFeaturesRequest, pb.GetUserFeaturesResponse]
+	ingestEvents    kitgrpc.Method[[]domain.Event, int, pb.IngestEventsRequest, pb.IngestEventsResponse]
+	getItem         kitgrpc.Method[int64, domain.Item, pb.GetItemRequest, pb.GetItemResponse]
 }
 
 var _ Service = (*Client)(nil)
 
-// NewClient returns a client that picks instances with p; mw wraps each method.
-func NewClient(p *balancer.Picker, mw kitgrpc.MiddlewareFor) *Client {
+// NewClient returns a client that picks instances with p.
+func NewClient(p *balancer.Picker) *Client {
 	const svc = "recmesh.v1.FeaturesService"
 	return &Client{
-		getUserFeatures: kitgrpc.ClientEndpoint[pb.GetUserFeaturesRequest, pb.GetUserFeaturesResponse](p, Name, svc, "GetUserFeatures", mw),
-		ingestEvents:    kitgrpc.ClientEndpoint[pb.IngestEventsRequest, pb.IngestEventsResponse](p, Name, svc, "IngestEvents", mw),
-		getItem:         kitgrpc.ClientEndpoint[pb.GetItemRequest, pb.GetItemResponse](p, Name, svc, "GetItem", mw),
+		getUserFeatures: kitgrpc.NewMethod(p, Name, svc, "GetUserFeatures", GetUserFeaturesRequestToPB,
+			func(r *pb.GetUserFeaturesResponse, _ GetUserFeaturesRequest) (domain.UserFeatures, error) {
+				return UserFeaturesFromPB(r), nil
+			}),
+		ingestEvents: kitgrpc.NewMethod(p, Name, svc, "IngestEvents", EventsToPB,
+			func(r *pb.IngestEventsResponse, _ []domain.Event) (int, error) { return AcceptedFromPB(r), nil }),
+		getItem: kitgrpc.NewMethod(p, Name, svc, "GetItem", ItemIDToPB,
+			func(r *pb.GetItemResponse, _ int64) (domain.Item, error) { return ItemFromPB(r), nil }),
 	}
 }
 
 // GetUserFeatures implements Service.
 func (c *Client) GetUserFeatures(ctx context.Context, userID string, recentLimit int) (domain.UserFeatures, error) {
-	r, err := kitgrpc.Call[pb.GetUserFeaturesResponse](ctx, c.getUserFeatures, GetUserFeaturesRequestToPB(GetUserFeaturesRequest{userID, recentLimit}))
-	if err != nil {
-		return domain.UserFeatures{}, err
-	}
-	return UserFeaturesFromPB(r), nil
+	return c.getUserFeatures.Call(ctx, GetUserFeaturesRequest{UserID: userID, RecentLimit: recentLimit})
 }
 
 // IngestEvents implements Service.
 func (c *Client) IngestEvents(ctx context.Context, events []domain.Event) (int, error) {
-	r, err := kitgrpc.Call[pb.IngestEventsResponse](ctx, c.ingestEvents, EventsToPB(events))
-	if err != nil {
-		return 0, err
-	}
-	return AcceptedFromPB(r), nil
+	return c.ingestEvents.Call(ctx, events)
 }
 
 // GetItem implements Service.
 func (c *Client) GetItem(ctx context.Context, id int64) (domain.Item, error) {
-	r, err := kitgrpc.Call[pb.GetItemResponse](ctx, c.getItem, ItemIDToPB(id))
-	if err != nil {
-		return domain.Item{}, err
-	}
-	return ItemFromPB(r), nil
+	return c.getItem.Call(ctx, id)
 }

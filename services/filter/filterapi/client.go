@@ -3,26 +3,26 @@ package filterapi
 import (
 	"context"
 
-	"github.com/go-kit/kit/endpoint"
-
 	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/kitgrpc"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 )
 
-// Client is a Service that calls a remote filter service.
-type Client struct{ filter endpoint.Endpoint }
+// Client is a Service that calls a remote filter service, picking
+// instances with a balancer.Picker.
+type Client struct {
+	filter kitgrpc.Method[Request, Response, pb.FilterRequest, pb.FilterResponse]
+}
 
-// NewClient returns a client that picks instances with p; mw wraps each method.
-func NewClient(p *balancer.Picker, mw kitgrpc.MiddlewareFor) *Client {
-	return &Client{filter: kitgrpc.ClientEndpoint[pb.FilterRequest, pb.FilterResponse](p, Name, "recmesh.v1.FilterService", "Filter", mw)}
+var _ Service = (*Client)(nil)
+
+// NewClient returns a client that picks instances with p.
+func NewClient(p *balancer.Picker) *Client {
+	return &Client{filter: kitgrpc.NewMethod(p, Name, "recmesh.v1.FilterService", "Filter", RequestToPB,
+		func(r *pb.FilterResponse, req Request) (Response, error) { return ResponseFromPB(r, req.Candidates) })}
 }
 
 // Filter implements Service.
 func (c *Client) Filter(ctx context.Context, req Request) (Response, error) {
-	r, err := kitgrpc.Call[pb.FilterResponse](ctx, c.filter, RequestToPB(req))
-	if err != nil {
-		return Response{}, err
-	}
-	return ResponseFromPB(r, req.Candidates)
+	return c.filter.Call(ctx, req)
 }

@@ -3,26 +3,26 @@ package recallapi
 import (
 	"context"
 
-	"github.com/go-kit/kit/endpoint"
-
 	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/kitgrpc"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 )
 
-// Client is a Service that calls a remote recall service.
-type Client struct{ recall endpoint.Endpoint }
+// Client is a Service that calls a remote recall service, picking
+// instances with a balancer.Picker.
+type Client struct {
+	recall kitgrpc.Method[Request, Response, pb.RecallRequest, pb.RecallResponse]
+}
 
-// NewClient returns a client that picks instances with p; mw wraps each method.
-func NewClient(p *balancer.Picker, mw kitgrpc.MiddlewareFor) *Client {
-	return &Client{recall: kitgrpc.ClientEndpoint[pb.RecallRequest, pb.RecallResponse](p, Name, "recmesh.v1.RecallService", "Recall", mw)}
+var _ Service = (*Client)(nil)
+
+// NewClient returns a client that picks instances with p.
+func NewClient(p *balancer.Picker) *Client {
+	return &Client{recall: kitgrpc.NewMethod(p, Name, "recmesh.v1.RecallService", "Recall", RequestToPB,
+		func(r *pb.RecallResponse, _ Request) (Response, error) { return ResponseFromPB(r) })}
 }
 
 // Recall implements Service.
 func (c *Client) Recall(ctx context.Context, req Request) (Response, error) {
-	r, err := kitgrpc.Call[pb.RecallResponse](ctx, c.recall, RequestToPB(req))
-	if err != nil {
-		return Response{}, err
-	}
-	return ResponseFromPB(r)
+	return c.recall.Call(ctx, req)
 }

@@ -14,9 +14,12 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/recmesh/recmesh/gateway"
+	"github.com/recmesh/recmesh/gateway/rest"
+	"github.com/recmesh/recmesh/pkg/config"
 	"github.com/recmesh/recmesh/pkg/registry"
 	"github.com/recmesh/recmesh/pkg/resilience"
 	"github.com/recmesh/recmesh/pkg/telemetry"
+	"github.com/recmesh/recmesh/services/recall"
 )
 
 // GatewayServer is a running gateway: its hops, background refreshers and
@@ -29,27 +32,49 @@ type GatewayServer struct {
 	done      chan error
 }
 
+// GatewayConfig is the gateway process's configuration: the orchestrator's
+// and the REST transport's.
+type GatewayConfig struct {
+	gateway.Config
+	REST rest.Config
+}
+
+// DefaultGatewayConfig returns the defaults listed in the README.
+func DefaultGatewayConfig() GatewayConfig {
+	return GatewayConfig{Config: gateway.DefaultConfig(), REST: rest.DefaultConfig()}
+}
+
+// Bind registers both parts' flags.
+func (c *GatewayConfig) Bind(f *config.Flags) {
+	c.Config.Bind(f)
+	c.REST.Bind(f)
+}
+
 // StartGateway dials the hops through reg and serves the REST API on
-// cfg.Addr. instance prefixes the breaker names (hystrix-go's are
+// cfg.REST.Addr. instance prefixes the breaker names (hystrix-go's are
 // process-wide).
-func StartGateway(ctx context.Context, reg registry.Registry, tp trace.TracerProvider, cfg gateway.Config, log *slog.Logger, instance string) (*GatewayServer, error) {
+func StartGateway(ctx context.Context, reg registry.Registry, tp trace.TracerProvider, cfg GatewayConfig, log *slog.Logger, instance string) (*GatewayServer, error) {
 	metrics := telemetry.NewRegistry()
-	hm := resilience.NewMetrics(metrics)
-	hops, closeHops := gateway.DialHops(reg, tp, hm, log, instance, cfg)
-	gw, err := gateway.New(cfg, hops, hm, metrics, tp, log)
+	hops, closeHops := gateway.DialHops(reg, tp)
+	gw, err := gateway.New(cfg.Config, hops, resilience.NewMetrics(metrics), log, instance)
 	if err != nil {
 		closeHops()
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	api, err := rest.New(gw, cfg.REST, rest.Options{Metrics: metrics, Tracer: tp, Log: log, Channels: recall.ChannelNames()})
 	if err != nil {
 		closeHops()
-		return nil, fmt.Errorf("gateway: listen %s: %w", cfg.Addr, err)
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.REST.Addr)
+	if err != nil {
+		closeHops()
+		return nil, fmt.Errorf("gateway: listen %s: %w", cfg.REST.Addr, err)
 	}
 	gw.Start(ctx)
 	s := &GatewayServer{Gateway: gw, closeHops: closeHops, ln: ln, done: make(chan error, 1)}
 	s.srv = &http.Server{
-		Handler:           gw.Handler(promhttp.HandlerFor(prometheus.Gatherer(metrics), promhttp.HandlerOpts{})),
+		Handler:           api.Handler(promhttp.HandlerFor(prometheus.Gatherer(metrics), promhttp.HandlerOpts{})),
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()

@@ -67,7 +67,7 @@ type Options struct {
 	SpanExporter sdktrace.SpanExporter
 	// Instance names this mesh's breakers; hystrix-go's are process-wide.
 	Instance string
-	Gateway  gateway.Config
+	Gateway  GatewayConfig
 	// Log receives every service's records.
 	Log      io.Writer
 	LogLevel slog.Level

@@ -24,7 +24,7 @@ import (
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/artifact"
 	"github.com/recmesh/recmesh/pkg/movielens"
-	"github.com/recmesh/recmesh/pkg/resilience"
+	"github.com/recmesh/recmesh/pkg/resilience/resiliencetest"
 	"github.com/recmesh/recmesh/services/ranking/rankingapi"
 )
 
@@ -49,7 +49,7 @@ func TestMain(tm *testing.M) {
 		os.Exit(1)
 	}
 	if code == 0 {
-		if err := goleak.Find(resilience.LeakOptions()...); err != nil {
+		if err := goleak.Find(resiliencetest.LeakOptions()...); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
 			code = 1
 		}
@@ -67,12 +67,12 @@ func withMesh(tm *testing.M) (int, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
-	g := gateway.DefaultConfig()
-	g.Addr = "127.0.0.1:0"
+	g := DefaultGatewayConfig()
+	g.REST.Addr = "127.0.0.1:0"
 	g.ConfigPoll = 100 * time.Millisecond
 	g.ConfigWait = 2 * time.Second
 	g.BreakerSleep = 200 * time.Millisecond
-	g.MaxBodyBytes = 4096
+	g.REST.MaxBodyBytes = 4096
 	// Generous budgets: this machine is shared, and a timeout would turn a
 	// correctness check into a degraded answer.
 	g.Budgets = gateway.Budgets{Request: 5 * time.Second, Features: time.Second, Recall: 2 * time.Second, Filter: time.Second, Ranking: 2 * time.Second}

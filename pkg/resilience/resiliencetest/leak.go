@@ -1,4 +1,6 @@
-package resilience
+// Package resiliencetest holds what tests of code that uses package
+// resilience need: the goroutines hystrix-go is known to leave behind.
+package resiliencetest
 
 import "go.uber.org/goleak"
 

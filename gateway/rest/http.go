@@ -1,0 +1,332 @@
+// Package rest is the gateway's public REST transport: routes, JSON,
+// API keys, the per-key rate limit, request ids, the root span and the HTTP
+// metrics. It calls the orchestrator (package gateway) and knows nothing of
+// hops, breakers or fallbacks.
+package rest
+
+import (
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/recmesh/recmesh/gateway"
+	"github.com/recmesh/recmesh/pkg/apierr"
+	"github.com/recmesh/recmesh/pkg/config"
+	"github.com/recmesh/recmesh/pkg/domain"
+	rlog "github.com/recmesh/recmesh/pkg/log"
+	"github.com/recmesh/recmesh/pkg/telemetry"
+)
+
+// Config is the REST transport's configuration.
+type Config struct {
+	// Addr is the REST listen address.
+	Addr string
+	// APIKeys, comma-separated; empty switches authentication off.
+	APIKeys string `secret:"true"`
+	// RateLimit is requests per second per API key; 0 switches it off.
+	RateLimit int
+	// MaxBodyBytes bounds POST bodies.
+	MaxBodyBytes int
+}
+
+// DefaultConfig returns the defaults listed in the README.
+func DefaultConfig() Config { return Config{Addr: "127.0.0.1:8080", MaxBodyBytes: 1 << 20} }
+
+// Bind registers the transport's flags (with RECMESH_* environment defaults).
+func (c *Config) Bind(f *config.Flags) {
+	d := DefaultConfig()
+	f.String(&c.Addr, "http-addr", d.Addr, "gateway REST listen address")
+	f.String(&c.APIKeys, "api-keys", "", "comma-separated API keys; empty switches authentication off")
+	f.Int(&c.RateLimit, "rate-limit", 0, "requests per second per API key; 0 switches rate limiting off")
+	f.Int(&c.MaxBodyBytes, "max-body-bytes", d.MaxBodyBytes, "largest accepted POST body")
+}
+
+// Validate checks the config.
+func (c *Config) Validate() error {
+	if c.RateLimit < 0 || c.MaxBodyBytes <= 0 {
+		return fmt.Errorf("rate limit must be ≥ 0 and the body size positive")
+	}
+	return nil
+}
+
+// Options are what the transport is given besides its config.
+type Options struct {
+	// Metrics receives the HTTP metrics; MetricsHandler serves /metrics.
+	Metrics        prometheus.Registerer
+	MetricsHandler http.Handler
+	Tracer         trace.TracerProvider
+	Log            *slog.Logger
+	// Channels are the recall channels, listed in the OpenAPI document's
+	// sources enum (recall.ChannelNames).
+	Channels []string
+}
+
+//go:embed openapi.json
+var openAPITemplate []byte
+
+// API is the REST transport over one orchestrator.
+type API struct {
+	g       *gateway.Gateway
+	cfg     Config
+	log     *slog.Logger
+	tracer  trace.Tracer
+	http    *httpMetrics
+	limiter *limiter
+	keys    map[string]bool
+	openAPI []byte
+}
+
+// New returns the REST API over g.
+func New(g *gateway.Gateway, cfg Config, o Options) (*API, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	doc, err := openAPIDocument(o.Channels)
+	if err != nil {
+		return nil, err
+	}
+	return &API{
+		g: g, cfg: cfg, log: o.Log, tracer: o.Tracer.Tracer("recmesh/gateway"), http: newHTTPMetrics(o.Metrics),
+		limiter: newLimiter(cfg.RateLimit), keys: parseKeys(cfg.APIKeys), openAPI: doc,
+	}, nil
+}
+
+// openAPIDocument fills the template's enums that derive from code: the
+// recall channels and the error codes.
+func openAPIDocument(channels []string) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(openAPITemplate, &doc); err != nil {
+		return nil, fmt.Errorf("openapi.json: %w", err)
+	}
+	codes := make([]string, 0, len(apierr.Kinds()))
+	for _, k := range apierr.Kinds() {
+		codes = append(codes, (&apierr.Error{Kind: k}).Code())
+	}
+	schemas := dig(doc, "components", "schemas")
+	for path, values := range map[string][]string{
+		"Item.properties.sources.items":          channels,
+		"Error.properties.error.properties.code": codes,
+	} {
+		node := dig(schemas, strings.Split(path, ".")...)
+		if node == nil {
+			return nil, fmt.Errorf("openapi.json has no %s", path)
+		}
+		node["enum"] = values
+	}
+	return json.Marshal(doc)
+}
+
+// dig walks nested JSON objects; nil when a key is missing.
+func dig(m map[string]any, keys ...string) map[string]any {
+	for _, k := range keys {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			return nil
+		}
+		m = next
+	}
+	return m
+}
+
+// Handler returns the REST API's routes.
+func (a *API) Handler(metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /v1/recommendations", a.api("recommendations", a.handleRecommend))
+	mux.Handle("POST /v1/events", a.api("events", a.handleEvents))
+	mux.Handle("GET /v1/items/{id}", a.api("items", a.handleItem))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.g.Ready(r.Context()); err != nil {
+			apierr.WriteHTTP(w, apierr.New(apierr.KindUnavailable, "%v", err))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", metrics)
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(a.openAPI)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		apierr.WriteHTTP(w, apierr.NotFound("no route for %s %s; see /openapi.json", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+type apiFunc func(w http.ResponseWriter, r *http.Request) (any, error)
+
+// api wraps a handler with the request id, the root span, admission,
+// metrics and the one error-to-status mapping.
+func (a *API) api(route string, f apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ctx := telemetry.Propagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := a.tracer.Start(ctx, r.Method+" /v1/"+route, trace.WithSpanKind(trace.SpanKindServer))
+		defer span.End()
+		id := requestID(r.Header.Get("X-Request-ID"))
+		ctx = rlog.WithRequestID(ctx, id)
+		span.SetAttributes(attribute.String("request_id", id))
+		w.Header().Set("X-Request-ID", id)
+		r = r.WithContext(ctx)
+
+		var body any
+		err := a.admit(r)
+		if err == nil {
+			body, err = f(w, r)
+		}
+		status := http.StatusOK
+		if err != nil {
+			e := apierr.Business(err)
+			if e == nil {
+				a.log.ErrorContext(ctx, "request failed", "route", route, "err", err)
+				e = &apierr.Error{Kind: apierr.KindUnavailable, Message: "a downstream service is unavailable; retry later"}
+			}
+			status = e.HTTPStatus()
+			span.SetStatus(codes.Error, e.Code())
+			apierr.WriteHTTP(w, e)
+		} else {
+			if rep, ok := body.(*gateway.Reply); ok {
+				rep.RequestID, rep.TraceID = id, span.SpanContext().TraceID().String()
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(body)
+		}
+		a.http.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		a.http.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (a *API) handleRecommend(_ http.ResponseWriter, r *http.Request) (any, error) {
+	q := r.URL.Query()
+	n := 10
+	if s := q.Get("n"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, apierr.Invalid("n must be an integer between 1 and 100")
+		}
+		n = v
+	}
+	rep, err := a.g.Recommend(r.Context(), q.Get("user_id"), n)
+	if err != nil {
+		return nil, err
+	}
+	return &rep, nil
+}
+
+// EventsRequest is the body of POST /v1/events.
+type EventsRequest struct {
+	Events []domain.Event `json:"events"`
+}
+
+// EventsReply is the answer to POST /v1/events.
+type EventsReply struct {
+	Accepted int `json:"accepted"`
+}
+
+func (a *API) handleEvents(w http.ResponseWriter, r *http.Request) (any, error) {
+	body, err := apierr.ReadBody(w, r, int64(a.cfg.MaxBodyBytes))
+	if err != nil {
+		return nil, err
+	}
+	req, err := decodeEvents(body)
+	if err != nil {
+		return nil, err
+	}
+	// Business errors are 4xx; anything else becomes 503 with Retry-After,
+	// so the client retries: nothing is dropped silently.
+	n, err := a.g.IngestEvents(r.Context(), req.Events)
+	if err != nil {
+		return nil, err
+	}
+	return EventsReply{Accepted: n}, nil
+}
+
+// decodeEvents parses a POST /v1/events body strictly: one JSON object,
+// no unknown fields. Validation of each event is the features service's.
+func decodeEvents(body []byte) (EventsRequest, error) {
+	var req EventsRequest
+	if err := apierr.DecodeStrict(body, &req, "events batch"); err != nil {
+		return EventsRequest{}, err
+	}
+	return req, nil
+}
+
+func (a *API) handleItem(_ http.ResponseWriter, r *http.Request) (any, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, apierr.Invalid("item id must be a positive integer")
+	}
+	return a.g.GetItem(r.Context(), id)
+}
+
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestID keeps a caller's well-formed X-Request-ID or makes a new one.
+func requestID(in string) string {
+	if requestIDRE.MatchString(in) {
+		return in
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func parseKeys(s string) map[string]bool {
+	keys := map[string]bool{}
+	for _, k := range strings.Split(s, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			keys[k] = true
+		}
+	}
+	return keys
+}
+
+// admit checks the API key (when keys are configured) and the key's rate limit.
+func (a *API) admit(r *http.Request) error {
+	key := "anonymous"
+	if len(a.keys) > 0 {
+		key = r.Header.Get("X-API-Key")
+		if key == "" {
+			key = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		}
+		if !a.keys[key] {
+			return apierr.New(apierr.KindUnauthenticated, "a valid API key is required in X-API-Key")
+		}
+	}
+	if !a.limiter.allow(key) {
+		return apierr.New(apierr.KindRateLimited, "rate limit exceeded; slow down")
+	}
+	return nil
+}
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "recmesh_http_requests_total", Help: "REST requests by route and status.",
+		}, []string{"route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "recmesh_http_request_duration_seconds", Help: "REST request latency by route.", Buckets: telemetry.LatencyBuckets,
+		}, []string{"route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
