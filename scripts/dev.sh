@@ -20,15 +20,18 @@ DEV=${RECMESH_DEV_DIR:-var/dev}
 GATEWAY_PORT=${GATEWAY_PORT:-8080}
 TOKEN=${RECMESH_ADMIN_TOKEN:-dev-token}
 BIN=${RECMESH_BIN:-bin/recmesh}
-SERVICES="features recall filter ranking experiment"
 export RECMESH_DEPS_DIR=${RECMESH_DEPS_DIR:-/tmp/recmesh-deps}
 
 say() { printf 'dev: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 running() { [ -f "$DEV/$1.pid" ] && kill -0 "$(cat "$DEV/$1.pid")" 2>/dev/null; }
 
+# services: the list `recmesh services` prints (one process each), read
+# from the pid files when the binary is not needed.
+services() { if [ -x "$BIN" ]; then "$BIN" services; else ls "$DEV" 2>/dev/null | sed -n 's/\.pid$//p' | grep -vx gateway; fi; }
+
 stop_procs() {
-  for s in gateway $SERVICES; do
+  for s in gateway $(services); do
     if running "$s"; then
       kill -TERM "$(cat "$DEV/$s.pid")" 2>/dev/null || true
       for _ in $(seq 1 100); do running "$s" || break; sleep 0.1; done
@@ -54,22 +57,25 @@ up() {
   if ! running gateway && port_busy "$GATEWAY_PORT"; then
     die "port $GATEWAY_PORT is already in use (make run?); stop it or set GATEWAY_PORT"
   fi
-  for p in 9101 9102 9103 9104 9105 9201 9202 9203 9204 9205; do
-    running features || ! port_busy "$p" || die "port $p is already in use (make run?); stop what holds it"
+  [ -n "${RECMESH_BIN:-}" ] || go build -o "$BIN" ./cmd/recmesh
+  SERVICES=$("$BIN" services)
+  # The one-service commands listen on 9101, 9102, … and 9201, 9202, … in list order.
+  i=0
+  for s in $SERVICES; do
+    i=$((i + 1))
+    for p in $((9100 + i)) $((9200 + i)); do
+      running "$s" || ! port_busy "$p" || die "port $p is already in use (make run?); stop what holds it"
+    done
   done
   scripts/deps.sh up >"$DEV/env"
   set -a; . "$DEV/env"; set +a
   [ "${DEV_TRACING:-on}" = off ] && unset RECMESH_OTLP_ENDPOINT
-  [ -n "${RECMESH_BIN:-}" ] || go build -o "$BIN" ./cmd/recmesh
+  export RECMESH_MODEL_DIR=var/models RECMESH_ADMIN_TOKEN=$TOKEN
   "$BIN" migrate >/dev/null
   "$BIN" import -if-empty data/movielens-small >&2
-  "$BIN" replay -redis-addr "$RECMESH_REDIS_ADDR" >&2
-  [ -f var/models/CURRENT ] || "$BIN" train -data data/movielens-small -model-dir var/models >&2
-  start features
-  start recall -model-dir var/models
-  start filter
-  start ranking -model-dir var/models
-  start experiment -admin-token "$TOKEN"
+  "$BIN" replay >&2
+  [ -f var/models/CURRENT ] || "$BIN" train -data data/movielens-small >&2
+  for s in $SERVICES; do start "$s"; done
   start gateway -http-addr "127.0.0.1:$GATEWAY_PORT" -config-cache "$DEV/experiments.cache.json"
   for _ in $(seq 1 300); do
     for s in gateway $SERVICES; do running "$s" || die "$s exited; see $DEV/logs/$s.log"; done
@@ -91,6 +97,6 @@ MSG
 case ${1:-} in
   up) up ;;
   down) stop_procs; scripts/deps.sh down ;;
-  status) for s in $SERVICES gateway; do if running "$s"; then echo "$s running (pid $(cat "$DEV/$s.pid"))"; else echo "$s stopped"; fi; done; scripts/deps.sh status ;;
+  status) for s in $(services) gateway; do if running "$s"; then echo "$s running (pid $(cat "$DEV/$s.pid"))"; else echo "$s stopped"; fi; done; scripts/deps.sh status ;;
   *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

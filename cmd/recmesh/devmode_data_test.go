@@ -165,7 +165,7 @@ func (d *devMesh) checkDurability(t *testing.T) {
 	}
 
 	rebuilt := d.prefix + "replay:"
-	d.runCmd(t, "replay", "-redis-prefix", rebuilt)
+	d.runCmd(t, "replay", "-realtime", strings.Replace(d.realtime, d.prefix, rebuilt, 1))
 	ctx := context.Background()
 	keys, err := d.rdb.Keys(ctx, d.prefix+"*").Result()
 	if err != nil {

@@ -38,6 +38,7 @@ type devMesh struct {
 	env       []string
 	dsn       string
 	prefix    string
+	realtime  string // the features -realtime URL, under prefix
 	gateway   string
 	adminBase string // experiment admin base URL
 	consul    *api.Client
@@ -126,12 +127,13 @@ func startDevMesh(t *testing.T) *devMesh {
 	if out, err := exec.Command("go", "build", "-o", d.bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	d.env = append(os.Environ(), "RECMESH_POSTGRES_DSN="+d.dsn, "RECMESH_CHECK_INTERVAL=1s", "RECMESH_LOG_LEVEL=info")
+	d.realtime = "redis://" + redisAddr + "/0?prefix=" + d.prefix
+	d.env = append(os.Environ(), "RECMESH_STORE="+d.dsn, "RECMESH_CHECK_INTERVAL=1s", "RECMESH_LOG_LEVEL=info")
 	data := "../../data/movielens-small"
 	models := filepath.Join(d.dir, "models")
 	d.runCmd(t, "migrate")
 	d.runCmd(t, "import", data)
-	d.runCmd(t, "replay", "-redis-prefix", d.prefix)
+	d.runCmd(t, "replay", "-realtime", d.realtime)
 	d.runCmd(t, "train", "-data", data, "-model-dir", models)
 
 	cfg := api.DefaultConfig()
@@ -157,14 +159,14 @@ func startDevMesh(t *testing.T) *devMesh {
 		args := append([]string{service, "-grpc-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0"}, extra...)
 		d.start(t, service, args...)
 	}
-	node("features", "-redis-prefix", d.prefix)
+	node("features", "-realtime", d.realtime)
 	node("recall", "-model-dir", models)
 	node("filter")
 	node("ranking", "-model-dir", models)
 	adminAddr := freeAddr(t)
 	d.adminBase = "http://" + adminAddr
 	d.start(t, "experiment", "experiment", "-grpc-addr", "127.0.0.1:0", "-admin-addr", adminAddr,
-		"-admin-token", devToken, "-seed", "../../config/experiments.json", "-store-poll", "200ms")
+		"-admin-token", devToken, "-experiments", "../../config/experiments.json", "-store-poll", "200ms")
 	d.gateway = "http://" + freeAddr(t)
 	// Generous budgets, as in the embedded end-to-end tests: CI machines are
 	// shared, and a timeout would turn a correctness check into a degraded

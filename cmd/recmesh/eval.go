@@ -36,7 +36,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		o.Variants = weightVariants(cfg)
 	}
-	results, err := offline.Evaluate(ctx, offline.Items(ds), offline.PrepareEval(offline.Events(ds), o), o)
+	results, err := offline.Evaluate(ctx, ds.Items(), offline.PrepareEval(ds.Events(), o), o)
 	if err != nil {
 		return err
 	}

@@ -7,39 +7,31 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 
-	"github.com/recmesh/recmesh/cmd/recmesh/internal/offline"
 	"github.com/recmesh/recmesh/pkg/config"
 	"github.com/recmesh/recmesh/pkg/movielens"
+	"github.com/recmesh/recmesh/pkg/storeurl"
 	expstore "github.com/recmesh/recmesh/services/experiment/store"
 	"github.com/recmesh/recmesh/services/features/store"
 )
 
-// postgresFlags binds -postgres-dsn and opens a pool after parsing.
-func postgresFlags(f *config.Flags) func(ctx context.Context) (*pgxpool.Pool, error) {
+// postgresFlags binds -store, which the offline commands need to be a
+// postgres:// URL, and opens a pool after parsing.
+func postgresFlags(f *config.Flags, command string) func(ctx context.Context) (*pgxpool.Pool, error) {
 	var dsn string
-	f.String(&dsn, "postgres-dsn", "", "PostgreSQL URL, e.g. postgres://user@127.0.0.1:5432/recmesh?sslmode=disable")
+	storeurl.BindFlag(f, &dsn)
 	return func(ctx context.Context) (*pgxpool.Pool, error) {
-		if dsn == "" {
-			return nil, fmt.Errorf("-postgres-dsn (or RECMESH_POSTGRES_DSN) is required")
+		if !storeurl.IsPostgres(dsn) {
+			return nil, fmt.Errorf("recmesh %s works on a PostgreSQL store: set -store postgres://… (or RECMESH_STORE), not %q", command, storeurl.Redact(dsn))
 		}
-		pool, err := pgxpool.New(ctx, dsn)
-		if err != nil {
-			return nil, fmt.Errorf("postgres: %w", err)
-		}
-		if err := pool.Ping(ctx); err != nil {
-			pool.Close()
-			return nil, fmt.Errorf("postgres: %w", err)
-		}
-		return pool, nil
+		return storeurl.OpenPostgres(ctx, dsn)
 	}
 }
 
 // runMigrate applies the schema migrations.
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f := newFlags("migrate", stderr)
-	open := postgresFlags(f)
+	open := postgresFlags(f, "migrate")
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -71,7 +63,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var batch int
 	var appendTo, ifEmpty bool
 	f := newFlags("import", stderr)
-	open := postgresFlags(f)
+	open := postgresFlags(f, "import")
 	f.Int(&batch, "batch", 20000, "events per COPY transaction")
 	f.FS.BoolVar(&appendTo, "append", false, "import even when the event log is not empty (the events are added again)")
 	f.FS.BoolVar(&ifEmpty, "if-empty", false, "do nothing (and succeed) when the event log is not empty; make dev uses it")
@@ -79,7 +71,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if f.FS.NArg() != 1 || batch <= 0 {
-		return fmt.Errorf("usage: recmesh import [-postgres-dsn URL] [-batch N] [-append | -if-empty] MOVIELENS_DIR")
+		return fmt.Errorf("usage: recmesh import [-store postgres://…] [-batch N] [-append | -if-empty] MOVIELENS_DIR")
 	}
 	ds, err := movielens.Load(f.FS.Arg(0))
 	if err != nil {
@@ -103,10 +95,10 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("the event log already holds %d events; importing again would add them twice (use -append if that is meant)", n)
 	}
 	start := time.Now()
-	if err := st.PutItems(ctx, offline.Items(ds)); err != nil {
+	if err := st.PutItems(ctx, ds.Items()); err != nil {
 		return fmt.Errorf("import items: %w", err)
 	}
-	events := offline.Events(ds)
+	events := ds.Events()
 	for done := 0; done < len(events); {
 		end := min(done+batch, len(events))
 		if err := st.AppendEvents(ctx, events[done:end]); err != nil {
@@ -123,38 +115,35 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // runReplay rebuilds the Redis real-time state from the PostgreSQL event log.
 func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var redisAddr, prefix string
+	var realtime string
 	var batch int
 	f := newFlags("replay", stderr)
-	open := postgresFlags(f)
-	f.String(&redisAddr, "redis-addr", "", "Redis host:port")
-	f.String(&prefix, "redis-prefix", store.DefaultRealTimeOptions().Prefix, "prefix of every Redis key, as given to the features service")
+	open := postgresFlags(f, "replay")
+	f.String(&realtime, "realtime", "", "Redis URL of the features real-time state, as given to the features service (redis://host:port/db?prefix=rm:)")
 	f.Int(&batch, "batch", 10000, "events per Redis transaction")
 	if err := f.Parse(args); err != nil {
 		return err
 	}
-	if redisAddr == "" || batch <= 0 {
-		return fmt.Errorf("usage: recmesh replay -postgres-dsn URL -redis-addr HOST:PORT [-batch N]")
+	if realtime == "" || batch <= 0 {
+		return fmt.Errorf("usage: recmesh replay -store postgres://… -realtime redis://… [-batch N]")
 	}
 	pool, err := open(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
-	defer rdb.Close()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis: %w", err)
+	rt, closeRT, err := store.OpenRealTime(ctx, realtime)
+	if err != nil {
+		return err
 	}
+	defer closeRT()
 	pg := store.NewPostgres(pool)
 	total, err := pg.EventCount(ctx)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	rto := store.DefaultRealTimeOptions()
-	rto.Prefix = prefix
-	n, err := store.Replay(ctx, pg, store.NewRealTime(rdb, rto), batch, func(done int64) {
+	n, err := store.Replay(ctx, pg, rt, batch, func(done int64) {
 		progress(stderr, "replay", "events", done, total)
 	})
 	if err != nil {

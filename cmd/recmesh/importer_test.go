@@ -39,7 +39,7 @@ func TestPostgresImport(t *testing.T) {
 		}
 	}
 	var out, errOut bytes.Buffer
-	if err := run(ctx, []string{"import", "-postgres-dsn", scoped, "-batch", "1000", dir}, &out, &errOut); err != nil {
+	if err := run(ctx, []string{"import", "-store", scoped, "-batch", "1000", dir}, &out, &errOut); err != nil {
 		t.Fatalf("import: %v\n%s", err, errOut.String())
 	}
 	if !strings.Contains(errOut.String(), "import: 2500/2500 events (100%)") {
@@ -53,7 +53,7 @@ func TestPostgresImport(t *testing.T) {
 	if events != 2500 || users != 7 || items != 2 {
 		t.Errorf("stored %d events, %d users, %d items; want 2500, 7, 2", events, users, items)
 	}
-	if err := run(ctx, []string{"import", "-postgres-dsn", scoped, dir}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "already holds 2500 events") {
+	if err := run(ctx, []string{"import", "-store", scoped, dir}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "already holds 2500 events") {
 		t.Errorf("second import = %v, want a refusal", err)
 	}
 }
@@ -66,7 +66,7 @@ func TestPostgresTrainFromEventStore(t *testing.T) {
 	scoped := pgtest.DSN(t)
 	data := "../../data/movielens-small"
 	var out, errOut bytes.Buffer
-	if err := run(ctx, []string{"import", "-postgres-dsn", scoped, data}, &out, &errOut); err != nil {
+	if err := run(ctx, []string{"import", "-store", scoped, data}, &out, &errOut); err != nil {
 		t.Fatalf("import: %v\n%s", err, errOut.String())
 	}
 	fromFiles, fromStore := t.TempDir(), t.TempDir()
@@ -74,7 +74,7 @@ func TestPostgresTrainFromEventStore(t *testing.T) {
 		t.Fatalf("train from files: %v", err)
 	}
 	errOut.Reset()
-	if err := run(ctx, []string{"train", "-source", "postgres", "-postgres-dsn", scoped, "-model-dir", fromStore}, &out, &errOut); err != nil {
+	if err := run(ctx, []string{"train", "-source", "postgres", "-store", scoped, "-model-dir", fromStore}, &out, &errOut); err != nil {
 		t.Fatalf("train from the event store: %v\n%s", err, errOut.String())
 	}
 	if !strings.Contains(errOut.String(), "read event store: 100836/100836 events (100%)") {

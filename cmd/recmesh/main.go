@@ -4,6 +4,7 @@
 //	recmesh features    one service as its own process (also recall, filter,
 //	                    ranking, experiment), registered in Consul
 //	recmesh gateway     the edge gateway as its own process, discovering through Consul
+//	recmesh services    list the services (make dev starts one process each)
 //	recmesh train       fit model artifacts from a MovieLens directory and publish them
 //	recmesh eval        evaluate every method on a time-ordered split
 //	recmesh migrate     apply the PostgreSQL schema migrations
@@ -23,14 +24,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
+	"github.com/recmesh/recmesh/cmd/recmesh/internal/mesh"
 	"github.com/recmesh/recmesh/pkg/config"
-	"github.com/recmesh/recmesh/services/experiment/experimentapi"
-	"github.com/recmesh/recmesh/services/features/featuresapi"
-	"github.com/recmesh/recmesh/services/filter/filterapi"
-	"github.com/recmesh/recmesh/services/ranking/rankingapi"
-	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 func main() {
@@ -52,6 +50,7 @@ commands:
   ranking     run the ranking service alone (model artifacts, registers in Consul)
   experiment  run the experiment service alone (PostgreSQL, admin API, registers in Consul)
   gateway     run the edge gateway alone (discovers the services in Consul)
+  services    list the services, one per line, in start order
   train       fit model artifacts from a MovieLens directory and publish them
   eval        evaluate every method on a time-ordered split
   migrate     apply the PostgreSQL schema migrations
@@ -105,13 +104,19 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runPublish(ctx, args[1:], stdout, stderr)
 	case "rollback":
 		return runRollback(ctx, args[1:], stdout, stderr)
-	case featuresapi.Name, recallapi.Name, filterapi.Name, rankingapi.Name, experimentapi.Name:
-		return runNode(ctx, args[0], args[1:], stdout, stderr)
+	case "services":
+		fmt.Fprintln(stdout, strings.Join(mesh.Services(), "\n"))
+		return nil
 	case "gateway":
 		return runGateway(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	}
+	for _, c := range mesh.Components() {
+		if c.Name() == args[0] {
+			return runNode(ctx, c, args[1:], stdout, stderr)
+		}
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])

@@ -33,7 +33,7 @@ func TestCommands(t *testing.T) {
 		{[]string{"rollback", "-model-dir", t.TempDir()}, "no model version published", ""},
 		{[]string{"publish", "-model-dir", t.TempDir()}, "usage: recmesh publish", ""},
 		{[]string{"publish", "-model-dir", t.TempDir(), "v1"}, "version v1", ""},
-		{[]string{"all", "-data-dir", empty, "-grpc-base-port", "0", "-admin-base-port", "0", "-http-addr", "127.0.0.1:0"}, "movies.csv", ""},
+		{[]string{"all", "-data", empty, "-grpc-base-port", "0", "-admin-base-port", "0", "-http-addr", "127.0.0.1:0"}, "movies.csv", ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

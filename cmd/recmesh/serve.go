@@ -8,21 +8,12 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
-
 	"github.com/recmesh/recmesh/cmd/recmesh/internal/mesh"
+	"github.com/recmesh/recmesh/pkg/component"
 	"github.com/recmesh/recmesh/pkg/config"
 	rlog "github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/registry"
 	"github.com/recmesh/recmesh/pkg/telemetry"
-	"github.com/recmesh/recmesh/services/experiment/experimentapi"
-	"github.com/recmesh/recmesh/services/features/featuresapi"
-	"github.com/recmesh/recmesh/services/features/store"
-	"github.com/recmesh/recmesh/services/filter"
-	"github.com/recmesh/recmesh/services/filter/filterapi"
-	"github.com/recmesh/recmesh/services/ranking/rankingapi"
-	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // discoveryConfig is how a process finds and joins the mesh.
@@ -47,93 +38,43 @@ func (d *discoveryConfig) registry(stderr io.Writer) (*registry.Consul, error) {
 	return registry.NewConsul(d.ConsulAddr, o)
 }
 
-// nodeConfig is the configuration of one service process.
+// nodeConfig is the configuration of one service process; the service's
+// own configuration is bound by its component.
 type nodeConfig struct {
-	Discovery  discoveryConfig
-	Version    string
-	GRPCAddr   string
-	AdminAddr  string
-	RedisAddr  string
-	RedisPfx   string
-	ModelDir   string
-	ModelPoll  time.Duration
-	Blocklist  string
-	MaxGenre   int
-	Seed       string
-	AdminToken string `secret:"true"`
-	StorePoll  time.Duration
+	Discovery discoveryConfig
+	Version   string
+	GRPCAddr  string
+	AdminAddr string
 }
 
 // runNode runs one service as its own process until ctx ends (SIGTERM),
 // then deregisters it from Consul and drains it.
-func runNode(ctx context.Context, service string, args []string, stdout, stderr io.Writer) error {
+func runNode(ctx context.Context, comp component.Component, args []string, stdout, stderr io.Writer) error {
 	var c nodeConfig
-	port := 9101 + slices.Index(mesh.Services, service)
+	service := comp.Name()
+	port := 9101 + slices.Index(mesh.Services(), service)
 	f := newFlags(service, stderr)
 	c.Discovery.bind(f)
 	f.String(&c.Version, "version", "v1", "version tag published in Consul (version=…); variants can route to it")
 	f.String(&c.GRPCAddr, "grpc-addr", fmt.Sprintf("127.0.0.1:%d", port), "gRPC listen address")
 	f.String(&c.AdminAddr, "admin-addr", fmt.Sprintf("127.0.0.1:%d", port+100), "admin HTTP listen address (/healthz, /readyz, /metrics)")
-	var openPG func(context.Context) (*pgxpool.Pool, error)
-	switch service {
-	case featuresapi.Name:
-		openPG = postgresFlags(f)
-		f.String(&c.RedisAddr, "redis-addr", "127.0.0.1:6379", "Redis host:port of the real-time state")
-		f.String(&c.RedisPfx, "redis-prefix", store.DefaultRealTimeOptions().Prefix, "prefix of every Redis key (recmesh replay takes the same flag)")
-	case recallapi.Name, rankingapi.Name:
-		f.String(&c.ModelDir, "model-dir", "var/models", "model artifact directory (recmesh train writes it)")
-		f.Duration(&c.ModelPoll, "model-poll", 2*time.Second, "how often a newly published model version is looked for")
-	case filterapi.Name:
-		f.String(&c.Blocklist, "blocklist", "", "file of item ids (one per line, # comments) dropped for everyone")
-		f.Int(&c.MaxGenre, "max-per-genre", 100, "default cap of candidates per genre; a variant can override it")
-	case experimentapi.Name:
-		openPG = postgresFlags(f)
-		f.String(&c.Seed, "seed", "config/experiments.json", "experiment config an empty store is seeded from; empty seeds nothing")
-		f.String(&c.AdminToken, "admin-token", "", "bearer token of the admin REST API on the admin port; empty switches it off")
-		f.Duration(&c.StorePoll, "store-poll", time.Second, "how often the store is checked for changes made through other instances")
-	}
+	comp.Bind(f)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
 	level := rlog.ParseLevel(c.Discovery.LogLevel)
 	log := rlog.New(stderr, service, level)
 	config.Log(log, "configuration", &c)
+	config.Log(log, "configuration of "+service, comp)
 	reg, err := c.Discovery.registry(stderr)
 	if err != nil {
 		return err
 	}
 	defer reg.Close()
-	o := mesh.NodeOptions{
-		Service: service, Version: c.Version, GRPCAddr: c.GRPCAddr, AdminAddr: c.AdminAddr, Registry: reg,
+	n, err := mesh.StartNode(ctx, mesh.NodeOptions{
+		Component: comp, Version: c.Version, GRPCAddr: c.GRPCAddr, AdminAddr: c.AdminAddr, Registry: reg,
 		OTLPEndpoint: c.Discovery.OTLPEndpoint, Log: stderr, LogLevel: level,
-		ModelDir: c.ModelDir, ModelPoll: c.ModelPoll, MaxPerGenre: c.MaxGenre,
-		Seed: c.Seed, AdminToken: c.AdminToken, StorePoll: c.StorePoll,
-	}
-	if openPG != nil {
-		pool, err := openPG(ctx)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		if _, err := migrateAll(ctx, pool); err != nil {
-			return err
-		}
-		o.Postgres = pool
-	}
-	if c.RedisAddr != "" {
-		rdb := redis.NewClient(&redis.Options{Addr: c.RedisAddr})
-		defer rdb.Close()
-		if err := rdb.Ping(ctx).Err(); err != nil {
-			return fmt.Errorf("redis %s: %w", c.RedisAddr, err)
-		}
-		o.Redis, o.RedisPrefix = rdb, c.RedisPfx
-	}
-	if service == filterapi.Name {
-		if o.Blocklist, err = filter.LoadBlocklist(c.Blocklist); err != nil {
-			return err
-		}
-	}
-	n, err := mesh.StartNode(ctx, o)
+	})
 	if err != nil {
 		return err
 	}

@@ -18,9 +18,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var data, models, source string
 	var seed int
 	f := newFlags("train", stderr)
-	f.String(&source, "source", "movielens", "where the data comes from: movielens (the -data directory) or postgres (the event store at -postgres-dsn)")
+	f.String(&source, "source", "movielens", "where the data comes from: movielens (the -data directory) or postgres (the event store at -store)")
 	f.String(&data, "data", "data/movielens-small", "MovieLens directory (movies.csv, ratings.csv), with -source movielens")
-	open := postgresFlags(f)
+	open := postgresFlags(f, "train -source postgres")
 	f.String(&models, "model-dir", "var/models", "artifact directory the new version is published to")
 	f.Int(&seed, "seed", 1, "random seed; the same seed and data give the same model")
 	if err := f.Parse(args); err != nil {
@@ -34,7 +34,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		items, events = offline.Items(ds), offline.Events(ds)
+		items, events = ds.Items(), ds.Events()
 	case "postgres":
 		pool, err := open(ctx)
 		if err != nil {

@@ -2,8 +2,11 @@ package artifact
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/recmesh/recmesh/pkg/config"
 )
 
 // Watcher polls a store's CURRENT and hands every newly published version
@@ -17,6 +20,49 @@ type Watcher struct {
 	Log  *slog.Logger
 	// Loaded is the version already in service, so it is not loaded twice.
 	Loaded string
+}
+
+// Config is where a service's model artifacts are, and how often a newly
+// published version is looked for.
+type Config struct {
+	Dir  string
+	Poll time.Duration
+}
+
+// Bind binds -model-dir and -model-poll, the flags of every service that
+// serves model artifacts (one pair of flags in a process that runs several).
+func (c *Config) Bind(f *config.Flags) {
+	f.String(&c.Dir, "model-dir", "var/models", "model artifact directory (recmesh train writes it)")
+	f.Duration(&c.Poll, "model-poll", 2*time.Second, "how often a newly published model version is looked for")
+}
+
+// Follow serves model versions: first loads the current version (and
+// whatever else the service keeps), then next swaps in every newer version
+// that is published, until stop is called.
+func (c Config) Follow(log *slog.Logger, first, next func(*Set) error) (stop func(), err error) {
+	models := Store{Dir: c.Dir}
+	set, err := models.OpenCurrent()
+	if err != nil {
+		return nil, fmt.Errorf("%w (train one with recmesh train)", err)
+	}
+	if err := first(set); err != nil {
+		return nil, err
+	}
+	return (&Watcher{Store: models, Every: c.Poll, Loaded: set.Manifest.Version, Log: log, Load: next}).Start(), nil
+}
+
+// Start runs the watcher in the background; stop ends it and waits.
+func (w *Watcher) Start() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // Run polls until ctx ends.

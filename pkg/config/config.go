@@ -35,12 +35,61 @@ func (f *Flags) env(name string) (string, bool) { return os.LookupEnv(EnvName(na
 
 func (f *Flags) usage(name, help string) string { return help + " (env " + EnvName(name) + ")" }
 
+// shared is a flag bound by several components: setting it sets every
+// bound variable, so that one flag means one thing in every component of a
+// process (recmesh all binds -store once for features and experiment).
+type shared[T any] struct {
+	ptrs  []*T
+	parse func(string) (T, error)
+	show  func(T) string
+}
+
+func (s *shared[T]) String() string {
+	if s == nil || len(s.ptrs) == 0 {
+		return ""
+	}
+	return s.show(*s.ptrs[0])
+}
+
+func (s *shared[T]) Set(v string) error {
+	x, err := s.parse(v)
+	if err != nil {
+		return err
+	}
+	for _, p := range s.ptrs {
+		*p = x
+	}
+	return nil
+}
+
+// bind defines flag name over p, or, when a component already defined it,
+// adds p to it: p then takes the flag's current value (the first binder's
+// default) and every later setting. Two bindings of one name with
+// different types are a programming error and panic, as flag does for a
+// flag defined twice.
+func bind[T any](f *Flags, p *T, name string, def T, help string, parse func(string) (T, error), show func(T) string) {
+	if fl := f.FS.Lookup(name); fl != nil {
+		s, ok := fl.Value.(*shared[T])
+		if !ok {
+			panic(fmt.Sprintf("flag -%s bound twice with different types", name))
+		}
+		*p = *s.ptrs[0]
+		s.ptrs = append(s.ptrs, p)
+		return
+	}
+	*p = def
+	f.FS.Var(&shared[T]{ptrs: []*T{p}, parse: parse, show: show}, name, f.usage(name, help))
+}
+
+func parseString(s string) (string, error) { return s, nil }
+func showString(s string) string           { return s }
+
 // String binds a string flag.
 func (f *Flags) String(p *string, name, def, help string) {
 	if v, ok := f.env(name); ok {
 		def = v
 	}
-	f.FS.StringVar(p, name, def, f.usage(name, help))
+	bind(f, p, name, def, help, parseString, showString)
 }
 
 // envDefault returns the parsed environment value for flag name, or def
@@ -60,17 +109,20 @@ func envDefault[T any](f *Flags, name string, def T, parse func(string) (T, erro
 
 // Int binds an int flag.
 func (f *Flags) Int(p *int, name string, def int, help string) {
-	f.FS.IntVar(p, name, envDefault(f, name, def, strconv.Atoi, "an integer"), f.usage(name, help))
+	bind(f, p, name, envDefault(f, name, def, strconv.Atoi, "an integer"), help, strconv.Atoi, strconv.Itoa)
 }
+
+func parseFloat(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
 
 // Float binds a float64 flag.
 func (f *Flags) Float(p *float64, name string, def float64, help string) {
-	f.FS.Float64Var(p, name, envDefault(f, name, def, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }, "a number"), f.usage(name, help))
+	bind(f, p, name, envDefault(f, name, def, parseFloat, "a number"), help, parseFloat,
+		func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) })
 }
 
 // Duration binds a duration flag such as 20ms.
 func (f *Flags) Duration(p *time.Duration, name string, def time.Duration, help string) {
-	f.FS.DurationVar(p, name, envDefault(f, name, def, time.ParseDuration, "a duration"), f.usage(name, help))
+	bind(f, p, name, envDefault(f, name, def, time.ParseDuration, "a duration"), help, time.ParseDuration, time.Duration.String)
 }
 
 // Parse parses args and reports bad environment values too.

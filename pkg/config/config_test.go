@@ -62,3 +62,31 @@ func TestLogRedactsSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A flag bound by two components is one flag: the first binding's default
+// holds for both, and a setting reaches both.
+func TestSharedFlags(t *testing.T) {
+	var a, b string
+	var x, y time.Duration
+	f := NewFlags("t")
+	f.String(&a, "store", "memory:", "where features keeps its record")
+	f.String(&b, "store", "postgres://ignored", "where experiment keeps its config")
+	f.Duration(&x, "poll", time.Second, "p")
+	f.Duration(&y, "poll", time.Minute, "p")
+	if a != "memory:" || b != "memory:" || x != time.Second || y != time.Second {
+		t.Fatalf("before parsing: %q %q %v %v", a, b, x, y)
+	}
+	if err := f.Parse([]string{"-store", "postgres://db", "-poll", "3s"}); err != nil {
+		t.Fatal(err)
+	}
+	if a != "postgres://db" || b != "postgres://db" || x != 3*time.Second || y != 3*time.Second {
+		t.Errorf("after parsing: %q %q %v %v", a, b, x, y)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("binding one name with two types did not panic")
+		}
+	}()
+	var n int
+	f.Int(&n, "store", 1, "clash")
+}

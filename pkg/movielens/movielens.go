@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/recmesh/recmesh/pkg/domain"
 )
 
 // Movie is one row of movies.csv.
@@ -149,4 +151,22 @@ func Load(dir string) (*Dataset, error) {
 		}
 	}
 	return &ds, nil
+}
+
+// Items converts the movies to catalogue items.
+func (ds *Dataset) Items() []domain.Item {
+	out := make([]domain.Item, len(ds.Movies))
+	for i, m := range ds.Movies {
+		out[i] = domain.Item{ID: m.ID, Title: m.Title, Genres: m.Genres, Year: m.Year}
+	}
+	return out
+}
+
+// Events converts the ratings to rating events; user ids become strings.
+func (ds *Dataset) Events() []domain.Event {
+	out := make([]domain.Event, len(ds.Ratings))
+	for i, r := range ds.Ratings {
+		out[i] = domain.Event{UserID: strconv.FormatInt(r.UserID, 10), ItemID: r.MovieID, Type: "rating", Value: r.Rating, TS: r.TS}
+	}
+	return out
 }

@@ -47,9 +47,13 @@ type Spec struct {
 	Meta map[string]string
 	// Registry receives the instance; nil skips registration.
 	Registry registry.Registry
-	Metrics  *prometheus.Registry
-	Tracer   trace.TracerProvider
-	Logger   *slog.Logger
+	// Metrics receives the gRPC server metrics; it must be fresh for each
+	// start. Extra, when set, is served beside it on /metrics (the
+	// service's own metrics, which outlive a restart).
+	Metrics *prometheus.Registry
+	Extra   prometheus.Gatherer
+	Tracer  trace.TracerProvider
+	Logger  *slog.Logger
 }
 
 // Running is a started service.
@@ -167,7 +171,11 @@ func (r *Running) adminMux() *http.ServeMux {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(r.spec.Metrics, promhttp.HandlerOpts{}))
+	var g prometheus.Gatherer = r.spec.Metrics
+	if r.spec.Extra != nil {
+		g = prometheus.Gatherers{r.spec.Metrics, r.spec.Extra}
+	}
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	// Profiles of the whole process; the admin port is internal only.
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)

@@ -20,7 +20,8 @@ import (
 //
 //	GET    /admin/v1/config
 //	GET    /admin/v1/audit?limit=50
-//	PUT    /admin/v1/defaults                                       abtest.Params
+//	PUT    /admin/v1/defaults                                       abtest.Params, every field
+//	PATCH  /admin/v1/defaults                                       abtest.Params, the fields to change
 //	POST   /admin/v1/layers                                         LayerRequest
 //	POST   /admin/v1/layers/{layer}/experiments                     ExperimentRequest
 //	DELETE /admin/v1/layers/{layer}/experiments/{exp}
@@ -33,6 +34,9 @@ type Admin struct {
 	// Token guards every route; empty switches the admin API off (403).
 	Token string `secret:"true"`
 	Log   *slog.Logger
+	// Rules are checked on every change, against the whole config it
+	// leads to; a change that breaks them writes nothing.
+	Rules abtest.ParamRules
 }
 
 // MaxAdminBody bounds an admin request body.
@@ -59,7 +63,15 @@ func (a *Admin) Register(mux *http.ServeMux) {
 	mux.Handle("PUT /admin/v1/defaults", a.change("set_defaults", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
 		var p abtest.Params
 		err := apierr.DecodeStrict(body, &p, "params object")
+		if err == nil {
+			err = requireFields(body, "recall_quotas", "ranking_weights", "max_per_genre")
+		}
 		return p, SetDefaults(p), err
+	}))
+	mux.Handle("PATCH /admin/v1/defaults", a.change("patch_defaults", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
+		var p abtest.Params
+		err := apierr.DecodeStrict(body, &p, "params object")
+		return p, PatchDefaults(p), err
 	}))
 	mux.Handle("POST /admin/v1/layers", a.change("add_layer", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
 		var req LayerRequest
@@ -110,8 +122,14 @@ func (a *Admin) change(action string, decode func(*http.Request, []byte) (any, f
 				path[k] = v
 			}
 		}
+		checked := func(c *abtest.Config) error {
+			if err := apply(c); err != nil {
+				return err
+			}
+			return a.Rules.CheckConfig(c)
+		}
 		cfg, err := a.Store.Update(r.Context(), store.Change{Actor: actor, Action: action,
-			Detail: map[string]any{"path": path, "request": detail}, Apply: apply})
+			Detail: map[string]any{"path": path, "request": detail}, Apply: checked})
 		if err != nil {
 			return nil, err
 		}
@@ -157,6 +175,22 @@ func (a *Admin) authorize(r *http.Request) error {
 	}
 	if subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) != 1 {
 		return &apierr.Error{Kind: apierr.KindForbidden, Message: "wrong admin token"}
+	}
+	return nil
+}
+
+// requireFields refuses a JSON object that lacks any of fields: a PUT
+// replaces the whole object, so a missing field would silently reset it
+// (use PATCH to change some fields).
+func requireFields(body []byte, fields ...string) error {
+	var present map[string]json.RawMessage
+	if err := json.Unmarshal(body, &present); err != nil {
+		return apierr.Invalid("the body is not a JSON object")
+	}
+	for _, f := range fields {
+		if _, ok := present[f]; !ok {
+			return apierr.Invalid("%s is missing: PUT replaces every default (%s); PATCH changes only the fields it names", f, strings.Join(fields, ", "))
+		}
 	}
 	return nil
 }

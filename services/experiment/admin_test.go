@@ -43,7 +43,7 @@ type adminClient struct {
 func newAdmin(t *testing.T, s store.Store, tok string) *adminClient {
 	t.Helper()
 	cfgs := experiment.New(&abtest.Config{})
-	a := &experiment.Admin{Store: s, Configs: cfgs, Token: tok, Log: rlog.Discard()}
+	a := &experiment.Admin{Store: s, Configs: cfgs, Token: tok, Log: rlog.Discard(), Rules: testRules}
 	mux := http.NewServeMux()
 	a.Register(mux)
 	srv := httptest.NewServer(mux)
@@ -188,6 +188,50 @@ func TestAdminRefusesBadInputAndWritesNothing(t *testing.T) {
 			t.Errorf("refused requests were audited: %d entries", len(audit))
 		}
 	})
+}
+
+var testRules = abtest.ParamRules{Channels: []string{"item_cf", "embedding", "genre", "popular"}, MaxQuota: 2000,
+	Objectives: []string{"click", "like"}, Services: []string{"features", "recall", "filter", "ranking"}}
+
+// Variant params are checked when written: a typo is a 400 naming the
+// field, and nothing is stored or audited.
+func TestAdminRefusesUnknownParams(t *testing.T) {
+	c := newSeededAdmin(t, store.NewMemory())
+	before, _ := c.s.Load(context.Background())
+	full := func(quotas string) string {
+		return `{"recall_quotas":` + quotas + `,"ranking_weights":{"click":1,"like":0.3},"max_per_genre":100}`
+	}
+	cases := []struct{ name, method, path, body, field string }{
+		{"unknown channel", "PUT", "/admin/v1/defaults", full(`{"itemcf":100}`), "defaults.recall_quotas.itemcf"},
+		{"huge quota", "PUT", "/admin/v1/defaults", full(`{"item_cf":2000000000}`), "defaults.recall_quotas.item_cf"},
+		{"negative quota", "PATCH", "/admin/v1/defaults", `{"recall_quotas":{"item_cf":-5}}`, "defaults.recall_quotas.item_cf"},
+		{"incomplete PUT", "PUT", "/admin/v1/defaults", `{"recall_quotas":{"item_cf":300}}`, "ranking_weights is missing"},
+		{"unknown objective", "PATCH", "/admin/v1/layers/ranking/experiments/w/variants/a", `{"params":{"ranking_weights":{"clicks":1}}}`, "params.ranking_weights.clicks"},
+		{"unknown route target", "PATCH", "/admin/v1/layers/ranking/experiments/w/variants/a", `{"routes":{"rankng":"v2"}}`, "routes.rankng"},
+	}
+	for _, tc := range cases {
+		status, b := c.do(tc.method, tc.path, token, tc.body)
+		var e apierr.Body
+		_ = json.Unmarshal(b, &e)
+		if status != http.StatusBadRequest || e.Error.Code != "invalid_argument" || !strings.Contains(e.Error.Message, tc.field) {
+			t.Errorf("%s: %d %s, want 400 invalid_argument naming %s", tc.name, status, b, tc.field)
+		}
+	}
+	after, _ := c.s.Load(context.Background())
+	if fmt.Sprintf("%+v", before) != fmt.Sprintf("%+v", after) {
+		t.Errorf("refused requests changed the config")
+	}
+}
+
+// PATCH changes only the fields it names; the other defaults stay.
+func TestPatchDefaultsKeepsTheRest(t *testing.T) {
+	c := newSeededAdmin(t, store.NewMemory())
+	c.ok("PUT", "/admin/v1/defaults", `{"recall_quotas":{"item_cf":250,"popular":100},"ranking_weights":{"click":1,"like":0.3},"max_per_genre":40}`)
+	cfg := c.ok("PATCH", "/admin/v1/defaults", `{"recall_quotas":{"item_cf":300}}`)
+	d := cfg.Defaults
+	if d.RecallQuotas["item_cf"] != 300 || d.RecallQuotas["popular"] != 100 || d.RankingWeights["like"] != 0.3 || d.MaxPerGenre == nil || *d.MaxPerGenre != 40 {
+		t.Errorf("defaults after PATCH = %+v", d)
+	}
 }
 
 func TestAdminOffWithoutToken(t *testing.T) {

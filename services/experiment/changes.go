@@ -106,6 +106,16 @@ func SetDefaults(p abtest.Params) func(*abtest.Config) error {
 	}
 }
 
+// PatchDefaults returns the change laying p over the defaults: quotas merge
+// channel by channel, a weight set replaces the weights, set scalars win
+// (abtest.Params.Overlay); what p leaves out stays as it is.
+func PatchDefaults(p abtest.Params) func(*abtest.Config) error {
+	return func(c *abtest.Config) error {
+		c.Defaults = c.Defaults.Overlay(p)
+		return nil
+	}
+}
+
 // AddExperiment returns the change creating experiment r in layer.
 func AddExperiment(layer string, r ExperimentRequest) func(*abtest.Config) error {
 	return func(c *abtest.Config) error {

@@ -8,6 +8,7 @@ package experiment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -97,12 +98,15 @@ func (c *Configs) WatchConfig(ctx context.Context, known int64, wait time.Durati
 
 // Follow keeps c equal to the store's config: it loads it now, then checks
 // the version every interval (other instances may have changed it) until
-// ctx ends. A failed check keeps the config being served.
-func (c *Configs) Follow(ctx context.Context, s store.Store, every time.Duration, log *slog.Logger) error {
+// stop is called. A failed check keeps the config being served.
+func (c *Configs) Follow(ctx context.Context, s store.Store, every time.Duration, log *slog.Logger) (stop func(), err error) {
 	if err := c.reload(ctx, s); err != nil {
-		return err
+		return nil, fmt.Errorf("experiment: load config: %w", err)
 	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -116,7 +120,10 @@ func (c *Configs) Follow(ctx context.Context, s store.Store, every time.Duration
 			}
 		}
 	}()
-	return nil
+	return func() {
+		cancel()
+		<-done
+	}, nil
 }
 
 // check reloads the config when the store's version differs from ours.

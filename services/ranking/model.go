@@ -36,6 +36,17 @@ func FeatureVector(dst []float64, aff map[string]float64, c *domain.Candidate, r
 	dst[6] = c.SourceScore(domain.ChannelEmbedding)
 }
 
+// The objectives recmesh trains: click means "the user interacts"; like
+// means "a rating of 4 or more, given an interaction".
+const (
+	ObjectiveClick = "click"
+	ObjectiveLike  = "like"
+)
+
+// Objectives lists the objectives a model is trained for, which are the
+// names fusion weights may use.
+func Objectives() []string { return []string{ObjectiveClick, ObjectiveLike} }
+
 // Logistic is one objective's logistic regression over standardised features.
 type Logistic struct {
 	Weights []float64 `json:"weights"`

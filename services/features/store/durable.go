@@ -10,16 +10,17 @@ import (
 	"github.com/recmesh/recmesh/pkg/domain"
 )
 
-// Durable is the Store of the dev and production modes: PostgreSQL holds
-// the record (catalogue and event log) and Redis the per-user state derived
-// from it. An event is durable in PostgreSQL before Redis is touched, so a
+// Durable is the Store of the dev and production modes: the record
+// (PostgreSQL: catalogue and event log) and Redis the per-user state derived
+// from it. An event is durable in the record before Redis is touched, so a
 // Redis failure loses nothing: the batch is still accepted, counted as
-// stale, and `recmesh replay` rebuilds Redis from the log. Reads go to
-// Redis and fall back to PostgreSQL when Redis fails.
+// stale, and `recmesh replay` rebuilds Redis from the log. History reads go
+// to Redis and fall back to the record when Redis fails; catalogue reads go
+// to the record, through an in-process cache.
 type Durable struct {
-	PG  *Postgres
-	RT  *RealTime
-	Log *slog.Logger
+	Record Store
+	RT     *RealTime
+	Log    *slog.Logger
 	// ItemTTL is how long a catalogue item read from PostgreSQL is kept in
 	// memory (the catalogue is read on every request and rarely changes);
 	// 0 disables the cache.
@@ -39,7 +40,7 @@ type cachedItem struct {
 
 // PutItems implements Store, and drops the items from the cache.
 func (d *Durable) PutItems(ctx context.Context, items []domain.Item) error {
-	err := d.PG.PutItems(ctx, items)
+	err := d.Record.PutItems(ctx, items)
 	d.mu.Lock()
 	for _, it := range items {
 		delete(d.items, it.ID)
@@ -51,7 +52,7 @@ func (d *Durable) PutItems(ctx context.Context, items []domain.Item) error {
 // Items implements Store: fresh cached items, and the rest from PostgreSQL.
 func (d *Durable) Items(ctx context.Context, ids []int64) (map[int64]domain.Item, error) {
 	if d.ItemTTL <= 0 {
-		return d.PG.Items(ctx, ids)
+		return d.Record.Items(ctx, ids)
 	}
 	out := make(map[int64]domain.Item, len(ids))
 	var missing []int64
@@ -68,7 +69,7 @@ func (d *Durable) Items(ctx context.Context, ids []int64) (map[int64]domain.Item
 	if len(missing) == 0 {
 		return out, nil
 	}
-	got, err := d.PG.Items(ctx, missing)
+	got, err := d.Record.Items(ctx, missing)
 	if err != nil {
 		return nil, err
 	}
@@ -84,9 +85,9 @@ func (d *Durable) Items(ctx context.Context, ids []int64) (map[int64]domain.Item
 	return out, nil
 }
 
-// AppendEvents implements Store: PostgreSQL first (all or none), then Redis.
+// AppendEvents implements Store: the record first (all or none), then Redis.
 func (d *Durable) AppendEvents(ctx context.Context, events []domain.Event) error {
-	if err := d.PG.AppendEvents(ctx, events); err != nil {
+	if err := d.Record.AppendEvents(ctx, events); err != nil {
 		return err
 	}
 	if err := d.RT.Apply(context.WithoutCancel(ctx), events); err != nil {
@@ -97,7 +98,7 @@ func (d *Durable) AppendEvents(ctx context.Context, events []domain.Event) error
 	return nil
 }
 
-// History implements Store from Redis, or from PostgreSQL when Redis fails.
+// History implements Store from Redis, or from the record when Redis fails.
 func (d *Durable) History(ctx context.Context, userID string, recentLimit, seenCap int) (History, error) {
 	h, err := d.RT.History(ctx, userID, recentLimit, seenCap)
 	if err == nil {
@@ -105,7 +106,7 @@ func (d *Durable) History(ctx context.Context, userID string, recentLimit, seenC
 	}
 	d.fallback.Add(1)
 	d.Log.WarnContext(ctx, "redis history failed; reading PostgreSQL", "err", err)
-	return d.PG.History(ctx, userID, recentLimit, seenCap)
+	return d.Record.History(ctx, userID, recentLimit, seenCap)
 }
 
 // Stale is the number of accepted events Redis missed since start.

@@ -15,7 +15,7 @@ import (
 
 func TestDurablePostgresRedisContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return &store.Durable{PG: store.NewPostgres(postgresPool(t)), RT: realTime(t, "durable", store.DefaultRealTimeOptions().RecentCap),
+		return &store.Durable{Record: store.NewPostgres(postgresPool(t)), RT: realTime(t, "durable", store.DefaultRealTimeOptions().RecentCap),
 			Log: rlog.Discard(), ItemTTL: time.Minute}
 	})
 }
@@ -26,7 +26,7 @@ func TestDurablePostgresWithRedisDownLosesNothing(t *testing.T) {
 	pg := store.NewPostgres(postgresPool(t))
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { _ = dead.Close() })
-	d := &store.Durable{PG: pg, RT: store.NewRealTime(dead, store.DefaultRealTimeOptions()), Log: rlog.Discard()}
+	d := &store.Durable{Record: pg, RT: store.NewRealTime(dead, store.DefaultRealTimeOptions()), Log: rlog.Discard()}
 	ctx := context.Background()
 	evs := []domain.Event{{UserID: "u", ItemID: 1, Type: "click", Value: 1, TS: 10}, {UserID: "u", ItemID: 2, Type: "like", Value: 1, TS: 20}}
 	if err := d.AppendEvents(ctx, evs); err != nil {

@@ -3,13 +3,12 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -24,7 +23,11 @@ import (
 //	<prefix>recent:<user>  list of "item type value ts", newest first, capped
 //	<prefix>seen:<user>    set of item ids
 //	<prefix>count:<user>   number of the user's events
-//	<prefix>popular        sorted set of item ids by forward-decayed popularity
+//	<prefix>item:<id>      a catalogue item, as JSON
+//
+// It implements Store, so it passes the same contract as the other backends
+// and can serve alone where losing the state on a Redis failure is
+// acceptable; in dev and production it sits behind Durable.
 type RealTime struct {
 	rdb  redis.UniversalClient
 	opts RealTimeOptions
@@ -36,16 +39,11 @@ type RealTimeOptions struct {
 	Prefix string
 	// RecentCap bounds each user's recent list.
 	RecentCap int
-	// HalfLife of popularity. Forward decay adds w·2^((ts−Epoch)/HalfLife) per
-	// event, so scores only grow and never need rewriting; they stay finite
-	// for about 1000 half-lives after Epoch.
-	HalfLife time.Duration
-	Epoch    time.Time
 }
 
-// DefaultRealTimeOptions keep 200 recent items and a 30-day popularity half-life.
+// DefaultRealTimeOptions keep 200 recent items per user under "rm:".
 func DefaultRealTimeOptions() RealTimeOptions {
-	return RealTimeOptions{Prefix: "rm:", RecentCap: 200, HalfLife: 30 * 24 * time.Hour, Epoch: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}
+	return RealTimeOptions{Prefix: "rm:", RecentCap: 200}
 }
 
 // NewRealTime returns the real-time state in rdb.
@@ -54,12 +52,6 @@ func NewRealTime(rdb redis.UniversalClient, o RealTimeOptions) *RealTime {
 }
 
 func (r *RealTime) key(parts ...string) string { return r.opts.Prefix + strings.Join(parts, ":") }
-
-// decayed is an event's forward-decayed popularity increment.
-func (r *RealTime) decayed(e domain.Event) float64 {
-	w := domain.Interaction{ItemID: e.ItemID, Type: e.Type, Value: e.Value}.Weight()
-	return w * math.Exp2(float64(e.TS-r.opts.Epoch.Unix())/r.opts.HalfLife.Seconds())
-}
 
 // Apply folds events, in order, into the state with one MULTI/EXEC pipeline.
 func (r *RealTime) Apply(ctx context.Context, events []domain.Event) error {
@@ -71,7 +63,6 @@ func (r *RealTime) Apply(ctx context.Context, events []domain.Event) error {
 			p.LPush(ctx, r.key("recent", e.UserID), entry)
 			p.SAdd(ctx, r.key("seen", e.UserID), id)
 			p.Incr(ctx, r.key("count", e.UserID))
-			p.ZIncrBy(ctx, r.key("popular"), r.decayed(e), id)
 			users[e.UserID] = true
 		}
 		for u := range users {
@@ -170,17 +161,54 @@ func (r *RealTime) Seen(ctx context.Context, user string) ([]int64, error) {
 	return out, nil
 }
 
-// Popular returns the n most popular item ids, most popular first.
-func (r *RealTime) Popular(ctx context.Context, n int) ([]int64, error) {
-	members, err := r.rdb.ZRevRange(ctx, r.key("popular"), 0, int64(n-1)).Result()
-	if err != nil {
-		return nil, fmt.Errorf("redis popular: %w", err)
+// AppendEvents implements Store: it is Apply.
+func (r *RealTime) AppendEvents(ctx context.Context, events []domain.Event) error {
+	return r.Apply(ctx, events)
+}
+
+// PutItems implements Store, writing every item in one MSET.
+func (r *RealTime) PutItems(ctx context.Context, items []domain.Item) error {
+	if len(items) == 0 {
+		return nil
 	}
-	out := make([]int64, len(members))
-	for i, m := range members {
-		if out[i], err = strconv.ParseInt(m, 10, 64); err != nil {
-			return nil, fmt.Errorf("redis popular: bad member %q", m)
+	pairs := make([]any, 0, 2*len(items))
+	for _, it := range items {
+		b, err := json.Marshal(it)
+		if err != nil {
+			return err
 		}
+		pairs = append(pairs, r.key("item", strconv.FormatInt(it.ID, 10)), b)
+	}
+	if err := r.rdb.MSet(ctx, pairs...).Err(); err != nil {
+		return fmt.Errorf("redis put %d items: %w", len(items), err)
+	}
+	return nil
+}
+
+// Items implements Store with one MGET.
+func (r *RealTime) Items(ctx context.Context, ids []int64) (map[int64]domain.Item, error) {
+	out := make(map[int64]domain.Item, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = r.key("item", strconv.FormatInt(id, 10))
+	}
+	vals, err := r.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis items: %w", err)
+	}
+	for i, v := range vals {
+		s, ok := v.(string)
+		if !ok {
+			continue // absent
+		}
+		var it domain.Item
+		if err := json.Unmarshal([]byte(s), &it); err != nil {
+			return nil, fmt.Errorf("redis item %d: %w", ids[i], err)
+		}
+		out[it.ID] = it
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
-// Package mesh starts recmesh's services and gateway in one process, each on
-// its own loopback port with its own gRPC code path, found through a static
-// registry: the embedded mode behind `recmesh all`.
+// Package mesh runs recmesh's services: all of them and the gateway in one
+// process, each on its own loopback port with its own gRPC code path, found
+// through a static registry (the embedded mode behind `recmesh all`), or
+// one of them as its own process registered in Consul (node.go).
 package mesh
 
 import (
@@ -9,55 +10,33 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"sync"
-	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"google.golang.org/grpc"
 
 	"github.com/recmesh/recmesh/cmd/recmesh/internal/offline"
 	"github.com/recmesh/recmesh/gateway"
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/artifact"
+	"github.com/recmesh/recmesh/pkg/component"
 	rlog "github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/movielens"
 	"github.com/recmesh/recmesh/pkg/registry"
 	"github.com/recmesh/recmesh/pkg/run"
 	"github.com/recmesh/recmesh/pkg/telemetry"
 	"github.com/recmesh/recmesh/services/experiment"
-	"github.com/recmesh/recmesh/services/experiment/experimentapi"
 	expstore "github.com/recmesh/recmesh/services/experiment/store"
-	"github.com/recmesh/recmesh/services/features"
-	"github.com/recmesh/recmesh/services/features/featuresapi"
-	"github.com/recmesh/recmesh/services/features/store"
-	"github.com/recmesh/recmesh/services/filter"
-	"github.com/recmesh/recmesh/services/filter/filterapi"
-	"github.com/recmesh/recmesh/services/ranking"
-	"github.com/recmesh/recmesh/services/ranking/rankingapi"
-	"github.com/recmesh/recmesh/services/recall"
-	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
-
-// Services lists the services in start order.
-var Services = []string{featuresapi.Name, recallapi.Name, filterapi.Name, rankingapi.Name, experimentapi.Name}
 
 // Options configure the embedded mesh.
 type Options struct {
-	// DataDir is a MovieLens directory loaded into the features store.
-	DataDir string
-	// ModelDir holds model artifacts; the first version is trained if none is published.
-	ModelDir string
-	// ModelPoll is how often a newly published model version is looked for.
-	ModelPoll time.Duration
-	// Experiments is the experiment config file the store is seeded from.
-	Experiments string
-	// AdminToken guards the experiment admin API; empty switches it off.
-	AdminToken string `secret:"true"`
-	// Blocklist holds item ids the filter drops for everyone.
-	Blocklist []int64
-	// MaxPerGenre is the filter's default cap of candidates per genre.
-	MaxPerGenre int
+	// Components are the services to run, configured (see Components).
+	Components []component.Component
+	// DataDir and ModelDir serve the first start: when ModelDir has no
+	// published version, one is trained from DataDir before the services
+	// open.
+	DataDir, ModelDir string
 	// GRPCAddrs and AdminAddrs map a service to its listen addresses; a
 	// missing service listens on 127.0.0.1:0.
 	GRPCAddrs, AdminAddrs map[string]string
@@ -71,7 +50,7 @@ type Options struct {
 	// Log receives every service's records.
 	Log      io.Writer
 	LogLevel slog.Level
-	// Progress receives training progress; nil discards it.
+	// Progress receives training and loading progress; nil discards it.
 	Progress io.Writer
 }
 
@@ -81,160 +60,79 @@ type Mesh struct {
 	reg       *registry.Static
 	providers []*sdktrace.TracerProvider
 
-	mu      sync.Mutex
-	specs   map[string]run.Spec
-	running map[string]*run.Running
+	mu       sync.Mutex
+	specs    map[string]run.Spec
+	services map[string]*component.Service
+	running  map[string]*run.Running
+	order    []string
 
-	gws         *GatewayServer
-	experiments *experiment.Configs
-	expStore    *expstore.Memory
-	stopWatch   context.CancelFunc
-	watchers    sync.WaitGroup
+	gws *GatewayServer
 }
 
-// Start loads the data and models, starts every service and the gateway,
-// and returns once the gateway is listening.
+// Start trains a first model if there is none, opens and starts every
+// component and the gateway, and returns once the gateway is listening.
 func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
-	m := &Mesh{opts: o, reg: registry.NewStatic(), specs: map[string]run.Spec{}, running: map[string]*run.Running{}}
+	m := &Mesh{opts: o, reg: registry.NewStatic(), specs: map[string]run.Spec{}, services: map[string]*component.Service{},
+		running: map[string]*run.Running{}}
 	defer func() {
 		if err != nil {
 			_ = m.Stop(context.Background())
 		}
 	}()
-	ds, err := movielens.Load(o.DataDir)
-	if err != nil {
+	if err := trainIfNone(ctx, o); err != nil {
 		return nil, err
 	}
-	items, events := offline.Items(ds), offline.Events(ds)
-	models := artifact.Store{Dir: o.ModelDir}
-	set, err := models.OpenCurrent()
-	if errors.Is(err, artifact.ErrNoVersion) {
-		topt := offline.DefaultTrainOptions()
-		topt.Progress = o.Progress
-		if _, err = offline.Train(ctx, items, events, models, topt); err != nil {
+	for _, c := range o.Components {
+		if err := m.open(ctx, c); err != nil {
 			return nil, err
 		}
-		set, err = models.OpenCurrent()
-	}
-	if err != nil {
-		return nil, err
-	}
-	index, err := recall.LoadIndex(set)
-	if err != nil {
-		return nil, err
-	}
-	ranker, err := loadRanker(models, set)
-	if err != nil {
-		return nil, err
-	}
-	configured, err := abtest.LoadFile(o.Experiments)
-	if err != nil {
-		return nil, err
-	}
-
-	featureStore := store.NewMemory()
-	if err := featureStore.PutItems(ctx, items); err != nil {
-		return nil, err
-	}
-	if err := featureStore.AppendEvents(ctx, events); err != nil {
-		return nil, err
-	}
-	featureSvc := features.New(featureStore, features.DefaultOptions())
-	recaller := recall.New(index)
-	filterer := filter.New(o.MaxPerGenre, o.Blocklist)
-	// The embedded mode keeps the experiment config in memory, seeded from
-	// the file; the admin API works on it when AdminToken is set.
-	m.expStore = expstore.NewMemory()
-	if _, err := expstore.Seed(ctx, m.expStore, configured, "seed:"+o.Experiments); err != nil {
-		return nil, err
-	}
-	seeded, err := m.expStore.Load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	experiments := experiment.New(seeded)
-	m.experiments = experiments
-
-	register := map[string]func(*grpc.Server){
-		featuresapi.Name:   featuresHandlers(featureSvc),
-		recallapi.Name:     recallHandlers(recaller),
-		filterapi.Name:     filterHandlers(filterer),
-		rankingapi.Name:    rankingHandlers(ranker),
-		experimentapi.Name: experimentHandlers(experiments),
-	}
-	ready := map[string]func(context.Context) error{recallapi.Name: recaller.Ready, rankingapi.Name: ranker.Ready}
-	admin := map[string]func(*http.ServeMux){experimentapi.Name: (&experiment.Admin{
-		Store: m.expStore, Configs: experiments, Token: o.AdminToken, Log: rlog.New(o.Log, experimentapi.Name, o.LogLevel),
-	}).Register}
-	for _, name := range Services {
-		tp, err := m.tracer(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		m.specs[name] = run.Spec{
-			Name: name, Version: "v1", GRPCAddr: addr(o.GRPCAddrs, name), AdminAddr: addr(o.AdminAddrs, name),
-			Register: register[name], Ready: ready[name], Admin: admin[name], Registry: m.reg, Metrics: telemetry.NewRegistry(),
-			Tracer: tp, Logger: rlog.New(o.Log, name, o.LogLevel),
-		}
-		if err := m.StartService(ctx, name); err != nil {
+		if err := m.StartService(ctx, c.Name()); err != nil {
 			return nil, err
 		}
 	}
-	m.watchModels(models, set.Manifest.Version, recaller, ranker)
 	return m, m.startGateway(ctx)
 }
 
-// loadRanker loads the current ranking model and the newest older ones, so
-// that variants can pin them from the start.
-func loadRanker(models artifact.Store, current *artifact.Set) (*ranking.Ranker, error) {
-	r := ranking.New(nil)
-	versions, err := models.Versions()
+// trainIfNone trains and publishes a first model version from o.DataDir
+// when o.ModelDir has none, as a first `make run` needs.
+func trainIfNone(ctx context.Context, o Options) error {
+	models := artifact.Store{Dir: o.ModelDir}
+	if _, err := models.Current(); !errors.Is(err, artifact.ErrNoVersion) {
+		return err
+	}
+	ds, err := movielens.Load(o.DataDir)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var older []string
-	for _, v := range versions {
-		if v < current.Manifest.Version {
-			older = append(older, v)
-		}
-	}
-	for _, v := range older[max(0, len(older)-(ranking.DefaultKeep-1)):] {
-		set, err := models.Open(v)
-		if err != nil {
-			continue // an unreadable old version is only unpinnable
-		}
-		if m, err := ranking.LoadModel(set); err == nil {
-			r.Publish(m, ranking.DefaultKeep)
-		}
-	}
-	cur, err := ranking.LoadModel(current)
-	if err != nil {
-		return nil, err
-	}
-	r.Publish(cur, ranking.DefaultKeep)
-	return r, nil
+	topt := offline.DefaultTrainOptions()
+	topt.Progress = o.Progress
+	_, err = offline.Train(ctx, ds.Items(), ds.Events(), models, topt)
+	return err
 }
 
-// watchModels swaps newly published versions into recall and ranking, each
-// with its own watcher, as separate processes would.
-func (m *Mesh) watchModels(models artifact.Store, loaded string, recaller *recall.Recaller, ranker *ranking.Ranker) {
-	every := m.opts.ModelPoll
-	if every <= 0 {
-		every = 2 * time.Second
+// open opens one component and keeps what starting it needs.
+func (m *Mesh) open(ctx context.Context, c component.Component) error {
+	name := c.Name()
+	tp, err := m.tracer(ctx, name)
+	if err != nil {
+		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m.stopWatch = cancel
-	watchers := []*artifact.Watcher{
-		recallWatcher(models, every, loaded, recaller, m.specs[recallapi.Name].Logger),
-		rankingWatcher(models, every, loaded, ranker, m.specs[rankingapi.Name].Logger),
+	log := rlog.New(m.opts.Log, name, m.opts.LogLevel)
+	own := prometheus.NewRegistry()
+	svc, err := c.Open(ctx, component.Env{Log: log, Metrics: own, Progress: m.opts.Progress})
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	for _, w := range watchers {
-		m.watchers.Add(1)
-		go func() {
-			defer m.watchers.Done()
-			w.Run(ctx)
-		}()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.services[name] = svc
+	m.order = append(m.order, name)
+	m.specs[name] = run.Spec{
+		Name: name, Version: "v1", GRPCAddr: addr(m.opts.GRPCAddrs, name), AdminAddr: addr(m.opts.AdminAddrs, name),
+		Register: svc.Register, Ready: svc.Ready, Admin: svc.Admin, Registry: m.reg, Extra: own,
+		Tracer: tp, Logger: log,
 	}
+	return nil
 }
 
 func addr(m map[string]string, name string) string {
@@ -284,10 +182,19 @@ func (m *Mesh) AdminURL(name string) string {
 }
 
 // SetExperiments replaces the experiment config's layers and defaults
-// through the store, as an operator would, and returns the new version; the
-// gateway's watch picks it up.
+// through the experiment component's store, as an operator would, and
+// returns the new version; the gateway's watch picks it up.
 func (m *Mesh) SetExperiments(cfg *abtest.Config) (int64, error) {
-	next, err := m.expStore.Update(context.Background(), expstore.Change{Actor: "test", Action: "set", Detail: cfg,
+	var exp *experiment.Component
+	for _, c := range m.opts.Components {
+		if e, ok := c.(*experiment.Component); ok {
+			exp = e
+		}
+	}
+	if exp == nil || exp.Store() == nil {
+		return 0, errors.New("no experiment service runs in this mesh")
+	}
+	next, err := exp.Store().Update(context.Background(), expstore.Change{Actor: "test", Action: "set", Detail: cfg,
 		Apply: func(c *abtest.Config) error {
 			c.Defaults, c.Layers = cfg.Defaults, cfg.Layers
 			return nil
@@ -295,7 +202,7 @@ func (m *Mesh) SetExperiments(cfg *abtest.Config) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return next.Version, m.experiments.Set(next)
+	return next.Version, exp.Configs().Set(next)
 }
 
 // Gateway is the running gateway.
@@ -312,7 +219,7 @@ func (m *Mesh) StartService(ctx context.Context, name string) error {
 	if _, ok := m.running[name]; ok {
 		return nil
 	}
-	spec.Metrics = telemetry.NewRegistry() // a restarted service registers its metrics afresh
+	spec.Metrics = telemetry.NewRegistry() // a restarted server registers its metrics afresh
 	r, err := run.Start(ctx, spec)
 	if err != nil {
 		return err
@@ -321,7 +228,8 @@ func (m *Mesh) StartService(ctx context.Context, name string) error {
 	return nil
 }
 
-// StopService stops one service, as a crash or a rollout would.
+// StopService stops one service's servers, as a crash or a rollout would;
+// the service itself stays open for StartService.
 func (m *Mesh) StopService(ctx context.Context, name string) error {
 	m.mu.Lock()
 	r, ok := m.running[name]
@@ -333,18 +241,16 @@ func (m *Mesh) StopService(ctx context.Context, name string) error {
 	return r.Stop(ctx)
 }
 
-// Stop stops the gateway, then every service, then flushes traces.
+// Stop stops the gateway, then every service in reverse order (servers,
+// then the service's own background work and stores), then flushes traces.
 func (m *Mesh) Stop(ctx context.Context) error {
 	var errs []error
 	if m.gws != nil {
 		errs = append(errs, m.gws.Stop(ctx))
 	}
-	if m.stopWatch != nil {
-		m.stopWatch()
-		m.watchers.Wait()
-	}
-	for i := len(Services) - 1; i >= 0; i-- {
-		errs = append(errs, m.StopService(ctx, Services[i]))
+	for i := len(m.order) - 1; i >= 0; i-- {
+		name := m.order[i]
+		errs = append(errs, m.StopService(ctx, name), m.services[name].Shutdown(ctx))
 	}
 	for _, tp := range m.providers {
 		errs = append(errs, tp.Shutdown(ctx))

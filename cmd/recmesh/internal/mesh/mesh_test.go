@@ -23,6 +23,7 @@ import (
 	"github.com/recmesh/recmesh/gateway"
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/artifact"
+	"github.com/recmesh/recmesh/pkg/config"
 	"github.com/recmesh/recmesh/pkg/movielens"
 	"github.com/recmesh/recmesh/pkg/resilience/resiliencetest"
 	"github.com/recmesh/recmesh/services/ranking/rankingapi"
@@ -77,10 +78,23 @@ func withMesh(tm *testing.M) (int, error) {
 	// correctness check into a degraded answer.
 	g.Budgets = gateway.Budgets{Request: 5 * time.Second, Features: time.Second, Recall: 2 * time.Second, Filter: time.Second, Ranking: 2 * time.Second}
 	modelDir = dir + "/models"
+	blocklist := dir + "/blocklist"
+	if err := os.WriteFile(blocklist, []byte(fmt.Sprintf("# test\n%d\n", blockedItem)), 0o644); err != nil {
+		return 0, err
+	}
+	// The components are configured through their flags, as recmesh all does.
+	comps := Components()
+	f := config.NewFlags("e2e")
+	for _, c := range comps {
+		c.Bind(f)
+	}
+	if err := f.Parse([]string{"-store", "memory:", "-data", dataDir, "-model-dir", modelDir, "-model-poll", "50ms",
+		"-experiments", "../../../../config/experiments.json", "-blocklist", blocklist, "-max-per-genre", "100"}); err != nil {
+		return 0, err
+	}
 	m, err = Start(context.Background(), Options{
-		DataDir: dataDir, ModelDir: modelDir, ModelPoll: 50 * time.Millisecond, Experiments: "../../../../config/experiments.json",
+		Components: comps, DataDir: dataDir, ModelDir: modelDir,
 		Instance: "e2e", Gateway: g, Log: io.Discard, LogLevel: slog.LevelError, SpanExporter: spans,
-		Blocklist: []int64{blockedItem}, MaxPerGenre: 100,
 	})
 	if err != nil {
 		return 0, err

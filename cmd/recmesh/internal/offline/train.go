@@ -1,3 +1,6 @@
+// Package offline holds recmesh's offline jobs: training the model
+// artifacts the services load, and evaluating every method on a
+// time-ordered split.
 package offline
 
 import (
@@ -190,7 +193,7 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 	}
 	mean, std := ranking.MeanStd(train)
 	m := &ranking.Model{Features: ranking.FeatureNames, Mean: mean, Std: std, RefYear: refYear,
-		Objectives: map[string]ranking.Logistic{}, DefaultWeights: map[string]float64{"click": 1, "like": 0.3}, Metrics: map[string]float64{}}
+		Objectives: map[string]ranking.Logistic{}, DefaultWeights: map[string]float64{ranking.ObjectiveClick: 1, ranking.ObjectiveLike: 0.3}, Metrics: map[string]float64{}}
 	for _, s := range samples {
 		m.Standardise(s.x)
 	}
@@ -199,8 +202,8 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 		use   func(sample) bool
 		label func(sample) float64
 	}{
-		{"click", func(sample) bool { return true }, func(s sample) float64 { return s.click }},
-		{"like", func(s sample) bool { return s.click == 1 && s.rated }, func(s sample) float64 { return s.like }},
+		{ranking.ObjectiveClick, func(sample) bool { return true }, func(s sample) float64 { return s.click }},
+		{ranking.ObjectiveLike, func(s sample) bool { return s.click == 1 && s.rated }, func(s sample) float64 { return s.like }},
 	} {
 		var xs, hx [][]float64
 		var ys, hy []float64

@@ -19,7 +19,7 @@ func BenchmarkTrainMovieLens(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	items, events := Items(ds), Events(ds)
+	items, events := ds.Items(), ds.Events()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := Fit(context.Background(), items, events, DefaultTrainOptions()); err != nil {

@@ -1,0 +1,71 @@
+// Package storeurl holds what every store package's Open(dsn) shares: the
+// scheme of a store URL, a PostgreSQL pool opened from one, and URLs with
+// their passwords redacted for messages and logs.
+package storeurl
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/recmesh/recmesh/pkg/config"
+)
+
+// Scheme is the part of dsn before the first colon: memory, postgres, redis…
+func Scheme(dsn string) string {
+	s, _, _ := strings.Cut(dsn, ":")
+	return s
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool { s := Scheme(dsn); return s == "postgres" || s == "postgresql" }
+
+// BindFlag binds -store, the URL of the durable store of every service that
+// has one: features and experiment share it (and a PostgreSQL database,
+// each in its own tables).
+func BindFlag(f *config.Flags, dsn *string) {
+	f.String(dsn, "store", "memory:", "store URL: memory: (in process) or postgres://user@host:5432/db?sslmode=disable")
+}
+
+// OpenPostgres opens and pings a pgx pool.
+func OpenPostgres(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
+	}
+	return pool, nil
+}
+
+// OpenMigrated opens a pool on dsn and applies a service's migrations.
+func OpenMigrated(ctx context.Context, dsn string, migrate func(context.Context, *pgxpool.Pool) ([]string, error)) (*pgxpool.Pool, error) {
+	pool, err := OpenPostgres(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// Redact drops the password from a URL.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	return u.Redacted()
+}
+
+// Unknown is the error of an Open given a scheme it does not serve.
+func Unknown(what, dsn string, schemes ...string) error {
+	return fmt.Errorf("%s store %q: the URL must start with one of %s", what, Redact(dsn), strings.Join(schemes, ", "))
+}

@@ -1,0 +1,114 @@
+package experiment
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/recmesh/recmesh/pkg/abtest"
+	"github.com/recmesh/recmesh/pkg/component"
+	"github.com/recmesh/recmesh/pkg/config"
+	"github.com/recmesh/recmesh/pkg/storeurl"
+	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
+	"github.com/recmesh/recmesh/services/experiment/experimentapi"
+	"github.com/recmesh/recmesh/services/experiment/store"
+)
+
+// Config is the experiment service's configuration.
+type Config struct {
+	// Store is the URL of the config store: memory: or postgres://….
+	Store string `secret:"true"`
+	// Experiments is the config file an empty store is seeded from; empty seeds nothing.
+	Experiments string
+	// AdminToken guards the admin REST API; empty switches it off.
+	AdminToken string `secret:"true"`
+	// StorePoll is how often the store is checked for changes made through
+	// other instances.
+	StorePoll time.Duration
+	// Rules check variant params when they are written through the admin
+	// API (known channels, objectives and services); set by the process
+	// that knows them.
+	Rules abtest.ParamRules `json:"-"`
+}
+
+// Component is the experiment service as a component.
+type Component struct {
+	Config Config
+
+	store   store.Store
+	configs *Configs
+}
+
+var _ component.Component = (*Component)(nil)
+
+// NewComponent returns the experiment component with its defaults.
+func NewComponent() *Component { return &Component{} }
+
+// Name implements component.Component.
+func (*Component) Name() string { return experimentapi.Name }
+
+// Bind implements component.Component.
+func (c *Component) Bind(f *config.Flags) {
+	storeurl.BindFlag(f, &c.Config.Store)
+	f.String(&c.Config.Experiments, "experiments", "config/experiments.json", "experiment config an empty store is seeded from; empty seeds nothing")
+	f.String(&c.Config.AdminToken, "admin-token", "", "bearer token of the experiment admin REST API (on the experiment admin port); empty switches it off")
+	f.Duration(&c.Config.StorePoll, "store-poll", time.Second, "how often the experiment store is checked for changes made through other instances")
+}
+
+// Open implements component.Component: it opens the store, seeds it when
+// empty, and follows it.
+func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.Service, err error) {
+	st, closeStore, err := store.Open(ctx, c.Config.Store)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			closeStore()
+		}
+	}()
+	if c.Config.Experiments != "" {
+		seed, err := abtest.LoadFile(c.Config.Experiments)
+		if err != nil {
+			return nil, err
+		}
+		if ok, err := store.Seed(ctx, st, seed, "seed:"+c.Config.Experiments); err != nil {
+			return nil, err
+		} else if ok {
+			env.Log.Info("experiment store seeded", "file", c.Config.Experiments)
+		}
+	}
+	cfgs := New(nil)
+	stop, err := cfgs.Follow(ctx, st, c.Config.StorePoll, env.Log)
+	if err != nil {
+		return nil, err
+	}
+	c.store, c.configs = st, cfgs
+	admin := &Admin{Store: st, Configs: cfgs, Token: c.Config.AdminToken, Log: env.Log, Rules: c.Config.Rules}
+	return &component.Service{
+		Register: func(s *grpc.Server) {
+			pb.RegisterExperimentServiceServer(s, NewGRPCServer(MakeGetConfigEndpoint(cfgs), MakeWatchConfigEndpoint(cfgs)))
+		},
+		Admin: admin.Register,
+		Ready: func(ctx context.Context) error {
+			if p, ok := st.(interface{ Ping(context.Context) error }); ok {
+				return p.Ping(ctx)
+			}
+			return nil
+		},
+		Close: func(context.Context) error {
+			stop()
+			closeStore()
+			return nil
+		},
+	}, nil
+}
+
+// Store and Configs are the opened component's store and served config
+// (nil before Open); the embedded mode's tests change experiments through
+// them.
+func (c *Component) Store() store.Store { return c.store }
+
+// Configs is the config the opened component serves.
+func (c *Component) Configs() *Configs { return c.configs }

@@ -1,0 +1,144 @@
+package features
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+
+	"github.com/recmesh/recmesh/pkg/component"
+	"github.com/recmesh/recmesh/pkg/config"
+	"github.com/recmesh/recmesh/pkg/movielens"
+	"github.com/recmesh/recmesh/pkg/storeurl"
+	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
+	"github.com/recmesh/recmesh/services/features/store"
+)
+
+// Config is the features service's configuration.
+type Config struct {
+	// Store is the URL of the record (catalogue and event log): memory: or
+	// postgres://… (see store.Open).
+	Store string `secret:"true"`
+	// RealTime is the URL of the Redis real-time state in front of the
+	// record (redis://host:port/db?prefix=rm:); empty for none.
+	RealTime string `secret:"true"`
+	// Data is a MovieLens directory loaded into a memory: store at start;
+	// other stores are loaded with recmesh import.
+	Data string
+}
+
+// Component is the features service as a component.
+type Component struct{ Config Config }
+
+var _ component.Component = (*Component)(nil)
+
+// NewComponent returns the features component with its defaults.
+func NewComponent() *Component { return &Component{} }
+
+// Name implements component.Component.
+func (*Component) Name() string { return featuresapi.Name }
+
+// Bind implements component.Component.
+func (c *Component) Bind(f *config.Flags) {
+	storeurl.BindFlag(f, &c.Config.Store)
+	f.String(&c.Config.RealTime, "realtime", "", "Redis URL of the features real-time state, e.g. redis://127.0.0.1:6379/0?prefix=rm: (empty: none)")
+	f.String(&c.Config.Data, "data", "", "MovieLens directory loaded into a memory: store at start (other stores: recmesh import)")
+}
+
+// itemCacheTTL is how long the features service keeps a catalogue item read
+// from the record in memory: the catalogue is read on every request and
+// rarely changes.
+const itemCacheTTL = 5 * time.Minute
+
+// Open implements component.Component.
+func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.Service, err error) {
+	st, closeStore, err := store.Open(ctx, c.Config.Store)
+	if err != nil {
+		return nil, err
+	}
+	closers := []func(){closeStore}
+	closeAll := func(context.Context) error {
+		for _, f := range closers {
+			f()
+		}
+		return nil
+	}
+	defer func() {
+		if err != nil {
+			_ = closeAll(ctx)
+		}
+	}()
+	if c.Config.Data != "" {
+		if err := seed(ctx, st, c.Config.Data, env.Progress); err != nil {
+			return nil, err
+		}
+	}
+	if c.Config.RealTime != "" {
+		rt, closeRT, err := store.OpenRealTime(ctx, c.Config.RealTime)
+		if err != nil {
+			return nil, err
+		}
+		closers = append(closers, closeRT)
+		d := &store.Durable{Record: st, RT: rt, Log: env.Log, ItemTTL: itemCacheTTL}
+		registerDurableMetrics(env.Metrics, d)
+		st = d
+	}
+	svc := New(st, DefaultOptions())
+	return &component.Service{
+		Register: func(s *grpc.Server) { pb.RegisterFeaturesServiceServer(s, NewGRPCServer(MakeEndpoints(svc))) },
+		Ready:    func(ctx context.Context) error { return ping(ctx, st) },
+		Close:    closeAll,
+	}, nil
+}
+
+// seed loads a MovieLens directory into an in-memory store; a durable store
+// is loaded once, by recmesh import, not on every start.
+func seed(ctx context.Context, st store.Store, dir string, progress io.Writer) error {
+	if _, ok := st.(*store.Memory); !ok {
+		return errors.New("features: -data loads only a memory: store; load a durable store with recmesh import")
+	}
+	ds, err := movielens.Load(dir)
+	if err != nil {
+		return err
+	}
+	if err := st.PutItems(ctx, ds.Items()); err != nil {
+		return err
+	}
+	if err := st.AppendEvents(ctx, ds.Events()); err != nil {
+		return err
+	}
+	if progress != nil {
+		fmt.Fprintf(progress, "features: loaded %d items and %d events from %s\n", len(ds.Movies), len(ds.Ratings), dir)
+	}
+	return nil
+}
+
+// ping reports whether every backend behind st answers.
+func ping(ctx context.Context, st store.Store) error {
+	switch s := st.(type) {
+	case *store.Durable:
+		return errors.Join(ping(ctx, s.Record), s.RT.Ping(ctx))
+	case interface{ Ping(context.Context) error }:
+		return s.Ping(ctx)
+	}
+	return nil
+}
+
+// registerDurableMetrics exports the features store's repair counters.
+func registerDurableMetrics(reg prometheus.Registerer, st *store.Durable) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "recmesh_features_redis_missed_events_total",
+			Help: "Accepted events, durable in PostgreSQL, that Redis missed since start; recmesh replay repairs them.",
+		}, func() float64 { return float64(st.Stale()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "recmesh_features_history_postgres_reads_total",
+			Help: "History reads served by PostgreSQL because Redis failed, since start.",
+		}, func() float64 { return float64(st.Fallbacks()) }),
+	)
+}

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/recmesh/recmesh/pkg/storeurl"
+)
+
+// Open returns the Store a URL names, and a func that closes it:
+//
+//	memory:                      in process, empty (the embedded mode)
+//	postgres://user@host/db?…    PostgreSQL; the schema is migrated first
+//	redis://host:port/db?prefix=rm:   Redis alone (see RealTime)
+//
+// The run modes choose a backend by configuration (-store), not by wiring.
+func Open(ctx context.Context, dsn string) (Store, func(), error) {
+	switch {
+	case dsn == "memory:":
+		return NewMemory(), func() {}, nil
+	case storeurl.IsPostgres(dsn):
+		pool, err := storeurl.OpenMigrated(ctx, dsn, Migrate)
+		if err != nil {
+			return nil, nil, err
+		}
+		return NewPostgres(pool), pool.Close, nil
+	case storeurl.Scheme(dsn) == "redis" || storeurl.Scheme(dsn) == "rediss":
+		rt, closeRT, err := OpenRealTime(ctx, dsn)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rt, closeRT, nil
+	}
+	return nil, nil, storeurl.Unknown("features", dsn, "memory:", "postgres://", "redis://")
+}
+
+// OpenRealTime opens the Redis real-time state a redis:// URL names; its
+// prefix query parameter overrides the key prefix ("rm:").
+func OpenRealTime(ctx context.Context, dsn string) (*RealTime, func(), error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis %s: %w", storeurl.Redact(dsn), err)
+	}
+	o := DefaultRealTimeOptions()
+	q := u.Query()
+	if p, ok := q["prefix"]; ok {
+		o.Prefix = p[0]
+		q.Del("prefix")
+		u.RawQuery = q.Encode()
+	}
+	ropts, err := redis.ParseURL(u.String())
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis %s: %w", storeurl.Redact(dsn), err)
+	}
+	rdb := redis.NewClient(ropts)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, nil, fmt.Errorf("redis %s: %w", storeurl.Redact(dsn), err)
+	}
+	return NewRealTime(rdb, o), func() { _ = rdb.Close() }, nil
+}
+
+// Ping reports whether the Redis behind r answers.
+func (r *RealTime) Ping(ctx context.Context) error { return r.rdb.Ping(ctx).Err() }
+
+// Ping reports whether the PostgreSQL behind p answers.
+func (p *Postgres) Ping(ctx context.Context) error { return p.pool.Ping(ctx) }
