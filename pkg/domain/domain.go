@@ -35,9 +35,9 @@ type Event struct {
 	TS     int64   `json:"ts"`
 }
 
-// EventTypes are the interaction types recmesh accepts, with the weight each
-// one gives to a user's interest when the event carries no value.
-var EventTypes = map[string]float64{
+// eventWeights are the interaction types recmesh accepts, with the weight
+// each one gives to a user's interest when the event carries no value.
+var eventWeights = map[string]float64{
 	"impression": 0.1,
 	"click":      1,
 	"like":       2,
@@ -73,7 +73,7 @@ func (e *Event) Validate(now time.Time) error {
 	if e.ItemID <= 0 {
 		return apierr.Invalid("item_id must be a positive integer")
 	}
-	if _, ok := EventTypes[e.Type]; !ok {
+	if _, ok := eventWeights[e.Type]; !ok {
 		return apierr.Invalid("type %q is not one of impression, click, like, purchase, rating, completion", e.Type)
 	}
 	if e.Type == "rating" && (e.Value < 0.5 || e.Value > 5) {
@@ -99,7 +99,7 @@ func (i Interaction) Weight() float64 {
 	if i.Type == "rating" {
 		return i.Value / 5
 	}
-	return EventTypes[i.Type] * i.Value
+	return eventWeights[i.Type] * i.Value
 }
 
 // UserFeatures is what the features service knows about a user.

@@ -18,7 +18,7 @@ func DefaultFitOptions() FitOptions { return FitOptions{Epochs: 400, LearningRat
 // MeanStd returns the per-column mean and standard deviation of xs; a
 // constant column gets std 1 so standardising never divides by zero.
 func MeanStd(xs [][]float64) (mean, std []float64) {
-	n := len(FeatureNames)
+	n := NumFeatures
 	mean, std = make([]float64, n), make([]float64, n)
 	for _, x := range xs {
 		for i, v := range x {
@@ -46,7 +46,7 @@ func MeanStd(xs [][]float64) (mean, std []float64) {
 // balancing the classes so that a rare positive class still counts.
 // Full-batch gradient descent is deterministic.
 func Fit(xs [][]float64, ys []float64, o FitOptions) Logistic {
-	n := len(FeatureNames)
+	n := NumFeatures
 	l := Logistic{Weights: make([]float64, n)}
 	pos := 0.0
 	for _, y := range ys {

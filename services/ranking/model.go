@@ -12,11 +12,16 @@ import (
 	"github.com/recmesh/recmesh/pkg/domain"
 )
 
+// NumFeatures is the length of a feature vector.
+const NumFeatures = 7
+
 // FeatureNames are the model's inputs, in vector order. FeatureVector is the
 // only place they are computed, online and in training alike.
-var FeatureNames = []string{"cf", "popularity", "affinity", "recency", "genre", "sources", "embedding"}
+func FeatureNames() []string {
+	return []string{"cf", "popularity", "affinity", "recency", "genre", "sources", "embedding"}
+}
 
-// FeatureVector fills dst (len(FeatureNames)) for candidate c of a user with
+// FeatureVector fills dst (NumFeatures long) for candidate c of a user with
 // genre affinity aff. refYear is the model's "now" for item recency.
 func FeatureVector(dst []float64, aff map[string]float64, c *domain.Candidate, refYear int) {
 	a := 0.0
@@ -83,11 +88,11 @@ const ModelFileName = "ranking.json"
 
 // Validate checks the model's shape.
 func (m *Model) Validate() error {
-	n := len(FeatureNames)
+	n := NumFeatures
 	if len(m.Features) != n || len(m.Mean) != n || len(m.Std) != n {
 		return fmt.Errorf("ranking model %s: want %d features, mean and std", m.Version, n)
 	}
-	for i, f := range FeatureNames {
+	for i, f := range FeatureNames() {
 		if m.Features[i] != f {
 			return fmt.Errorf("ranking model %s: feature %d is %q, want %q", m.Version, i, m.Features[i], f)
 		}

@@ -86,7 +86,7 @@ func (r *Ranker) Rank(_ context.Context, req rankingapi.Request) (rankingapi.Res
 	fusion := m.Fuse(weights)
 	scores := make([]float64, len(req.Candidates))
 	order := make([]int32, len(req.Candidates))
-	x := make([]float64, len(FeatureNames))
+	x := make([]float64, NumFeatures)
 	for i := range req.Candidates {
 		FeatureVector(x, req.Affinity, &req.Candidates[i], m.RefYear)
 		m.Standardise(x)

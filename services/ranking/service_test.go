@@ -13,14 +13,14 @@ import (
 
 // testModel likes item-CF for "click" and genre affinity for "like".
 func testModel(version string) *Model {
-	n := len(FeatureNames)
+	n := NumFeatures
 	mean, std := make([]float64, n), make([]float64, n)
 	for i := range std {
 		std[i] = 1
 	}
 	click, like := make([]float64, n), make([]float64, n)
 	click[0], like[2] = 3, 3
-	return &Model{Version: version, Features: FeatureNames, Mean: mean, Std: std, RefYear: 2020,
+	return &Model{Version: version, Features: FeatureNames(), Mean: mean, Std: std, RefYear: 2020,
 		Objectives:     map[string]Logistic{"click": {Weights: click}, "like": {Weights: like}},
 		DefaultWeights: map[string]float64{"click": 1}}
 }
@@ -80,7 +80,7 @@ func TestFitLearnsASeparableSignal(t *testing.T) {
 	var xs [][]float64
 	var ys []float64
 	for i := 0; i < 2000; i++ {
-		x := make([]float64, len(FeatureNames))
+		x := make([]float64, NumFeatures)
 		for j := range x {
 			x[j] = rng.NormFloat64()
 		}
@@ -149,5 +149,11 @@ func TestPublishKeepsTheNewestForPinning(t *testing.T) {
 	resp, err := r.Rank(context.Background(), rankingapi.Request{ModelVersion: "v5", Candidates: []domain.Candidate{{Item: domain.Item{ID: 1}}}})
 	if err != nil || resp.ModelVersion != "v5" {
 		t.Errorf("pinned v5: %+v, %v", resp, err)
+	}
+}
+
+func TestFeatureNamesMatchTheVector(t *testing.T) {
+	if len(FeatureNames()) != NumFeatures {
+		t.Fatalf("%d feature names for vectors of %d", len(FeatureNames()), NumFeatures)
 	}
 }

@@ -89,82 +89,120 @@ func load(ctx context.Context, tx pgx.Tx, lock string) (*abtest.Config, error) {
 	if err := json.Unmarshal(defaults, &c.Defaults); err != nil {
 		return nil, fmt.Errorf("defaults: %w", err)
 	}
-	layers := map[string]*abtest.Layer{}
-	rows, _ := tx.Query(ctx, `SELECT name, salt FROM exp_layers ORDER BY pos`)
+	t := tree{c: c}
+	for _, step := range []func(context.Context, pgx.Tx) error{t.loadLayers, t.loadExperiments, t.loadVariants, t.loadAllocations, t.loadOverrides} {
+		if err := step(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// tree builds a config from its tables, parents before children.
+type tree struct {
+	c      *abtest.Config
+	layers map[string]*abtest.Layer
+}
+
+// each runs query and calls fn after scanning every row into dest.
+func each(ctx context.Context, tx pgx.Tx, query string, dest []any, fn func() error) error {
+	rows, err := tx.Query(ctx, query)
+	if err != nil {
+		return err
+	}
+	_, err = pgx.ForEachRow(rows, dest, fn)
+	return err
+}
+
+func (t *tree) experiment(layer, exp string) (*abtest.Experiment, error) {
+	if l, ok := t.layers[layer]; ok {
+		for i := range l.Experiments {
+			if l.Experiments[i].Name == exp {
+				return &l.Experiments[i], nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("rows name experiment %s/%s, which does not exist", layer, exp)
+}
+
+func (t *tree) loadLayers(ctx context.Context, tx pgx.Tx) error {
 	var l abtest.Layer
-	if _, err := pgx.ForEachRow(rows, []any{&l.Name, &l.Salt}, func() error {
-		c.Layers = append(c.Layers, abtest.Layer{Name: l.Name, Salt: l.Salt})
+	err := each(ctx, tx, `SELECT name, salt FROM exp_layers ORDER BY pos`, []any{&l.Name, &l.Salt}, func() error {
+		t.c.Layers = append(t.c.Layers, abtest.Layer{Name: l.Name, Salt: l.Salt})
 		return nil
-	}); err != nil {
-		return nil, err
+	})
+	t.layers = make(map[string]*abtest.Layer, len(t.c.Layers))
+	for i := range t.c.Layers {
+		t.layers[t.c.Layers[i].Name] = &t.c.Layers[i]
 	}
-	for i := range c.Layers {
-		layers[c.Layers[i].Name] = &c.Layers[i]
-	}
+	return err
+}
+
+func (t *tree) loadExperiments(ctx context.Context, tx pgx.Tx) error {
+	var layer, name string
+	return each(ctx, tx, `SELECT layer, name FROM exp_experiments ORDER BY layer, pos`, []any{&layer, &name}, func() error {
+		l, ok := t.layers[layer]
+		if !ok {
+			return fmt.Errorf("experiment %s names layer %s, which does not exist", name, layer)
+		}
+		l.Experiments = append(l.Experiments, abtest.Experiment{Name: name})
+		return nil
+	})
+}
+
+func (t *tree) loadVariants(ctx context.Context, tx pgx.Tx) error {
 	var layer, exp, name string
-	rows, _ = tx.Query(ctx, `SELECT layer, name FROM exp_experiments ORDER BY layer, pos`)
-	if _, err := pgx.ForEachRow(rows, []any{&layer, &name}, func() error {
-		layers[layer].Experiments = append(layers[layer].Experiments, abtest.Experiment{Name: name})
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	find := func(layer, exp string) *abtest.Experiment {
-		es := layers[layer].Experiments
-		for i := range es {
-			if es[i].Name == exp {
-				return &es[i]
-			}
-		}
-		return nil
-	}
 	var params, routes []byte
-	rows, _ = tx.Query(ctx, `SELECT layer, experiment, name, params, routes FROM exp_variants ORDER BY layer, experiment, pos`)
-	if _, err := pgx.ForEachRow(rows, []any{&layer, &exp, &name, &params, &routes}, func() error {
-		v := abtest.Variant{Name: name}
-		if err := json.Unmarshal(params, &v.Params); err != nil {
-			return err
-		}
-		if err := json.Unmarshal(routes, &v.Routes); err != nil {
-			return err
-		}
-		e := find(layer, exp)
-		e.Variants = append(e.Variants, v)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	variant := func(layer, exp, name string) *abtest.Variant {
-		e := find(layer, exp)
-		for i := range e.Variants {
-			if e.Variants[i].Name == name {
-				return &e.Variants[i]
+	return each(ctx, tx, `SELECT layer, experiment, name, params, routes FROM exp_variants ORDER BY layer, experiment, pos`,
+		[]any{&layer, &exp, &name, &params, &routes}, func() error {
+			v := abtest.Variant{Name: name}
+			if err := json.Unmarshal(params, &v.Params); err != nil {
+				return err
 			}
-		}
-		return nil
-	}
+			if err := json.Unmarshal(routes, &v.Routes); err != nil {
+				return err
+			}
+			e, err := t.experiment(layer, exp)
+			if err != nil {
+				return err
+			}
+			e.Variants = append(e.Variants, v)
+			return nil
+		})
+}
+
+func (t *tree) loadAllocations(ctx context.Context, tx pgx.Tx) error {
+	var layer, exp, name string
 	var r abtest.Range
-	rows, _ = tx.Query(ctx, `SELECT layer, experiment, variant, bucket_start, bucket_end FROM exp_allocations ORDER BY layer, experiment, variant, seq`)
-	if _, err := pgx.ForEachRow(rows, []any{&layer, &exp, &name, &r.Start, &r.End}, func() error {
-		v := variant(layer, exp, name)
-		v.Buckets = append(v.Buckets, r)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	var user string
-	rows, _ = tx.Query(ctx, `SELECT layer, experiment, user_id, variant FROM exp_overrides`)
-	if _, err := pgx.ForEachRow(rows, []any{&layer, &exp, &user, &name}, func() error {
-		e := find(layer, exp)
+	return each(ctx, tx, `SELECT layer, experiment, variant, bucket_start, bucket_end FROM exp_allocations ORDER BY layer, experiment, variant, seq`,
+		[]any{&layer, &exp, &name, &r.Start, &r.End}, func() error {
+			e, err := t.experiment(layer, exp)
+			if err != nil {
+				return err
+			}
+			for i := range e.Variants {
+				if e.Variants[i].Name == name {
+					e.Variants[i].Buckets = append(e.Variants[i].Buckets, r)
+					return nil
+				}
+			}
+			return fmt.Errorf("an allocation names variant %s/%s/%s, which does not exist", layer, exp, name)
+		})
+}
+
+func (t *tree) loadOverrides(ctx context.Context, tx pgx.Tx) error {
+	var layer, exp, user, name string
+	return each(ctx, tx, `SELECT layer, experiment, user_id, variant FROM exp_overrides`, []any{&layer, &exp, &user, &name}, func() error {
+		e, err := t.experiment(layer, exp)
+		if err != nil {
+			return err
+		}
 		if e.Overrides == nil {
 			e.Overrides = map[string]string{}
 		}
 		e.Overrides[user] = name
 		return nil
-	}); err != nil {
-		return nil, err
-	}
-	return c, nil
+	})
 }
 
 // write replaces every row with c's.

@@ -86,13 +86,52 @@ func Evaluate(ctx context.Context, items []domain.Item, data EvalData, o EvalOpt
 	if err != nil {
 		return nil, err
 	}
-	recaller := recall.New(recall.NewIndex("eval", a.Index))
-	a.Model.Version = "eval"
-	ranker := ranking.New(a.Model)
+	methods := evalMethods(&a, o.Variants)
+	results := make([]MethodResult, len(methods))
+	shown := make([]map[int64]bool, len(methods))
+	for i, m := range methods {
+		results[i] = MethodResult{Name: m.name, NDCG: make([]float64, o.MaxK+1)}
+		shown[i] = map[int64]bool{}
+	}
 	catalogue := make(map[int64]domain.Item, len(items))
 	for _, it := range items {
 		catalogue[it.ID] = it
 	}
+	users := 0
+	for ui, sp := range data.Splits {
+		if len(sp.Future()) == 0 {
+			continue
+		}
+		if ui%100 == 0 {
+			o.Train.say("eval: user %d of %d", ui, len(data.Splits))
+		}
+		users++
+		if err := evalUser(ctx, sp, catalogue, methods, results, shown, o.MaxK); err != nil {
+			return nil, err
+		}
+	}
+	if users == 0 {
+		return nil, fmt.Errorf("eval: no user has %d or more interactions", o.MinEvents)
+	}
+	for i := range results {
+		r := &results[i]
+		for k := range r.NDCG {
+			r.NDCG[k] /= float64(users)
+		}
+		r.HR10 /= float64(users)
+		r.RecallMax /= float64(users)
+		r.Coverage = float64(len(shown[i])) / float64(len(items))
+	}
+	return results, nil
+}
+
+// evalMethods are the rows of the table: every registered recall channel
+// alone, their union, the pipeline, and the pipeline with each variant's
+// weights, all through the services' own code.
+func evalMethods(a *Artifacts, variants []WeightVariant) []method {
+	recaller := recall.New(recall.NewIndex("eval", a.Index))
+	a.Model.Version = "eval"
+	ranker := ranking.New(a.Model)
 	candidates := func(only map[string]int) func(context.Context, string, recallapi.Query, []int64) ([]domain.Candidate, error) {
 		return func(ctx context.Context, user string, q recallapi.Query, seen []int64) ([]domain.Candidate, error) {
 			resp, err := recaller.Recall(ctx, recallapi.Request{UserID: user, Query: q, Quotas: only, OnlyQuotas: only != nil})
@@ -118,57 +157,34 @@ func Evaluate(ctx context.Context, items []domain.Item, data EvalData, o EvalOpt
 		methods = append(methods, method{ch, candidates(map[string]int{ch: 500})})
 	}
 	methods = append(methods, method{MethodRecallUnion, union}, method{MethodPipeline, pipeline(nil)})
-	for _, v := range o.Variants {
+	for _, v := range variants {
 		methods = append(methods, method{MethodPipeline + ":" + v.Name, pipeline(v.Weights)})
 	}
-	results := make([]MethodResult, len(methods))
-	shown := make([]map[int64]bool, len(methods))
+	return methods
+}
+
+// evalUser asks every method for one user's list and scores it.
+func evalUser(ctx context.Context, sp UserSplit, catalogue map[int64]domain.Item, methods []method, results []MethodResult, shown []map[int64]bool, maxK int) error {
+	q := userQuery(sp.Past(), catalogue)
+	seen := make([]int64, len(sp.Past()))
+	for i, e := range sp.Past() {
+		seen[i] = e.ItemID
+	}
+	relevant := map[int64]bool{}
+	for _, e := range sp.Future() {
+		relevant[e.ItemID] = true
+	}
 	for i, m := range methods {
-		results[i] = MethodResult{Name: m.name, NDCG: make([]float64, o.MaxK+1)}
-		shown[i] = map[int64]bool{}
-	}
-	users := 0
-	for ui, sp := range data.Splits {
-		if len(sp.Future()) == 0 {
-			continue
+		list, err := m.list(ctx, sp.User, q, seen)
+		if err != nil {
+			return fmt.Errorf("eval %s for user %s: %w", m.name, sp.User, err)
 		}
-		if ui%100 == 0 {
-			o.Train.say("eval: user %d of %d", ui, len(data.Splits))
-		}
-		users++
-		q := userQuery(sp.Past(), catalogue)
-		seen := make([]int64, len(sp.Past()))
-		for i, e := range sp.Past() {
-			seen[i] = e.ItemID
-		}
-		relevant := map[int64]bool{}
-		for _, e := range sp.Future() {
-			relevant[e.ItemID] = true
-		}
-		for i, m := range methods {
-			list, err := m.list(ctx, sp.User, q, seen)
-			if err != nil {
-				return nil, fmt.Errorf("eval %s for user %s: %w", m.name, sp.User, err)
-			}
-			score(&results[i], list[:min(len(list), o.MaxK)], relevant, o.MaxK)
-			for _, c := range list[:min(len(list), 10)] {
-				shown[i][c.ID] = true
-			}
+		score(&results[i], list[:min(len(list), maxK)], relevant, maxK)
+		for _, c := range list[:min(len(list), 10)] {
+			shown[i][c.ID] = true
 		}
 	}
-	if users == 0 {
-		return nil, fmt.Errorf("eval: no user has %d or more interactions", o.MinEvents)
-	}
-	for i := range results {
-		r := &results[i]
-		for k := range r.NDCG {
-			r.NDCG[k] /= float64(users)
-		}
-		r.HR10 /= float64(users)
-		r.RecallMax /= float64(users)
-		r.Coverage = float64(len(shown[i])) / float64(len(items))
-	}
-	return results, nil
+	return nil
 }
 
 // score adds one user's list to r: NDCG@k with binary relevance for every

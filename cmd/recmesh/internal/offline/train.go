@@ -127,19 +127,29 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 	past := PastEvents(splits)
 	say("training index: item-CF over %d past events", len(past))
 	idx := recall.NewIndex("train", recall.BuildIndexFile(items, past, o.Build, progress(say, "item-CF (past)")))
-	recaller := recall.New(idx)
 	catalogue := make(map[int64]domain.Item, len(items))
 	refYear := 0
 	for _, it := range items {
 		catalogue[it.ID] = it
 		refYear = max(refYear, it.Year)
 	}
+	samples, err := rankerSamples(ctx, recall.New(idx), splits, catalogue, refYear, o)
+	if err != nil {
+		return nil, err
+	}
+	return fitObjectives(samples, refYear, o)
+}
 
+// rankerSamples asks recall for each user's candidates given their past,
+// and labels them against their future: every target recall found is a
+// positive, and a sample of the candidates the user never touched are
+// negatives. One user in ten is held out for the AUCs.
+func rankerSamples(ctx context.Context, recaller *recall.Recaller, splits []UserSplit, catalogue map[int64]domain.Item, refYear int, o TrainOptions) ([]sample, error) {
 	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
 	var samples []sample
 	for ui, sp := range splits {
 		if ui%150 == 0 {
-			say("samples: user %d of %d", ui, len(splits))
+			o.say("samples: user %d of %d", ui, len(splits))
 		}
 		if len(sp.Future()) == 0 {
 			continue
@@ -149,41 +159,53 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 		if err != nil {
 			return nil, fmt.Errorf("train: recall for user %s: %w", sp.User, err)
 		}
-		history := map[int64]bool{}
-		target := map[int64]domain.Event{}
-		for _, e := range sp.Events {
-			history[e.ItemID] = true
-		}
-		for _, e := range sp.Future() {
-			target[e.ItemID] = e
-		}
-		aff := q.Affinity
-		h := fnv.New32a()
-		_, _ = h.Write([]byte(sp.User))
-		holdout := h.Sum32()%10 == 0
-		var negs []domain.Candidate
-		pos := 0
-		for i := range resp.Candidates {
-			cand := &resp.Candidates[i]
-			if e, ok := target[cand.ID]; ok {
-				s := sample{x: make([]float64, len(ranking.FeatureNames)), click: 1, rated: e.Type == "rating", holdout: holdout}
-				ranking.FeatureVector(s.x, aff, cand, refYear)
-				if e.Value >= 4 {
-					s.like = 1
-				}
-				samples = append(samples, s)
-				pos++
-			} else if !history[cand.ID] {
-				negs = append(negs, *cand)
+		samples = append(samples, userSamples(sp, resp.Candidates, q.Affinity, refYear, rng, o.NegativesPerPositive)...)
+	}
+	return samples, nil
+}
+
+// userSamples labels one user's candidates.
+func userSamples(sp UserSplit, cands []domain.Candidate, aff map[string]float64, refYear int, rng *rand.Rand, negPerPos int) []sample {
+	history := map[int64]bool{}
+	target := map[int64]domain.Event{}
+	for _, e := range sp.Events {
+		history[e.ItemID] = true
+	}
+	for _, e := range sp.Future() {
+		target[e.ItemID] = e
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(sp.User))
+	holdout := h.Sum32()%10 == 0
+	var samples []sample
+	var negs []domain.Candidate
+	for i := range cands {
+		cand := &cands[i]
+		if e, ok := target[cand.ID]; ok {
+			s := sample{x: make([]float64, ranking.NumFeatures), click: 1, rated: e.Type == "rating", holdout: holdout}
+			ranking.FeatureVector(s.x, aff, cand, refYear)
+			if e.Value >= 4 {
+				s.like = 1
 			}
-		}
-		rng.Shuffle(len(negs), func(i, j int) { negs[i], negs[j] = negs[j], negs[i] })
-		for _, cand := range negs[:min(len(negs), max(10, pos*o.NegativesPerPositive))] {
-			s := sample{x: make([]float64, len(ranking.FeatureNames)), holdout: holdout}
-			ranking.FeatureVector(s.x, aff, &cand, refYear)
 			samples = append(samples, s)
+		} else if !history[cand.ID] {
+			negs = append(negs, *cand)
 		}
 	}
+	pos := len(samples)
+	rng.Shuffle(len(negs), func(i, j int) { negs[i], negs[j] = negs[j], negs[i] })
+	for _, cand := range negs[:min(len(negs), max(10, pos*negPerPos))] {
+		s := sample{x: make([]float64, ranking.NumFeatures), holdout: holdout}
+		ranking.FeatureVector(s.x, aff, &cand, refYear)
+		samples = append(samples, s)
+	}
+	return samples
+}
+
+// fitObjectives standardises the samples and fits each objective on the
+// training users, measuring its AUC on the held-out ones.
+func fitObjectives(samples []sample, refYear int, o TrainOptions) (*ranking.Model, error) {
+	say := o.say
 	say("%d samples; fitting click and like objectives", len(samples))
 	var train [][]float64
 	for _, s := range samples {
@@ -192,7 +214,7 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 		}
 	}
 	mean, std := ranking.MeanStd(train)
-	m := &ranking.Model{Features: ranking.FeatureNames, Mean: mean, Std: std, RefYear: refYear,
+	m := &ranking.Model{Features: ranking.FeatureNames(), Mean: mean, Std: std, RefYear: refYear,
 		Objectives: map[string]ranking.Logistic{}, DefaultWeights: map[string]float64{ranking.ObjectiveClick: 1, ranking.ObjectiveLike: 0.3}, Metrics: map[string]float64{}}
 	for _, s := range samples {
 		m.Standardise(s.x)
