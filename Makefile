@@ -1,6 +1,7 @@
 # recmesh — see README.md. Every target works from a fresh clone.
 GO      ?= go
-MODULES := proto pkg services/features services/recall services/filter services/ranking services/experiment gateway cmd/recmesh
+# Every module of the workspace, read from go.work, so a new service is one `use` line there.
+MODULES := $(shell sed -n 's|^[[:space:]]*\./||p' go.work)
 BIN     := bin/recmesh
 # Tools are cached outside the repo and pinned.
 TOOLS   ?= $(HOME)/.cache/recmesh/bin
