@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -135,6 +136,7 @@ func (f *Flags) Parse(args []string) error {
 
 // Log prints every field of the config struct cfg, nested structs as
 // groups; fields tagged `secret:"true"` are shown as "[redacted]" when set,
+// and fields tagged `secret:"url"` (store URLs) with their password masked,
 // at any depth.
 func Log(l *slog.Logger, msg string, cfg any) {
 	l.Info(msg, fields(reflect.Indirect(reflect.ValueOf(cfg)))...)
@@ -149,6 +151,8 @@ func fields(v reflect.Value) []any {
 		case !f.IsExported():
 		case f.Tag.Get("secret") == "true" && !fv.IsZero():
 			attrs = append(attrs, slog.String(f.Name, "[redacted]"))
+		case f.Tag.Get("secret") == "url" && fv.Kind() == reflect.String:
+			attrs = append(attrs, slog.String(f.Name, redactURL(fv.String())))
 		case fv.Kind() == reflect.Struct && fv.Type().PkgPath() != "time":
 			attrs = append(attrs, slog.Group(f.Name, fields(fv)...))
 		default:
@@ -156,4 +160,17 @@ func fields(v reflect.Value) []any {
 		}
 	}
 	return attrs
+}
+
+// redactURL masks the password of a URL; a string that does not parse as a
+// URL with a password is shown whole only if it has no '@' at all.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err == nil {
+		return u.Redacted()
+	}
+	if strings.Contains(s, "@") {
+		return "[redacted]"
+	}
+	return s
 }

@@ -48,15 +48,16 @@ func TestLogRedactsSecrets(t *testing.T) {
 	Log(slog.New(slog.NewTextHandler(&buf, nil)), "config", struct {
 		Addr    string
 		APIKey  string `secret:"true"`
+		Store   string `secret:"url"`
 		Gateway inner
-	}{"127.0.0.1:8080", "hunter2", inner{Keys: "sesame", Poll: time.Second}})
+	}{"127.0.0.1:8080", "hunter2", "postgres://app:opensesame@db:5432/recmesh", inner{Keys: "sesame", Poll: time.Second}})
 	out := buf.String()
-	for _, secret := range []string{"hunter2", "sesame"} {
+	for _, secret := range []string{"hunter2", "sesame", "opensesame"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log line leaks %q: %s", secret, out)
 		}
 	}
-	for _, want := range []string{"APIKey=[redacted]", "Gateway.Keys=[redacted]", "Gateway.Empty=\"\"", "Gateway.Poll=1s", "127.0.0.1:8080"} {
+	for _, want := range []string{"APIKey=[redacted]", "Gateway.Keys=[redacted]", "Gateway.Empty=\"\"", "Gateway.Poll=1s", "127.0.0.1:8080", "postgres://app:xxxxx@db:5432/recmesh"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log line lacks %s: %s", want, out)
 		}

@@ -18,7 +18,7 @@ import (
 // Config is the experiment service's configuration.
 type Config struct {
 	// Store is the URL of the config store: memory: or postgres://….
-	Store string `secret:"true"`
+	Store string `secret:"url"`
 	// Experiments is the config file an empty store is seeded from; empty seeds nothing.
 	Experiments string
 	// AdminToken guards the admin REST API; empty switches it off.

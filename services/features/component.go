@@ -23,10 +23,10 @@ import (
 type Config struct {
 	// Store is the URL of the record (catalogue and event log): memory: or
 	// postgres://… (see store.Open).
-	Store string `secret:"true"`
+	Store string `secret:"url"`
 	// RealTime is the URL of the Redis real-time state in front of the
 	// record (redis://host:port/db?prefix=rm:); empty for none.
-	RealTime string `secret:"true"`
+	RealTime string `secret:"url"`
 	// Data is a MovieLens directory loaded into a memory: store at start;
 	// other stores are loaded with recmesh import.
 	Data string
