@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"google.golang.org/grpc"
@@ -72,6 +73,9 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 		seed, err := abtest.LoadFile(c.Config.Experiments)
 		if err != nil {
 			return nil, err
+		}
+		if err := c.Config.Rules.CheckConfig(seed); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Config.Experiments, err)
 		}
 		if ok, err := store.Seed(ctx, st, seed, "seed:"+c.Config.Experiments); err != nil {
 			return nil, err
