@@ -133,9 +133,6 @@ func (g *Gateway) IngestEvents(ctx context.Context, events []domain.Event) (int,
 
 // GetItem returns one catalogue item.
 func (g *Gateway) GetItem(ctx context.Context, id int64) (domain.Item, error) {
-	if id <= 0 {
-		return domain.Item{}, apierr.Invalid("item id must be a positive integer")
-	}
 	return hop(ctx, g.breakers.items, g.cfg.Budgets.Features, func(ctx context.Context) (domain.Item, error) {
 		return g.hops.Features.GetItem(ctx, id)
 	})

@@ -65,11 +65,10 @@ func (c *Config) Validate() error {
 
 // Options are what the transport is given besides its config.
 type Options struct {
-	// Metrics receives the HTTP metrics; MetricsHandler serves /metrics.
-	Metrics        prometheus.Registerer
-	MetricsHandler http.Handler
-	Tracer         trace.TracerProvider
-	Log            *slog.Logger
+	// Metrics receives the HTTP metrics.
+	Metrics prometheus.Registerer
+	Tracer  trace.TracerProvider
+	Log     *slog.Logger
 	// Channels are the recall channels, listed in the OpenAPI document's
 	// sources enum (recall.ChannelNames).
 	Channels []string
@@ -142,7 +141,7 @@ func dig(m map[string]any, keys ...string) map[string]any {
 	return m
 }
 
-// Handler returns the REST API's routes.
+// Handler returns the REST API's routes; metrics serves /metrics.
 func (a *API) Handler(metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/recommendations", a.api("recommendations", a.handleRecommend))

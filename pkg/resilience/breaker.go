@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/afex/hystrix-go/hystrix"
-	"github.com/go-kit/kit/endpoint"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/recmesh/recmesh/pkg/apierr"
@@ -111,17 +110,6 @@ func (m *Metrics) Fallback(hop string) { m.fallbacks.WithLabelValues(hop).Inc() 
 
 // Open reports whether the breaker was open after the last call.
 func (b *Breaker) Open() bool { return b.open.Load() }
-
-// Middleware runs the endpoint under the breaker. Business errors, returned
-// by the endpoint or carried in a gRPC status, come back as the error but
-// never count as failures.
-func (b *Breaker) Middleware() endpoint.Middleware {
-	return func(next endpoint.Endpoint) endpoint.Endpoint {
-		return func(ctx context.Context, req any) (any, error) {
-			return Call(ctx, b, func(ctx context.Context) (any, error) { return next(ctx, req) })
-		}
-	}
-}
 
 // Call runs f under breaker b with hystrix.DoC, so ctx's deadline and
 // cancellation are honoured. A business error from f (an apierr of a

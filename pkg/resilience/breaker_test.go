@@ -35,9 +35,14 @@ func newBreaker(t *testing.T, s Settings) (*Breaker, *Metrics) {
 	return NewBreaker(fmt.Sprintf("test-%s-%d", t.Name(), seq), "hop", s, m, log.Discard()), m
 }
 
+// guarded is f run under b, in the shape the tests call.
+func guarded(b *Breaker, f func(context.Context) (any, error)) func(context.Context, any) (any, error) {
+	return func(ctx context.Context, _ any) (any, error) { return Call(ctx, b, f) }
+}
+
 func TestBusinessErrorsDoNotOpenTheBreaker(t *testing.T) {
 	b, m := newBreaker(t, Settings{Timeout: time.Second, MaxConcurrent: 100, VolumeThreshold: 5, ErrorPercent: 10, SleepWindow: time.Minute})
-	ep := b.Middleware()(func(context.Context, any) (any, error) {
+	ep := guarded(b, func(context.Context) (any, error) {
 		return nil, status.Error(codes.InvalidArgument, "bad user")
 	})
 	for i := 0; i < 50; i++ {
@@ -69,7 +74,7 @@ func testOpenThenRecover(t *testing.T, failure error) {
 	b, m := newBreaker(t, Settings{Timeout: time.Second, MaxConcurrent: 100, VolumeThreshold: 5, ErrorPercent: 50, SleepWindow: 100 * time.Millisecond})
 	var failing sync.Mutex
 	fail := true
-	ep := b.Middleware()(func(context.Context, any) (any, error) {
+	ep := guarded(b, func(context.Context) (any, error) {
 		failing.Lock()
 		defer failing.Unlock()
 		if fail {
@@ -110,7 +115,7 @@ func testOpenThenRecover(t *testing.T, failure error) {
 
 func TestContextDeadlineIsHonoured(t *testing.T) {
 	b, _ := newBreaker(t, Settings{Timeout: 5 * time.Second, MaxConcurrent: 10, VolumeThreshold: 100, ErrorPercent: 50, SleepWindow: time.Second})
-	ep := b.Middleware()(func(ctx context.Context, _ any) (any, error) {
+	ep := guarded(b, func(ctx context.Context) (any, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	})
@@ -133,7 +138,7 @@ func TestContextDeadlineIsHonoured(t *testing.T) {
 func TestGoroutinesReturnToBaseline(t *testing.T) {
 	b, _ := newBreaker(t, Settings{Timeout: 50 * time.Millisecond, MaxConcurrent: 8, VolumeThreshold: 5, ErrorPercent: 50, SleepWindow: 30 * time.Millisecond})
 	var mode sync.Map // "fail" → bool
-	ep := b.Middleware()(func(ctx context.Context, _ any) (any, error) {
+	ep := guarded(b, func(ctx context.Context) (any, error) {
 		if v, _ := mode.Load("fail"); v == true {
 			return nil, status.Error(codes.Unavailable, "down")
 		}

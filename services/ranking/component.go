@@ -8,14 +8,14 @@ import (
 
 	"github.com/recmesh/recmesh/pkg/artifact"
 	"github.com/recmesh/recmesh/pkg/component"
-	"github.com/recmesh/recmesh/pkg/config"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 	"github.com/recmesh/recmesh/services/ranking/rankingapi"
 )
 
 // Component is the ranking service as a component; its configuration is
-// where its model artifacts are.
-type Component struct{ Config artifact.Config }
+// where its model artifacts are, and its flags are that config's
+// (-model-dir, -model-poll).
+type Component struct{ artifact.Config }
 
 var _ component.Component = (*Component)(nil)
 
@@ -24,9 +24,6 @@ func NewComponent() *Component { return &Component{} }
 
 // Name implements component.Component.
 func (*Component) Name() string { return rankingapi.Name }
-
-// Bind implements component.Component.
-func (c *Component) Bind(f *config.Flags) { c.Config.Bind(f) }
 
 // Open implements component.Component: it loads the current model version
 // and the newest older ones (so variants can pin them), and publishes every

@@ -30,7 +30,7 @@ type ChannelSpec struct {
 // a channel, the nearer the top its candidates land and the earlier it is
 // named in a candidate's sources. To add a channel, write its
 // channel_<name>.go and add one line here (see the README's contributor
-// section). Everything else (quotas, the wire format, the OpenAPI enum, the
+// section). Everything else (default quotas, the wire format, the OpenAPI enum, the
 // experiment admin API's checks, the gateway's popular-only list, the
 // eval's rows) derives from this list.
 var registry = []ChannelSpec{
@@ -45,15 +45,6 @@ func ChannelNames() []string {
 	out := make([]string, len(registry))
 	for i, s := range registry {
 		out[i] = s.Name
-	}
-	return out
-}
-
-// DefaultQuotas returns a fresh map of each channel's default quota.
-func DefaultQuotas() map[string]int {
-	out := make(map[string]int, len(registry))
-	for _, s := range registry {
-		out[s.Name] = s.DefaultQuota
 	}
 	return out
 }

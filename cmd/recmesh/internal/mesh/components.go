@@ -29,13 +29,7 @@ func Components() []component.Component {
 }
 
 // Services lists the services' names, in start order.
-func Services() []string {
-	names := make([]string, 0, 5)
-	for _, c := range Components() {
-		names = append(names, c.Name())
-	}
-	return names
-}
+func Services() []string { return component.Names(Components()) }
 
 // ParamRules are what variant params and routes may name: the registered
 // recall channels, the trained ranking objectives and the services. The
