@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"time"
 
@@ -38,15 +39,17 @@ type Hops struct {
 	Experiment experimentapi.Service
 }
 
-// DialHops builds a client per service, discovering instances through reg.
-// The returned func closes every connection.
-func DialHops(reg registry.Registry, tp trace.TracerProvider) (Hops, func()) {
+// DialHops builds a client per service, discovering instances through reg,
+// and registers their pools' metrics in metrics. The returned func closes
+// every connection.
+func DialHops(reg registry.Registry, tp trace.TracerProvider, metrics prometheus.Registerer) (Hops, func()) {
 	dial := run.ClientDialOptions(tp)
 	fp := balancer.NewPicker(reg, featuresapi.Name, dial...)
 	rp := balancer.NewPicker(reg, recallapi.Name, dial...)
 	lp := balancer.NewPicker(reg, filterapi.Name, dial...)
 	kp := balancer.NewPicker(reg, rankingapi.Name, dial...)
 	ep := balancer.NewPicker(reg, experimentapi.Name, dial...)
+	metrics.MustRegister(balancer.NewCollector(fp, rp, lp, kp, ep))
 	hops := Hops{
 		Features: featuresapi.NewClient(fp), Recall: recallapi.NewClient(rp), Filter: filterapi.NewClient(lp),
 		Ranking: rankingapi.NewClient(kp), Experiment: experimentapi.NewClient(ep),

@@ -24,7 +24,7 @@ func postgresFlags(f *config.Flags, command string) func(ctx context.Context) (*
 		if !storeurl.IsPostgres(dsn) {
 			return nil, fmt.Errorf("recmesh %s works on a PostgreSQL store: set -store postgres://… (or RECMESH_STORE), not %q", command, storeurl.Redact(dsn))
 		}
-		return storeurl.OpenPostgres(ctx, dsn)
+		return storeurl.OpenPostgres(ctx, dsn, nil)
 	}
 }
 
@@ -132,7 +132,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer pool.Close()
-	rt, closeRT, err := store.OpenRealTime(ctx, realtime)
+	rt, closeRT, err := store.OpenRealTime(ctx, realtime, nil)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@
 //	                    ranking, experiment), registered in Consul
 //	recmesh gateway     the edge gateway as its own process, discovering through Consul
 //	recmesh services    list the services (make dev starts one process each)
+//	recmesh init        migrate, import the sample, rebuild Redis, train: a fresh deployment's one job
+//	recmesh probe       GET a URL and fail unless 2xx (the image's healthcheck)
 //	recmesh train       fit model artifacts from a MovieLens directory and publish them
 //	recmesh eval        evaluate every method on a time-ordered split
 //	recmesh migrate     apply the PostgreSQL schema migrations
@@ -51,6 +53,8 @@ commands:
   experiment  run the experiment service alone (PostgreSQL, admin API, registers in Consul)
   gateway     run the edge gateway alone (discovers the services in Consul)
   services    list the services, one per line, in start order
+  init        prepare a deployment: migrate, import the sample if empty, rebuild Redis, train if no model
+  probe       GET a URL and fail unless it answers 2xx (container healthchecks)
   train       fit model artifacts from a MovieLens directory and publish them
   eval        evaluate every method on a time-ordered split
   migrate     apply the PostgreSQL schema migrations
@@ -104,6 +108,10 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runPublish(ctx, args[1:], stdout, stderr)
 	case "rollback":
 		return runRollback(ctx, args[1:], stdout, stderr)
+	case "init":
+		return runInit(ctx, args[1:], stdout, stderr)
+	case "probe":
+		return runProbe(ctx, args[1:], stdout, stderr)
 	case "services":
 		fmt.Fprintln(stdout, strings.Join(mesh.Services(), "\n"))
 		return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/recmesh/recmesh/pkg/config"
 	rlog "github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/registry"
+	pkgrun "github.com/recmesh/recmesh/pkg/run"
 	"github.com/recmesh/recmesh/pkg/telemetry"
 )
 
@@ -22,6 +23,7 @@ type discoveryConfig struct {
 	CheckInterval time.Duration
 	OTLPEndpoint  string
 	LogLevel      string
+	Advertise     string
 }
 
 func (d *discoveryConfig) bind(f *config.Flags) {
@@ -29,6 +31,7 @@ func (d *discoveryConfig) bind(f *config.Flags) {
 	f.Duration(&d.CheckInterval, "check-interval", 2*time.Second, "how often Consul health-checks this instance over gRPC")
 	f.String(&d.OTLPEndpoint, "otlp-endpoint", "", "OTLP/gRPC host:port to export traces to (Jaeger); empty exports none")
 	f.String(&d.LogLevel, "log-level", "info", "debug, info, warn or error")
+	f.String(&d.Advertise, "advertise-host", "", "host or IP published in Consul for this instance; empty: the listen host, or this machine's first non-loopback IP when listening on all interfaces (containers, pods)")
 }
 
 func (d *discoveryConfig) registry(stderr io.Writer) (*registry.Consul, error) {
@@ -72,7 +75,7 @@ func runNode(ctx context.Context, comp component.Component, args []string, stdou
 	}
 	defer reg.Close()
 	n, err := mesh.StartNode(ctx, mesh.NodeOptions{
-		Component: comp, Version: c.Version, GRPCAddr: c.GRPCAddr, AdminAddr: c.AdminAddr, Registry: reg,
+		Component: comp, Version: c.Version, GRPCAddr: c.GRPCAddr, AdminAddr: c.AdminAddr, Advertise: c.Discovery.Advertise, Registry: reg,
 		OTLPEndpoint: c.Discovery.OTLPEndpoint, Log: stderr, LogLevel: level,
 	})
 	if err != nil {
@@ -88,6 +91,7 @@ func runNode(ctx context.Context, comp component.Component, args []string, stdou
 // gatewayConfig is the configuration of the gateway process.
 type gatewayConfig struct {
 	Discovery discoveryConfig
+	Version   string
 	Gateway   mesh.GatewayConfig
 }
 
@@ -97,6 +101,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var c gatewayConfig
 	f := newFlags("gateway", stderr)
 	c.Discovery.bind(f)
+	f.String(&c.Version, "version", "v1", "version tag published in Consul (version=…)")
 	c.Gateway.Bind(f)
 	if err := f.Parse(args); err != nil {
 		return err
@@ -116,6 +121,21 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	gw, err := mesh.StartGateway(ctx, reg, tp, c.Gateway, log, "gateway")
 	if err != nil {
 		return err
+	}
+	// The gateway registers too, checked over HTTP on /readyz, so
+	// operators and Prometheus find it like any service.
+	addr, err := pkgrun.AdvertisedAddr(gw.Addr(), c.Discovery.Advertise)
+	if err == nil {
+		in := registry.Instance{ID: "gateway-" + addr, Service: "gateway", Addr: addr, Tags: []string{"version=" + c.Version},
+			Meta: map[string]string{"admin": addr}, HTTPCheck: "/readyz"}
+		if err = reg.Register(ctx, in); err == nil {
+			defer func() { _ = reg.Deregister(context.Background(), in) }()
+		}
+	}
+	if err != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return errors.Join(err, gw.Stop(sctx), tp.Shutdown(sctx))
 	}
 	fmt.Fprintf(stdout, "gateway serving on %s\n", gw.URL())
 	<-ctx.Done()

@@ -20,6 +20,8 @@ type Watcher struct {
 	Log  *slog.Logger
 	// Loaded is the version already in service, so it is not loaded twice.
 	Loaded string
+	// Metrics, when set, record every swap and refusal.
+	Metrics *Metrics
 }
 
 // Config is where a service's model artifacts are, and how often a newly
@@ -38,8 +40,8 @@ func (c *Config) Bind(f *config.Flags) {
 
 // Follow serves model versions: first loads the current version (and
 // whatever else the service keeps), then next swaps in every newer version
-// that is published, until stop is called.
-func (c Config) Follow(log *slog.Logger, first, next func(*Set) error) (stop func(), err error) {
+// that is published, until stop is called. m (nil for none) records them.
+func (c Config) Follow(log *slog.Logger, m *Metrics, first, next func(*Set) error) (stop func(), err error) {
 	models := Store{Dir: c.Dir}
 	set, err := models.OpenCurrent()
 	if err != nil {
@@ -48,7 +50,8 @@ func (c Config) Follow(log *slog.Logger, first, next func(*Set) error) (stop fun
 	if err := first(set); err != nil {
 		return nil, err
 	}
-	return (&Watcher{Store: models, Every: c.Poll, Loaded: set.Manifest.Version, Log: log, Load: next}).Start(), nil
+	m.serve(set, false)
+	return (&Watcher{Store: models, Every: c.Poll, Loaded: set.Manifest.Version, Log: log, Load: next, Metrics: m}).Start(), nil
 }
 
 // Start runs the watcher in the background; stop ends it and waits.
@@ -94,8 +97,10 @@ func (w *Watcher) Check(ctx context.Context) {
 	}
 	if err != nil {
 		w.Log.ErrorContext(ctx, "new model version refused; keeping the loaded one", "version", v, "loaded", w.Loaded, "err", err)
+		w.Metrics.refused()
 		return
 	}
+	w.Metrics.serve(set, true)
 	w.Log.InfoContext(ctx, "model version swapped in", "version", v, "previous", w.Loaded)
 	w.Loaded = v
 }

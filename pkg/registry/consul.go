@@ -111,19 +111,23 @@ func (c *Consul) Register(ctx context.Context, in Instance) error {
 	for k, v := range in.Meta {
 		meta[k] = v
 	}
+	check := &api.AgentServiceCheck{
+		CheckID:                        "grpc:" + in.ID,
+		Name:                           in.Service + " gRPC health",
+		GRPC:                           in.Addr + "/" + in.Service,
+		Interval:                       c.opts.CheckInterval.String(),
+		Timeout:                        c.opts.CheckTimeout.String(),
+		DeregisterCriticalServiceAfter: c.opts.DeregisterAfter.String(),
+		// The instance registers only once it serves, so it starts in
+		// rotation; the first failed check takes it out.
+		Status: api.HealthPassing,
+	}
+	if in.HTTPCheck != "" {
+		check.CheckID, check.Name, check.GRPC = "http:"+in.ID, in.Service+" HTTP "+in.HTTPCheck, ""
+		check.HTTP = "http://" + in.Addr + in.HTTPCheck
+	}
 	reg := &api.AgentServiceRegistration{
-		ID: in.ID, Name: in.Service, Tags: in.Tags, Address: host, Port: port, Meta: meta,
-		Check: &api.AgentServiceCheck{
-			CheckID:                        "grpc:" + in.ID,
-			Name:                           in.Service + " gRPC health",
-			GRPC:                           in.Addr + "/" + in.Service,
-			Interval:                       c.opts.CheckInterval.String(),
-			Timeout:                        c.opts.CheckTimeout.String(),
-			DeregisterCriticalServiceAfter: c.opts.DeregisterAfter.String(),
-			// The instance registers only once it serves, so it starts in
-			// rotation; the first failed check takes it out.
-			Status: api.HealthPassing,
-		},
+		ID: in.ID, Name: in.Service, Tags: in.Tags, Address: host, Port: port, Meta: meta, Check: check,
 	}
 	if err := c.client.Agent().ServiceRegisterOpts(reg, api.ServiceRegisterOpts{ReplaceExistingChecks: true}.WithContext(ctx)); err != nil {
 		return fmt.Errorf("register %s in consul: %w", in.ID, err)

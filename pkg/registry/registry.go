@@ -21,6 +21,10 @@ type Instance struct {
 	Tags []string
 	// Meta is free-form metadata (the admin address, say).
 	Meta map[string]string
+	// HTTPCheck, when set, is the path of an HTTP health check on Addr
+	// (the gateway's /readyz); otherwise the instance is checked with the
+	// standard gRPC health service.
+	HTTPCheck string
 }
 
 // Version is the value of the instance's version=… tag, or "".

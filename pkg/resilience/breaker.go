@@ -97,6 +97,9 @@ func NewBreaker(command, hop string, s Settings, m *Metrics, log *slog.Logger) *
 		m.calls.WithLabelValues(hop, o)
 	}
 	m.fallbacks.WithLabelValues(hop)
+	for _, state := range []string{"open", "closed"} {
+		m.changes.WithLabelValues(hop, state)
+	}
 	return &Breaker{command: command, hop: hop, metrics: m, log: log}
 }
 

@@ -45,6 +45,10 @@ type Spec struct {
 	Admin func(*http.ServeMux)
 	// Meta is published with the instance in the registry.
 	Meta map[string]string
+	// Advertise is the host published in the registry for both ports;
+	// empty publishes the bound one, or this machine's IP when bound to a
+	// wildcard (see AdvertisedAddr).
+	Advertise string
 	// Registry receives the instance; nil skips registration.
 	Registry registry.Registry
 	// Metrics receives the gRPC server metrics; it must be fresh for each
@@ -80,6 +84,11 @@ func Start(ctx context.Context, s Spec) (*Running, error) {
 		_ = grpcLn.Close()
 		return nil, fmt.Errorf("%s: listen admin %s: %w", s.Name, s.AdminAddr, err)
 	}
+	instance, err := s.instance(grpcLn.Addr(), adminLn.Addr())
+	if err != nil {
+		_, _ = grpcLn.Close(), adminLn.Close()
+		return nil, err
+	}
 	rpcMetrics := telemetry.NewRPCMetrics(s.Metrics)
 	srv := grpc.NewServer(
 		grpc.StatsHandler(otelgrpc.NewServerHandler(
@@ -92,7 +101,7 @@ func Start(ctx context.Context, s Spec) (*Running, error) {
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(s.Name, healthpb.HealthCheckResponse_SERVING)
 
-	r := &Running{spec: s, grpc: srv, health: hs, grpcLn: grpcLn, adminLn: adminLn, done: make(chan error, 2)}
+	r := &Running{spec: s, grpc: srv, health: hs, grpcLn: grpcLn, adminLn: adminLn, done: make(chan error, 2), instance: instance}
 	r.admin = &http.Server{Handler: r.adminMux(), ReadHeaderTimeout: 5 * time.Second}
 	go func() { r.done <- srv.Serve(grpcLn) }()
 	go func() {
@@ -103,14 +112,6 @@ func Start(ctx context.Context, s Spec) (*Running, error) {
 		r.done <- err
 	}()
 
-	r.instance = registry.Instance{
-		ID: fmt.Sprintf("%s-%s", s.Name, grpcLn.Addr().String()), Service: s.Name,
-		Addr: grpcLn.Addr().String(), Tags: []string{"version=" + s.Version},
-		Meta: map[string]string{"admin": adminLn.Addr().String()},
-	}
-	for k, v := range s.Meta {
-		r.instance.Meta[k] = v
-	}
 	if s.Registry != nil {
 		if err := s.Registry.Register(ctx, r.instance); err != nil {
 			_ = r.Stop(ctx)
@@ -119,6 +120,28 @@ func Start(ctx context.Context, s Spec) (*Running, error) {
 	}
 	s.Logger.Info("service started", "grpc", r.GRPCAddr(), "admin", "http://"+r.AdminAddr(), "version", s.Version)
 	return r, nil
+}
+
+// instance is what the registry gets: the advertised addresses of both
+// ports, the version tag and Meta.
+func (s Spec) instance(grpcBound, adminBound net.Addr) (registry.Instance, error) {
+	grpcAddr, err := AdvertisedAddr(grpcBound, s.Advertise)
+	if err != nil {
+		return registry.Instance{}, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	adminAddr, err := AdvertisedAddr(adminBound, s.Advertise)
+	if err != nil {
+		return registry.Instance{}, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	in := registry.Instance{
+		ID: fmt.Sprintf("%s-%s", s.Name, grpcAddr), Service: s.Name,
+		Addr: grpcAddr, Tags: []string{"version=" + s.Version},
+		Meta: map[string]string{"admin": adminAddr},
+	}
+	for k, v := range s.Meta {
+		in.Meta[k] = v
+	}
+	return in, nil
 }
 
 // GRPCAddr is the bound gRPC address.

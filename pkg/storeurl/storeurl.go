@@ -30,9 +30,15 @@ func BindFlag(f *config.Flags, dsn *string) {
 	f.String(dsn, "store", "memory:", "store URL: memory: (in process) or postgres://user@host:5432/db?sslmode=disable")
 }
 
-// OpenPostgres opens and pings a pgx pool.
-func OpenPostgres(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
-	pool, err := pgxpool.New(ctx, dsn)
+// OpenPostgres opens and pings a pgx pool; m (nil for none) times its
+// queries and reports its connections.
+func OpenPostgres(ctx context.Context, dsn string, m *Metrics) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
+	}
+	m.instrument(cfg)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
 	}
@@ -40,12 +46,13 @@ func OpenPostgres(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
 	}
+	m.watch(pool)
 	return pool, nil
 }
 
 // OpenMigrated opens a pool on dsn and applies a service's migrations.
-func OpenMigrated(ctx context.Context, dsn string, migrate func(context.Context, *pgxpool.Pool) ([]string, error)) (*pgxpool.Pool, error) {
-	pool, err := OpenPostgres(ctx, dsn)
+func OpenMigrated(ctx context.Context, dsn string, m *Metrics, migrate func(context.Context, *pgxpool.Pool) ([]string, error)) (*pgxpool.Pool, error) {
+	pool, err := OpenPostgres(ctx, dsn, m)
 	if err != nil {
 		return nil, err
 	}

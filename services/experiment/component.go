@@ -60,7 +60,8 @@ func (c *Component) Bind(f *config.Flags) {
 // Open implements component.Component: it opens the store, seeds it when
 // empty, and follows it.
 func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.Service, err error) {
-	st, closeStore, err := store.Open(ctx, c.Config.Store)
+	sm := storeurl.NewMetrics(env.Metrics)
+	st, closeStore, err := store.Open(ctx, c.Config.Store, sm)
 	if err != nil {
 		return nil, err
 	}

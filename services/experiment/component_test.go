@@ -2,6 +2,7 @@ package experiment_test
 
 import (
 	"context"
+	"github.com/prometheus/client_golang/prometheus"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,11 +28,12 @@ func TestComponentOpen(t *testing.T) {
 	}
 	good := write("good.json", `{"defaults":{"recall_quotas":{"item_cf":300}},"layers":[]}`)
 	typo := write("typo.json", `{"defaults":{"recall_quotas":{"itemcf":300}},"layers":[]}`)
-	env := component.Env{Log: rlog.Discard()}
+	// A fresh registry each time: every Open registers its metrics.
+	env := func() component.Env { return component.Env{Log: rlog.Discard(), Metrics: prometheus.NewRegistry()} }
 	open := func(store, seed string) (*experiment.Component, *component.Service, error) {
 		c := experiment.NewComponent()
 		c.Config = experiment.Config{Store: store, Experiments: seed, StorePoll: 10 * time.Millisecond, Rules: testRules}
-		svc, err := c.Open(context.Background(), env)
+		svc, err := c.Open(context.Background(), env())
 		return c, svc, err
 	}
 	c, svc, err := open("memory:", good)

@@ -57,7 +57,8 @@ const itemCacheTTL = 5 * time.Minute
 
 // Open implements component.Component.
 func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.Service, err error) {
-	st, closeStore, err := store.Open(ctx, c.Config.Store)
+	sm := storeurl.NewMetrics(env.Metrics)
+	st, closeStore, err := store.Open(ctx, c.Config.Store, sm)
 	if err != nil {
 		return nil, err
 	}
@@ -78,16 +79,17 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 			return nil, err
 		}
 	}
+	var d *store.Durable
 	if c.Config.RealTime != "" {
-		rt, closeRT, err := store.OpenRealTime(ctx, c.Config.RealTime)
+		rt, closeRT, err := store.OpenRealTime(ctx, c.Config.RealTime, sm)
 		if err != nil {
 			return nil, err
 		}
 		closers = append(closers, closeRT)
-		d := &store.Durable{Record: st, RT: rt, Log: env.Log, ItemTTL: itemCacheTTL}
-		registerDurableMetrics(env.Metrics, d)
+		d = &store.Durable{Record: st, RT: rt, Log: env.Log, ItemTTL: itemCacheTTL}
 		st = d
 	}
+	registerDurableMetrics(env.Metrics, d)
 	svc := New(st, DefaultOptions())
 	return &component.Service{
 		Register: func(s *grpc.Server) { pb.RegisterFeaturesServiceServer(s, NewGRPCServer(MakeEndpoints(svc))) },
@@ -129,16 +131,25 @@ func ping(ctx context.Context, st store.Store) error {
 	return nil
 }
 
-// registerDurableMetrics exports the features store's repair counters.
+// registerDurableMetrics exports the features store's repair counters;
+// without a real-time store in front (st nil) both stay 0.
 func registerDurableMetrics(reg prometheus.Registerer, st *store.Durable) {
+	count := func(f func(*store.Durable) int64) func() float64 {
+		return func() float64 {
+			if st == nil {
+				return 0
+			}
+			return float64(f(st))
+		}
+	}
 	reg.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "recmesh_features_redis_missed_events_total",
 			Help: "Accepted events, durable in PostgreSQL, that Redis missed since start; recmesh replay repairs them.",
-		}, func() float64 { return float64(st.Stale()) }),
+		}, count((*store.Durable).Stale)),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "recmesh_features_history_postgres_reads_total",
 			Help: "History reads served by PostgreSQL because Redis failed, since start.",
-		}, func() float64 { return float64(st.Fallbacks()) }),
+		}, count((*store.Durable).Fallbacks)),
 	)
 }

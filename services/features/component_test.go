@@ -2,6 +2,7 @@ package features_test
 
 import (
 	"context"
+	"github.com/prometheus/client_golang/prometheus"
 	"testing"
 
 	"github.com/recmesh/recmesh/pkg/component"
@@ -12,11 +13,12 @@ import (
 // A memory: store is loaded from -data; a URL of no known scheme, or a
 // dataset that is not there, stops the service from starting.
 func TestComponentOpen(t *testing.T) {
-	env := component.Env{Log: rlog.Discard()}
+	// A fresh registry each time: every Open registers its metrics.
+	env := func() component.Env { return component.Env{Log: rlog.Discard(), Metrics: prometheus.NewRegistry()} }
 	open := func(cfg features.Config) (*component.Service, error) {
 		c := features.NewComponent()
 		c.Config = cfg
-		return c.Open(context.Background(), env)
+		return c.Open(context.Background(), env())
 	}
 	svc, err := open(features.Config{Store: "memory:", Data: "../../data/movielens-small"})
 	if err != nil {

@@ -30,7 +30,7 @@ func (*Component) Name() string { return rankingapi.Name }
 // newer version that appears.
 func (c *Component) Open(_ context.Context, env component.Env) (*component.Service, error) {
 	var r *Ranker
-	stop, err := c.Config.Follow(env.Log,
+	stop, err := c.Config.Follow(env.Log, artifact.NewMetrics(env.Metrics),
 		func(set *artifact.Set) (err error) {
 			r, err = LoadRanker(artifact.Store{Dir: c.Config.Dir}, set)
 			return err

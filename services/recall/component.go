@@ -36,7 +36,7 @@ func (c *Component) Open(_ context.Context, env component.Env) (*component.Servi
 		}
 		return err
 	}
-	stop, err := c.Config.Follow(env.Log, load, load)
+	stop, err := c.Config.Follow(env.Log, artifact.NewMetrics(env.Metrics), load, load)
 	if err != nil {
 		return nil, fmt.Errorf("recall: %w", err)
 	}

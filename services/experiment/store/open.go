@@ -9,12 +9,12 @@ import (
 // Open returns the Store a URL names, and a func that closes it:
 // memory: (in process, the embedded mode) or postgres://… (PostgreSQL; the
 // schema is migrated first).
-func Open(ctx context.Context, dsn string) (Store, func(), error) {
+func Open(ctx context.Context, dsn string, m *storeurl.Metrics) (Store, func(), error) {
 	switch {
 	case dsn == "memory:":
 		return NewMemory(), func() {}, nil
 	case storeurl.IsPostgres(dsn):
-		pool, err := storeurl.OpenMigrated(ctx, dsn, Migrate)
+		pool, err := storeurl.OpenMigrated(ctx, dsn, m, Migrate)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -17,18 +17,19 @@ import (
 //	redis://host:port/db?prefix=rm:   Redis alone (see RealTime)
 //
 // The run modes choose a backend by configuration (-store), not by wiring.
-func Open(ctx context.Context, dsn string) (Store, func(), error) {
+// m (nil for none) times the backend's operations.
+func Open(ctx context.Context, dsn string, m *storeurl.Metrics) (Store, func(), error) {
 	switch {
 	case dsn == "memory:":
 		return NewMemory(), func() {}, nil
 	case storeurl.IsPostgres(dsn):
-		pool, err := storeurl.OpenMigrated(ctx, dsn, Migrate)
+		pool, err := storeurl.OpenMigrated(ctx, dsn, m, Migrate)
 		if err != nil {
 			return nil, nil, err
 		}
 		return NewPostgres(pool), pool.Close, nil
 	case storeurl.Scheme(dsn) == "redis" || storeurl.Scheme(dsn) == "rediss":
-		rt, closeRT, err := OpenRealTime(ctx, dsn)
+		rt, closeRT, err := OpenRealTime(ctx, dsn, m)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -38,8 +39,9 @@ func Open(ctx context.Context, dsn string) (Store, func(), error) {
 }
 
 // OpenRealTime opens the Redis real-time state a redis:// URL names; its
-// prefix query parameter overrides the key prefix ("rm:").
-func OpenRealTime(ctx context.Context, dsn string) (*RealTime, func(), error) {
+// prefix query parameter overrides the key prefix ("rm:"). m (nil for
+// none) times every command and reports the connection pool.
+func OpenRealTime(ctx context.Context, dsn string, m *storeurl.Metrics) (*RealTime, func(), error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return nil, nil, fmt.Errorf("redis %s: %w", storeurl.Redact(dsn), err)
@@ -56,6 +58,13 @@ func OpenRealTime(ctx context.Context, dsn string) (*RealTime, func(), error) {
 		return nil, nil, fmt.Errorf("redis %s: %w", storeurl.Redact(dsn), err)
 	}
 	rdb := redis.NewClient(ropts)
+	if m != nil {
+		rdb.AddHook(redisHook{m})
+		m.AddPool("redis", func() storeurl.PoolStats {
+			s := rdb.PoolStats()
+			return storeurl.PoolStats{Total: int(s.TotalConns), Idle: int(s.IdleConns)}
+		})
+	}
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		_ = rdb.Close()
 		return nil, nil, fmt.Errorf("redis %s: %w", storeurl.Redact(dsn), err)

@@ -71,18 +71,18 @@ func TestRedisContract(t *testing.T) {
 // Open picks the backend from the URL's scheme and refuses others.
 func TestOpenByScheme(t *testing.T) {
 	ctx := context.Background()
-	s, closeFn, err := store.Open(ctx, "memory:")
+	s, closeFn, err := store.Open(ctx, "memory:", nil)
 	if _, ok := s.(*store.Memory); err != nil || !ok {
 		t.Fatalf("memory: gave %T, %v", s, err)
 	}
 	closeFn()
 	for _, bad := range []string{"", "mysql://x", "file:/tmp/x"} {
-		if _, _, err := store.Open(ctx, bad); err == nil {
+		if _, _, err := store.Open(ctx, bad, nil); err == nil {
 			t.Errorf("Open(%q) succeeded", bad)
 		}
 	}
 	addr := depstest.Env(t, "RECMESH_REDIS_ADDR")
-	s, closeFn, err = store.Open(ctx, "redis://"+addr+"/0?prefix=test:open:")
+	s, closeFn, err = store.Open(ctx, "redis://"+addr+"/0?prefix=test:open:", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

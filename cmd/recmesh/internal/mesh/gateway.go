@@ -55,7 +55,7 @@ func (c *GatewayConfig) Bind(f *config.Flags) {
 // process-wide).
 func StartGateway(ctx context.Context, reg registry.Registry, tp trace.TracerProvider, cfg GatewayConfig, log *slog.Logger, instance string) (*GatewayServer, error) {
 	metrics := telemetry.NewRegistry()
-	hops, closeHops := gateway.DialHops(reg, tp)
+	hops, closeHops := gateway.DialHops(reg, tp, metrics)
 	gw, err := gateway.New(cfg.Config, hops, resilience.NewMetrics(metrics), log, instance)
 	if err != nil {
 		closeHops()
@@ -81,6 +81,9 @@ func StartGateway(ctx context.Context, reg registry.Registry, tp trace.TracerPro
 	log.Info("gateway started", "url", s.URL())
 	return s, nil
 }
+
+// Addr is the bound REST address.
+func (s *GatewayServer) Addr() net.Addr { return s.ln.Addr() }
 
 // URL is the gateway's base URL.
 func (s *GatewayServer) URL() string { return "http://" + s.ln.Addr().String() }

@@ -24,10 +24,12 @@ type NodeOptions struct {
 	// Version is published as the version=… tag.
 	Version             string
 	GRPCAddr, AdminAddr string
-	Registry            registry.Registry
-	OTLPEndpoint        string
-	Log                 io.Writer
-	LogLevel            slog.Level
+	// Advertise is the host published in the registry (see run.Spec).
+	Advertise    string
+	Registry     registry.Registry
+	OTLPEndpoint string
+	Log          io.Writer
+	LogLevel     slog.Level
 }
 
 // Node is one running service.
@@ -57,7 +59,7 @@ func StartNode(ctx context.Context, o NodeOptions) (_ *Node, err error) {
 		return nil, err
 	}
 	n.running, err = run.Start(ctx, run.Spec{
-		Name: name, Version: o.Version, GRPCAddr: o.GRPCAddr, AdminAddr: o.AdminAddr, Registry: o.Registry,
+		Name: name, Version: o.Version, GRPCAddr: o.GRPCAddr, AdminAddr: o.AdminAddr, Advertise: o.Advertise, Registry: o.Registry,
 		Register: n.svc.Register, Ready: n.svc.Ready, Admin: n.svc.Admin, Metrics: metrics, Tracer: n.tp, Logger: log,
 	})
 	if err != nil {

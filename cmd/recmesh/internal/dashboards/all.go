@@ -1,0 +1,141 @@
+package dashboards
+
+import "fmt"
+
+// Hops are the recommendation path's hops, each one a row of the hops
+// dashboard.
+var Hops = []string{"features", "recall", "filter", "ranking"}
+
+// All is every dashboard recmesh ships.
+func All() []Dashboard {
+	return []Dashboard{overview(), hops(), stores(), models(), runtime()}
+}
+
+const recommend = `route="recommendations"`
+
+func overview() Dashboard {
+	return Dashboard{UID: "recmesh-overview", Title: "recmesh / overview",
+		Description: "What a feed team sees: traffic, errors, latency against the 50 ms SLO, and how much of it was served by fallbacks.",
+		Rows: []Row{{Title: "Gateway", Panels: []Panel{
+			{Title: "Requests", Unit: "reqps", Description: "REST requests per second at the gateways, by route.",
+				Queries: []Query{{`sum by (route) (rate(recmesh_http_requests_total[1m]))`, "{{route}}"}}},
+			{Title: "Errors", Unit: "percentunit", Description: "Share of REST requests answered 5xx (503 means every fallback failed too, or the request was shed).",
+				Queries: []Query{{`(sum(rate(recmesh_http_requests_total{status=~"5.."}[1m])) or vector(0)) / sum(rate(recmesh_http_requests_total[1m]))`, "5xx"}}},
+			{Title: "Recommendation latency", Unit: "s", Threshold: SLO, Description: "p50, p95 and p99 of GET /v1/recommendations at the gateways; the red line is the 50 ms SLO.",
+				Queries: quantiles(`sum by (le) (rate(recmesh_http_request_duration_seconds_bucket{` + recommend + `}[1m]))`, "")},
+			{Title: "Degraded answers by hop", Unit: "percentunit", Description: "Share of recommendations in which a hop was answered by its fallback (degraded:[hop] in the reply).",
+				Queries: []Query{{`sum by (hop) (rate(recmesh_hop_fallbacks_total{hop=~"features|recall|filter|ranking"}[1m])) / ignoring(hop) group_left() sum(rate(recmesh_http_requests_total{` + recommend + `}[1m]))`, "{{hop}}"}}},
+			{Title: "Breakers open", Unit: "short", Stat: true, Description: "Gateways whose breaker of the hop is open now (0 is healthy).",
+				Queries: []Query{{`sum by (hop) (recmesh_breaker_open)`, "{{hop}}"}}},
+			{Title: "Instances up", Unit: "short", Stat: true, Description: "Scraped instances answering, by service (Prometheus finds them in Consul).",
+				Queries: []Query{{`sum by (job) (up{job!="prometheus"})`, "{{job}}"}}},
+		}}}}
+}
+
+// quantiles are p50, p95 and p99 of a histogram's bucket rates; legend
+// prefixes the quantile in the legend.
+func quantiles(buckets, legend string) []Query {
+	var qs []Query
+	for _, q := range []string{"0.5", "0.95", "0.99"} {
+		qs = append(qs, Query{fmt.Sprintf("histogram_quantile(%s, %s)", q, buckets), legend + "p" + q[2:]})
+	}
+	qs[0].Legend = legend + "p50"
+	return qs
+}
+
+func hops() Dashboard {
+	d := Dashboard{UID: "recmesh-hops", Title: "recmesh / hops",
+		Description: "One row per hop of the recommendation path: the gateway's view (calls, latency, breaker, fallbacks, load per instance) and the service's own."}
+	for _, h := range Hops {
+		sel := fmt.Sprintf(`hop=%q`, h)
+		d.Rows = append(d.Rows, Row{Title: h, Panels: []Panel{
+			{Title: h + ": calls by outcome", Unit: "reqps", Description: "Calls from the gateways to " + h + ", by outcome: ok, business_error, error, timeout, circuit_open, rejected.",
+				Queries: []Query{{`sum by (outcome) (rate(recmesh_hop_requests_total{` + sel + `}[1m]))`, "{{outcome}}"}}},
+			{Title: h + ": latency", Unit: "s", Description: "Time the gateways spend in the " + h + " hop, p50, p95 and p99 (the hop's budget bounds it).",
+				Queries: quantiles(`sum by (le) (rate(recmesh_hop_duration_seconds_bucket{`+sel+`}[1m]))`, "")},
+			{Title: h + ": breaker", Unit: "short", Description: "1 while a gateway's breaker of " + h + " is open; state changes in the last 5 minutes.",
+				Queries: []Query{
+					{`max(recmesh_breaker_open{` + sel + `})`, "open"},
+					{`sum by (state) (increase(recmesh_breaker_transitions_total{` + sel + `}[5m]))`, "to {{state}}"},
+				}},
+			{Title: h + ": fallbacks", Unit: "reqps", Description: "Requests per second answered by the " + h + " fallback.",
+				Queries: []Query{{`sum(rate(recmesh_hop_fallbacks_total{` + sel + `}[1m]))`, "fallbacks"}}},
+			{Title: h + ": in flight per instance", Unit: "short", Description: "Requests in flight from the gateways to each " + h + " instance (the bounded-load ring keeps them even), and open connections.",
+				Queries: []Query{
+					{fmt.Sprintf(`sum by (target) (recmesh_hop_inflight{service=%q})`, h), "{{target}}"},
+					{fmt.Sprintf(`sum(recmesh_hop_connections{service=%q})`, h), "connections"},
+				}},
+			{Title: h + ": served per instance", Unit: "reqps", Description: "gRPC calls each " + h + " instance handled, and those that failed (code other than OK).",
+				Queries: []Query{
+					{fmt.Sprintf(`sum by (instance) (rate(recmesh_rpc_server_requests_total{job=%q}[1m]))`, h), "{{instance}}"},
+					{fmt.Sprintf(`sum by (instance) (rate(recmesh_rpc_server_requests_total{job=%q,code!="OK"}[1m])) or sum by (instance) (rate(recmesh_rpc_server_requests_total{job=%q}[1m])) * 0`, h, h), "{{instance}} errors"},
+				}},
+			{Title: h + ": handling time per instance", Unit: "s", Description: "p99 of the time each " + h + " instance spends on a call, without the network and queueing the gateway sees.",
+				Queries: []Query{{fmt.Sprintf(`histogram_quantile(0.99, sum by (le, instance) (rate(recmesh_rpc_server_duration_seconds_bucket{job=%q}[1m])))`, h), "{{instance}}"}}},
+		}})
+	}
+	return d
+}
+
+// storeRow is the latency, error and pool panels of one store.
+func storeRow(store, name string) []Panel {
+	sel := fmt.Sprintf(`store=%q`, store)
+	return []Panel{
+		{Title: name + " latency", Unit: "s", Description: "p99 of each " + name + " operation, from the services that use it.",
+			Queries: []Query{{`histogram_quantile(0.99, sum by (le, op) (rate(recmesh_store_duration_seconds_bucket{` + sel + `}[5m])))`, "{{op}}"}}},
+		{Title: name + " errors", Unit: "reqps", Description: "Failed " + name + " operations per second, by operation (0 while all succeed).",
+			Queries: []Query{{`sum by (op) (rate(recmesh_store_errors_total{` + sel + `}[5m])) or sum by (op) (rate(recmesh_store_duration_seconds_count{` + sel + `}[5m])) * 0`, "{{op}}"}}},
+		{Title: name + " connections", Unit: "short", Description: "Connections of each service's " + name + " pool, in use and idle.",
+			Queries: []Query{{`sum by (job, state) (recmesh_store_connections{` + sel + `})`, "{{job}} {{state}}"}}},
+	}
+}
+
+func stores() Dashboard {
+	return Dashboard{UID: "recmesh-stores", Title: "recmesh / stores",
+		Description: "PostgreSQL (catalogue, event log, experiments) and Redis (real-time state) as the services see them, and the repair the event log needs.",
+		Rows: []Row{
+			{Title: "PostgreSQL", Panels: storeRow("postgres", "PostgreSQL")},
+			{Title: "Redis", Panels: storeRow("redis", "Redis")},
+			{Title: "Repair", Panels: []Panel{
+				{Title: "Events Redis missed", Unit: "short", Stat: true, Description: "Accepted events, durable in PostgreSQL, that Redis missed since each features instance started. Above 0, run recmesh replay.",
+					Queries: []Query{{`sum(recmesh_features_redis_missed_events_total)`, "missed"}}},
+				{Title: "History read from PostgreSQL", Unit: "reqps", Description: "History reads that PostgreSQL served because Redis failed.",
+					Queries: []Query{{`sum(rate(recmesh_features_history_postgres_reads_total[5m]))`, "fallback reads"}}},
+			}},
+		}}
+}
+
+func models() Dashboard {
+	return Dashboard{UID: "recmesh-models", Title: "recmesh / models",
+		Description: "Which model version each recall and ranking instance serves, how old it is, and how its reloads went.",
+		Rows: []Row{{Title: "Models", Panels: []Panel{
+			{Title: "Version served", Unit: "none", Stat: true, Description: "The model version each instance serves (the series' version label); instances of one service should agree.",
+				Queries: []Query{{`max by (job, instance, version) (recmesh_model_info)`, "{{job}} {{instance}} {{version}}"}}},
+			{Title: "Model age", Unit: "s", Description: "Time since the served version was trained, per instance.",
+				Queries: []Query{{`time() - max by (job, instance) (recmesh_model_created_timestamp_seconds)`, "{{job}} {{instance}}"}}},
+			{Title: "Since last load", Unit: "s", Description: "Time since each instance last swapped a model version in (or started with one).",
+				Queries: []Query{{`time() - max by (job, instance) (recmesh_model_loaded_timestamp_seconds)`, "{{job}} {{instance}}"}}},
+			{Title: "Reloads", Unit: "short", Description: "Newly published versions swapped in (ok) or refused (error) in the last hour.",
+				Queries: []Query{{`sum by (job, outcome) (increase(recmesh_model_reloads_total[1h]))`, "{{job}} {{outcome}}"}}},
+		}}}}
+}
+
+func runtime() Dashboard {
+	sel := `{job!="prometheus"}`
+	return Dashboard{UID: "recmesh-runtime", Title: "recmesh / Go runtime",
+		Description: "The Go runtime of every recmesh process, by service and instance.",
+		Rows: []Row{{Title: "Runtime", Panels: []Panel{
+			{Title: "CPU", Unit: "percentunit", Description: "CPU used, in cores.",
+				Queries: []Query{{`sum by (job, instance) (rate(process_cpu_seconds_total` + sel + `[1m]))`, "{{job}} {{instance}}"}}},
+			{Title: "Resident memory", Unit: "bytes", Description: "Resident set size of the process.",
+				Queries: []Query{{`sum by (job, instance) (process_resident_memory_bytes` + sel + `)`, "{{job}} {{instance}}"}}},
+			{Title: "Heap in use", Unit: "bytes", Description: "Go heap in use.",
+				Queries: []Query{{`sum by (job, instance) (go_memstats_heap_inuse_bytes` + sel + `)`, "{{job}} {{instance}}"}}},
+			{Title: "Goroutines", Unit: "short", Description: "Live goroutines; a steady climb is a leak.",
+				Queries: []Query{{`sum by (job, instance) (go_goroutines` + sel + `)`, "{{job}} {{instance}}"}}},
+			{Title: "GC pause", Unit: "percentunit", Description: "Share of time spent in stop-the-world GC pauses.",
+				Queries: []Query{{`sum by (job, instance) (rate(go_gc_duration_seconds_sum` + sel + `[1m]))`, "{{job}} {{instance}}"}}},
+			{Title: "Open file descriptors", Unit: "short", Description: "Open file descriptors (sockets included) against the limit.",
+				Queries: []Query{{`sum by (job, instance) (process_open_fds` + sel + `)`, "{{job}} {{instance}}"}}},
+		}}}}
+}
