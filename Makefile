@@ -10,7 +10,7 @@ PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 # Extra flags for go test, e.g. make test TESTFLAGS=-v
 TESTFLAGS ?=
 
-.PHONY: build run dev dev-down test test-unit test-integration lint proto tidy bench clean deps deps-down
+.PHONY: build run dev dev-down test test-unit test-integration test-ops test-alerts test-k8s test-compose dashboards lint proto tidy bench clean deps deps-down image
 
 build: ## the one binary, bin/recmesh
 	$(GO) build -o $(BIN) ./cmd/recmesh
@@ -24,7 +24,27 @@ dev: ## dev mode: real Consul/Redis/PostgreSQL/Jaeger, each service and the gate
 dev-down: ## stop what `make dev` started
 	scripts/dev.sh down
 
-test: lint test-unit test-integration ## what CI runs: unit tests, then integration tests against real dependencies
+test: lint test-unit test-integration test-ops ## what CI runs: unit tests, integration tests against real dependencies, then the operator surface
+
+test-ops: test-alerts test-k8s test-compose ## alert rules, Kubernetes manifests and the compose stack on a real Docker engine
+
+test-alerts: ## promtool: the Prometheus config and alert rules parse, and every alert's unit tests pass
+	@P=$$(scripts/deps.sh build >/dev/null && echo $(TOOLS)/promtool); \
+	  $$P check config deploy/prometheus/prometheus.yml && \
+	  $$P check rules deploy/prometheus/alerts.yml && \
+	  $$P test rules deploy/prometheus/alerts_test.yml
+
+test-k8s: ## kustomize build of each overlay, kubeconform -strict against schemas from k8s.io/kubernetes, the policy test
+	scripts/k8s-check.sh
+
+test-compose: ## docker-compose.yml run for real on a private Docker engine (offline stand-in images), checked end to end
+	scripts/compose-test.sh
+
+dashboards: ## regenerate deploy/grafana/dashboards from their definitions
+	cd cmd/recmesh && $(GO) generate ./internal/dashboards
+
+image: ## the recmesh image, recmesh/recmesh:dev (needs the public golang image, or GO_IMAGE=…)
+	docker build $(if $(GO_IMAGE),--build-arg GO_IMAGE=$(GO_IMAGE)) -t recmesh/recmesh:dev .
 
 test-unit: ## unit and end-to-end tests of every module, with the race detector
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test -race -count=1 $(TESTFLAGS) ./...); done
@@ -32,11 +52,11 @@ test-unit: ## unit and end-to-end tests of every module, with the race detector
 # Packages with integration tests. Outside make they skip when their
 # RECMESH_* variables are unset; here RECMESH_REQUIRE_DEPS=1 turns a missing
 # dependency into a failure.
-INTEGRATION_PKGS := ./pkg/registry ./pkg/balancer ./services/features/store/... ./services/experiment/... ./cmd/recmesh
+INTEGRATION_PKGS := ./pkg/registry ./pkg/balancer ./pkg/storeurl ./services/features/store/... ./services/experiment/... ./cmd/recmesh
 # Test ports, so integration tests can run while `make deps` or `make dev` is up.
 TEST_DEPS := REDIS_PORT=26379 PG_PORT=25432 CONSUL_HTTP_PORT=28500 CONSUL_DNS_PORT=28600 \
   CONSUL_SERF_LAN_PORT=28301 CONSUL_SERF_WAN_PORT=28302 CONSUL_SERVER_PORT=28300 JAEGER_UI_PORT=26686 JAEGER_QUERY_GRPC_PORT=26685 \
-  OTLP_GRPC_PORT=24317 OTLP_HTTP_PORT=24318
+  OTLP_GRPC_PORT=24317 OTLP_HTTP_PORT=24318 PROMETHEUS_PORT=29090
 
 test-integration: ## tests against real PostgreSQL/Redis/Consul/Jaeger, started on test ports and stopped after
 	@set -e; export $(TEST_DEPS) RECMESH_DEPS_DIR=$$(mktemp -d /tmp/recmesh-it-XXXX) RECMESH_REQUIRE_DEPS=1; \

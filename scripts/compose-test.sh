@@ -43,6 +43,7 @@ trap cleanup EXIT
 
 command -v jq >/dev/null && command -v bc >/dev/null || {
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq bc >/dev/null; }
+scripts/deps.sh build # consul, jaeger and prometheus for the stand-ins
 eval "$(scripts/docker.sh up)"
 export DOCKER_HOST
 scripts/docker.sh images
@@ -164,5 +165,7 @@ done
 trap - EXIT
 scripts/docker.sh down
 [ ! -S /tmp/recmesh-docker/docker.sock ] || ! $DOCKER info >/dev/null 2>&1 || fail "dockerd still answers"
-say "6. down -v left no container, network or volume; dockerd stopped"
+! ip link show docker0 >/dev/null 2>&1 || fail "the docker0 bridge is left behind"
+! iptables-save 2>/dev/null | grep -qi docker || fail "iptables rules of docker are left behind"
+say "6. down -v left no container, network or volume; dockerd, its bridge and its iptables rules are gone"
 say "PASS in $(since "$T0") s"

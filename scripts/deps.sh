@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# deps.sh — the real dependencies of recmesh (Redis, PostgreSQL, Consul, Jaeger)
-# as local processes on loopback ports.
+# deps.sh — the real dependencies of recmesh (Redis, PostgreSQL, Consul, Jaeger,
+# Prometheus) as local processes on loopback ports.
 #
 #   scripts/deps.sh up       install/build what is missing, start everything, wait until ready
 #   scripts/deps.sh down     stop everything this script started (by PID)
@@ -13,11 +13,16 @@
 #   RECMESH_CACHE      where consul and jaeger are cached    default ~/.cache/recmesh/bin
 #   REDIS_PORT 6379, PG_PORT 5432, CONSUL_HTTP_PORT 8500, CONSUL_DNS_PORT 8600,
 #   CONSUL_SERF_LAN_PORT 8301, CONSUL_SERF_WAN_PORT 8302, CONSUL_SERVER_PORT 8300,
-#   JAEGER_UI_PORT 16686, JAEGER_QUERY_GRPC_PORT 16685, OTLP_GRPC_PORT 4317, OTLP_HTTP_PORT 4318
+#   JAEGER_UI_PORT 16686, JAEGER_QUERY_GRPC_PORT 16685, OTLP_GRPC_PORT 4317, OTLP_HTTP_PORT 4318,
+#   PROMETHEUS_PORT 9090
 #
 # Redis and PostgreSQL come from Debian packages (installed when missing and
 # running as root). Consul and Jaeger are found on PATH or in the cache, or
 # built once from the Go module proxy (pinned versions) into the cache.
+# Prometheus and promtool are built the same way, always into the cache:
+# Debian's prometheus leaves out Consul service discovery, which
+# deploy/prometheus/prometheus.yml needs. Prometheus runs that same file,
+# pointed at this Consul, so it finds every service and the gateway.
 # It is idempotent: `up` twice leaves one set running.
 set -euo pipefail
 
@@ -34,8 +39,10 @@ JAEGER_UI_PORT=${JAEGER_UI_PORT:-16686}
 JAEGER_QUERY_GRPC_PORT=${JAEGER_QUERY_GRPC_PORT:-16685}
 OTLP_GRPC_PORT=${OTLP_GRPC_PORT:-4317}
 OTLP_HTTP_PORT=${OTLP_HTTP_PORT:-4318}
+PROMETHEUS_PORT=${PROMETHEUS_PORT:-9090}
 CONSUL_VERSION=v1.20.6
 JAEGER_VERSION=v1.76.0
+PROMETHEUS_VERSION=v0.304.2 # Prometheus 3.4.2
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -81,11 +88,13 @@ build_from_proxy() {
 
 ensure_binary() { # ensure_binary <name>
   local name=$1
-  if command -v "$name" >/dev/null 2>&1; then command -v "$name"; return; fi
+  case $name in prometheus | promtool) ;; *) if command -v "$name" >/dev/null 2>&1; then command -v "$name"; return; fi ;; esac
   if [ -x "$CACHE/$name" ]; then echo "$CACHE/$name"; return; fi
   case $name in
     consul) build_from_proxy consul "github.com/hashicorp/consul@$CONSUL_VERSION" go build -o "$CACHE/consul" . ;;
     jaeger) build_from_proxy jaeger "github.com/jaegertracing/jaeger@$JAEGER_VERSION" env CGO_ENABLED=0 go build -o "$CACHE/jaeger" ./cmd/jaeger ;;
+    prometheus | promtool) build_from_proxy prometheus "github.com/prometheus/prometheus@$PROMETHEUS_VERSION" env CGO_ENABLED=0 \
+      sh -c "go build -o '$CACHE/prometheus' ./cmd/prometheus && go build -o '$CACHE/promtool' ./cmd/promtool" ;;
   esac
   [ -x "$CACHE/$name" ] || die "$name was not built"
   echo "$CACHE/$name"
@@ -171,6 +180,21 @@ start_jaeger() {
   wait_for jaeger 60 curl -sf "http://127.0.0.1:$JAEGER_UI_PORT/api/services"
 }
 
+start_prometheus() {
+  running prometheus && return
+  ensure_free prometheus "$PROMETHEUS_PORT"
+  local prom; prom=$(ensure_binary prometheus)
+  local deploy; deploy="$(dirname "$0")/../deploy/prometheus"
+  mkdir -p "$DIR/prometheus"
+  sed -e "s/consul:8500/127.0.0.1:$CONSUL_HTTP_PORT/; s/localhost:9090/127.0.0.1:$PROMETHEUS_PORT/" \
+    "$deploy/prometheus.yml" >"$DIR/prometheus/prometheus.yml"
+  cp "$deploy/alerts.yml" "$DIR/prometheus/"
+  "$prom" --config.file "$DIR/prometheus/prometheus.yml" --storage.tsdb.path "$DIR/prometheus/data" \
+    --web.listen-address "127.0.0.1:$PROMETHEUS_PORT" >"$DIR/prometheus.log" 2>&1 &
+  echo $! >"$DIR/prometheus.pid"
+  wait_for prometheus 60 curl -sf "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
+}
+
 env_out() {
   cat <<ENV
 RECMESH_REDIS_ADDR=127.0.0.1:$REDIS_PORT
@@ -180,11 +204,12 @@ RECMESH_REALTIME=redis://127.0.0.1:$REDIS_PORT/0
 RECMESH_CONSUL_ADDR=127.0.0.1:$CONSUL_HTTP_PORT
 RECMESH_OTLP_ENDPOINT=127.0.0.1:$OTLP_GRPC_PORT
 RECMESH_JAEGER_QUERY=http://127.0.0.1:$JAEGER_UI_PORT
+RECMESH_PROMETHEUS=http://127.0.0.1:$PROMETHEUS_PORT
 ENV
 }
 
 stop_all() {
-  for s in jaeger consul postgres redis; do
+  for s in prometheus jaeger consul postgres redis; do
     if running "$s"; then
       kill "$(cat "$DIR/$s.pid")" 2>/dev/null || true
       for _ in $(seq 1 100); do running "$s" || break; sleep 0.1; done
@@ -196,15 +221,15 @@ stop_all() {
 }
 
 case ${1:-} in
-  build) ensure_packages; ensure_binary consul >/dev/null; ensure_binary jaeger >/dev/null; say "all binaries present" ;;
+  build) ensure_packages; for b in consul jaeger prometheus; do ensure_binary $b >/dev/null; done; say "all binaries present" ;;
   up)
     mkdir -p "$DIR"
     ensure_packages
-    start_redis; start_postgres; start_consul; start_jaeger
-    say "ready: redis :$REDIS_PORT, postgres :$PG_PORT, consul http://127.0.0.1:$CONSUL_HTTP_PORT/ui, jaeger http://127.0.0.1:$JAEGER_UI_PORT"
+    start_redis; start_postgres; start_consul; start_jaeger; start_prometheus
+    say "ready: redis :$REDIS_PORT, postgres :$PG_PORT, consul http://127.0.0.1:$CONSUL_HTTP_PORT/ui, jaeger http://127.0.0.1:$JAEGER_UI_PORT, prometheus http://127.0.0.1:$PROMETHEUS_PORT"
     env_out ;;
   down) stop_all ;;
   env) env_out ;;
-  status) for s in redis postgres consul jaeger; do if running "$s"; then echo "$s running (pid $(cat "$DIR/$s.pid"))"; else echo "$s stopped"; fi; done ;;
-  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  status) for s in redis postgres consul jaeger prometheus; do if running "$s"; then echo "$s running (pid $(cat "$DIR/$s.pid"))"; else echo "$s stopped"; fi; done ;;
+  *) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dev.sh — the dev mode: real Consul, Redis, PostgreSQL and Jaeger, and every
+# dev.sh — the dev mode: real Consul, Redis, PostgreSQL, Jaeger and Prometheus, and every
 # recmesh service and the gateway as its own background process.
 #
 #   scripts/dev.sh up      start everything; returns once the gateway is ready
@@ -71,10 +71,8 @@ up() {
   set -a; . "$DEV/env"; set +a
   [ "${DEV_TRACING:-on}" = off ] && unset RECMESH_OTLP_ENDPOINT
   export RECMESH_MODEL_DIR=var/models RECMESH_ADMIN_TOKEN=$TOKEN
-  "$BIN" migrate >/dev/null
-  "$BIN" import -if-empty data/movielens-small >&2
-  "$BIN" replay >&2
-  [ -f var/models/CURRENT ] || "$BIN" train -data data/movielens-small >&2
+  # Migrate, import the sample when the log is empty, rebuild Redis, train when no model.
+  "$BIN" init >&2
   for s in $SERVICES; do start "$s"; done
   start gateway -http-addr "127.0.0.1:$GATEWAY_PORT" -config-cache "$DEV/experiments.cache.json"
   for _ in $(seq 1 300); do
@@ -85,6 +83,7 @@ recmesh dev mode is up (logs in $DEV/logs, stop with make dev-down)
   gateway      http://127.0.0.1:$GATEWAY_PORT   (try http://127.0.0.1:$GATEWAY_PORT/v1/recommendations?user_id=1)
   consul UI    ${RECMESH_CONSUL_ADDR/#/http://}/ui
   jaeger UI    $RECMESH_JAEGER_QUERY
+  prometheus   $RECMESH_PROMETHEUS   (finds every instance in Consul; alert rules from deploy/prometheus)
   admin API    http://127.0.0.1:9205/admin/v1/config  (Authorization: Bearer $TOKEN)
 MSG
       return

@@ -62,7 +62,7 @@ down() {
   # What dockerd leaves behind: its bridge and its iptables chains.
   ip link delete docker0 2>/dev/null || true
   for t in filter nat; do
-    iptables -t "$t" -S 2>/dev/null | grep -E -- '-j DOCKER' | sed 's/^-A/-D/' | while read -r rule; do
+    iptables -t "$t" -S 2>/dev/null | grep -E -- '-j DOCKER|docker0' | sed 's/^-A/-D/' | while read -r rule; do
       eval iptables -t "$t" "$rule" 2>/dev/null || true
     done
     for c in DOCKER DOCKER-ISOLATION-STAGE-1 DOCKER-ISOLATION-STAGE-2 DOCKER-USER; do
@@ -97,15 +97,23 @@ base() {
 images() {
   base
   local bin=${RECMESH_TOOLS:-$HOME/.cache/recmesh/bin}
-  for b in consul jaeger; do [ -x "$bin/$b" ] || die "$bin/$b is missing: run scripts/deps.sh build"; done
-  local ctx; ctx=$(mktemp -d /tmp/recmesh-ctx-XXXX)
-  cp "$bin/consul" "$bin/jaeger" "$ctx/"
-  cp deploy/local/*.sh "$ctx/"
-  # The Go toolchain of this machine, for the builder stage (no golang image can be pulled).
-  tar -C "$(go env GOROOT)/.." -cf "$ctx/go.tar" --exclude='go/pkg/tool/*/*_test' --exclude='go/test' "$(basename "$(go env GOROOT)")"
+  for b in consul jaeger prometheus; do [ -x "$bin/$b" ] || die "$bin/$b is missing: run scripts/deps.sh build"; done
+  # A stand-in is rebuilt only when its recipe or a binary it copies changed.
+  local stamp; stamp=$( (cat deploy/local/*; ls -l --time-style=+%s "$bin/consul" "$bin/jaeger" "$bin/prometheus"; cat /etc/ssl/certs/ca-certificates.crt; go version) | sha256sum | cut -c1-16)
+  local todo=()
   for t in golang postgres redis consul jaeger prometheus grafana; do
-    DOCKER_BUILDKIT=1 $DOCKER build -q --build-arg BASE=$BASE --target "$t" -t "recmesh-local/$t" -f deploy/local/Dockerfile "$ctx" >/dev/null ||
-      { rm -rf "$ctx"; die "building the $t stand-in failed"; }
+    [ "$($DOCKER image inspect -f '{{index .Config.Labels "recmesh.standin"}}' "recmesh-local/$t" 2>/dev/null)" = "$stamp" ] || todo+=("$t")
+  done
+  [ ${#todo[@]} = 0 ] && { say "stand-in images are current"; return; }
+  local ctx; ctx=$(mktemp -d /tmp/recmesh-ctx-XXXX)
+  cp "$bin/consul" "$bin/jaeger" "$bin/prometheus" "$ctx/"
+  cp deploy/local/*.sh "$ctx/"
+  cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
+  # The Go toolchain of this machine, for the builder stage (no golang image can be pulled).
+  tar -C "$(go env GOROOT)/.." -cf "$ctx/go.tar" --exclude='go/test' "$(basename "$(go env GOROOT)")"
+  for t in "${todo[@]}"; do
+    DOCKER_BUILDKIT=1 $DOCKER build -q --build-arg BASE=$BASE --label "recmesh.standin=$stamp" --target "$t" \
+      -t "recmesh-local/$t" -f deploy/local/Dockerfile "$ctx" >/dev/null || { rm -rf "$ctx"; die "building the $t stand-in failed"; }
     say "built recmesh-local/$t"
   done
   rm -rf "$ctx"

@@ -255,3 +255,54 @@ func (d *devMesh) metrics(t *testing.T, service string) string {
 	}
 	return string(body)
 }
+
+// checkPrometheus: the dev mode's Prometheus, running the compose stack's
+// own prometheus.yml pointed at this Consul, scrapes every service and the
+// gateway at the admin address each published, with no target listed by hand.
+func (d *devMesh) checkPrometheus(t *testing.T) {
+	prom := depstest.Env(t, "RECMESH_PROMETHEUS")
+	want := map[string]string{} // job → admin address published in Consul
+	for _, s := range []string{"features", "recall", "filter", "ranking", "experiment", "gateway"} {
+		entries := d.healthy(t, s)
+		if len(entries) != 1 {
+			t.Fatalf("%s: %d healthy instances", s, len(entries))
+		}
+		want[s] = entries[0].Service.Meta["admin"]
+	}
+	var missing []string
+	for deadline := time.Now().Add(45 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		resp, err := http.Get(prom + "/api/v1/targets?state=active")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Data struct {
+				ActiveTargets []struct {
+					Labels map[string]string `json:"labels"`
+					Health string            `json:"health"`
+				} `json:"activeTargets"`
+			} `json:"data"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		up := map[string]bool{}
+		for _, tg := range body.Data.ActiveTargets {
+			if tg.Health == "up" {
+				up[tg.Labels["job"]+" "+tg.Labels["instance"]] = true
+			}
+		}
+		missing = missing[:0]
+		for job, addr := range want {
+			if !up[job+" "+addr] {
+				missing = append(missing, job+" "+addr)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+	}
+	t.Errorf("Prometheus does not scrape %v", missing)
+}

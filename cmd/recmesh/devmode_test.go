@@ -131,10 +131,8 @@ func startDevMesh(t *testing.T) *devMesh {
 	d.env = append(os.Environ(), "RECMESH_STORE="+d.dsn, "RECMESH_CHECK_INTERVAL=1s", "RECMESH_LOG_LEVEL=info")
 	data := "../../data/movielens-small"
 	models := filepath.Join(d.dir, "models")
-	d.runCmd(t, "migrate")
-	d.runCmd(t, "import", data)
-	d.runCmd(t, "replay", "-realtime", d.realtime)
-	d.runCmd(t, "train", "-data", data, "-model-dir", models)
+	// The one job a fresh deployment runs: migrate, import, replay, train.
+	d.runCmd(t, "init", "-data", data, "-realtime", d.realtime, "-model-dir", models)
 
 	cfg := api.DefaultConfig()
 	cfg.Address = consulAddr
@@ -227,6 +225,18 @@ func TestDevModeConsulPostgresRedisJaeger(t *testing.T) {
 		}
 	})
 
+	t.Run("the gateway is in Consul, checked over HTTP", func(t *testing.T) {
+		entries := d.healthy(t, "gateway")
+		if len(entries) != 1 || len(entries[0].Checks) < 2 || entries[0].Service.Meta["admin"] == "" {
+			t.Fatalf("gateway in Consul: %+v", entries)
+		}
+		for _, c := range entries[0].Checks {
+			if c.ServiceID != "" && c.Type != "http" {
+				t.Errorf("gateway check %s is %s, want http", c.CheckID, c.Type)
+			}
+		}
+	})
+	t.Run("Prometheus finds every instance through Consul", func(t *testing.T) { d.checkPrometheus(t) })
 	t.Run("SIGTERM deregisters from the catalog", func(t *testing.T) { d.checkSIGTERM(t) })
 	t.Run("one trace in Jaeger spans every service", func(t *testing.T) { d.checkJaeger(t) })
 	t.Run("every accepted event is in PostgreSQL and replay equals live Redis", func(t *testing.T) { d.checkDurability(t) })

@@ -5,17 +5,15 @@
 set -eu
 P=${GF_PATHS_PROVISIONING:-/etc/grafana/provisioning}
 ls "$P"/datasources/*.yml "$P"/dashboards/*.yml >/dev/null
-python3 - "$P" <<'PY'
-import glob, json, sys
-p = sys.argv[1]
-dirs = [l.split(':', 1)[1].strip() for l in open(glob.glob(p + '/dashboards/*.yml')[0]) if l.strip().startswith('path:')]
-files = [f for d in dirs for f in glob.glob(d + '/*.json')]
-if not files:
-    sys.exit('no dashboards under %s' % dirs)
-for f in files:
-    json.load(open(f))
-print('grafana stand-in: %d dashboards provisioned from %s' % (len(files), dirs), file=sys.stderr)
-PY
+grep -q 'url: http://prometheus:9090' "$P"/datasources/*.yml
+dir=$(sed -n 's/^[[:space:]]*path:[[:space:]]*//p' "$P"/dashboards/*.yml | head -1)
+n=0
+for f in "$dir"/*.json; do
+  jq -e '.uid and (.panels | length > 0)' "$f" >/dev/null || { echo "grafana stand-in: $f is not a dashboard" >&2; exit 1; }
+  n=$((n + 1))
+done
+[ "$n" -gt 0 ] || { echo "grafana stand-in: no dashboards in $dir" >&2; exit 1; }
+echo "grafana stand-in: $n dashboards provisioned from $dir" >&2
 mkdir -p /tmp/www/api
 echo '{"database":"ok","version":"stand-in"}' >/tmp/www/api/health
-exec python3 -m http.server 3000 --directory /tmp/www
+exec busybox httpd -f -p 3000 -h /tmp/www

@@ -3,6 +3,8 @@ package artifact
 import (
 	"context"
 	"errors"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -62,7 +64,9 @@ func TestVersionsRollbackAndWatcher(t *testing.T) {
 		t.Fatalf("Versions = %v, %v", vs, err)
 	}
 	var loaded []string
-	w := &Watcher{Store: s, Every: time.Hour, Log: slog.New(slog.DiscardHandler), Loaded: "v3", Load: func(set *Set) error {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	w := &Watcher{Store: s, Every: time.Hour, Log: slog.New(slog.DiscardHandler), Loaded: "v3", Metrics: m, Load: func(set *Set) error {
 		b, err := set.ReadFile("f")
 		if err != nil {
 			return err
@@ -84,6 +88,19 @@ func TestVersionsRollbackAndWatcher(t *testing.T) {
 	w.Check(context.Background()) // v1 fails to load: v2 stays
 	if strings.Join(loaded, ",") != "v2" || w.Loaded != "v2" {
 		t.Errorf("loaded %v, in service %s; want [v2] and v2", loaded, w.Loaded)
+	}
+	// The metrics say v2 is served, after one reload and one refusal.
+	want := `
+# HELP recmesh_model_info 1 for the model version this instance serves.
+# TYPE recmesh_model_info gauge
+recmesh_model_info{model_version="v2"} 1
+# HELP recmesh_model_reloads_total Newly published model versions swapped in (ok) or refused (error).
+# TYPE recmesh_model_reloads_total counter
+recmesh_model_reloads_total{outcome="error"} 1
+recmesh_model_reloads_total{outcome="ok"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "recmesh_model_info", "recmesh_model_reloads_total"); err != nil {
+		t.Error(err)
 	}
 	if _, err := s.Rollback(); err == nil {
 		t.Error("rolled back past the first version")

@@ -22,7 +22,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		info: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "recmesh_model_info", Help: "1 for the model version this instance serves.",
-		}, []string{"version"}),
+		}, []string{"model_version"}),
 		created: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "recmesh_model_created_timestamp_seconds", Help: "When the served model version was trained (Unix time).",
 		}),

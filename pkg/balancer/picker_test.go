@@ -3,6 +3,9 @@ package balancer
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -145,5 +148,33 @@ func TestPickerAvoidsARefusingInstance(t *testing.T) {
 	single, _ := staticPicker(t, 1, DefaultEpsilon)
 	if _, _, err := single.ConnAvoiding(ctx, "u", "v1", "127.0.0.1:40000"); err == nil {
 		t.Error("avoiding the only instance must report no instance")
+	}
+}
+
+// TestCollectorReportsInFlightPerInstance: the gauges follow the picker's
+// load, one series per dialled instance.
+func TestCollectorReportsInFlightPerInstance(t *testing.T) {
+	p, _ := staticPicker(t, 2, 0)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewCollector(p))
+	conn, done, err := p.Conn(context.Background(), "user-1", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := conn.Target()
+	want := fmt.Sprintf(`
+# HELP recmesh_hop_connections Open gRPC connections from this gateway to a service's instances.
+# TYPE recmesh_hop_connections gauge
+recmesh_hop_connections{service="s"} 1
+# HELP recmesh_hop_inflight Requests in flight from this gateway to one instance (target) of a service.
+# TYPE recmesh_hop_inflight gauge
+recmesh_hop_inflight{service="s",target=%q} 1
+`, addr)
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+	done()
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(strings.Replace(want, "} 1\n", "} 0\n", 2)), "recmesh_hop_inflight"); err != nil {
+		t.Error(err)
 	}
 }

@@ -3,10 +3,13 @@ package registry_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,4 +158,41 @@ func TestConsulKeepsLastGoodSetWhenConsulIsGone(t *testing.T) {
 	if _, _, err := reg.Instances(context.Background(), "never-seen-"+service); err == nil {
 		t.Fatal("a service never seen must report the discovery error")
 	}
+}
+
+// TestConsulHTTPCheckFollowsReadiness: an instance registered with an HTTP
+// check (the gateway's /readyz) is healthy while the path answers 200 and
+// leaves the healthy set when it answers 503.
+func TestConsulHTTPCheckFollowsReadiness(t *testing.T) {
+	addr := depstest.Env(t, "RECMESH_CONSUL_ADDR")
+	reg := newConsul(t, addr)
+	var ready atomic.Bool
+	ready.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/readyz" || !ready.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	}))
+	defer srv.Close()
+	service := fmt.Sprintf("it-http-%d", time.Now().UnixNano())
+	in := registry.Instance{ID: service + "-1", Service: service, Addr: strings.TrimPrefix(srv.URL, "http://"), HTTPCheck: "/readyz"}
+	if err := reg.Register(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = reg.Deregister(context.Background(), in) }()
+	cfg := api.DefaultConfig()
+	cfg.Address = addr
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks, _, err := client.Health().Checks(service, nil)
+	if err != nil || len(checks) != 1 || checks[0].Type != "http" {
+		t.Fatalf("checks = %+v, %v", checks, err)
+	}
+	waitIDs(t, reg, service, []string{in.ID}, 5*time.Second)
+	ready.Store(false)
+	waitIDs(t, reg, service, nil, 5*time.Second)
 }
