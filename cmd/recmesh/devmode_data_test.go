@@ -263,11 +263,7 @@ func (d *devMesh) checkPrometheus(t *testing.T) {
 	prom := depstest.Env(t, "RECMESH_PROMETHEUS")
 	want := map[string]string{} // job → admin address published in Consul
 	for _, s := range []string{"features", "recall", "filter", "ranking", "experiment", "gateway"} {
-		entries := d.healthy(t, s)
-		if len(entries) != 1 {
-			t.Fatalf("%s: %d healthy instances", s, len(entries))
-		}
-		want[s] = entries[0].Service.Meta["admin"]
+		want[s] = d.waitHealthy(t, s, 1)[0].Service.Meta["admin"]
 	}
 	var missing []string
 	for deadline := time.Now().Add(45 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {

@@ -213,6 +213,20 @@ func (d *devMesh) healthy(t *testing.T, service string) []*api.ServiceEntry {
 	return entries
 }
 
+// waitHealthy waits until service has n healthy instances: a check that
+// failed before the instance was ready passes again on its next run.
+func (d *devMesh) waitHealthy(t *testing.T, service string, n int) []*api.ServiceEntry {
+	t.Helper()
+	var entries []*api.ServiceEntry
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if entries = d.healthy(t, service); len(entries) == n {
+			return entries
+		}
+	}
+	t.Fatalf("%s: %d healthy instances in Consul, want %d", service, len(entries), n)
+	return nil
+}
+
 func TestDevModeConsulPostgresRedisJaeger(t *testing.T) {
 	d := startDevMesh(t)
 
@@ -226,8 +240,8 @@ func TestDevModeConsulPostgresRedisJaeger(t *testing.T) {
 	})
 
 	t.Run("the gateway is in Consul, checked over HTTP", func(t *testing.T) {
-		entries := d.healthy(t, "gateway")
-		if len(entries) != 1 || len(entries[0].Checks) < 2 || entries[0].Service.Meta["admin"] == "" {
+		entries := d.waitHealthy(t, "gateway", 1)
+		if len(entries[0].Checks) < 2 || entries[0].Service.Meta["admin"] == "" {
 			t.Fatalf("gateway in Consul: %+v", entries)
 		}
 		for _, c := range entries[0].Checks {
