@@ -5,14 +5,14 @@
 # policy test (probes, limits, non-root, pinned tags, PDBs, spread).
 #
 # Settings (environment):
-#   RECMESH_CACHE   tools and schemas        default ~/.cache/recmesh/bin
+#   RECMESH_CACHE   tools (schemas go beside it, in ../k8s-schemas)   default ~/.cache/recmesh/bin
 #   K8S_VERSION     the API version checked  default v1.32.4
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CACHE=${RECMESH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/recmesh/bin}
 K8S_VERSION=${K8S_VERSION:-v1.32.4}
-SCHEMAS=$CACHE/../k8s-schemas/$K8S_VERSION
+SCHEMAS=$(dirname "$CACHE")/k8s-schemas/$K8S_VERSION
 say() { printf 'k8s-check: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 

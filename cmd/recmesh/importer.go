@@ -73,10 +73,6 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if f.FS.NArg() != 1 || batch <= 0 {
 		return fmt.Errorf("usage: recmesh import [-store postgres://…] [-batch N] [-append | -if-empty] MOVIELENS_DIR")
 	}
-	ds, err := movielens.Load(f.FS.Arg(0))
-	if err != nil {
-		return err
-	}
 	pool, err := open(ctx)
 	if err != nil {
 		return err
@@ -93,6 +89,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	} else if n > 0 && !appendTo {
 		return fmt.Errorf("the event log already holds %d events; importing again would add them twice (use -append if that is meant)", n)
+	}
+	// Read only once an import will happen: recmesh init runs this on
+	// every start, and the log is rarely empty.
+	ds, err := movielens.Load(f.FS.Arg(0))
+	if err != nil {
+		return err
 	}
 	start := time.Now()
 	if err := st.PutItems(ctx, ds.Items()); err != nil {

@@ -122,24 +122,26 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	// The gateway registers too, checked over HTTP on /readyz, so
-	// operators and Prometheus find it like any service.
-	addr, err := pkgrun.AdvertisedAddr(gw.Addr(), c.Discovery.Advertise)
-	if err == nil {
-		in := registry.Instance{ID: "gateway-" + addr, Service: "gateway", Addr: addr, Tags: []string{"version=" + c.Version},
-			Meta: map[string]string{"admin": addr}, HTTPCheck: "/readyz"}
-		if err = reg.Register(ctx, in); err == nil {
-			defer func() { _ = reg.Deregister(context.Background(), in) }()
-		}
-	}
-	if err != nil {
+	// stop drains the gateway and flushes its traces, within 10 s; first
+	// it runs before (taking the gateway out of Consul, say).
+	stop := func(first func(context.Context) error) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		return errors.Join(err, gw.Stop(sctx), tp.Shutdown(sctx))
+		return errors.Join(first(sctx), gw.Stop(sctx), tp.Shutdown(sctx))
+	}
+	// The gateway registers too, checked over HTTP on /readyz (its metrics
+	// are on the same port), so operators and Prometheus find it like any
+	// service.
+	in, err := pkgrun.Instance("gateway", c.Version, c.Discovery.Advertise, gw.Addr(), gw.Addr())
+	if err == nil {
+		in.HTTPCheck = "/readyz"
+		err = reg.Register(ctx, in)
+	}
+	if err != nil {
+		return stop(func(context.Context) error { return err })
 	}
 	fmt.Fprintf(stdout, "gateway serving on %s\n", gw.URL())
 	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return errors.Join(gw.Stop(sctx), tp.Shutdown(sctx))
+	// Out of Consul first, so no one is sent here while it drains.
+	return stop(func(ctx context.Context) error { return reg.Deregister(ctx, in) })
 }

@@ -3,7 +3,28 @@ package run
 import (
 	"fmt"
 	"net"
+
+	"github.com/recmesh/recmesh/pkg/registry"
 )
+
+// Instance is the registry entry of one instance of service listening on
+// addr, with its admin port (where /metrics is) at admin: both advertised
+// (see AdvertisedAddr), the ID service-address, the version tag, and the
+// admin address as the meta "admin" that Prometheus scrapes.
+func Instance(service, version, advertise string, addr, admin net.Addr) (registry.Instance, error) {
+	a, err := AdvertisedAddr(addr, advertise)
+	if err != nil {
+		return registry.Instance{}, fmt.Errorf("%s: %w", service, err)
+	}
+	m, err := AdvertisedAddr(admin, advertise)
+	if err != nil {
+		return registry.Instance{}, fmt.Errorf("%s: %w", service, err)
+	}
+	return registry.Instance{
+		ID: service + "-" + a, Service: service, Addr: a, Tags: []string{"version=" + version},
+		Meta: map[string]string{"admin": m},
+	}, nil
+}
 
 // AdvertisedAddr is the address others reach a listener at, for the
 // registry: host (when set) with the bound port; else the bound address,

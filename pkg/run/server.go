@@ -122,21 +122,11 @@ func Start(ctx context.Context, s Spec) (*Running, error) {
 	return r, nil
 }
 
-// instance is what the registry gets: the advertised addresses of both
-// ports, the version tag and Meta.
+// instance is what the registry gets for s: Instance, plus s.Meta.
 func (s Spec) instance(grpcBound, adminBound net.Addr) (registry.Instance, error) {
-	grpcAddr, err := AdvertisedAddr(grpcBound, s.Advertise)
+	in, err := Instance(s.Name, s.Version, s.Advertise, grpcBound, adminBound)
 	if err != nil {
-		return registry.Instance{}, fmt.Errorf("%s: %w", s.Name, err)
-	}
-	adminAddr, err := AdvertisedAddr(adminBound, s.Advertise)
-	if err != nil {
-		return registry.Instance{}, fmt.Errorf("%s: %w", s.Name, err)
-	}
-	in := registry.Instance{
-		ID: fmt.Sprintf("%s-%s", s.Name, grpcAddr), Service: s.Name,
-		Addr: grpcAddr, Tags: []string{"version=" + s.Version},
-		Meta: map[string]string{"admin": adminAddr},
+		return in, err
 	}
 	for k, v := range s.Meta {
 		in.Meta[k] = v

@@ -22,7 +22,7 @@ func overview() Dashboard {
 			{Title: "Errors", Unit: "percentunit", Description: "Share of REST requests answered 5xx (503 means every fallback failed too, or the request was shed).",
 				Queries: []Query{{`(sum(rate(recmesh_http_requests_total{status=~"5.."}[1m])) or vector(0)) / sum(rate(recmesh_http_requests_total[1m]))`, "5xx"}}},
 			{Title: "Recommendation latency", Unit: "s", Threshold: SLO, Description: "p50, p95 and p99 of GET /v1/recommendations at the gateways; the red line is the 50 ms SLO.",
-				Queries: quantiles(`sum by (le) (rate(recmesh_http_request_duration_seconds_bucket{`+recommend+`}[1m]))`, "")},
+				Queries: quantiles(`sum by (le) (rate(recmesh_http_request_duration_seconds_bucket{` + recommend + `}[1m]))`)},
 			{Title: "Degraded answers by hop", Unit: "percentunit", Description: "Share of recommendations in which a hop was answered by its fallback (degraded:[hop] in the reply).",
 				Queries: []Query{{`sum by (hop) (rate(recmesh_hop_fallbacks_total{hop=~"features|recall|filter|ranking"}[1m])) / ignoring(hop) group_left() sum(rate(recmesh_http_requests_total{` + recommend + `}[1m]))`, "{{hop}}"}}},
 			{Title: "Breakers open", Unit: "short", Stat: true, Description: "Gateways whose breaker of the hop is open now (0 is healthy).",
@@ -32,14 +32,12 @@ func overview() Dashboard {
 		}}}}
 }
 
-// quantiles are p50, p95 and p99 of a histogram's bucket rates; legend
-// prefixes the quantile in the legend.
-func quantiles(buckets, legend string) []Query {
+// quantiles are p50, p95 and p99 of a histogram's bucket rates.
+func quantiles(buckets string) []Query {
 	var qs []Query
-	for _, q := range []string{"0.5", "0.95", "0.99"} {
-		qs = append(qs, Query{fmt.Sprintf("histogram_quantile(%s, %s)", q, buckets), legend + "p" + q[2:]})
+	for _, q := range []struct{ q, legend string }{{"0.5", "p50"}, {"0.95", "p95"}, {"0.99", "p99"}} {
+		qs = append(qs, Query{fmt.Sprintf("histogram_quantile(%s, %s)", q.q, buckets), q.legend})
 	}
-	qs[0].Legend = legend + "p50"
 	return qs
 }
 
@@ -52,7 +50,7 @@ func hops() Dashboard {
 			{Title: h + ": calls by outcome", Unit: "reqps", Description: "Calls from the gateways to " + h + ", by outcome: ok, business_error, error, timeout, circuit_open, rejected.",
 				Queries: []Query{{`sum by (outcome) (rate(recmesh_hop_requests_total{` + sel + `}[1m]))`, "{{outcome}}"}}},
 			{Title: h + ": latency", Unit: "s", Description: "Time the gateways spend in the " + h + " hop, p50, p95 and p99 (the hop's budget bounds it).",
-				Queries: quantiles(`sum by (le) (rate(recmesh_hop_duration_seconds_bucket{`+sel+`}[1m]))`, "")},
+				Queries: quantiles(`sum by (le) (rate(recmesh_hop_duration_seconds_bucket{` + sel + `}[1m]))`)},
 			{Title: h + ": breaker", Unit: "short", Description: "1 while a gateway's breaker of " + h + " is open; state changes in the last 5 minutes.",
 				Queries: []Query{
 					{`max(recmesh_breaker_open{` + sel + `})`, "open"},
