@@ -161,3 +161,7 @@ func (l Layer) validate() error {
 	}
 	return nil
 }
+
+// HoldoutLayer is the layer name the global holdout's assignment carries
+// (experiment and variant are named the same); no layer may take it.
+const HoldoutLayer = "holdout"

@@ -33,6 +33,9 @@ type Event struct {
 	Type   string  `json:"type"`
 	Value  float64 `json:"value"`
 	TS     int64   `json:"ts"`
+	// RequestID is the request_id of the recommendation reply the event
+	// answers; feedback is attributed to that reply's exposure of the item.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // eventWeights are the interaction types recmesh accepts, with the weight
@@ -48,6 +51,9 @@ var eventWeights = map[string]float64{
 
 // MaxUserIDLen bounds user ids so a caller cannot grow keys without limit.
 const MaxUserIDLen = 128
+
+// MaxRequestIDLen bounds the request_id an event may carry.
+const MaxRequestIDLen = 64
 
 // ValidateUserID refuses empty, oversized or control-character user ids.
 func ValidateUserID(id string) error {
@@ -72,6 +78,9 @@ func (e *Event) Validate(now time.Time) error {
 	}
 	if e.ItemID <= 0 {
 		return apierr.Invalid("item_id must be a positive integer")
+	}
+	if len(e.RequestID) > MaxRequestIDLen {
+		return apierr.Invalid("request_id is longer than %d bytes", MaxRequestIDLen)
 	}
 	if _, ok := eventWeights[e.Type]; !ok {
 		return apierr.Invalid("type %q is not one of impression, click, like, purchase, rating, completion", e.Type)

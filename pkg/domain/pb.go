@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"github.com/recmesh/recmesh/pkg/abtest"
 	"strings"
 
 	"github.com/recmesh/recmesh/pkg/apierr"
@@ -177,7 +178,7 @@ func ItemFromPB(it *pb.Item) Item {
 func EventsToPB(in []Event) []*pb.Event {
 	out := make([]*pb.Event, len(in))
 	for i, e := range in {
-		out[i] = &pb.Event{UserId: e.UserID, ItemId: e.ItemID, Type: e.Type, Value: e.Value, TsUnix: e.TS}
+		out[i] = &pb.Event{UserId: e.UserID, ItemId: e.ItemID, Type: e.Type, Value: e.Value, TsUnix: e.TS, RequestId: e.RequestID}
 	}
 	return out
 }
@@ -186,7 +187,84 @@ func EventsToPB(in []Event) []*pb.Event {
 func EventsFromPB(in []*pb.Event) []Event {
 	out := make([]Event, len(in))
 	for i, e := range in {
-		out[i] = Event{UserID: e.GetUserId(), ItemID: e.GetItemId(), Type: e.GetType(), Value: e.GetValue(), TS: e.GetTsUnix()}
+		out[i] = Event{UserID: e.GetUserId(), ItemID: e.GetItemId(), Type: e.GetType(), Value: e.GetValue(), TS: e.GetTsUnix(), RequestID: e.GetRequestId()}
+	}
+	return out
+}
+
+// ShownRepliesToPB encodes a LogExposures batch.
+func ShownRepliesToPB(in []ShownReply) []*pb.ShownReply {
+	out := make([]*pb.ShownReply, len(in))
+	for i := range in {
+		r := &in[i]
+		p := &pb.ShownReply{RequestId: r.RequestID, TraceId: r.TraceID, UserId: r.UserID, TsUnixMs: r.TSMillis,
+			ModelVersion: r.ModelVersion, Degraded: r.Degraded,
+			Assignments: make([]*pb.Assignment, len(r.Assignments)), Items: make([]*pb.ShownItem, len(r.Items))}
+		for j, a := range r.Assignments {
+			p.Assignments[j] = &pb.Assignment{Layer: a.Layer, Experiment: a.Experiment, Variant: a.Variant}
+		}
+		for j, it := range r.Items {
+			p.Items[j] = &pb.ShownItem{ItemId: it.ItemID, Score: it.Score, Sources: it.Sources}
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// ShownRepliesFromPB decodes a LogExposures batch.
+func ShownRepliesFromPB(in []*pb.ShownReply) []ShownReply {
+	out := make([]ShownReply, len(in))
+	for i, p := range in {
+		r := ShownReply{RequestID: p.GetRequestId(), TraceID: p.GetTraceId(), UserID: p.GetUserId(), TSMillis: p.GetTsUnixMs(),
+			ModelVersion: p.GetModelVersion(), Degraded: p.GetDegraded(),
+			Assignments: make([]abtest.Assignment, len(p.GetAssignments())), Items: make([]ShownItem, len(p.GetItems()))}
+		for j, a := range p.GetAssignments() {
+			r.Assignments[j] = abtest.Assignment{Layer: a.GetLayer(), Experiment: a.GetExperiment(), Variant: a.GetVariant()}
+		}
+		for j, it := range p.GetItems() {
+			r.Items[j] = ShownItem{ItemID: it.GetItemId(), Score: it.GetScore(), Sources: it.GetSources()}
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// ArmStatsToPB encodes per-arm statistics.
+func ArmStatsToPB(in []ArmStats) []*pb.ArmStats {
+	out := make([]*pb.ArmStats, len(in))
+	for i, a := range in {
+		out[i] = &pb.ArmStats{Arm: a.Arm, Users: a.Users, Exposures: a.Exposures, Clicks: a.Clicks, Likes: a.Likes,
+			ExposuresSq: a.ExposuresSq, ClicksSq: a.ClicksSq, LikesSq: a.LikesSq,
+			ExposuresClicks: a.ExposuresClicks, ExposuresLikes: a.ExposuresLikes}
+	}
+	return out
+}
+
+// ArmStatsFromPB decodes per-arm statistics.
+func ArmStatsFromPB(in []*pb.ArmStats) []ArmStats {
+	out := make([]ArmStats, len(in))
+	for i, a := range in {
+		out[i] = ArmStats{Arm: a.GetArm(), Users: a.GetUsers(), Exposures: a.GetExposures(), Clicks: a.GetClicks(), Likes: a.GetLikes(),
+			ExposuresSq: a.GetExposuresSq(), ClicksSq: a.GetClicksSq(), LikesSq: a.GetLikesSq(),
+			ExposuresClicks: a.GetExposuresClicks(), ExposuresLikes: a.GetExposuresLikes()}
+	}
+	return out
+}
+
+// ExposuresToPB encodes a user's exposures.
+func ExposuresToPB(in []Exposure) []*pb.Exposure {
+	out := make([]*pb.Exposure, len(in))
+	for i, e := range in {
+		out[i] = &pb.Exposure{ItemId: e.ItemID, TsUnixMs: e.TSMillis}
+	}
+	return out
+}
+
+// ExposuresFromPB decodes a user's exposures.
+func ExposuresFromPB(in []*pb.Exposure) []Exposure {
+	out := make([]Exposure, len(in))
+	for i, e := range in {
+		out[i] = Exposure{ItemID: e.GetItemId(), TSMillis: e.GetTsUnixMs()}
 	}
 	return out
 }

@@ -84,8 +84,11 @@ type UserFeatures struct {
 	// seen_item_ids holds every item the user has interacted with (capped by the server).
 	SeenItemIds      []int64 `protobuf:"varint,4,rep,packed,name=seen_item_ids,json=seenItemIds,proto3" json:"seen_item_ids,omitempty"`
 	InteractionCount int64   `protobuf:"varint,5,opt,name=interaction_count,json=interactionCount,proto3" json:"interaction_count,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// exposures are the user's newest exposures (item, time), newest first,
+	// for frequency caps.
+	Exposures     []*Exposure `protobuf:"bytes,6,rep,name=exposures,proto3" json:"exposures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UserFeatures) Reset() {
@@ -153,6 +156,65 @@ func (x *UserFeatures) GetInteractionCount() int64 {
 	return 0
 }
 
+func (x *UserFeatures) GetExposures() []*Exposure {
+	if x != nil {
+		return x.Exposures
+	}
+	return nil
+}
+
+type Exposure struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ItemId        int64                  `protobuf:"varint,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	TsUnixMs      int64                  `protobuf:"varint,2,opt,name=ts_unix_ms,json=tsUnixMs,proto3" json:"ts_unix_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Exposure) Reset() {
+	*x = Exposure{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Exposure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Exposure) ProtoMessage() {}
+
+func (x *Exposure) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Exposure.ProtoReflect.Descriptor instead.
+func (*Exposure) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Exposure) GetItemId() int64 {
+	if x != nil {
+		return x.ItemId
+	}
+	return 0
+}
+
+func (x *Exposure) GetTsUnixMs() int64 {
+	if x != nil {
+		return x.TsUnixMs
+	}
+	return 0
+}
+
 type GetUserFeaturesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Features      *UserFeatures          `protobuf:"bytes,1,opt,name=features,proto3" json:"features,omitempty"`
@@ -162,7 +224,7 @@ type GetUserFeaturesResponse struct {
 
 func (x *GetUserFeaturesResponse) Reset() {
 	*x = GetUserFeaturesResponse{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[2]
+	mi := &file_recmesh_v1_features_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -174,7 +236,7 @@ func (x *GetUserFeaturesResponse) String() string {
 func (*GetUserFeaturesResponse) ProtoMessage() {}
 
 func (x *GetUserFeaturesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[2]
+	mi := &file_recmesh_v1_features_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -187,7 +249,7 @@ func (x *GetUserFeaturesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserFeaturesResponse.ProtoReflect.Descriptor instead.
 func (*GetUserFeaturesResponse) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{2}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetUserFeaturesResponse) GetFeatures() *UserFeatures {
@@ -198,19 +260,21 @@ func (x *GetUserFeaturesResponse) GetFeatures() *UserFeatures {
 }
 
 type Event struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	ItemId        int64                  `protobuf:"varint,2,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
-	Type          string                 `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
-	Value         float64                `protobuf:"fixed64,4,opt,name=value,proto3" json:"value,omitempty"`
-	TsUnix        int64                  `protobuf:"varint,5,opt,name=ts_unix,json=tsUnix,proto3" json:"ts_unix,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	UserId string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	ItemId int64                  `protobuf:"varint,2,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	Type   string                 `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	Value  float64                `protobuf:"fixed64,4,opt,name=value,proto3" json:"value,omitempty"`
+	TsUnix int64                  `protobuf:"varint,5,opt,name=ts_unix,json=tsUnix,proto3" json:"ts_unix,omitempty"`
+	// request_id names the recommendation reply the event answers, if any.
+	RequestId     string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[3]
+	mi := &file_recmesh_v1_features_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -222,7 +286,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[3]
+	mi := &file_recmesh_v1_features_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -235,7 +299,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{3}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Event) GetUserId() string {
@@ -273,6 +337,13 @@ func (x *Event) GetTsUnix() int64 {
 	return 0
 }
 
+func (x *Event) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 type IngestEventsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Events        []*Event               `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
@@ -282,7 +353,7 @@ type IngestEventsRequest struct {
 
 func (x *IngestEventsRequest) Reset() {
 	*x = IngestEventsRequest{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[4]
+	mi := &file_recmesh_v1_features_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -294,7 +365,7 @@ func (x *IngestEventsRequest) String() string {
 func (*IngestEventsRequest) ProtoMessage() {}
 
 func (x *IngestEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[4]
+	mi := &file_recmesh_v1_features_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -307,7 +378,7 @@ func (x *IngestEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IngestEventsRequest.ProtoReflect.Descriptor instead.
 func (*IngestEventsRequest) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{4}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *IngestEventsRequest) GetEvents() []*Event {
@@ -326,7 +397,7 @@ type IngestEventsResponse struct {
 
 func (x *IngestEventsResponse) Reset() {
 	*x = IngestEventsResponse{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[5]
+	mi := &file_recmesh_v1_features_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +409,7 @@ func (x *IngestEventsResponse) String() string {
 func (*IngestEventsResponse) ProtoMessage() {}
 
 func (x *IngestEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[5]
+	mi := &file_recmesh_v1_features_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +422,7 @@ func (x *IngestEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IngestEventsResponse.ProtoReflect.Descriptor instead.
 func (*IngestEventsResponse) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{5}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *IngestEventsResponse) GetAccepted() int32 {
@@ -373,7 +444,7 @@ type Item struct {
 
 func (x *Item) Reset() {
 	*x = Item{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[6]
+	mi := &file_recmesh_v1_features_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -385,7 +456,7 @@ func (x *Item) String() string {
 func (*Item) ProtoMessage() {}
 
 func (x *Item) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[6]
+	mi := &file_recmesh_v1_features_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -398,7 +469,7 @@ func (x *Item) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Item.ProtoReflect.Descriptor instead.
 func (*Item) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{6}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Item) GetItemId() int64 {
@@ -438,7 +509,7 @@ type GetItemRequest struct {
 
 func (x *GetItemRequest) Reset() {
 	*x = GetItemRequest{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[7]
+	mi := &file_recmesh_v1_features_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -450,7 +521,7 @@ func (x *GetItemRequest) String() string {
 func (*GetItemRequest) ProtoMessage() {}
 
 func (x *GetItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[7]
+	mi := &file_recmesh_v1_features_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -463,7 +534,7 @@ func (x *GetItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetItemRequest.ProtoReflect.Descriptor instead.
 func (*GetItemRequest) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{7}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetItemRequest) GetItemId() int64 {
@@ -482,7 +553,7 @@ type GetItemResponse struct {
 
 func (x *GetItemResponse) Reset() {
 	*x = GetItemResponse{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[8]
+	mi := &file_recmesh_v1_features_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -494,7 +565,7 @@ func (x *GetItemResponse) String() string {
 func (*GetItemResponse) ProtoMessage() {}
 
 func (x *GetItemResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[8]
+	mi := &file_recmesh_v1_features_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -507,12 +578,544 @@ func (x *GetItemResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetItemResponse.ProtoReflect.Descriptor instead.
 func (*GetItemResponse) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{8}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetItemResponse) GetItem() *Item {
 	if x != nil {
 		return x.Item
+	}
+	return nil
+}
+
+type Assignment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Layer         string                 `protobuf:"bytes,1,opt,name=layer,proto3" json:"layer,omitempty"`
+	Experiment    string                 `protobuf:"bytes,2,opt,name=experiment,proto3" json:"experiment,omitempty"`
+	Variant       string                 `protobuf:"bytes,3,opt,name=variant,proto3" json:"variant,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Assignment) Reset() {
+	*x = Assignment{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Assignment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Assignment) ProtoMessage() {}
+
+func (x *Assignment) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
+func (*Assignment) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Assignment) GetLayer() string {
+	if x != nil {
+		return x.Layer
+	}
+	return ""
+}
+
+func (x *Assignment) GetExperiment() string {
+	if x != nil {
+		return x.Experiment
+	}
+	return ""
+}
+
+func (x *Assignment) GetVariant() string {
+	if x != nil {
+		return x.Variant
+	}
+	return ""
+}
+
+// ShownReply is one recommendation reply as the exposure log receives it.
+type ShownReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	TraceId       string                 `protobuf:"bytes,2,opt,name=trace_id,json=traceId,proto3" json:"trace_id,omitempty"`
+	UserId        string                 `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	TsUnixMs      int64                  `protobuf:"varint,4,opt,name=ts_unix_ms,json=tsUnixMs,proto3" json:"ts_unix_ms,omitempty"`
+	ModelVersion  string                 `protobuf:"bytes,5,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	Degraded      []string               `protobuf:"bytes,6,rep,name=degraded,proto3" json:"degraded,omitempty"`
+	Assignments   []*Assignment          `protobuf:"bytes,7,rep,name=assignments,proto3" json:"assignments,omitempty"`
+	Items         []*ShownItem           `protobuf:"bytes,8,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShownReply) Reset() {
+	*x = ShownReply{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShownReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShownReply) ProtoMessage() {}
+
+func (x *ShownReply) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShownReply.ProtoReflect.Descriptor instead.
+func (*ShownReply) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ShownReply) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ShownReply) GetTraceId() string {
+	if x != nil {
+		return x.TraceId
+	}
+	return ""
+}
+
+func (x *ShownReply) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ShownReply) GetTsUnixMs() int64 {
+	if x != nil {
+		return x.TsUnixMs
+	}
+	return 0
+}
+
+func (x *ShownReply) GetModelVersion() string {
+	if x != nil {
+		return x.ModelVersion
+	}
+	return ""
+}
+
+func (x *ShownReply) GetDegraded() []string {
+	if x != nil {
+		return x.Degraded
+	}
+	return nil
+}
+
+func (x *ShownReply) GetAssignments() []*Assignment {
+	if x != nil {
+		return x.Assignments
+	}
+	return nil
+}
+
+func (x *ShownReply) GetItems() []*ShownItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+type ShownItem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ItemId        int64                  `protobuf:"varint,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	Score         float64                `protobuf:"fixed64,2,opt,name=score,proto3" json:"score,omitempty"`
+	Sources       []string               `protobuf:"bytes,3,rep,name=sources,proto3" json:"sources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShownItem) Reset() {
+	*x = ShownItem{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShownItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShownItem) ProtoMessage() {}
+
+func (x *ShownItem) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShownItem.ProtoReflect.Descriptor instead.
+func (*ShownItem) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ShownItem) GetItemId() int64 {
+	if x != nil {
+		return x.ItemId
+	}
+	return 0
+}
+
+func (x *ShownItem) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *ShownItem) GetSources() []string {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+type LogExposuresRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Replies       []*ShownReply          `protobuf:"bytes,1,rep,name=replies,proto3" json:"replies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogExposuresRequest) Reset() {
+	*x = LogExposuresRequest{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogExposuresRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogExposuresRequest) ProtoMessage() {}
+
+func (x *LogExposuresRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogExposuresRequest.ProtoReflect.Descriptor instead.
+func (*LogExposuresRequest) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *LogExposuresRequest) GetReplies() []*ShownReply {
+	if x != nil {
+		return x.Replies
+	}
+	return nil
+}
+
+type LogExposuresResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rows          int32                  `protobuf:"varint,1,opt,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LogExposuresResponse) Reset() {
+	*x = LogExposuresResponse{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogExposuresResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogExposuresResponse) ProtoMessage() {}
+
+func (x *LogExposuresResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogExposuresResponse.ProtoReflect.Descriptor instead.
+func (*LogExposuresResponse) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *LogExposuresResponse) GetRows() int32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+type ExposureStatsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Layer         string                 `protobuf:"bytes,1,opt,name=layer,proto3" json:"layer,omitempty"`
+	Experiment    string                 `protobuf:"bytes,2,opt,name=experiment,proto3" json:"experiment,omitempty"`
+	SinceUnixMs   int64                  `protobuf:"varint,3,opt,name=since_unix_ms,json=sinceUnixMs,proto3" json:"since_unix_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExposureStatsRequest) Reset() {
+	*x = ExposureStatsRequest{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExposureStatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExposureStatsRequest) ProtoMessage() {}
+
+func (x *ExposureStatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExposureStatsRequest.ProtoReflect.Descriptor instead.
+func (*ExposureStatsRequest) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ExposureStatsRequest) GetLayer() string {
+	if x != nil {
+		return x.Layer
+	}
+	return ""
+}
+
+func (x *ExposureStatsRequest) GetExperiment() string {
+	if x != nil {
+		return x.Experiment
+	}
+	return ""
+}
+
+func (x *ExposureStatsRequest) GetSinceUnixMs() int64 {
+	if x != nil {
+		return x.SinceUnixMs
+	}
+	return 0
+}
+
+// ArmStats are one arm's sums over its users, enough for user-level
+// (delta-method) intervals: per user u, e_u exposures, c_u clicked and
+// l_u liked exposures.
+type ArmStats struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Arm             string                 `protobuf:"bytes,1,opt,name=arm,proto3" json:"arm,omitempty"`
+	Users           int64                  `protobuf:"varint,2,opt,name=users,proto3" json:"users,omitempty"`
+	Exposures       float64                `protobuf:"fixed64,3,opt,name=exposures,proto3" json:"exposures,omitempty"`
+	Clicks          float64                `protobuf:"fixed64,4,opt,name=clicks,proto3" json:"clicks,omitempty"`
+	Likes           float64                `protobuf:"fixed64,5,opt,name=likes,proto3" json:"likes,omitempty"`
+	ExposuresSq     float64                `protobuf:"fixed64,6,opt,name=exposures_sq,json=exposuresSq,proto3" json:"exposures_sq,omitempty"`
+	ClicksSq        float64                `protobuf:"fixed64,7,opt,name=clicks_sq,json=clicksSq,proto3" json:"clicks_sq,omitempty"`
+	LikesSq         float64                `protobuf:"fixed64,8,opt,name=likes_sq,json=likesSq,proto3" json:"likes_sq,omitempty"`
+	ExposuresClicks float64                `protobuf:"fixed64,9,opt,name=exposures_clicks,json=exposuresClicks,proto3" json:"exposures_clicks,omitempty"`
+	ExposuresLikes  float64                `protobuf:"fixed64,10,opt,name=exposures_likes,json=exposuresLikes,proto3" json:"exposures_likes,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ArmStats) Reset() {
+	*x = ArmStats{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArmStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArmStats) ProtoMessage() {}
+
+func (x *ArmStats) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArmStats.ProtoReflect.Descriptor instead.
+func (*ArmStats) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ArmStats) GetArm() string {
+	if x != nil {
+		return x.Arm
+	}
+	return ""
+}
+
+func (x *ArmStats) GetUsers() int64 {
+	if x != nil {
+		return x.Users
+	}
+	return 0
+}
+
+func (x *ArmStats) GetExposures() float64 {
+	if x != nil {
+		return x.Exposures
+	}
+	return 0
+}
+
+func (x *ArmStats) GetClicks() float64 {
+	if x != nil {
+		return x.Clicks
+	}
+	return 0
+}
+
+func (x *ArmStats) GetLikes() float64 {
+	if x != nil {
+		return x.Likes
+	}
+	return 0
+}
+
+func (x *ArmStats) GetExposuresSq() float64 {
+	if x != nil {
+		return x.ExposuresSq
+	}
+	return 0
+}
+
+func (x *ArmStats) GetClicksSq() float64 {
+	if x != nil {
+		return x.ClicksSq
+	}
+	return 0
+}
+
+func (x *ArmStats) GetLikesSq() float64 {
+	if x != nil {
+		return x.LikesSq
+	}
+	return 0
+}
+
+func (x *ArmStats) GetExposuresClicks() float64 {
+	if x != nil {
+		return x.ExposuresClicks
+	}
+	return 0
+}
+
+func (x *ArmStats) GetExposuresLikes() float64 {
+	if x != nil {
+		return x.ExposuresLikes
+	}
+	return 0
+}
+
+type ExposureStatsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Arms          []*ArmStats            `protobuf:"bytes,1,rep,name=arms,proto3" json:"arms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExposureStatsResponse) Reset() {
+	*x = ExposureStatsResponse{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExposureStatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExposureStatsResponse) ProtoMessage() {}
+
+func (x *ExposureStatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExposureStatsResponse.ProtoReflect.Descriptor instead.
+func (*ExposureStatsResponse) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ExposureStatsResponse) GetArms() []*ArmStats {
+	if x != nil {
+		return x.Arms
 	}
 	return nil
 }
@@ -525,24 +1128,31 @@ const file_recmesh_v1_features_proto_rawDesc = "" +
 	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"T\n" +
 	"\x16GetUserFeaturesRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
-	"\frecent_limit\x18\x02 \x01(\x05R\vrecentLimit\"\xbf\x02\n" +
+	"\frecent_limit\x18\x02 \x01(\x05R\vrecentLimit\"\xf3\x02\n" +
 	"\fUserFeatures\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12/\n" +
 	"\x06recent\x18\x02 \x03(\v2\x17.recmesh.v1.InteractionR\x06recent\x12R\n" +
 	"\x0egenre_affinity\x18\x03 \x03(\v2+.recmesh.v1.UserFeatures.GenreAffinityEntryR\rgenreAffinity\x12\"\n" +
 	"\rseen_item_ids\x18\x04 \x03(\x03R\vseenItemIds\x12+\n" +
-	"\x11interaction_count\x18\x05 \x01(\x03R\x10interactionCount\x1a@\n" +
+	"\x11interaction_count\x18\x05 \x01(\x03R\x10interactionCount\x122\n" +
+	"\texposures\x18\x06 \x03(\v2\x14.recmesh.v1.ExposureR\texposures\x1a@\n" +
 	"\x12GenreAffinityEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"O\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"A\n" +
+	"\bExposure\x12\x17\n" +
+	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x1c\n" +
+	"\n" +
+	"ts_unix_ms\x18\x02 \x01(\x03R\btsUnixMs\"O\n" +
 	"\x17GetUserFeaturesResponse\x124\n" +
-	"\bfeatures\x18\x01 \x01(\v2\x18.recmesh.v1.UserFeaturesR\bfeatures\"|\n" +
+	"\bfeatures\x18\x01 \x01(\v2\x18.recmesh.v1.UserFeaturesR\bfeatures\"\x9b\x01\n" +
 	"\x05Event\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x17\n" +
 	"\aitem_id\x18\x02 \x01(\x03R\x06itemId\x12\x12\n" +
 	"\x04type\x18\x03 \x01(\tR\x04type\x12\x14\n" +
 	"\x05value\x18\x04 \x01(\x01R\x05value\x12\x17\n" +
-	"\ats_unix\x18\x05 \x01(\x03R\x06tsUnix\"@\n" +
+	"\ats_unix\x18\x05 \x01(\x03R\x06tsUnix\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x06 \x01(\tR\trequestId\"@\n" +
 	"\x13IngestEventsRequest\x12)\n" +
 	"\x06events\x18\x01 \x03(\v2\x11.recmesh.v1.EventR\x06events\"2\n" +
 	"\x14IngestEventsResponse\x12\x1a\n" +
@@ -555,11 +1165,60 @@ const file_recmesh_v1_features_proto_rawDesc = "" +
 	"\x0eGetItemRequest\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\"7\n" +
 	"\x0fGetItemResponse\x12$\n" +
-	"\x04item\x18\x01 \x01(\v2\x10.recmesh.v1.ItemR\x04item2\x84\x02\n" +
+	"\x04item\x18\x01 \x01(\v2\x10.recmesh.v1.ItemR\x04item\"\\\n" +
+	"\n" +
+	"Assignment\x12\x14\n" +
+	"\x05layer\x18\x01 \x01(\tR\x05layer\x12\x1e\n" +
+	"\n" +
+	"experiment\x18\x02 \x01(\tR\n" +
+	"experiment\x12\x18\n" +
+	"\avariant\x18\x03 \x01(\tR\avariant\"\xa5\x02\n" +
+	"\n" +
+	"ShownReply\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x19\n" +
+	"\btrace_id\x18\x02 \x01(\tR\atraceId\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\x12\x1c\n" +
+	"\n" +
+	"ts_unix_ms\x18\x04 \x01(\x03R\btsUnixMs\x12#\n" +
+	"\rmodel_version\x18\x05 \x01(\tR\fmodelVersion\x12\x1a\n" +
+	"\bdegraded\x18\x06 \x03(\tR\bdegraded\x128\n" +
+	"\vassignments\x18\a \x03(\v2\x16.recmesh.v1.AssignmentR\vassignments\x12+\n" +
+	"\x05items\x18\b \x03(\v2\x15.recmesh.v1.ShownItemR\x05items\"T\n" +
+	"\tShownItem\x12\x17\n" +
+	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x14\n" +
+	"\x05score\x18\x02 \x01(\x01R\x05score\x12\x18\n" +
+	"\asources\x18\x03 \x03(\tR\asources\"G\n" +
+	"\x13LogExposuresRequest\x120\n" +
+	"\areplies\x18\x01 \x03(\v2\x16.recmesh.v1.ShownReplyR\areplies\"*\n" +
+	"\x14LogExposuresResponse\x12\x12\n" +
+	"\x04rows\x18\x01 \x01(\x05R\x04rows\"p\n" +
+	"\x14ExposureStatsRequest\x12\x14\n" +
+	"\x05layer\x18\x01 \x01(\tR\x05layer\x12\x1e\n" +
+	"\n" +
+	"experiment\x18\x02 \x01(\tR\n" +
+	"experiment\x12\"\n" +
+	"\rsince_unix_ms\x18\x03 \x01(\x03R\vsinceUnixMs\"\xad\x02\n" +
+	"\bArmStats\x12\x10\n" +
+	"\x03arm\x18\x01 \x01(\tR\x03arm\x12\x14\n" +
+	"\x05users\x18\x02 \x01(\x03R\x05users\x12\x1c\n" +
+	"\texposures\x18\x03 \x01(\x01R\texposures\x12\x16\n" +
+	"\x06clicks\x18\x04 \x01(\x01R\x06clicks\x12\x14\n" +
+	"\x05likes\x18\x05 \x01(\x01R\x05likes\x12!\n" +
+	"\fexposures_sq\x18\x06 \x01(\x01R\vexposuresSq\x12\x1b\n" +
+	"\tclicks_sq\x18\a \x01(\x01R\bclicksSq\x12\x19\n" +
+	"\blikes_sq\x18\b \x01(\x01R\alikesSq\x12)\n" +
+	"\x10exposures_clicks\x18\t \x01(\x01R\x0fexposuresClicks\x12'\n" +
+	"\x0fexposures_likes\x18\n" +
+	" \x01(\x01R\x0eexposuresLikes\"A\n" +
+	"\x15ExposureStatsResponse\x12(\n" +
+	"\x04arms\x18\x01 \x03(\v2\x14.recmesh.v1.ArmStatsR\x04arms2\xad\x03\n" +
 	"\x0fFeaturesService\x12Z\n" +
 	"\x0fGetUserFeatures\x12\".recmesh.v1.GetUserFeaturesRequest\x1a#.recmesh.v1.GetUserFeaturesResponse\x12Q\n" +
 	"\fIngestEvents\x12\x1f.recmesh.v1.IngestEventsRequest\x1a .recmesh.v1.IngestEventsResponse\x12B\n" +
-	"\aGetItem\x12\x1a.recmesh.v1.GetItemRequest\x1a\x1b.recmesh.v1.GetItemResponseB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
+	"\aGetItem\x12\x1a.recmesh.v1.GetItemRequest\x1a\x1b.recmesh.v1.GetItemResponse\x12Q\n" +
+	"\fLogExposures\x12\x1f.recmesh.v1.LogExposuresRequest\x1a .recmesh.v1.LogExposuresResponse\x12T\n" +
+	"\rExposureStats\x12 .recmesh.v1.ExposureStatsRequest\x1a!.recmesh.v1.ExposureStatsResponseB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
 
 var (
 	file_recmesh_v1_features_proto_rawDescOnce sync.Once
@@ -573,37 +1232,55 @@ func file_recmesh_v1_features_proto_rawDescGZIP() []byte {
 	return file_recmesh_v1_features_proto_rawDescData
 }
 
-var file_recmesh_v1_features_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_recmesh_v1_features_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_recmesh_v1_features_proto_goTypes = []any{
 	(*GetUserFeaturesRequest)(nil),  // 0: recmesh.v1.GetUserFeaturesRequest
 	(*UserFeatures)(nil),            // 1: recmesh.v1.UserFeatures
-	(*GetUserFeaturesResponse)(nil), // 2: recmesh.v1.GetUserFeaturesResponse
-	(*Event)(nil),                   // 3: recmesh.v1.Event
-	(*IngestEventsRequest)(nil),     // 4: recmesh.v1.IngestEventsRequest
-	(*IngestEventsResponse)(nil),    // 5: recmesh.v1.IngestEventsResponse
-	(*Item)(nil),                    // 6: recmesh.v1.Item
-	(*GetItemRequest)(nil),          // 7: recmesh.v1.GetItemRequest
-	(*GetItemResponse)(nil),         // 8: recmesh.v1.GetItemResponse
-	nil,                             // 9: recmesh.v1.UserFeatures.GenreAffinityEntry
-	(*Interaction)(nil),             // 10: recmesh.v1.Interaction
+	(*Exposure)(nil),                // 2: recmesh.v1.Exposure
+	(*GetUserFeaturesResponse)(nil), // 3: recmesh.v1.GetUserFeaturesResponse
+	(*Event)(nil),                   // 4: recmesh.v1.Event
+	(*IngestEventsRequest)(nil),     // 5: recmesh.v1.IngestEventsRequest
+	(*IngestEventsResponse)(nil),    // 6: recmesh.v1.IngestEventsResponse
+	(*Item)(nil),                    // 7: recmesh.v1.Item
+	(*GetItemRequest)(nil),          // 8: recmesh.v1.GetItemRequest
+	(*GetItemResponse)(nil),         // 9: recmesh.v1.GetItemResponse
+	(*Assignment)(nil),              // 10: recmesh.v1.Assignment
+	(*ShownReply)(nil),              // 11: recmesh.v1.ShownReply
+	(*ShownItem)(nil),               // 12: recmesh.v1.ShownItem
+	(*LogExposuresRequest)(nil),     // 13: recmesh.v1.LogExposuresRequest
+	(*LogExposuresResponse)(nil),    // 14: recmesh.v1.LogExposuresResponse
+	(*ExposureStatsRequest)(nil),    // 15: recmesh.v1.ExposureStatsRequest
+	(*ArmStats)(nil),                // 16: recmesh.v1.ArmStats
+	(*ExposureStatsResponse)(nil),   // 17: recmesh.v1.ExposureStatsResponse
+	nil,                             // 18: recmesh.v1.UserFeatures.GenreAffinityEntry
+	(*Interaction)(nil),             // 19: recmesh.v1.Interaction
 }
 var file_recmesh_v1_features_proto_depIdxs = []int32{
-	10, // 0: recmesh.v1.UserFeatures.recent:type_name -> recmesh.v1.Interaction
-	9,  // 1: recmesh.v1.UserFeatures.genre_affinity:type_name -> recmesh.v1.UserFeatures.GenreAffinityEntry
-	1,  // 2: recmesh.v1.GetUserFeaturesResponse.features:type_name -> recmesh.v1.UserFeatures
-	3,  // 3: recmesh.v1.IngestEventsRequest.events:type_name -> recmesh.v1.Event
-	6,  // 4: recmesh.v1.GetItemResponse.item:type_name -> recmesh.v1.Item
-	0,  // 5: recmesh.v1.FeaturesService.GetUserFeatures:input_type -> recmesh.v1.GetUserFeaturesRequest
-	4,  // 6: recmesh.v1.FeaturesService.IngestEvents:input_type -> recmesh.v1.IngestEventsRequest
-	7,  // 7: recmesh.v1.FeaturesService.GetItem:input_type -> recmesh.v1.GetItemRequest
-	2,  // 8: recmesh.v1.FeaturesService.GetUserFeatures:output_type -> recmesh.v1.GetUserFeaturesResponse
-	5,  // 9: recmesh.v1.FeaturesService.IngestEvents:output_type -> recmesh.v1.IngestEventsResponse
-	8,  // 10: recmesh.v1.FeaturesService.GetItem:output_type -> recmesh.v1.GetItemResponse
-	8,  // [8:11] is the sub-list for method output_type
-	5,  // [5:8] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	19, // 0: recmesh.v1.UserFeatures.recent:type_name -> recmesh.v1.Interaction
+	18, // 1: recmesh.v1.UserFeatures.genre_affinity:type_name -> recmesh.v1.UserFeatures.GenreAffinityEntry
+	2,  // 2: recmesh.v1.UserFeatures.exposures:type_name -> recmesh.v1.Exposure
+	1,  // 3: recmesh.v1.GetUserFeaturesResponse.features:type_name -> recmesh.v1.UserFeatures
+	4,  // 4: recmesh.v1.IngestEventsRequest.events:type_name -> recmesh.v1.Event
+	7,  // 5: recmesh.v1.GetItemResponse.item:type_name -> recmesh.v1.Item
+	10, // 6: recmesh.v1.ShownReply.assignments:type_name -> recmesh.v1.Assignment
+	12, // 7: recmesh.v1.ShownReply.items:type_name -> recmesh.v1.ShownItem
+	11, // 8: recmesh.v1.LogExposuresRequest.replies:type_name -> recmesh.v1.ShownReply
+	16, // 9: recmesh.v1.ExposureStatsResponse.arms:type_name -> recmesh.v1.ArmStats
+	0,  // 10: recmesh.v1.FeaturesService.GetUserFeatures:input_type -> recmesh.v1.GetUserFeaturesRequest
+	5,  // 11: recmesh.v1.FeaturesService.IngestEvents:input_type -> recmesh.v1.IngestEventsRequest
+	8,  // 12: recmesh.v1.FeaturesService.GetItem:input_type -> recmesh.v1.GetItemRequest
+	13, // 13: recmesh.v1.FeaturesService.LogExposures:input_type -> recmesh.v1.LogExposuresRequest
+	15, // 14: recmesh.v1.FeaturesService.ExposureStats:input_type -> recmesh.v1.ExposureStatsRequest
+	3,  // 15: recmesh.v1.FeaturesService.GetUserFeatures:output_type -> recmesh.v1.GetUserFeaturesResponse
+	6,  // 16: recmesh.v1.FeaturesService.IngestEvents:output_type -> recmesh.v1.IngestEventsResponse
+	9,  // 17: recmesh.v1.FeaturesService.GetItem:output_type -> recmesh.v1.GetItemResponse
+	14, // 18: recmesh.v1.FeaturesService.LogExposures:output_type -> recmesh.v1.LogExposuresResponse
+	17, // 19: recmesh.v1.FeaturesService.ExposureStats:output_type -> recmesh.v1.ExposureStatsResponse
+	15, // [15:20] is the sub-list for method output_type
+	10, // [10:15] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_recmesh_v1_features_proto_init() }
@@ -618,7 +1295,7 @@ func file_recmesh_v1_features_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_recmesh_v1_features_proto_rawDesc), len(file_recmesh_v1_features_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,6 +22,8 @@ const (
 	FeaturesService_GetUserFeatures_FullMethodName = "/recmesh.v1.FeaturesService/GetUserFeatures"
 	FeaturesService_IngestEvents_FullMethodName    = "/recmesh.v1.FeaturesService/IngestEvents"
 	FeaturesService_GetItem_FullMethodName         = "/recmesh.v1.FeaturesService/GetItem"
+	FeaturesService_LogExposures_FullMethodName    = "/recmesh.v1.FeaturesService/LogExposures"
+	FeaturesService_ExposureStats_FullMethodName   = "/recmesh.v1.FeaturesService/ExposureStats"
 )
 
 // FeaturesServiceClient is the client API for FeaturesService service.
@@ -33,6 +35,12 @@ type FeaturesServiceClient interface {
 	GetUserFeatures(ctx context.Context, in *GetUserFeaturesRequest, opts ...grpc.CallOption) (*GetUserFeaturesResponse, error)
 	IngestEvents(ctx context.Context, in *IngestEventsRequest, opts ...grpc.CallOption) (*IngestEventsResponse, error)
 	GetItem(ctx context.Context, in *GetItemRequest, opts ...grpc.CallOption) (*GetItemResponse, error)
+	// LogExposures appends the items replies showed to the exposure log and
+	// marks them seen. The gateway calls it in the background, in batches.
+	LogExposures(ctx context.Context, in *LogExposuresRequest, opts ...grpc.CallOption) (*LogExposuresResponse, error)
+	// ExposureStats aggregates one experiment's exposures and the feedback
+	// attributed to them, per arm, at the user level.
+	ExposureStats(ctx context.Context, in *ExposureStatsRequest, opts ...grpc.CallOption) (*ExposureStatsResponse, error)
 }
 
 type featuresServiceClient struct {
@@ -73,6 +81,26 @@ func (c *featuresServiceClient) GetItem(ctx context.Context, in *GetItemRequest,
 	return out, nil
 }
 
+func (c *featuresServiceClient) LogExposures(ctx context.Context, in *LogExposuresRequest, opts ...grpc.CallOption) (*LogExposuresResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LogExposuresResponse)
+	err := c.cc.Invoke(ctx, FeaturesService_LogExposures_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *featuresServiceClient) ExposureStats(ctx context.Context, in *ExposureStatsRequest, opts ...grpc.CallOption) (*ExposureStatsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExposureStatsResponse)
+	err := c.cc.Invoke(ctx, FeaturesService_ExposureStats_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FeaturesServiceServer is the server API for FeaturesService service.
 // All implementations must embed UnimplementedFeaturesServiceServer
 // for forward compatibility.
@@ -82,6 +110,12 @@ type FeaturesServiceServer interface {
 	GetUserFeatures(context.Context, *GetUserFeaturesRequest) (*GetUserFeaturesResponse, error)
 	IngestEvents(context.Context, *IngestEventsRequest) (*IngestEventsResponse, error)
 	GetItem(context.Context, *GetItemRequest) (*GetItemResponse, error)
+	// LogExposures appends the items replies showed to the exposure log and
+	// marks them seen. The gateway calls it in the background, in batches.
+	LogExposures(context.Context, *LogExposuresRequest) (*LogExposuresResponse, error)
+	// ExposureStats aggregates one experiment's exposures and the feedback
+	// attributed to them, per arm, at the user level.
+	ExposureStats(context.Context, *ExposureStatsRequest) (*ExposureStatsResponse, error)
 	mustEmbedUnimplementedFeaturesServiceServer()
 }
 
@@ -100,6 +134,12 @@ func (UnimplementedFeaturesServiceServer) IngestEvents(context.Context, *IngestE
 }
 func (UnimplementedFeaturesServiceServer) GetItem(context.Context, *GetItemRequest) (*GetItemResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetItem not implemented")
+}
+func (UnimplementedFeaturesServiceServer) LogExposures(context.Context, *LogExposuresRequest) (*LogExposuresResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LogExposures not implemented")
+}
+func (UnimplementedFeaturesServiceServer) ExposureStats(context.Context, *ExposureStatsRequest) (*ExposureStatsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ExposureStats not implemented")
 }
 func (UnimplementedFeaturesServiceServer) mustEmbedUnimplementedFeaturesServiceServer() {}
 func (UnimplementedFeaturesServiceServer) testEmbeddedByValue()                         {}
@@ -176,6 +216,42 @@ func _FeaturesService_GetItem_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FeaturesService_LogExposures_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LogExposuresRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeaturesServiceServer).LogExposures(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeaturesService_LogExposures_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeaturesServiceServer).LogExposures(ctx, req.(*LogExposuresRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeaturesService_ExposureStats_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExposureStatsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeaturesServiceServer).ExposureStats(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeaturesService_ExposureStats_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeaturesServiceServer).ExposureStats(ctx, req.(*ExposureStatsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FeaturesService_ServiceDesc is the grpc.ServiceDesc for FeaturesService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -194,6 +270,14 @@ var FeaturesService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetItem",
 			Handler:    _FeaturesService_GetItem_Handler,
+		},
+		{
+			MethodName: "LogExposures",
+			Handler:    _FeaturesService_LogExposures_Handler,
+		},
+		{
+			MethodName: "ExposureStats",
+			Handler:    _FeaturesService_ExposureStats_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -114,3 +115,34 @@ func (d *Durable) Stale() int64 { return d.stale.Load() }
 
 // Fallbacks is the number of history reads served by PostgreSQL.
 func (d *Durable) Fallbacks() int64 { return d.fallback.Load() }
+
+// AppendExposures implements ExposureLog: the record first, then the
+// seen set and exposure sets in Redis (a Redis failure is counted as
+// stale, like events; replay rebuilds the seen sets).
+func (d *Durable) AppendExposures(ctx context.Context, replies []domain.ShownReply) error {
+	rec, ok := d.Record.(ExposureLog)
+	if !ok {
+		return errors.New("the features record keeps no exposure log")
+	}
+	if err := rec.AppendExposures(ctx, replies); err != nil {
+		return err
+	}
+	if err := d.RT.AppendExposures(context.WithoutCancel(ctx), replies); err != nil {
+		n := 0
+		for i := range replies {
+			n += replies[i].Rows()
+		}
+		d.stale.Add(int64(n))
+		d.Log.WarnContext(ctx, "exposures are durable but Redis was not updated", "rows", n, "err", err)
+	}
+	return nil
+}
+
+// ExposureStats implements ExposureLog from the record.
+func (d *Durable) ExposureStats(ctx context.Context, q domain.ExposureQuery, a Attribution) ([]domain.ArmStats, error) {
+	rec, ok := d.Record.(ExposureLog)
+	if !ok {
+		return nil, errors.New("the features record keeps no exposure log")
+	}
+	return rec.ExposureStats(ctx, q, a)
+}

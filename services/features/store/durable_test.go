@@ -46,3 +46,10 @@ func TestDurablePostgresWithRedisDownLosesNothing(t *testing.T) {
 		t.Errorf("fallbacks = %d, want 1", d.Fallbacks())
 	}
 }
+
+func TestDurableExposures(t *testing.T) {
+	storetest.RunExposures(t, func(t *testing.T) storetest.ExposureStore {
+		return &store.Durable{Record: store.NewPostgres(postgresPool(t)), RT: realTime(t, "durable-exp", store.DefaultRealTimeOptions().RecentCap),
+			Log: rlog.Discard()}
+	})
+}

@@ -13,6 +13,10 @@ type Memory struct {
 	mu    sync.RWMutex
 	items map[int64]domain.Item
 	users map[string]*userLog
+	// MaxExposureRows bounds the exposure log (DefaultMaxExposureRows when 0).
+	MaxExposureRows int
+	exposures       []exposureRow
+	feedback        []feedbackEvent
 }
 
 type userLog struct {
@@ -20,6 +24,25 @@ type userLog struct {
 	interactions []domain.Interaction
 	seen         map[int64]struct{}
 	seenOrder    []int64
+	// exposures are the newest MaxUserExposures, oldest first.
+	exposures []domain.Exposure
+}
+
+// user returns the user's log, made on first use; m.mu must be held.
+func (m *Memory) user(id string) *userLog {
+	u := m.users[id]
+	if u == nil {
+		u = &userLog{seen: map[int64]struct{}{}}
+		m.users[id] = u
+	}
+	return u
+}
+
+func (u *userLog) markSeen(item int64) {
+	if _, ok := u.seen[item]; !ok {
+		u.seen[item] = struct{}{}
+		u.seenOrder = append(u.seenOrder, item)
+	}
 }
 
 // NewMemory returns an empty memory store.
@@ -56,20 +79,16 @@ func (m *Memory) AppendEvents(_ context.Context, events []domain.Event) error {
 	defer m.mu.Unlock()
 	touched := map[*userLog]bool{}
 	for _, e := range events {
-		u := m.users[e.UserID]
-		if u == nil {
-			u = &userLog{seen: map[int64]struct{}{}}
-			m.users[e.UserID] = u
+		u := m.user(e.UserID)
+		if domain.IsFeedback(e.Type) {
+			m.feedback = append(m.feedback, feedbackEvent{userID: e.UserID, requestID: e.RequestID, typ: e.Type, itemID: e.ItemID, ts: e.TS})
 		}
 		in := domain.Interaction{ItemID: e.ItemID, Type: e.Type, Value: e.Value, TS: e.TS}
 		if n := len(u.interactions); n > 0 && u.interactions[n-1].TS > e.TS {
 			touched[u] = true
 		}
 		u.interactions = append(u.interactions, in)
-		if _, ok := u.seen[e.ItemID]; !ok {
-			u.seen[e.ItemID] = struct{}{}
-			u.seenOrder = append(u.seenOrder, e.ItemID)
-		}
+		u.markSeen(e.ItemID)
 	}
 	for u := range touched {
 		sort.SliceStable(u.interactions, func(i, j int) bool { return u.interactions[i].TS < u.interactions[j].TS })
@@ -95,5 +114,9 @@ func (m *Memory) History(_ context.Context, userID string, recentLimit, seenCap 
 		seen = seen[len(seen)-seenCap:] // keep the newest when capped
 	}
 	h.Seen = append([]int64(nil), seen...)
+	h.Exposures = make([]domain.Exposure, len(u.exposures))
+	for i, e := range u.exposures {
+		h.Exposures[len(u.exposures)-1-i] = e
+	}
 	return h, nil
 }

@@ -87,13 +87,13 @@ func (p *Postgres) AppendEvents(ctx context.Context, events []domain.Event) erro
 		seen := map[string]bool{}
 		rows := make([][]any, len(events))
 		for i, e := range events {
-			rows[i] = []any{e.UserID, e.ItemID, e.Type, e.Value, e.TS}
+			rows[i] = []any{e.UserID, e.ItemID, e.Type, e.Value, e.TS, e.RequestID}
 			if !seen[e.UserID] {
 				seen[e.UserID] = true
 				users = append(users, e.UserID)
 			}
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"user_id", "item_id", "type", "value", "ts"}, pgx.CopyFromRows(rows)); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"user_id", "item_id", "type", "value", "ts", "request_id"}, pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("copy events: %w", err)
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO users (user_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, users)
@@ -114,7 +114,10 @@ func (p *Postgres) History(ctx context.Context, userID string, recentLimit, seen
 		})
 		return err
 	})
-	b.Queue(`SELECT item_id FROM events WHERE user_id = $1 GROUP BY item_id ORDER BY max(ts) DESC LIMIT $2`,
+	b.Queue(`SELECT item_id FROM (
+			SELECT item_id, ts FROM events WHERE user_id = $1
+			UNION ALL SELECT item_id, ts_ms / 1000 FROM exposures WHERE user_id = $1) s
+		GROUP BY item_id ORDER BY max(ts) DESC LIMIT $2`,
 		userID, seenCap).Query(func(rows pgx.Rows) error {
 		var id int64
 		_, err := pgx.ForEachRow(rows, []any{&id}, func() error {
@@ -125,6 +128,15 @@ func (p *Postgres) History(ctx context.Context, userID string, recentLimit, seen
 	})
 	b.Queue(`SELECT count(*) FROM events WHERE user_id = $1`, userID).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&h.Count)
+	})
+	b.Queue(`SELECT item_id, ts_ms FROM exposures WHERE user_id = $1 ORDER BY ts_ms DESC, exposure_id DESC LIMIT $2`,
+		userID, MaxUserExposures).Query(func(rows pgx.Rows) error {
+		var e domain.Exposure
+		_, err := pgx.ForEachRow(rows, []any{&e.ItemID, &e.TSMillis}, func() error {
+			h.Exposures = append(h.Exposures, e)
+			return nil
+		})
+		return err
 	})
 	if err := p.pool.SendBatch(ctx, b).Close(); err != nil {
 		return History{}, fmt.Errorf("history of %s: %w", userID, err)

@@ -45,13 +45,13 @@ func TestPostgresMigrationsAreIdempotent(t *testing.T) {
 		}
 		versions = append(versions, v)
 	}
-	if !slices.Equal(versions, []int32{1}) {
-		t.Errorf("recorded versions %v, want [1]", versions)
+	if !slices.Equal(versions, []int32{1, 2}) {
+		t.Errorf("recorded versions %v, want [1 2]", versions)
 	}
 }
 
 // A database migrated by the first layout (one schema_migrations table)
-// upgrades without applying 0001 twice.
+// upgrades without applying 0001 twice: only the migrations after it run.
 func TestPostgresMigrationsAdoptTheLegacyTable(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
@@ -67,10 +67,14 @@ func TestPostgresMigrationsAdoptTheLegacyTable(t *testing.T) {
 		}
 	}
 	applied, err := store.Migrate(ctx, pool)
-	if err != nil || len(applied) != 0 {
-		t.Fatalf("Migrate over the legacy layout applied %v, %v; want nothing", applied, err)
+	if err != nil || !slices.Equal(applied, []string{"0002_exposures.sql"}) {
+		t.Fatalf("Migrate over the legacy layout applied %v, %v; want [0002_exposures.sql]", applied, err)
 	}
 	if applied, err := store.Migrate(ctx, pool); err != nil || len(applied) != 0 {
 		t.Fatalf("second Migrate: %v, %v", applied, err)
 	}
+}
+
+func TestPostgresExposures(t *testing.T) {
+	storetest.RunExposures(t, func(t *testing.T) storetest.ExposureStore { return store.NewPostgres(postgresPool(t)) })
 }

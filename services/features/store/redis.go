@@ -23,6 +23,8 @@ import (
 //	<prefix>recent:<user>  list of "item type value ts", newest first, capped
 //	<prefix>seen:<user>    set of item ids
 //	<prefix>count:<user>   number of the user's events
+//	<prefix>exposed:<user> sorted set of "item:ms" exposures scored by time (ms),
+//	                       the newest MaxUserExposures, for frequency caps
 //	<prefix>item:<id>      a catalogue item, as JSON
 //
 // It implements Store, so it passes the same contract as the other backends
@@ -120,6 +122,7 @@ func (r *RealTime) History(ctx context.Context, user string, recentLimit, seenCa
 	recent := p.LRange(ctx, r.key("recent", user), 0, -1)
 	seen := p.SRandMemberN(ctx, r.key("seen", user), int64(seenCap))
 	count := p.Get(ctx, r.key("count", user))
+	exposed := p.ZRevRangeWithScores(ctx, r.key("exposed", user), 0, MaxUserExposures-1)
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return History{}, fmt.Errorf("redis history of %s: %w", user, err)
 	}
@@ -140,6 +143,15 @@ func (r *RealTime) History(ctx context.Context, user string, recentLimit, seenCa
 		if h.Count, err = strconv.ParseInt(c, 10, 64); err != nil {
 			return History{}, fmt.Errorf("redis count of %s: %q", user, c)
 		}
+	}
+	for _, z := range exposed.Val() {
+		m, _ := z.Member.(string)
+		item, _, _ := strings.Cut(m, ":")
+		id, err := strconv.ParseInt(item, 10, 64)
+		if err != nil {
+			return History{}, fmt.Errorf("redis exposures of %s: bad member %q", user, m)
+		}
+		h.Exposures = append(h.Exposures, domain.Exposure{ItemID: id, TSMillis: int64(z.Score)})
 	}
 	return h, nil
 }

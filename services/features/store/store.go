@@ -18,6 +18,9 @@ type History struct {
 	Seen []int64
 	// Count is the number of interactions on record.
 	Count int64
+	// Exposures are the user's newest exposures (at most
+	// MaxUserExposures), newest first, for frequency caps.
+	Exposures []domain.Exposure
 }
 
 // Store is the features service's storage.
