@@ -122,6 +122,9 @@ type UserFeatures struct {
 	Seen []int64
 	// Count is the number of interactions on record.
 	Count int64
+	// Exposures are the user's newest exposures, newest first, for
+	// frequency caps.
+	Exposures []Exposure
 }
 
 // The recall channels. Their names are used in quotas and replies.

@@ -152,7 +152,7 @@ func validOffsets(off []int32, n, total int) bool {
 func UserFeaturesToPB(f UserFeatures) *pb.UserFeatures {
 	return &pb.UserFeatures{
 		UserId: f.UserID, Recent: InteractionsToPB(f.Recent), GenreAffinity: f.GenreAffinity,
-		SeenItemIds: f.Seen, InteractionCount: f.Count,
+		SeenItemIds: f.Seen, InteractionCount: f.Count, Exposures: ExposuresToPB(f.Exposures),
 	}
 }
 
@@ -160,7 +160,7 @@ func UserFeaturesToPB(f UserFeatures) *pb.UserFeatures {
 func UserFeaturesFromPB(f *pb.UserFeatures) UserFeatures {
 	return UserFeatures{
 		UserID: f.GetUserId(), Recent: InteractionsFromPB(f.GetRecent()), GenreAffinity: f.GetGenreAffinity(),
-		Seen: f.GetSeenItemIds(), Count: f.GetInteractionCount(),
+		Seen: f.GetSeenItemIds(), Count: f.GetInteractionCount(), Exposures: ExposuresFromPB(f.GetExposures()),
 	}
 }
 

@@ -30,6 +30,9 @@ type Config struct {
 	// Data is a MovieLens directory loaded into a memory: store at start;
 	// other stores are loaded with recmesh import.
 	Data string
+	// AttributionWindow is how far back feedback without a request_id
+	// looks for the exposure it answers (store.Attribution).
+	AttributionWindow time.Duration
 }
 
 // Component is the features service as a component.
@@ -48,6 +51,8 @@ func (c *Component) Bind(f *config.Flags) {
 	storeurl.BindFlag(f, &c.Config.Store)
 	f.String(&c.Config.RealTime, "realtime", "", "Redis URL of the features real-time state, e.g. redis://127.0.0.1:6379/0?prefix=rm: (empty: none)")
 	f.String(&c.Config.Data, "data", "", "MovieLens directory loaded into a memory: store at start (other stores: recmesh import)")
+	f.Duration(&c.Config.AttributionWindow, "attribution-window", store.DefaultAttributionWindow,
+		"how far back feedback without a request_id looks for the user's latest exposure of the item")
 }
 
 // itemCacheTTL is how long the features service keeps a catalogue item read
@@ -90,7 +95,11 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 		st = d
 	}
 	registerDurableMetrics(env.Metrics, d)
-	svc := New(st, DefaultOptions())
+	opts := DefaultOptions()
+	if c.Config.AttributionWindow > 0 {
+		opts.Attribution.Window = c.Config.AttributionWindow
+	}
+	svc := New(st, opts)
 	return &component.Service{
 		Register: func(s *grpc.Server) { pb.RegisterFeaturesServiceServer(s, NewGRPCServer(MakeEndpoints(svc))) },
 		Ready:    func(ctx context.Context) error { return ping(ctx, st) },

@@ -15,15 +15,22 @@ type Endpoints struct {
 	GetUserFeatures endpoint.Endpoint
 	IngestEvents    endpoint.Endpoint
 	GetItem         endpoint.Endpoint
+	LogExposures    endpoint.Endpoint
+	ExposureStats   endpoint.Endpoint
 }
 
 // MakeEndpoints wires the endpoints to s.
-func MakeEndpoints(s featuresapi.Service) Endpoints {
+func MakeEndpoints(s interface {
+	featuresapi.Service
+	featuresapi.Exposures
+}) Endpoints {
 	return Endpoints{
 		GetUserFeatures: kitendpoint.Make(func(ctx context.Context, r featuresapi.GetUserFeaturesRequest) (domain.UserFeatures, error) {
 			return s.GetUserFeatures(ctx, r.UserID, r.RecentLimit)
 		}),
-		IngestEvents: kitendpoint.Make(s.IngestEvents),
-		GetItem:      kitendpoint.Make(s.GetItem),
+		IngestEvents:  kitendpoint.Make(s.IngestEvents),
+		GetItem:       kitendpoint.Make(s.GetItem),
+		LogExposures:  kitendpoint.Make(s.LogExposures),
+		ExposureStats: kitendpoint.Make(s.ExposureStats),
 	}
 }

@@ -24,25 +24,35 @@ type Options struct {
 	SeenCap int
 	// MaxBatch bounds an ingest batch.
 	MaxBatch int
+	// Attribution ties feedback to exposures in ExposureStats.
+	Attribution store.Attribution
 }
 
 // DefaultOptions are the defaults of the features service.
 func DefaultOptions() Options {
-	return Options{RecentLimit: 50, AffinityWindow: 200, SeenCap: 10000, MaxBatch: 1000}
+	return Options{RecentLimit: 50, AffinityWindow: 200, SeenCap: 10000, MaxBatch: 1000,
+		Attribution: store.Attribution{Window: store.DefaultAttributionWindow}}
 }
 
-type service struct {
+
+// Service is the features service: the featuresapi contract and its exposure log.
+type Service struct {
 	store store.Store
 	opts  Options
 	now   func() time.Time
 }
 
+var (
+	_ featuresapi.Service   = (*Service)(nil)
+	_ featuresapi.Exposures = (*Service)(nil)
+)
+
 // New returns the features service over st.
-func New(st store.Store, opts Options) featuresapi.Service {
-	return &service{store: st, opts: opts, now: time.Now}
+func New(st store.Store, opts Options) *Service {
+	return &Service{store: st, opts: opts, now: time.Now}
 }
 
-func (s *service) GetUserFeatures(ctx context.Context, userID string, recentLimit int) (domain.UserFeatures, error) {
+func (s *Service) GetUserFeatures(ctx context.Context, userID string, recentLimit int) (domain.UserFeatures, error) {
 	if err := domain.ValidateUserID(userID); err != nil {
 		return domain.UserFeatures{}, err
 	}
@@ -68,12 +78,12 @@ func (s *service) GetUserFeatures(ctx context.Context, userID string, recentLimi
 	if len(recent) > recentLimit {
 		recent = recent[:recentLimit]
 	}
-	return domain.UserFeatures{UserID: userID, Recent: recent, GenreAffinity: aff, Seen: h.Seen, Count: h.Count}, nil
+	return domain.UserFeatures{UserID: userID, Recent: recent, GenreAffinity: aff, Seen: h.Seen, Count: h.Count, Exposures: h.Exposures}, nil
 }
 
 // genreAffinity spreads each interaction's weight over its item's genres and
 // normalises the result to sum to 1.
-func (s *service) genreAffinity(ctx context.Context, window []domain.Interaction) (map[string]float64, error) {
+func (s *Service) genreAffinity(ctx context.Context, window []domain.Interaction) (map[string]float64, error) {
 	if len(window) == 0 {
 		return nil, nil
 	}
@@ -114,7 +124,7 @@ func GenreAffinity(interactions []domain.Interaction, items map[int64]domain.Ite
 	return aff
 }
 
-func (s *service) IngestEvents(ctx context.Context, events []domain.Event) (int, error) {
+func (s *Service) IngestEvents(ctx context.Context, events []domain.Event) (int, error) {
 	if len(events) == 0 {
 		return 0, apierr.Invalid("the batch holds no events")
 	}
@@ -134,7 +144,7 @@ func (s *service) IngestEvents(ctx context.Context, events []domain.Event) (int,
 	return len(events), nil
 }
 
-func (s *service) GetItem(ctx context.Context, id int64) (domain.Item, error) {
+func (s *Service) GetItem(ctx context.Context, id int64) (domain.Item, error) {
 	if id <= 0 {
 		return domain.Item{}, apierr.Invalid("item_id must be a positive integer")
 	}
@@ -147,4 +157,48 @@ func (s *service) GetItem(ctx context.Context, id int64) (domain.Item, error) {
 		return domain.Item{}, apierr.NotFound("item %d does not exist", id)
 	}
 	return it, nil
+}
+
+// exposureLog is the store's exposure log, or an error when its backend keeps none.
+func (s *Service) exposureLog() (store.ExposureLog, error) {
+	l, ok := s.store.(store.ExposureLog)
+	if !ok {
+		return nil, apierr.New(apierr.KindUnavailable, "this features store keeps no exposure log")
+	}
+	return l, nil
+}
+
+// LogExposures implements featuresapi.Exposures.
+func (s *Service) LogExposures(ctx context.Context, replies []domain.ShownReply) (int, error) {
+	if len(replies) > featuresapi.MaxExposureBatch {
+		return 0, apierr.TooLarge("an exposure batch holds at most %d replies, got %d", featuresapi.MaxExposureBatch, len(replies))
+	}
+	rows := 0
+	for i := range replies {
+		if err := domain.ValidateUserID(replies[i].UserID); err != nil {
+			e, _ := apierr.As(err)
+			return 0, &apierr.Error{Kind: e.Kind, Message: fmt.Sprintf("replies[%d]: %s", i, e.Message)}
+		}
+		rows += replies[i].Rows()
+	}
+	l, err := s.exposureLog()
+	if err != nil {
+		return 0, err
+	}
+	if err := l.AppendExposures(ctx, replies); err != nil {
+		return 0, fmt.Errorf("append %d exposure rows: %w", rows, err)
+	}
+	return rows, nil
+}
+
+// ExposureStats implements featuresapi.Exposures.
+func (s *Service) ExposureStats(ctx context.Context, q domain.ExposureQuery) ([]domain.ArmStats, error) {
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	l, err := s.exposureLog()
+	if err != nil {
+		return nil, err
+	}
+	return l.ExposureStats(ctx, q, s.opts.Attribution)
 }

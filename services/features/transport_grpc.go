@@ -13,6 +13,8 @@ type grpcServer struct {
 	getUserFeatures kitgrpc.Handler[pb.GetUserFeaturesRequest, pb.GetUserFeaturesResponse]
 	ingestEvents    kitgrpc.Handler[pb.IngestEventsRequest, pb.IngestEventsResponse]
 	getItem         kitgrpc.Handler[pb.GetItemRequest, pb.GetItemResponse]
+	logExposures    kitgrpc.Handler[pb.LogExposuresRequest, pb.LogExposuresResponse]
+	exposureStats   kitgrpc.Handler[pb.ExposureStatsRequest, pb.ExposureStatsResponse]
 }
 
 // NewGRPCServer exposes the endpoints as the FeaturesService gRPC service.
@@ -21,6 +23,8 @@ func NewGRPCServer(e Endpoints) pb.FeaturesServiceServer {
 		getUserFeatures: kitgrpc.NewHandler(e.GetUserFeatures, featuresapi.GetUserFeaturesRequestFromPB, featuresapi.UserFeaturesToPB),
 		ingestEvents:    kitgrpc.NewHandler(e.IngestEvents, featuresapi.EventsFromPB, featuresapi.AcceptedToPB),
 		getItem:         kitgrpc.NewHandler(e.GetItem, featuresapi.ItemIDFromPB, featuresapi.ItemToPB),
+		logExposures:    kitgrpc.NewHandler(e.LogExposures, featuresapi.ShownRepliesFromPB, featuresapi.RowsToPB),
+		exposureStats:   kitgrpc.NewHandler(e.ExposureStats, featuresapi.ExposureQueryFromPB, featuresapi.ArmStatsToPB),
 	}
 }
 
@@ -34,4 +38,12 @@ func (s *grpcServer) IngestEvents(ctx context.Context, r *pb.IngestEventsRequest
 
 func (s *grpcServer) GetItem(ctx context.Context, r *pb.GetItemRequest) (*pb.GetItemResponse, error) {
 	return s.getItem.Serve(ctx, r)
+}
+
+func (s *grpcServer) LogExposures(ctx context.Context, r *pb.LogExposuresRequest) (*pb.LogExposuresResponse, error) {
+	return s.logExposures.Serve(ctx, r)
+}
+
+func (s *grpcServer) ExposureStats(ctx context.Context, r *pb.ExposureStatsRequest) (*pb.ExposureStatsResponse, error) {
+	return s.exposureStats.Serve(ctx, r)
 }

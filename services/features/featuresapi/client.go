@@ -15,9 +15,14 @@ type Client struct {
 	getUserFeatures kitgrpc.Method[GetUserFeaturesRequest, domain.UserFeatures, pb.GetUserFeaturesRequest, pb.GetUserFeaturesResponse]
 	ingestEvents    kitgrpc.Method[[]domain.Event, int, pb.IngestEventsRequest, pb.IngestEventsResponse]
 	getItem         kitgrpc.Method[int64, domain.Item, pb.GetItemRequest, pb.GetItemResponse]
+	logExposures    kitgrpc.Method[[]domain.ShownReply, int, pb.LogExposuresRequest, pb.LogExposuresResponse]
+	exposureStats   kitgrpc.Method[domain.ExposureQuery, []domain.ArmStats, pb.ExposureStatsRequest, pb.ExposureStatsResponse]
 }
 
-var _ Service = (*Client)(nil)
+var (
+	_ Service   = (*Client)(nil)
+	_ Exposures = (*Client)(nil)
+)
 
 // NewClient returns a client that picks instances with p.
 func NewClient(p *balancer.Picker) *Client {
@@ -31,6 +36,12 @@ func NewClient(p *balancer.Picker) *Client {
 			func(r *pb.IngestEventsResponse, _ []domain.Event) (int, error) { return AcceptedFromPB(r), nil }),
 		getItem: kitgrpc.NewMethod(p, Name, svc, "GetItem", ItemIDToPB,
 			func(r *pb.GetItemResponse, _ int64) (domain.Item, error) { return ItemFromPB(r), nil }),
+		logExposures: kitgrpc.NewMethod(p, Name, svc, "LogExposures", ShownRepliesToPB,
+			func(r *pb.LogExposuresResponse, _ []domain.ShownReply) (int, error) { return RowsFromPB(r), nil }),
+		exposureStats: kitgrpc.NewMethod(p, Name, svc, "ExposureStats", ExposureQueryToPB,
+			func(r *pb.ExposureStatsResponse, _ domain.ExposureQuery) ([]domain.ArmStats, error) {
+				return ArmStatsFromPB(r), nil
+			}),
 	}
 }
 
@@ -47,4 +58,14 @@ func (c *Client) IngestEvents(ctx context.Context, events []domain.Event) (int, 
 // GetItem implements Service.
 func (c *Client) GetItem(ctx context.Context, id int64) (domain.Item, error) {
 	return c.getItem.Call(ctx, id)
+}
+
+// LogExposures implements Exposures.
+func (c *Client) LogExposures(ctx context.Context, replies []domain.ShownReply) (int, error) {
+	return c.logExposures.Call(ctx, replies)
+}
+
+// ExposureStats implements Exposures.
+func (c *Client) ExposureStats(ctx context.Context, q domain.ExposureQuery) ([]domain.ArmStats, error) {
+	return c.exposureStats.Call(ctx, q)
 }

@@ -56,3 +56,39 @@ func ItemToPB(it domain.Item) *pb.GetItemResponse {
 
 // ItemFromPB decodes a GetItem reply.
 func ItemFromPB(r *pb.GetItemResponse) domain.Item { return domain.ItemFromPB(r.GetItem()) }
+
+// ShownRepliesToPB encodes a LogExposures request.
+func ShownRepliesToPB(replies []domain.ShownReply) *pb.LogExposuresRequest {
+	return &pb.LogExposuresRequest{Replies: domain.ShownRepliesToPB(replies)}
+}
+
+// ShownRepliesFromPB decodes a LogExposures request.
+func ShownRepliesFromPB(r *pb.LogExposuresRequest) ([]domain.ShownReply, error) {
+	return domain.ShownRepliesFromPB(r.GetReplies()), nil
+}
+
+// RowsToPB encodes a LogExposures reply.
+func RowsToPB(n int) *pb.LogExposuresResponse { return &pb.LogExposuresResponse{Rows: int32(n)} }
+
+// RowsFromPB decodes a LogExposures reply.
+func RowsFromPB(r *pb.LogExposuresResponse) int { return int(r.GetRows()) }
+
+// ExposureQueryToPB encodes an ExposureStats request.
+func ExposureQueryToPB(q domain.ExposureQuery) *pb.ExposureStatsRequest {
+	return &pb.ExposureStatsRequest{Layer: q.Layer, Experiment: q.Experiment, SinceUnixMs: q.SinceMillis}
+}
+
+// ExposureQueryFromPB decodes an ExposureStats request.
+func ExposureQueryFromPB(r *pb.ExposureStatsRequest) (domain.ExposureQuery, error) {
+	return domain.ExposureQuery{Layer: r.GetLayer(), Experiment: r.GetExperiment(), SinceMillis: r.GetSinceUnixMs()}, nil
+}
+
+// ArmStatsToPB encodes an ExposureStats reply.
+func ArmStatsToPB(arms []domain.ArmStats) *pb.ExposureStatsResponse {
+	return &pb.ExposureStatsResponse{Arms: domain.ArmStatsToPB(arms)}
+}
+
+// ArmStatsFromPB decodes an ExposureStats reply.
+func ArmStatsFromPB(r *pb.ExposureStatsResponse) []domain.ArmStats {
+	return domain.ArmStatsFromPB(r.GetArms())
+}

@@ -25,6 +25,21 @@ type Service interface {
 	GetItem(ctx context.Context, id int64) (domain.Item, error)
 }
 
+// Exposures is the features service's exposure log (it owns the log
+// because it owns the event log and the seen set: exposures mark items seen
+// and feedback is attributed to them in one database).
+type Exposures interface {
+	// LogExposures appends the replies' items to the log, one row per item,
+	// marks them seen, and returns the rows written.
+	LogExposures(ctx context.Context, replies []domain.ShownReply) (int, error)
+	// ExposureStats aggregates one experiment's exposures and the feedback
+	// attributed to them, per arm, at the user level.
+	ExposureStats(ctx context.Context, q domain.ExposureQuery) ([]domain.ArmStats, error)
+}
+
+// MaxExposureBatch bounds the replies of one LogExposures call.
+const MaxExposureBatch = 1000
+
 // GetUserFeaturesRequest asks for one user's features.
 type GetUserFeaturesRequest struct {
 	UserID      string

@@ -166,4 +166,3 @@ func (m *Memory) ExposureStats(_ context.Context, q domain.ExposureQuery, a Attr
 	slices.SortFunc(out, func(x, y domain.ArmStats) int { return strings.Compare(x.Arm, y.Arm) })
 	return out, nil
 }
-
