@@ -33,6 +33,8 @@ type Config struct {
 	RecallK int
 	// TraceSample is the share of requests whose trace is recorded and exported.
 	TraceSample float64
+	// Exposures tune the exposure log.
+	Exposures ExposureConfig
 }
 
 // DefaultConfig returns the defaults listed in the README.
@@ -42,6 +44,7 @@ func DefaultConfig() Config {
 			Filter: 40 * time.Millisecond, Ranking: 80 * time.Millisecond},
 		ConfigWait: 25 * time.Second, ConfigPoll: 2 * time.Second, PopularRefresh: 30 * time.Second,
 		BreakerSleep: 2 * time.Second, RecallK: 500, TraceSample: 1,
+		Exposures: ExposureConfig{Queue: 10000, Batch: 500, Flush: 200 * time.Millisecond},
 	}
 }
 
@@ -60,6 +63,9 @@ func (c *Config) Bind(f *config.Flags) {
 	f.Duration(&c.BreakerSleep, "breaker-sleep", d.BreakerSleep, "how long an open circuit breaker waits before a trial call")
 	f.Int(&c.RecallK, "recall-k", d.RecallK, "candidates asked of recall")
 	f.Float(&c.TraceSample, "trace-sample", d.TraceSample, "share of requests traced (0..1); services follow the gateway's decision")
+	f.Int(&c.Exposures.Queue, "exposure-queue", d.Exposures.Queue, "replies that may wait for the exposure log; a full queue drops (and counts) rows; 0 switches exposure logging off")
+	f.Int(&c.Exposures.Batch, "exposure-batch", d.Exposures.Batch, "most replies written to the exposure log in one call")
+	f.Duration(&c.Exposures.Flush, "exposure-flush", d.Exposures.Flush, "longest a reply waits for its exposure batch to fill")
 }
 
 // Validate checks the config.
@@ -72,6 +78,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RecallK <= 0 || c.ConfigPoll <= 0 || c.ConfigWait <= 0 || c.PopularRefresh <= 0 || c.BreakerSleep <= 0 || c.TraceSample < 0 || c.TraceSample > 1 {
 		return fmt.Errorf("recall k, poll and refresh intervals and breaker sleep must be positive; trace sample within 0..1")
+	}
+	if e := c.Exposures; e.Queue < 0 || (e.Queue > 0 && (e.Batch < 1 || e.Batch > 1000 || e.Flush <= 0)) {
+		return fmt.Errorf("exposure queue must be ≥ 0, the batch within 1..1000 and the flush interval positive")
 	}
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/resilience"
@@ -25,6 +27,8 @@ type Gateway struct {
 	log      *slog.Logger
 	metrics  *resilience.Metrics
 
+	exposures *exposureLog // nil when exposure logging is off
+
 	assigner atomic.Pointer[abtest.Assigner]
 	popular  atomic.Pointer[[]domain.Candidate]
 
@@ -33,14 +37,19 @@ type Gateway struct {
 }
 
 // New returns a gateway over hops, each call guarded by a breaker named
-// instance+"."+hop (hystrix-go's commands are process-wide) that reports to m.
-func New(cfg Config, hops Hops, m *resilience.Metrics, log *slog.Logger, instance string) (*Gateway, error) {
+// instance+"."+hop (hystrix-go's commands are process-wide); its metrics
+// go to reg.
+func New(cfg Config, hops Hops, reg prometheus.Registerer, log *slog.Logger, instance string) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	m := resilience.NewMetrics(reg)
 	g := &Gateway{
 		cfg: cfg, hops: hops, breakers: newBreakers(instance, cfg, m, log), log: log, metrics: m,
 		stop: make(chan struct{}),
+	}
+	if hops.Exposures != nil && cfg.Exposures.Queue > 0 {
+		g.exposures = newExposureLog(hops.Exposures, g.breakers.exposures, cfg.Exposures, reg, log)
 	}
 	empty, _ := abtest.NewAssigner(&abtest.Config{})
 	g.assigner.Store(empty)
@@ -68,10 +77,14 @@ func (g *Gateway) Start(ctx context.Context) {
 	g.keepPopular()
 }
 
-// Close stops the background refreshers and waits for them.
+// Close stops the background refreshers and waits for them, then flushes
+// the exposure log.
 func (g *Gateway) Close() {
 	close(g.stop)
 	g.wg.Wait()
+	if g.exposures != nil {
+		g.exposures.close()
+	}
 }
 
 // Ready reports whether the gateway can answer with more than an empty list.

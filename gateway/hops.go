@@ -27,6 +27,7 @@ const (
 	HopExperiment = "experiment"
 	HopEvents     = "events"
 	HopItems      = "items"
+	HopExposures  = "exposures"
 )
 
 // Hops are the downstream services the gateway calls, each through its
@@ -37,6 +38,8 @@ type Hops struct {
 	Filter     filterapi.Service
 	Ranking    rankingapi.Service
 	Experiment experimentapi.Service
+	// Exposures receives the exposure log; nil switches it off.
+	Exposures featuresapi.Exposures
 }
 
 // DialHops builds a client per service, discovering instances through reg,
@@ -45,13 +48,14 @@ type Hops struct {
 func DialHops(reg registry.Registry, tp trace.TracerProvider, metrics prometheus.Registerer) (Hops, func()) {
 	dial := run.ClientDialOptions(tp)
 	fp := balancer.NewPicker(reg, featuresapi.Name, dial...)
+	features := featuresapi.NewClient(fp)
 	rp := balancer.NewPicker(reg, recallapi.Name, dial...)
 	lp := balancer.NewPicker(reg, filterapi.Name, dial...)
 	kp := balancer.NewPicker(reg, rankingapi.Name, dial...)
 	ep := balancer.NewPicker(reg, experimentapi.Name, dial...)
 	metrics.MustRegister(balancer.NewCollector(fp, rp, lp, kp, ep))
 	hops := Hops{
-		Features: featuresapi.NewClient(fp), Recall: recallapi.NewClient(rp), Filter: filterapi.NewClient(lp),
+		Features: features, Exposures: features, Recall: recallapi.NewClient(rp), Filter: filterapi.NewClient(lp),
 		Ranking: rankingapi.NewClient(kp), Experiment: experimentapi.NewClient(ep),
 	}
 	return hops, func() {
@@ -63,7 +67,7 @@ func DialHops(reg registry.Registry, tp trace.TracerProvider, metrics prometheus
 
 // breakers guard the hops, one hystrix command each.
 type breakers struct {
-	features, recall, filter, ranking, events, items, config, watch *resilience.Breaker
+	features, recall, filter, ranking, events, items, config, watch, exposures *resilience.Breaker
 }
 
 // newBreakers names each command instance+"."+hop, because hystrix-go's
@@ -79,7 +83,7 @@ func newBreakers(instance string, cfg Config, m *resilience.Metrics, log *slog.L
 	return breakers{
 		features: mk(HopFeatures, b.Features), recall: mk(HopRecall, b.Recall), filter: mk(HopFilter, b.Filter),
 		ranking: mk(HopRanking, b.Ranking), events: mk(HopEvents, b.Request), items: mk(HopItems, b.Features),
-		config: mk(HopExperiment, time.Second),
+		config: mk(HopExperiment, time.Second), exposures: mk(HopExposures, 5*time.Second),
 		// A long poll: its budget is the wait plus room for the answer.
 		watch: mk(HopExperiment+"-watch", cfg.ConfigWait+5*time.Second),
 	}

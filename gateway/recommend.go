@@ -12,6 +12,7 @@ import (
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/domain"
+	rlog "github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/resilience"
 	"github.com/recmesh/recmesh/services/filter/filterapi"
 	"github.com/recmesh/recmesh/services/ranking/rankingapi"
@@ -51,7 +52,8 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 	res := g.assigner.Load().Assign(userID)
 	ctx = g.annotate(ctx, res.Assignments)
 	ctx = balancer.WithRoute(ctx, userID, res.Routes)
-	reply := Reply{UserID: userID, Experiments: res.Assignments, Degraded: []string{}}
+	reply := Reply{UserID: userID, Experiments: res.Assignments, Degraded: []string{},
+		RequestID: rlog.RequestID(ctx), TraceID: trace.SpanFromContext(ctx).SpanContext().TraceID().String()}
 	if reply.Experiments == nil {
 		reply.Experiments = []abtest.Assignment{}
 	}
@@ -111,7 +113,21 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 		c := &final[i]
 		reply.Items[i] = Item{ItemID: c.ID, Title: c.Title, Score: c.Score, Sources: sourceNames(c)}
 	}
+	g.logExposures(&reply)
 	return reply, nil
+}
+
+// logExposures offers the reply to the exposure log, if it is on; it never waits.
+func (g *Gateway) logExposures(r *Reply) {
+	if g.exposures == nil || len(r.Items) == 0 {
+		return
+	}
+	s := domain.ShownReply{RequestID: r.RequestID, TraceID: r.TraceID, UserID: r.UserID, TSMillis: time.Now().UnixMilli(),
+		ModelVersion: r.ModelVersion, Degraded: r.Degraded, Assignments: r.Experiments, Items: make([]domain.ShownItem, len(r.Items))}
+	for i, it := range r.Items {
+		s.Items[i] = domain.ShownItem{ItemID: it.ItemID, Score: it.Score, Sources: it.Sources}
+	}
+	g.exposures.offer(s)
 }
 
 // hop runs f under its breaker and its own budget inside the request deadline.

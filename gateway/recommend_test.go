@@ -121,14 +121,14 @@ func newGatewayWithFakes(t *testing.T, down ...string) (*Gateway, *resilience.Me
 	t.Helper()
 	f := newFakes()
 	reg := prometheus.NewRegistry()
-	m := resilience.NewMetrics(reg)
 	cfg := DefaultConfig()
 	cfg.ConfigPoll, cfg.ConfigWait = 10*time.Millisecond, 50*time.Millisecond
 	cfg.BreakerSleep = 50 * time.Millisecond
-	g, err := New(cfg, Hops{Features: f, Recall: f, Filter: f, Ranking: f, Experiment: f}, m, log.Discard(), uniqueInstance(t))
+	g, err := New(cfg, Hops{Features: f, Recall: f, Filter: f, Ranking: f, Experiment: f}, reg, log.Discard(), uniqueInstance(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := g.metrics
 	g.Start(context.Background())
 	t.Cleanup(g.Close)
 	for _, h := range down {

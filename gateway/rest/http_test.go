@@ -21,7 +21,6 @@ import (
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/log"
-	"github.com/recmesh/recmesh/pkg/resilience"
 	"github.com/recmesh/recmesh/pkg/resilience/resiliencetest"
 	"github.com/recmesh/recmesh/services/filter/filterapi"
 	"github.com/recmesh/recmesh/services/ranking/rankingapi"
@@ -64,7 +63,7 @@ func newServer(t *testing.T, cfg Config) *httptest.Server {
 	reg := prometheus.NewRegistry()
 	d := down{}
 	g, err := gateway.New(gateway.DefaultConfig(), gateway.Hops{Features: d, Recall: d, Filter: d, Ranking: d, Experiment: d},
-		resilience.NewMetrics(reg), log.Discard(), fmt.Sprint("rest-", t.Name(), seq))
+		reg, log.Discard(), fmt.Sprint("rest-", t.Name(), seq))
 	if err != nil {
 		t.Fatal(err)
 	}

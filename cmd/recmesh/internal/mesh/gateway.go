@@ -56,7 +56,7 @@ func (c *GatewayConfig) Bind(f *config.Flags) {
 func StartGateway(ctx context.Context, reg registry.Registry, tp trace.TracerProvider, cfg GatewayConfig, log *slog.Logger, instance string) (*GatewayServer, error) {
 	metrics := telemetry.NewRegistry()
 	hops, closeHops := gateway.DialHops(reg, tp, metrics)
-	gw, err := gateway.New(cfg.Config, hops, resilience.NewMetrics(metrics), log, instance)
+	gw, err := gateway.New(cfg.Config, hops, metrics, log, instance)
 	if err != nil {
 		closeHops()
 		return nil, err
