@@ -17,7 +17,6 @@ import (
 	"github.com/recmesh/recmesh/gateway/rest"
 	"github.com/recmesh/recmesh/pkg/config"
 	"github.com/recmesh/recmesh/pkg/registry"
-	"github.com/recmesh/recmesh/pkg/resilience"
 	"github.com/recmesh/recmesh/pkg/telemetry"
 	"github.com/recmesh/recmesh/services/recall"
 )
