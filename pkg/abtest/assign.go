@@ -14,6 +14,10 @@ type Assignment struct {
 type Assigner struct {
 	cfg    *Config
 	layers []compiledLayer
+	// domains are each domain's compiled layers; domainOf maps a bucket of
+	// the domain space to its domain, -1 for the default domain.
+	domains  [][]compiledLayer
+	domainOf [NumBuckets]int16
 }
 
 type slot struct{ exp, variant int16 }
@@ -29,10 +33,37 @@ func NewAssigner(cfg *Config) (*Assigner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Assigner{cfg: cfg, layers: make([]compiledLayer, len(cfg.Layers))}
-	for li := range cfg.Layers {
-		l := &cfg.Layers[li]
-		cl := &a.layers[li]
+	a := &Assigner{cfg: cfg}
+	var err error
+	if a.layers, err = compileLayers(cfg.Layers); err != nil {
+		return nil, err
+	}
+	if len(cfg.Domains) > 32767 {
+		return nil, fmt.Errorf("too many domains")
+	}
+	for b := range a.domainOf {
+		a.domainOf[b] = -1
+	}
+	for di, d := range cfg.Domains {
+		cls, err := compileLayers(d.Layers)
+		if err != nil {
+			return nil, err
+		}
+		a.domains = append(a.domains, cls)
+		for _, r := range d.Buckets {
+			for b := r.Start; b < r.End; b++ {
+				a.domainOf[b] = int16(di)
+			}
+		}
+	}
+	return a, nil
+}
+
+func compileLayers(layers []Layer) ([]compiledLayer, error) {
+	out := make([]compiledLayer, len(layers))
+	for li := range layers {
+		l := &layers[li]
+		cl := &out[li]
 		cl.layer = l
 		for b := range cl.byBucket {
 			cl.byBucket[b] = slot{-1, -1}
@@ -50,7 +81,7 @@ func NewAssigner(cfg *Config) (*Assigner, error) {
 			}
 		}
 	}
-	return a, nil
+	return out, nil
 }
 
 // Config is the config the assigner was built from.
@@ -63,14 +94,43 @@ type Result struct {
 	Params Params
 	// Routes maps a service to the version tag the unit's variants ask for.
 	Routes map[string]string
+	// HeldOut is true for a unit in the global holdout.
+	HeldOut bool
+	// Launches names the launches that apply to the unit, in config order.
+	Launches []string
+	// Domain is the unit's domain; empty for the default domain.
+	Domain string
 }
 
-// Assign places unit in at most one variant per layer. An override for the
-// unit wins over its bucket.
+// HoldoutAssignment is the one assignment a held-out unit carries.
+var HoldoutAssignment = Assignment{Layer: HoldoutLayer, Experiment: HoldoutLayer, Variant: HoldoutLayer}
+
+// Assign places unit: a unit in the global holdout gets the defaults and
+// the holdout assignment only; any other gets the defaults, the launches
+// that reach it, and at most one variant per layer of its domain. An
+// override for the unit wins over its bucket.
 func (a *Assigner) Assign(unit string) Result {
 	res := Result{Params: a.cfg.Defaults}
-	for li := range a.layers {
-		cl := &a.layers[li]
+	if h := a.cfg.Holdout; h != nil && h.Buckets > 0 && Bucket(h.Salt, unit) < h.Buckets {
+		res.HeldOut = true
+		res.Assignments = []Assignment{HoldoutAssignment}
+		return res
+	}
+	for _, l := range a.cfg.Launches {
+		if l.Buckets > 0 && Bucket(l.Salt, unit) < l.Buckets {
+			res.Params = res.Params.Overlay(l.Params)
+			res.Launches = append(res.Launches, l.Name)
+		}
+	}
+	layers := a.layers
+	if len(a.domains) > 0 {
+		if d := a.domainOf[Bucket(a.cfg.DomainSaltOrDefault(), unit)]; d >= 0 {
+			layers = a.domains[d]
+			res.Domain = a.cfg.Domains[d].Name
+		}
+	}
+	for li := range layers {
+		cl := &layers[li]
 		e, v, ok := cl.overridden(unit)
 		if !ok {
 			s := cl.byBucket[Bucket(cl.layer.Salt, unit)]

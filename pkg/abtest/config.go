@@ -7,13 +7,80 @@ import (
 	"maps"
 	"os"
 	"sort"
+	"time"
 )
 
-// Config is the whole experiment configuration at one version.
+// Config is the whole experiment configuration at one version, after
+// Google's overlapping-experiment design: a global holdout, a launch layer,
+// and layers of experiments, either in the default domain (Layers) or in a
+// domain of their own (Domains).
 type Config struct {
-	Version  int64   `json:"version"`
-	Defaults Params  `json:"defaults"`
-	Layers   []Layer `json:"layers"`
+	Version  int64  `json:"version"`
+	Defaults Params `json:"defaults"`
+	// Holdout keeps a share of users on the defaults everywhere: no
+	// launch, no experiment, no route.
+	Holdout *Holdout `json:"holdout,omitempty"`
+	// Launches are the launch layer: params being rolled out, each to its
+	// own share of the users not held out, on top of the defaults and
+	// under every experiment.
+	Launches []Launch `json:"launches,omitempty"`
+	// Layers are the default domain's layers: every user not in a domain.
+	Layers []Layer `json:"layers"`
+	// Domains split a share of traffic into their own set of layers.
+	Domains []Domain `json:"domains,omitempty"`
+	// DomainSalt buckets users into domains (DefaultDomainSalt when empty).
+	DomainSalt string `json:"domain_salt,omitempty"`
+}
+
+// Holdout is the global holdout: users whose bucket under Salt is below
+// Buckets. Growing it only adds users; shrinking only releases the highest
+// buckets.
+type Holdout struct {
+	Salt    string `json:"salt"`
+	Buckets int    `json:"buckets"`
+}
+
+// Launch is one rollout of the launch layer: its Params apply to users not
+// held out whose bucket under Salt is below Buckets (its ramp).
+type Launch struct {
+	Name    string `json:"name"`
+	Salt    string `json:"salt"`
+	Buckets int    `json:"buckets"`
+	Params  Params `json:"params"`
+}
+
+// Domain owns bucket ranges of the domain space (DomainSalt); its users
+// are assigned in its own layers instead of the default domain's.
+type Domain struct {
+	Name    string  `json:"name"`
+	Buckets []Range `json:"buckets"`
+	Layers  []Layer `json:"layers"`
+}
+
+// DefaultDomainSalt buckets users into domains when the config names none.
+const DefaultDomainSalt = "recmesh-domains"
+
+// DomainSaltOrDefault is the salt users are bucketed into domains with.
+func (c *Config) DomainSaltOrDefault() string {
+	if c.DomainSalt != "" {
+		return c.DomainSalt
+	}
+	return DefaultDomainSalt
+}
+
+// AllLayers lists every layer: the default domain's, then each domain's.
+// The pointers are into c.
+func (c *Config) AllLayers() []*Layer {
+	out := make([]*Layer, 0, len(c.Layers))
+	for i := range c.Layers {
+		out = append(out, &c.Layers[i])
+	}
+	for d := range c.Domains {
+		for i := range c.Domains[d].Layers {
+			out = append(out, &c.Domains[d].Layers[i])
+		}
+	}
+	return out
 }
 
 // Layer is an independent traffic space; a user gets at most one variant in it.
@@ -29,6 +96,9 @@ type Experiment struct {
 	Variants []Variant `json:"variants"`
 	// Overrides force a variant (by name) for a user id.
 	Overrides map[string]string `json:"overrides,omitempty"`
+	// Started is when the experiment was created through the admin API;
+	// its results are read from then on.
+	Started *time.Time `json:"started,omitempty"`
 }
 
 // Variant is one arm of an experiment.
@@ -59,6 +129,36 @@ type Params struct {
 	RankingModel string `json:"ranking_model,omitempty"`
 	// MaxPerGenre caps candidates per genre in the filter; nil keeps the default.
 	MaxPerGenre *int `json:"max_per_genre,omitempty"`
+	// FrequencyCap hides an item shown K times within Window without a
+	// click for Cooldown; nil keeps the default (none).
+	FrequencyCap *FrequencyCap `json:"frequency_cap,omitempty"`
+}
+
+// FrequencyCap is a per-user exposure cap. K = 0 switches it off.
+type FrequencyCap struct {
+	K        int      `json:"k"`
+	Window   Duration `json:"window"`
+	Cooldown Duration `json:"cooldown"`
+}
+
+// Duration is a time.Duration written in JSON as a string ("24h").
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "24h"-style strings.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration is a string such as \"24h\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
 }
 
 // Overlay returns p with o's settings on top: quotas merge key by key, a
@@ -82,6 +182,9 @@ func (p Params) Overlay(o Params) Params {
 	if o.MaxPerGenre != nil {
 		out.MaxPerGenre = o.MaxPerGenre
 	}
+	if o.FrequencyCap != nil {
+		out.FrequencyCap = o.FrequencyCap
+	}
 	return out
 }
 
@@ -104,12 +207,50 @@ func LoadFile(path string) (*Config, error) {
 	return &c, nil
 }
 
-// Validate checks names, salts, bucket ranges and overrides.
+// Validate checks names, salts, bucket ranges and overrides, the holdout,
+// the launches and the domains. Layer names and salts are unique across
+// every domain.
 func (c *Config) Validate() error {
-	layers, salts := map[string]bool{}, map[string]bool{}
-	for _, l := range c.Layers {
+	layers, salts := map[string]bool{HoldoutLayer: true}, map[string]bool{}
+	if h := c.Holdout; h != nil {
+		if h.Salt == "" || h.Buckets < 0 || h.Buckets > NumBuckets {
+			return fmt.Errorf("holdout: needs a salt and buckets within [0,%d]", NumBuckets)
+		}
+		salts[h.Salt] = true
+	}
+	launches := map[string]bool{}
+	for _, l := range c.Launches {
+		if l.Name == "" || launches[l.Name] {
+			return fmt.Errorf("launch name %q is empty or repeated", l.Name)
+		}
+		if l.Salt == "" || salts[l.Salt] {
+			return fmt.Errorf("launch %q: salt is empty or shared", l.Name)
+		}
+		if l.Buckets < 0 || l.Buckets > NumBuckets {
+			return fmt.Errorf("launch %q: buckets %d not within [0,%d]", l.Name, l.Buckets, NumBuckets)
+		}
+		launches[l.Name], salts[l.Salt] = true, true
+	}
+	var domainRanges []owned
+	domains := map[string]bool{}
+	for _, d := range c.Domains {
+		if d.Name == "" || domains[d.Name] {
+			return fmt.Errorf("domain name %q is empty or repeated", d.Name)
+		}
+		domains[d.Name] = true
+		for _, r := range d.Buckets {
+			if r.Start < 0 || r.End > NumBuckets || r.Start >= r.End {
+				return fmt.Errorf("domain %s: bucket range [%d,%d) is not inside [0,%d)", d.Name, r.Start, r.End, NumBuckets)
+			}
+			domainRanges = append(domainRanges, owned{r, d.Name})
+		}
+	}
+	if err := disjoint(domainRanges); err != nil {
+		return fmt.Errorf("domains: %w", err)
+	}
+	for _, l := range c.AllLayers() {
 		if l.Name == "" || layers[l.Name] {
-			return fmt.Errorf("layer name %q is empty or repeated", l.Name)
+			return fmt.Errorf("layer name %q is empty, reserved or repeated", l.Name)
 		}
 		if l.Salt == "" || salts[l.Salt] {
 			return fmt.Errorf("layer %q: salt is empty or shared with another layer", l.Name)
@@ -122,11 +263,23 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func (l Layer) validate() error {
-	type owned struct {
-		Range
-		owner string
+type owned struct {
+	Range
+	owner string
+}
+
+// disjoint refuses overlapping ranges.
+func disjoint(all []owned) error {
+	sort.Slice(all, func(i, j int) bool { return all[i].Start < all[j].Start })
+	for i := 1; i < len(all); i++ {
+		if all[i].Start < all[i-1].End {
+			return fmt.Errorf("bucket ranges of %s and %s overlap", all[i-1].owner, all[i].owner)
+		}
 	}
+	return nil
+}
+
+func (l Layer) validate() error {
 	var all []owned
 	exps := map[string]bool{}
 	for _, e := range l.Experiments {
@@ -153,13 +306,7 @@ func (l Layer) validate() error {
 			}
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Start < all[j].Start })
-	for i := 1; i < len(all); i++ {
-		if all[i].Start < all[i-1].End {
-			return fmt.Errorf("bucket ranges of %s and %s overlap", all[i-1].owner, all[i].owner)
-		}
-	}
-	return nil
+	return disjoint(all)
 }
 
 // HoldoutLayer is the layer name the global holdout's assignment carries

@@ -11,9 +11,11 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
 	"github.com/recmesh/recmesh/pkg/config"
+	"github.com/recmesh/recmesh/pkg/registry"
 )
 
 // Component is one service, before it runs. A value carries the service's
@@ -41,6 +43,11 @@ type Env struct {
 	// Progress receives progress lines of long start-up work (an import);
 	// nil discards them.
 	Progress io.Writer
+	// Registry finds the other services, for a component that calls one
+	// (experiment reads results from features); nil when there is none.
+	Registry registry.Registry
+	// Tracer traces the component's outgoing calls; nil for none.
+	Tracer trace.TracerProvider
 }
 
 // Service is an opened component, ready to be served by run.Start.

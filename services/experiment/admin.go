@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/apierr"
@@ -28,6 +29,7 @@ import (
 //	PATCH  /admin/v1/layers/{layer}/experiments/{exp}/variants/{v}  VariantUpdate
 //	PUT    /admin/v1/layers/{layer}/experiments/{exp}/overrides/{user}  OverrideRequest
 //	DELETE /admin/v1/layers/{layer}/experiments/{exp}/overrides/{user}
+//	GET    /admin/v1/layers/{layer}/experiments/{exp}/results?since=  Results
 type Admin struct {
 	Store   store.Store
 	Configs *Configs
@@ -37,6 +39,11 @@ type Admin struct {
 	// Rules are checked on every change, against the whole config it
 	// leads to; a change that breaks them writes nothing.
 	Rules abtest.ParamRules
+	// Exposures answers results from the exposure log; nil makes the
+	// results route answer 503.
+	Exposures ExposureStats
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 // MaxAdminBody bounds an admin request body.
@@ -59,6 +66,17 @@ func (a *Admin) Register(mux *http.ServeMux) {
 		}
 		entries, err := a.Store.Audit(r.Context(), limit)
 		return map[string]any{"entries": entries}, err
+	}))
+	mux.Handle("GET "+exp+"/results", a.handle(func(r *http.Request, _ []byte) (any, error) {
+		since, err := parseSince(r.URL.Query().Get("since"), a.now())
+		if err != nil {
+			return nil, err
+		}
+		if a.Exposures == nil {
+			return nil, apierr.New(apierr.KindUnavailable, "no exposure log is reachable from this experiment service")
+		}
+		cfg, _ := a.Configs.GetConfig(r.Context())
+		return ComputeResults(r.Context(), a.Exposures, cfg, r.PathValue("layer"), r.PathValue("exp"), since)
 	}))
 	mux.Handle("PUT /admin/v1/defaults", a.change("set_defaults", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
 		var p abtest.Params
@@ -193,4 +211,26 @@ func requireFields(body []byte, fields ...string) error {
 		}
 	}
 	return nil
+}
+
+func (a *Admin) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// parseSince reads ?since=: an RFC 3339 time, or a duration back from now
+// ("24h"); empty means the experiment's whole lifetime.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, apierr.Invalid("since must be an RFC 3339 time (2026-11-29T12:00:00Z) or a positive duration back from now (24h)")
 }

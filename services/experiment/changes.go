@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"slices"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/apierr"
@@ -130,7 +131,8 @@ func AddExperiment(layer string, r ExperimentRequest) func(*abtest.Config) error
 			return apierr.Conflict("experiment %q already exists in layer %q", r.Name, layer)
 		}
 		explicit := slices.ContainsFunc(r.Variants, func(v VariantRequest) bool { return len(v.Buckets) > 0 })
-		e := abtest.Experiment{Name: r.Name, Overrides: r.Overrides}
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		e := abtest.Experiment{Name: r.Name, Overrides: r.Overrides, Started: &now}
 		for _, v := range r.Variants {
 			if explicit && (len(v.Buckets) == 0 || v.Share != 0 || r.Traffic != 0) {
 				return apierr.Invalid("give either traffic and shares, or buckets for every variant, not both")

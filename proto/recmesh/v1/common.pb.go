@@ -259,7 +259,9 @@ type Params struct {
 	// ranking_model pins a ranking model version; empty means the current one.
 	RankingModel string `protobuf:"bytes,3,opt,name=ranking_model,json=rankingModel,proto3" json:"ranking_model,omitempty"`
 	// max_per_genre caps candidates per genre in the filter; unset keeps the default.
-	MaxPerGenre   *int32 `protobuf:"varint,4,opt,name=max_per_genre,json=maxPerGenre,proto3,oneof" json:"max_per_genre,omitempty"`
+	MaxPerGenre *int32 `protobuf:"varint,4,opt,name=max_per_genre,json=maxPerGenre,proto3,oneof" json:"max_per_genre,omitempty"`
+	// frequency_cap hides an item shown k times in a window without a click.
+	FrequencyCap  *FrequencyCap `protobuf:"bytes,5,opt,name=frequency_cap,json=frequencyCap,proto3" json:"frequency_cap,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -322,6 +324,75 @@ func (x *Params) GetMaxPerGenre() int32 {
 	return 0
 }
 
+func (x *Params) GetFrequencyCap() *FrequencyCap {
+	if x != nil {
+		return x.FrequencyCap
+	}
+	return nil
+}
+
+// FrequencyCap: an item shown k times within window_ms without a click is
+// not shown again for cooldown_ms. k = 0 switches the cap off.
+type FrequencyCap struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	K             int32                  `protobuf:"varint,1,opt,name=k,proto3" json:"k,omitempty"`
+	WindowMs      int64                  `protobuf:"varint,2,opt,name=window_ms,json=windowMs,proto3" json:"window_ms,omitempty"`
+	CooldownMs    int64                  `protobuf:"varint,3,opt,name=cooldown_ms,json=cooldownMs,proto3" json:"cooldown_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FrequencyCap) Reset() {
+	*x = FrequencyCap{}
+	mi := &file_recmesh_v1_common_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FrequencyCap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FrequencyCap) ProtoMessage() {}
+
+func (x *FrequencyCap) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_common_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FrequencyCap.ProtoReflect.Descriptor instead.
+func (*FrequencyCap) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_common_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *FrequencyCap) GetK() int32 {
+	if x != nil {
+		return x.K
+	}
+	return 0
+}
+
+func (x *FrequencyCap) GetWindowMs() int64 {
+	if x != nil {
+		return x.WindowMs
+	}
+	return 0
+}
+
+func (x *FrequencyCap) GetCooldownMs() int64 {
+	if x != nil {
+		return x.CooldownMs
+	}
+	return 0
+}
+
 var File_recmesh_v1_common_proto protoreflect.FileDescriptor
 
 const file_recmesh_v1_common_proto_rawDesc = "" +
@@ -352,19 +423,25 @@ const file_recmesh_v1_common_proto_rawDesc = "" +
 	" \x03(\x05R\rsourceOffsets\x12'\n" +
 	"\x0fsource_channels\x18\r \x03(\x05R\x0esourceChannels\x12#\n" +
 	"\rsource_scores\x18\f \x03(\x01R\fsourceScores\x12#\n" +
-	"\rchannel_names\x18\x0e \x03(\tR\fchannelNamesJ\x04\b\v\x10\f\"\x88\x03\n" +
+	"\rchannel_names\x18\x0e \x03(\tR\fchannelNamesJ\x04\b\v\x10\f\"\xc7\x03\n" +
 	"\x06Params\x12I\n" +
 	"\rrecall_quotas\x18\x01 \x03(\v2$.recmesh.v1.Params.RecallQuotasEntryR\frecallQuotas\x12O\n" +
 	"\x0franking_weights\x18\x02 \x03(\v2&.recmesh.v1.Params.RankingWeightsEntryR\x0erankingWeights\x12#\n" +
 	"\rranking_model\x18\x03 \x01(\tR\frankingModel\x12'\n" +
-	"\rmax_per_genre\x18\x04 \x01(\x05H\x00R\vmaxPerGenre\x88\x01\x01\x1a?\n" +
+	"\rmax_per_genre\x18\x04 \x01(\x05H\x00R\vmaxPerGenre\x88\x01\x01\x12=\n" +
+	"\rfrequency_cap\x18\x05 \x01(\v2\x18.recmesh.v1.FrequencyCapR\ffrequencyCap\x1a?\n" +
 	"\x11RecallQuotasEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\x1aA\n" +
 	"\x13RankingWeightsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01B\x10\n" +
-	"\x0e_max_per_genreB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
+	"\x0e_max_per_genre\"Z\n" +
+	"\fFrequencyCap\x12\f\n" +
+	"\x01k\x18\x01 \x01(\x05R\x01k\x12\x1b\n" +
+	"\twindow_ms\x18\x02 \x01(\x03R\bwindowMs\x12\x1f\n" +
+	"\vcooldown_ms\x18\x03 \x01(\x03R\n" +
+	"cooldownMsB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
 
 var (
 	file_recmesh_v1_common_proto_rawDescOnce sync.Once
@@ -378,22 +455,24 @@ func file_recmesh_v1_common_proto_rawDescGZIP() []byte {
 	return file_recmesh_v1_common_proto_rawDescData
 }
 
-var file_recmesh_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_recmesh_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_recmesh_v1_common_proto_goTypes = []any{
-	(*Interaction)(nil), // 0: recmesh.v1.Interaction
-	(*Candidates)(nil),  // 1: recmesh.v1.Candidates
-	(*Params)(nil),      // 2: recmesh.v1.Params
-	nil,                 // 3: recmesh.v1.Params.RecallQuotasEntry
-	nil,                 // 4: recmesh.v1.Params.RankingWeightsEntry
+	(*Interaction)(nil),  // 0: recmesh.v1.Interaction
+	(*Candidates)(nil),   // 1: recmesh.v1.Candidates
+	(*Params)(nil),       // 2: recmesh.v1.Params
+	(*FrequencyCap)(nil), // 3: recmesh.v1.FrequencyCap
+	nil,                  // 4: recmesh.v1.Params.RecallQuotasEntry
+	nil,                  // 5: recmesh.v1.Params.RankingWeightsEntry
 }
 var file_recmesh_v1_common_proto_depIdxs = []int32{
-	3, // 0: recmesh.v1.Params.recall_quotas:type_name -> recmesh.v1.Params.RecallQuotasEntry
-	4, // 1: recmesh.v1.Params.ranking_weights:type_name -> recmesh.v1.Params.RankingWeightsEntry
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	4, // 0: recmesh.v1.Params.recall_quotas:type_name -> recmesh.v1.Params.RecallQuotasEntry
+	5, // 1: recmesh.v1.Params.ranking_weights:type_name -> recmesh.v1.Params.RankingWeightsEntry
+	3, // 2: recmesh.v1.Params.frequency_cap:type_name -> recmesh.v1.FrequencyCap
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_recmesh_v1_common_proto_init() }
@@ -408,7 +487,7 @@ func file_recmesh_v1_common_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_recmesh_v1_common_proto_rawDesc), len(file_recmesh_v1_common_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -159,8 +159,16 @@ type ExperimentConfig struct {
 	// version grows with every change.
 	Version int64 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
 	// defaults apply to every request before any variant's params.
-	Defaults      *Params  `protobuf:"bytes,2,opt,name=defaults,proto3" json:"defaults,omitempty"`
-	Layers        []*Layer `protobuf:"bytes,3,rep,name=layers,proto3" json:"layers,omitempty"`
+	Defaults *Params  `protobuf:"bytes,2,opt,name=defaults,proto3" json:"defaults,omitempty"`
+	Layers   []*Layer `protobuf:"bytes,3,rep,name=layers,proto3" json:"layers,omitempty"`
+	// holdout keeps a share of users on the defaults everywhere.
+	Holdout *Holdout `protobuf:"bytes,4,opt,name=holdout,proto3" json:"holdout,omitempty"`
+	// launches are the launch layer: params rolled out to everyone not held out.
+	Launches []*Launch `protobuf:"bytes,5,rep,name=launches,proto3" json:"launches,omitempty"`
+	// domains split a share of traffic into their own layers.
+	Domains []*Domain `protobuf:"bytes,6,rep,name=domains,proto3" json:"domains,omitempty"`
+	// domain_salt buckets users into domains.
+	DomainSalt    string `protobuf:"bytes,7,opt,name=domain_salt,json=domainSalt,proto3" json:"domain_salt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -216,6 +224,216 @@ func (x *ExperimentConfig) GetLayers() []*Layer {
 	return nil
 }
 
+func (x *ExperimentConfig) GetHoldout() *Holdout {
+	if x != nil {
+		return x.Holdout
+	}
+	return nil
+}
+
+func (x *ExperimentConfig) GetLaunches() []*Launch {
+	if x != nil {
+		return x.Launches
+	}
+	return nil
+}
+
+func (x *ExperimentConfig) GetDomains() []*Domain {
+	if x != nil {
+		return x.Domains
+	}
+	return nil
+}
+
+func (x *ExperimentConfig) GetDomainSalt() string {
+	if x != nil {
+		return x.DomainSalt
+	}
+	return ""
+}
+
+type Holdout struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Salt  string                 `protobuf:"bytes,1,opt,name=salt,proto3" json:"salt,omitempty"`
+	// buckets: users whose bucket is below it are held out.
+	Buckets       int32 `protobuf:"varint,2,opt,name=buckets,proto3" json:"buckets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Holdout) Reset() {
+	*x = Holdout{}
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Holdout) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Holdout) ProtoMessage() {}
+
+func (x *Holdout) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Holdout.ProtoReflect.Descriptor instead.
+func (*Holdout) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Holdout) GetSalt() string {
+	if x != nil {
+		return x.Salt
+	}
+	return ""
+}
+
+func (x *Holdout) GetBuckets() int32 {
+	if x != nil {
+		return x.Buckets
+	}
+	return 0
+}
+
+type Launch struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Salt  string                 `protobuf:"bytes,2,opt,name=salt,proto3" json:"salt,omitempty"`
+	// buckets: the launch applies to users whose bucket is below it.
+	Buckets       int32   `protobuf:"varint,3,opt,name=buckets,proto3" json:"buckets,omitempty"`
+	Params        *Params `protobuf:"bytes,4,opt,name=params,proto3" json:"params,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Launch) Reset() {
+	*x = Launch{}
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Launch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Launch) ProtoMessage() {}
+
+func (x *Launch) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Launch.ProtoReflect.Descriptor instead.
+func (*Launch) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Launch) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Launch) GetSalt() string {
+	if x != nil {
+		return x.Salt
+	}
+	return ""
+}
+
+func (x *Launch) GetBuckets() int32 {
+	if x != nil {
+		return x.Buckets
+	}
+	return 0
+}
+
+func (x *Launch) GetParams() *Params {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+type Domain struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Buckets       []*BucketRange         `protobuf:"bytes,2,rep,name=buckets,proto3" json:"buckets,omitempty"`
+	Layers        []*Layer               `protobuf:"bytes,3,rep,name=layers,proto3" json:"layers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Domain) Reset() {
+	*x = Domain{}
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Domain) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Domain) ProtoMessage() {}
+
+func (x *Domain) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Domain.ProtoReflect.Descriptor instead.
+func (*Domain) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Domain) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Domain) GetBuckets() []*BucketRange {
+	if x != nil {
+		return x.Buckets
+	}
+	return nil
+}
+
+func (x *Domain) GetLayers() []*Layer {
+	if x != nil {
+		return x.Layers
+	}
+	return nil
+}
+
 type Layer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -228,7 +446,7 @@ type Layer struct {
 
 func (x *Layer) Reset() {
 	*x = Layer{}
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[4]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -240,7 +458,7 @@ func (x *Layer) String() string {
 func (*Layer) ProtoMessage() {}
 
 func (x *Layer) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[4]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -253,7 +471,7 @@ func (x *Layer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Layer.ProtoReflect.Descriptor instead.
 func (*Layer) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{4}
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Layer) GetName() string {
@@ -282,14 +500,16 @@ type Experiment struct {
 	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Variants []*Variant             `protobuf:"bytes,2,rep,name=variants,proto3" json:"variants,omitempty"`
 	// overrides force a variant (by name) for a user id.
-	Overrides     map[string]string `protobuf:"bytes,3,rep,name=overrides,proto3" json:"overrides,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Overrides map[string]string `protobuf:"bytes,3,rep,name=overrides,proto3" json:"overrides,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// started_unix_ms is when the experiment was created; 0 if unknown.
+	StartedUnixMs int64 `protobuf:"varint,4,opt,name=started_unix_ms,json=startedUnixMs,proto3" json:"started_unix_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Experiment) Reset() {
 	*x = Experiment{}
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[5]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -301,7 +521,7 @@ func (x *Experiment) String() string {
 func (*Experiment) ProtoMessage() {}
 
 func (x *Experiment) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[5]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -314,7 +534,7 @@ func (x *Experiment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Experiment.ProtoReflect.Descriptor instead.
 func (*Experiment) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{5}
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Experiment) GetName() string {
@@ -338,6 +558,13 @@ func (x *Experiment) GetOverrides() map[string]string {
 	return nil
 }
 
+func (x *Experiment) GetStartedUnixMs() int64 {
+	if x != nil {
+		return x.StartedUnixMs
+	}
+	return 0
+}
+
 type Variant struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -351,7 +578,7 @@ type Variant struct {
 
 func (x *Variant) Reset() {
 	*x = Variant{}
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[6]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -363,7 +590,7 @@ func (x *Variant) String() string {
 func (*Variant) ProtoMessage() {}
 
 func (x *Variant) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[6]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -376,7 +603,7 @@ func (x *Variant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Variant.ProtoReflect.Descriptor instead.
 func (*Variant) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{6}
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Variant) GetName() string {
@@ -418,7 +645,7 @@ type BucketRange struct {
 
 func (x *BucketRange) Reset() {
 	*x = BucketRange{}
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[7]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -430,7 +657,7 @@ func (x *BucketRange) String() string {
 func (*BucketRange) ProtoMessage() {}
 
 func (x *BucketRange) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_experiment_proto_msgTypes[7]
+	mi := &file_recmesh_v1_experiment_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -443,7 +670,7 @@ func (x *BucketRange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BucketRange.ProtoReflect.Descriptor instead.
 func (*BucketRange) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{7}
+	return file_recmesh_v1_experiment_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *BucketRange) GetStart() int32 {
@@ -471,20 +698,38 @@ const file_recmesh_v1_experiment_proto_rawDesc = "" +
 	"\rknown_version\x18\x01 \x01(\x03R\fknownVersion\x12\x17\n" +
 	"\await_ms\x18\x02 \x01(\x05R\x06waitMs\"I\n" +
 	"\x11GetConfigResponse\x124\n" +
-	"\x06config\x18\x01 \x01(\v2\x1c.recmesh.v1.ExperimentConfigR\x06config\"\x87\x01\n" +
+	"\x06config\x18\x01 \x01(\v2\x1c.recmesh.v1.ExperimentConfigR\x06config\"\xb5\x02\n" +
 	"\x10ExperimentConfig\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion\x12.\n" +
 	"\bdefaults\x18\x02 \x01(\v2\x12.recmesh.v1.ParamsR\bdefaults\x12)\n" +
+	"\x06layers\x18\x03 \x03(\v2\x11.recmesh.v1.LayerR\x06layers\x12-\n" +
+	"\aholdout\x18\x04 \x01(\v2\x13.recmesh.v1.HoldoutR\aholdout\x12.\n" +
+	"\blaunches\x18\x05 \x03(\v2\x12.recmesh.v1.LaunchR\blaunches\x12,\n" +
+	"\adomains\x18\x06 \x03(\v2\x12.recmesh.v1.DomainR\adomains\x12\x1f\n" +
+	"\vdomain_salt\x18\a \x01(\tR\n" +
+	"domainSalt\"7\n" +
+	"\aHoldout\x12\x12\n" +
+	"\x04salt\x18\x01 \x01(\tR\x04salt\x12\x18\n" +
+	"\abuckets\x18\x02 \x01(\x05R\abuckets\"v\n" +
+	"\x06Launch\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04salt\x18\x02 \x01(\tR\x04salt\x12\x18\n" +
+	"\abuckets\x18\x03 \x01(\x05R\abuckets\x12*\n" +
+	"\x06params\x18\x04 \x01(\v2\x12.recmesh.v1.ParamsR\x06params\"z\n" +
+	"\x06Domain\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x121\n" +
+	"\abuckets\x18\x02 \x03(\v2\x17.recmesh.v1.BucketRangeR\abuckets\x12)\n" +
 	"\x06layers\x18\x03 \x03(\v2\x11.recmesh.v1.LayerR\x06layers\"i\n" +
 	"\x05Layer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04salt\x18\x02 \x01(\tR\x04salt\x128\n" +
-	"\vexperiments\x18\x03 \x03(\v2\x16.recmesh.v1.ExperimentR\vexperiments\"\xd4\x01\n" +
+	"\vexperiments\x18\x03 \x03(\v2\x16.recmesh.v1.ExperimentR\vexperiments\"\xfc\x01\n" +
 	"\n" +
 	"Experiment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12/\n" +
 	"\bvariants\x18\x02 \x03(\v2\x13.recmesh.v1.VariantR\bvariants\x12C\n" +
-	"\toverrides\x18\x03 \x03(\v2%.recmesh.v1.Experiment.OverridesEntryR\toverrides\x1a<\n" +
+	"\toverrides\x18\x03 \x03(\v2%.recmesh.v1.Experiment.OverridesEntryR\toverrides\x12&\n" +
+	"\x0fstarted_unix_ms\x18\x04 \x01(\x03R\rstartedUnixMs\x1a<\n" +
 	"\x0eOverridesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf0\x01\n" +
@@ -515,39 +760,48 @@ func file_recmesh_v1_experiment_proto_rawDescGZIP() []byte {
 	return file_recmesh_v1_experiment_proto_rawDescData
 }
 
-var file_recmesh_v1_experiment_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_recmesh_v1_experiment_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_recmesh_v1_experiment_proto_goTypes = []any{
 	(*GetConfigRequest)(nil),   // 0: recmesh.v1.GetConfigRequest
 	(*WatchConfigRequest)(nil), // 1: recmesh.v1.WatchConfigRequest
 	(*GetConfigResponse)(nil),  // 2: recmesh.v1.GetConfigResponse
 	(*ExperimentConfig)(nil),   // 3: recmesh.v1.ExperimentConfig
-	(*Layer)(nil),              // 4: recmesh.v1.Layer
-	(*Experiment)(nil),         // 5: recmesh.v1.Experiment
-	(*Variant)(nil),            // 6: recmesh.v1.Variant
-	(*BucketRange)(nil),        // 7: recmesh.v1.BucketRange
-	nil,                        // 8: recmesh.v1.Experiment.OverridesEntry
-	nil,                        // 9: recmesh.v1.Variant.RoutesEntry
-	(*Params)(nil),             // 10: recmesh.v1.Params
+	(*Holdout)(nil),            // 4: recmesh.v1.Holdout
+	(*Launch)(nil),             // 5: recmesh.v1.Launch
+	(*Domain)(nil),             // 6: recmesh.v1.Domain
+	(*Layer)(nil),              // 7: recmesh.v1.Layer
+	(*Experiment)(nil),         // 8: recmesh.v1.Experiment
+	(*Variant)(nil),            // 9: recmesh.v1.Variant
+	(*BucketRange)(nil),        // 10: recmesh.v1.BucketRange
+	nil,                        // 11: recmesh.v1.Experiment.OverridesEntry
+	nil,                        // 12: recmesh.v1.Variant.RoutesEntry
+	(*Params)(nil),             // 13: recmesh.v1.Params
 }
 var file_recmesh_v1_experiment_proto_depIdxs = []int32{
 	3,  // 0: recmesh.v1.GetConfigResponse.config:type_name -> recmesh.v1.ExperimentConfig
-	10, // 1: recmesh.v1.ExperimentConfig.defaults:type_name -> recmesh.v1.Params
-	4,  // 2: recmesh.v1.ExperimentConfig.layers:type_name -> recmesh.v1.Layer
-	5,  // 3: recmesh.v1.Layer.experiments:type_name -> recmesh.v1.Experiment
-	6,  // 4: recmesh.v1.Experiment.variants:type_name -> recmesh.v1.Variant
-	8,  // 5: recmesh.v1.Experiment.overrides:type_name -> recmesh.v1.Experiment.OverridesEntry
-	7,  // 6: recmesh.v1.Variant.buckets:type_name -> recmesh.v1.BucketRange
-	10, // 7: recmesh.v1.Variant.params:type_name -> recmesh.v1.Params
-	9,  // 8: recmesh.v1.Variant.routes:type_name -> recmesh.v1.Variant.RoutesEntry
-	0,  // 9: recmesh.v1.ExperimentService.GetConfig:input_type -> recmesh.v1.GetConfigRequest
-	1,  // 10: recmesh.v1.ExperimentService.WatchConfig:input_type -> recmesh.v1.WatchConfigRequest
-	2,  // 11: recmesh.v1.ExperimentService.GetConfig:output_type -> recmesh.v1.GetConfigResponse
-	2,  // 12: recmesh.v1.ExperimentService.WatchConfig:output_type -> recmesh.v1.GetConfigResponse
-	11, // [11:13] is the sub-list for method output_type
-	9,  // [9:11] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	13, // 1: recmesh.v1.ExperimentConfig.defaults:type_name -> recmesh.v1.Params
+	7,  // 2: recmesh.v1.ExperimentConfig.layers:type_name -> recmesh.v1.Layer
+	4,  // 3: recmesh.v1.ExperimentConfig.holdout:type_name -> recmesh.v1.Holdout
+	5,  // 4: recmesh.v1.ExperimentConfig.launches:type_name -> recmesh.v1.Launch
+	6,  // 5: recmesh.v1.ExperimentConfig.domains:type_name -> recmesh.v1.Domain
+	13, // 6: recmesh.v1.Launch.params:type_name -> recmesh.v1.Params
+	10, // 7: recmesh.v1.Domain.buckets:type_name -> recmesh.v1.BucketRange
+	7,  // 8: recmesh.v1.Domain.layers:type_name -> recmesh.v1.Layer
+	8,  // 9: recmesh.v1.Layer.experiments:type_name -> recmesh.v1.Experiment
+	9,  // 10: recmesh.v1.Experiment.variants:type_name -> recmesh.v1.Variant
+	11, // 11: recmesh.v1.Experiment.overrides:type_name -> recmesh.v1.Experiment.OverridesEntry
+	10, // 12: recmesh.v1.Variant.buckets:type_name -> recmesh.v1.BucketRange
+	13, // 13: recmesh.v1.Variant.params:type_name -> recmesh.v1.Params
+	12, // 14: recmesh.v1.Variant.routes:type_name -> recmesh.v1.Variant.RoutesEntry
+	0,  // 15: recmesh.v1.ExperimentService.GetConfig:input_type -> recmesh.v1.GetConfigRequest
+	1,  // 16: recmesh.v1.ExperimentService.WatchConfig:input_type -> recmesh.v1.WatchConfigRequest
+	2,  // 17: recmesh.v1.ExperimentService.GetConfig:output_type -> recmesh.v1.GetConfigResponse
+	2,  // 18: recmesh.v1.ExperimentService.WatchConfig:output_type -> recmesh.v1.GetConfigResponse
+	17, // [17:19] is the sub-list for method output_type
+	15, // [15:17] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_recmesh_v1_experiment_proto_init() }
@@ -562,7 +816,7 @@ func file_recmesh_v1_experiment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_recmesh_v1_experiment_proto_rawDesc), len(file_recmesh_v1_experiment_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

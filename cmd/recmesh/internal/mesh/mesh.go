@@ -119,7 +119,7 @@ func (m *Mesh) open(ctx context.Context, c component.Component) error {
 	}
 	log := rlog.New(m.opts.Log, name, m.opts.LogLevel)
 	own := prometheus.NewRegistry()
-	svc, err := c.Open(ctx, component.Env{Log: log, Metrics: own, Progress: m.opts.Progress})
+	svc, err := c.Open(ctx, component.Env{Log: log, Metrics: own, Progress: m.opts.Progress, Registry: m.reg, Tracer: tp})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

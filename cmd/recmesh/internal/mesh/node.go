@@ -46,8 +46,12 @@ func StartNode(ctx context.Context, o NodeOptions) (_ *Node, err error) {
 	log := rlog.New(o.Log, name, o.LogLevel)
 	metrics := telemetry.NewRegistry()
 	n := &Node{}
-	n.svc, err = o.Component.Open(ctx, component.Env{Log: log, Metrics: metrics, Progress: o.Log})
+	if n.tp, err = telemetry.NewTracerProvider(ctx, name, o.OTLPEndpoint); err != nil {
+		return nil, err
+	}
+	n.svc, err = o.Component.Open(ctx, component.Env{Log: log, Metrics: metrics, Progress: o.Log, Registry: o.Registry, Tracer: n.tp})
 	if err != nil {
+		_ = n.tp.Shutdown(context.Background())
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer func() {
@@ -55,9 +59,6 @@ func StartNode(ctx context.Context, o NodeOptions) (_ *Node, err error) {
 			_ = n.svc.Shutdown(context.Background())
 		}
 	}()
-	if n.tp, err = telemetry.NewTracerProvider(ctx, name, o.OTLPEndpoint); err != nil {
-		return nil, err
-	}
 	n.running, err = run.Start(ctx, run.Spec{
 		Name: name, Version: o.Version, GRPCAddr: o.GRPCAddr, AdminAddr: o.AdminAddr, Advertise: o.Advertise, Registry: o.Registry,
 		Register: n.svc.Register, Ready: n.svc.Ready, Admin: n.svc.Admin, Metrics: metrics, Tracer: n.tp, Logger: log,
