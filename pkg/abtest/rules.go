@@ -23,6 +23,10 @@ type ParamRules struct {
 	Services []string
 }
 
+// MaxFrequencyCapK bounds a frequency cap's k: the exposures kept per user
+// for caps (500) must be able to hold k of an item.
+const MaxFrequencyCapK = 100
+
 // MaxWeight bounds a fusion weight: weights are relative, so anything larger
 // is a typo, not a setting.
 const MaxWeight = 1e6
@@ -35,7 +39,12 @@ func (r ParamRules) CheckConfig(c *Config) error {
 	if err := r.CheckParams("defaults", c.Defaults); err != nil {
 		return err
 	}
-	for _, l := range c.Layers {
+	for _, l := range c.Launches {
+		if err := r.CheckParams(fmt.Sprintf("launches[%s].params", l.Name), l.Params); err != nil {
+			return err
+		}
+	}
+	for _, l := range c.AllLayers() {
 		for _, e := range l.Experiments {
 			for _, v := range e.Variants {
 				at := fmt.Sprintf("layers[%s].experiments[%s].variants[%s]", l.Name, e.Name, v.Name)
@@ -73,6 +82,9 @@ func (r ParamRules) CheckParams(field string, p Params) error {
 	}
 	if p.MaxPerGenre != nil && *p.MaxPerGenre < 0 {
 		return apierr.Invalid("%s.max_per_genre: must not be negative", field)
+	}
+	if f := p.FrequencyCap; f != nil && (f.K < 0 || f.K > MaxFrequencyCapK || (f.K > 0 && (f.Window <= 0 || f.Cooldown <= 0))) {
+		return apierr.Invalid("%s.frequency_cap: k must be within [0,%d] and, when k > 0, window and cooldown positive", field, MaxFrequencyCapK)
 	}
 	return nil
 }

@@ -30,6 +30,12 @@ import (
 //	PUT    /admin/v1/layers/{layer}/experiments/{exp}/overrides/{user}  OverrideRequest
 //	DELETE /admin/v1/layers/{layer}/experiments/{exp}/overrides/{user}
 //	GET    /admin/v1/layers/{layer}/experiments/{exp}/results?since=  Results
+//	PUT    /admin/v1/holdout                                        HoldoutRequest
+//	POST   /admin/v1/launches                                       LaunchRequest
+//	PATCH  /admin/v1/launches/{launch}                              LaunchUpdate
+//	DELETE /admin/v1/launches/{launch}
+//	POST   /admin/v1/domains                                        DomainRequest
+//	PATCH  /admin/v1/domains/{domain}                               DomainUpdate
 type Admin struct {
 	Store   store.Store
 	Configs *Configs
@@ -77,6 +83,34 @@ func (a *Admin) Register(mux *http.ServeMux) {
 		}
 		cfg, _ := a.Configs.GetConfig(r.Context())
 		return ComputeResults(r.Context(), a.Exposures, cfg, r.PathValue("layer"), r.PathValue("exp"), since)
+	}))
+	mux.Handle("PUT /admin/v1/holdout", a.change("set_holdout", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
+		var req HoldoutRequest
+		err := apierr.DecodeStrict(body, &req, "holdout")
+		return req, SetHoldout(req), err
+	}))
+	mux.Handle("POST /admin/v1/launches", a.change("add_launch", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
+		var req LaunchRequest
+		err := apierr.DecodeStrict(body, &req, "launch")
+		return req, AddLaunch(req), err
+	}))
+	mux.Handle("PATCH /admin/v1/launches/{launch}", a.change("update_launch", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
+		var req LaunchUpdate
+		err := apierr.DecodeStrict(body, &req, "launch update")
+		return req, UpdateLaunch(r.PathValue("launch"), req), err
+	}))
+	mux.Handle("DELETE /admin/v1/launches/{launch}", a.change("delete_launch", func(r *http.Request, _ []byte) (any, func(*abtest.Config) error, error) {
+		return nil, DeleteLaunch(r.PathValue("launch")), nil
+	}))
+	mux.Handle("POST /admin/v1/domains", a.change("add_domain", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
+		var req DomainRequest
+		err := apierr.DecodeStrict(body, &req, "domain")
+		return req, AddDomain(req), err
+	}))
+	mux.Handle("PATCH /admin/v1/domains/{domain}", a.change("update_domain", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
+		var req DomainUpdate
+		err := apierr.DecodeStrict(body, &req, "domain update")
+		return req, UpdateDomain(r.PathValue("domain"), req), err
 	}))
 	mux.Handle("PUT /admin/v1/defaults", a.change("set_defaults", func(r *http.Request, body []byte) (any, func(*abtest.Config) error, error) {
 		var p abtest.Params
@@ -135,7 +169,7 @@ func (a *Admin) change(action string, decode func(*http.Request, []byte) (any, f
 			actor = "admin"
 		}
 		path := map[string]string{}
-		for _, k := range []string{"layer", "exp", "variant", "user"} {
+		for _, k := range []string{"layer", "exp", "variant", "user", "launch", "domain"} {
 			if v := r.PathValue(k); v != "" {
 				path[k] = v
 			}

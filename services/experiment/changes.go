@@ -12,10 +12,46 @@ import (
 // inside the store's transaction; the whole result is validated before it
 // is written, so a refused change leaves nothing behind.
 
-// LayerRequest creates a layer.
+// LayerRequest creates a layer, in the default domain or in Domain.
 type LayerRequest struct {
-	Name string `json:"name"`
-	Salt string `json:"salt"`
+	Name   string `json:"name"`
+	Salt   string `json:"salt"`
+	Domain string `json:"domain,omitempty"`
+}
+
+// HoldoutRequest sets the global holdout: Traffic buckets (0 ends it).
+// The salt is kept once set; a new holdout gets "holdout" unless Salt
+// names another.
+type HoldoutRequest struct {
+	Traffic int    `json:"traffic"`
+	Salt    string `json:"salt,omitempty"`
+}
+
+// LaunchRequest creates a launch of the launch layer.
+type LaunchRequest struct {
+	Name    string        `json:"name"`
+	Salt    string        `json:"salt,omitempty"`
+	Traffic int           `json:"traffic"`
+	Params  abtest.Params `json:"params"`
+}
+
+// LaunchUpdate ramps a launch (Traffic) or replaces its params.
+type LaunchUpdate struct {
+	Traffic *int           `json:"traffic,omitempty"`
+	Params  *abtest.Params `json:"params,omitempty"`
+}
+
+// DomainRequest creates a domain of Traffic buckets, taken from the
+// lowest free buckets of the domain space.
+type DomainRequest struct {
+	Name    string `json:"name"`
+	Traffic int    `json:"traffic"`
+}
+
+// DomainUpdate resizes a domain: growing takes the lowest free buckets,
+// shrinking gives back its newest; no other user changes domain.
+type DomainUpdate struct {
+	Size int `json:"size"`
 }
 
 // ExperimentRequest creates an experiment. Either Traffic buckets are taken
@@ -51,12 +87,30 @@ type OverrideRequest struct {
 }
 
 func findLayer(c *abtest.Config, name string) (*abtest.Layer, error) {
-	for i := range c.Layers {
-		if c.Layers[i].Name == name {
-			return &c.Layers[i], nil
+	for _, l := range c.AllLayers() {
+		if l.Name == name {
+			return l, nil
 		}
 	}
 	return nil, apierr.NotFound("layer %q does not exist", name)
+}
+
+func findDomain(c *abtest.Config, name string) (*abtest.Domain, error) {
+	for i := range c.Domains {
+		if c.Domains[i].Name == name {
+			return &c.Domains[i], nil
+		}
+	}
+	return nil, apierr.NotFound("domain %q does not exist", name)
+}
+
+func findLaunch(c *abtest.Config, name string) (*abtest.Launch, error) {
+	for i := range c.Launches {
+		if c.Launches[i].Name == name {
+			return &c.Launches[i], nil
+		}
+	}
+	return nil, apierr.NotFound("launch %q does not exist", name)
 }
 
 func findExperiment(c *abtest.Config, layer, name string) (*abtest.Layer, *abtest.Experiment, error) {
@@ -91,12 +145,140 @@ func AddLayer(r LayerRequest) func(*abtest.Config) error {
 		if r.Name == "" || r.Salt == "" {
 			return apierr.Invalid("a layer needs a name and a salt")
 		}
-		if _, err := findLayer(c, r.Name); err == nil {
-			return apierr.Conflict("layer %q already exists", r.Name)
+		if _, err := findLayer(c, r.Name); err == nil || r.Name == abtest.HoldoutLayer {
+			return apierr.Conflict("layer %q already exists or is reserved", r.Name)
 		}
-		c.Layers = append(c.Layers, abtest.Layer{Name: r.Name, Salt: r.Salt})
+		l := abtest.Layer{Name: r.Name, Salt: r.Salt}
+		if r.Domain == "" {
+			c.Layers = append(c.Layers, l)
+			return nil
+		}
+		d, err := findDomain(c, r.Domain)
+		if err != nil {
+			return err
+		}
+		d.Layers = append(d.Layers, l)
 		return nil
 	}
+}
+
+// SetHoldout returns the change setting the global holdout.
+func SetHoldout(r HoldoutRequest) func(*abtest.Config) error {
+	return func(c *abtest.Config) error {
+		if r.Traffic < 0 || r.Traffic > abtest.NumBuckets {
+			return apierr.Invalid("traffic %d is not within [0,%d] buckets", r.Traffic, abtest.NumBuckets)
+		}
+		if c.Holdout == nil {
+			c.Holdout = &abtest.Holdout{Salt: "holdout"}
+		}
+		if r.Salt != "" {
+			c.Holdout.Salt = r.Salt
+		}
+		c.Holdout.Buckets = r.Traffic
+		return nil
+	}
+}
+
+// AddLaunch returns the change creating a launch.
+func AddLaunch(r LaunchRequest) func(*abtest.Config) error {
+	return func(c *abtest.Config) error {
+		if r.Name == "" {
+			return apierr.Invalid("a launch needs a name")
+		}
+		if _, err := findLaunch(c, r.Name); err == nil {
+			return apierr.Conflict("launch %q already exists", r.Name)
+		}
+		if r.Traffic < 0 || r.Traffic > abtest.NumBuckets {
+			return apierr.Invalid("traffic %d is not within [0,%d] buckets", r.Traffic, abtest.NumBuckets)
+		}
+		salt := r.Salt
+		if salt == "" {
+			salt = "launch:" + r.Name
+		}
+		c.Launches = append(c.Launches, abtest.Launch{Name: r.Name, Salt: salt, Buckets: r.Traffic, Params: r.Params})
+		return nil
+	}
+}
+
+// UpdateLaunch returns the change ramping a launch or replacing its params.
+func UpdateLaunch(name string, u LaunchUpdate) func(*abtest.Config) error {
+	return func(c *abtest.Config) error {
+		l, err := findLaunch(c, name)
+		if err != nil {
+			return err
+		}
+		if u.Traffic == nil && u.Params == nil {
+			return apierr.Invalid("nothing to change: give traffic or params")
+		}
+		if u.Traffic != nil {
+			if *u.Traffic < 0 || *u.Traffic > abtest.NumBuckets {
+				return apierr.Invalid("traffic %d is not within [0,%d] buckets", *u.Traffic, abtest.NumBuckets)
+			}
+			l.Buckets = *u.Traffic
+		}
+		if u.Params != nil {
+			l.Params = *u.Params
+		}
+		return nil
+	}
+}
+
+// DeleteLaunch returns the change removing a launch (once its params are
+// the defaults, or to roll it back).
+func DeleteLaunch(name string) func(*abtest.Config) error {
+	return func(c *abtest.Config) error {
+		if _, err := findLaunch(c, name); err != nil {
+			return err
+		}
+		c.Launches = slices.DeleteFunc(c.Launches, func(l abtest.Launch) bool { return l.Name == name })
+		return nil
+	}
+}
+
+// domainSpace is the domain space as a layer whose one experiment's
+// variants are the domains, so domains are allocated (and ramped) by the
+// same rules as variants.
+func domainSpace(c *abtest.Config) *abtest.Layer {
+	e := abtest.Experiment{Name: "domains"}
+	for _, d := range c.Domains {
+		e.Variants = append(e.Variants, abtest.Variant{Name: d.Name, Buckets: d.Buckets})
+	}
+	return &abtest.Layer{Name: "domains", Experiments: []abtest.Experiment{e}}
+}
+
+// AddDomain returns the change creating a domain.
+func AddDomain(r DomainRequest) func(*abtest.Config) error {
+	return func(c *abtest.Config) error {
+		if r.Name == "" {
+			return apierr.Invalid("a domain needs a name")
+		}
+		if _, err := findDomain(c, r.Name); err == nil {
+			return apierr.Conflict("domain %q already exists", r.Name)
+		}
+		c.Domains = append(c.Domains, abtest.Domain{Name: r.Name})
+		return resizeDomain(c, r.Name, r.Traffic)
+	}
+}
+
+// UpdateDomain returns the change resizing a domain.
+func UpdateDomain(name string, u DomainUpdate) func(*abtest.Config) error {
+	return func(c *abtest.Config) error {
+		if _, err := findDomain(c, name); err != nil {
+			return err
+		}
+		return resizeDomain(c, name, u.Size)
+	}
+}
+
+func resizeDomain(c *abtest.Config, name string, n int) error {
+	space := domainSpace(c)
+	vs := space.Experiments[0].Variants
+	i := slices.IndexFunc(vs, func(v abtest.Variant) bool { return v.Name == name })
+	if err := resize(space, &vs[i], n); err != nil {
+		return err
+	}
+	c.Domains[i].Buckets = vs[i].Buckets
+	return nil
 }
 
 // SetDefaults returns the change replacing the default params.

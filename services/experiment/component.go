@@ -8,12 +8,15 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/recmesh/recmesh/pkg/abtest"
+	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/component"
 	"github.com/recmesh/recmesh/pkg/config"
+	"github.com/recmesh/recmesh/pkg/run"
 	"github.com/recmesh/recmesh/pkg/storeurl"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 	"github.com/recmesh/recmesh/services/experiment/experimentapi"
 	"github.com/recmesh/recmesh/services/experiment/store"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
 )
 
 // Config is the experiment service's configuration.
@@ -27,6 +30,9 @@ type Config struct {
 	// StorePoll is how often the store is checked for changes made through
 	// other instances.
 	StorePoll time.Duration
+	// ResultsRefresh is how often every experiment's results are
+	// recomputed for Prometheus.
+	ResultsRefresh time.Duration
 	// Rules check variant params when they are written through the admin
 	// API (known channels, objectives and services); set by the process
 	// that knows them.
@@ -55,6 +61,7 @@ func (c *Component) Bind(f *config.Flags) {
 	f.String(&c.Config.Experiments, "experiments", "config/experiments.json", "experiment config an empty store is seeded from; empty seeds nothing")
 	f.String(&c.Config.AdminToken, "admin-token", "", "bearer token of the experiment admin REST API (on the experiment admin port); empty switches it off")
 	f.Duration(&c.Config.StorePoll, "store-poll", time.Second, "how often the experiment store is checked for changes made through other instances")
+	f.Duration(&c.Config.ResultsRefresh, "results-refresh", 30*time.Second, "how often every experiment's results are recomputed from the exposure log for /metrics")
 }
 
 // Open implements component.Component: it opens the store, seeds it when
@@ -91,6 +98,26 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 	}
 	c.store, c.configs = st, cfgs
 	admin := &Admin{Store: st, Configs: cfgs, Token: c.Config.AdminToken, Log: env.Log, Rules: c.Config.Rules}
+	closeResults := func() {}
+	if env.Registry != nil {
+		// Results are read from the features service's exposure log.
+		var dial []grpc.DialOption
+		if env.Tracer != nil {
+			dial = run.ClientDialOptions(env.Tracer)
+		}
+		picker := balancer.NewPicker(env.Registry, featuresapi.Name, dial...)
+		admin.Exposures = featuresapi.NewClient(picker)
+		every := c.Config.ResultsRefresh
+		if every <= 0 {
+			every = 30 * time.Second
+		}
+		exp := newResultsExporter(admin.Exposures, cfgs, every, env.Log)
+		env.Metrics.MustRegister(exp)
+		closeResults = func() {
+			exp.close()
+			_ = picker.Close()
+		}
+	}
 	return &component.Service{
 		Register: func(s *grpc.Server) {
 			pb.RegisterExperimentServiceServer(s, NewGRPCServer(MakeGetConfigEndpoint(cfgs), MakeWatchConfigEndpoint(cfgs)))
@@ -103,6 +130,7 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 			return nil
 		},
 		Close: func(context.Context) error {
+			closeResults()
 			stop()
 			closeStore()
 			return nil
