@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -82,15 +83,22 @@ func (p *Postgres) Update(ctx context.Context, ch Change) (*abtest.Config, error
 // load reads the whole config; lock is appended to the exp_state query.
 func load(ctx context.Context, tx pgx.Tx, lock string) (*abtest.Config, error) {
 	c := &abtest.Config{}
-	var defaults []byte
-	if err := tx.QueryRow(ctx, `SELECT version, defaults FROM exp_state WHERE id = 1`+lock).Scan(&c.Version, &defaults); err != nil {
+	var defaults, holdout []byte
+	if err := tx.QueryRow(ctx, `SELECT version, defaults, holdout, domain_salt FROM exp_state WHERE id = 1`+lock).
+		Scan(&c.Version, &defaults, &holdout, &c.DomainSalt); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(defaults, &c.Defaults); err != nil {
 		return nil, fmt.Errorf("defaults: %w", err)
 	}
+	if holdout != nil {
+		if err := json.Unmarshal(holdout, &c.Holdout); err != nil {
+			return nil, fmt.Errorf("holdout: %w", err)
+		}
+	}
 	t := tree{c: c}
-	for _, step := range []func(context.Context, pgx.Tx) error{t.loadLayers, t.loadExperiments, t.loadVariants, t.loadAllocations, t.loadOverrides} {
+	for _, step := range []func(context.Context, pgx.Tx) error{t.loadLaunches, t.loadDomains, t.loadLayers, t.loadExperiments,
+		t.loadVariants, t.loadAllocations, t.loadOverrides} {
 		if err := step(ctx, tx); err != nil {
 			return nil, err
 		}
@@ -125,27 +133,78 @@ func (t *tree) experiment(layer, exp string) (*abtest.Experiment, error) {
 	return nil, fmt.Errorf("rows name experiment %s/%s, which does not exist", layer, exp)
 }
 
-func (t *tree) loadLayers(ctx context.Context, tx pgx.Tx) error {
-	var l abtest.Layer
-	err := each(ctx, tx, `SELECT name, salt FROM exp_layers ORDER BY pos`, []any{&l.Name, &l.Salt}, func() error {
-		t.c.Layers = append(t.c.Layers, abtest.Layer{Name: l.Name, Salt: l.Salt})
+func (t *tree) loadLaunches(ctx context.Context, tx pgx.Tx) error {
+	var l abtest.Launch
+	var params []byte
+	return each(ctx, tx, `SELECT name, salt, buckets, params FROM exp_launches ORDER BY pos`, []any{&l.Name, &l.Salt, &l.Buckets, &params}, func() error {
+		next := abtest.Launch{Name: l.Name, Salt: l.Salt, Buckets: l.Buckets}
+		if err := json.Unmarshal(params, &next.Params); err != nil {
+			return err
+		}
+		t.c.Launches = append(t.c.Launches, next)
 		return nil
 	})
-	t.layers = make(map[string]*abtest.Layer, len(t.c.Layers))
-	for i := range t.c.Layers {
-		t.layers[t.c.Layers[i].Name] = &t.c.Layers[i]
+}
+
+func (t *tree) loadDomains(ctx context.Context, tx pgx.Tx) error {
+	var name string
+	if err := each(ctx, tx, `SELECT name FROM exp_domains ORDER BY pos`, []any{&name}, func() error {
+		t.c.Domains = append(t.c.Domains, abtest.Domain{Name: name})
+		return nil
+	}); err != nil {
+		return err
+	}
+	var r abtest.Range
+	return each(ctx, tx, `SELECT domain, bucket_start, bucket_end FROM exp_domain_allocations ORDER BY domain, seq`, []any{&name, &r.Start, &r.End}, func() error {
+		for i := range t.c.Domains {
+			if t.c.Domains[i].Name == name {
+				t.c.Domains[i].Buckets = append(t.c.Domains[i].Buckets, r)
+				return nil
+			}
+		}
+		return fmt.Errorf("an allocation names domain %s, which does not exist", name)
+	})
+}
+
+func (t *tree) loadLayers(ctx context.Context, tx pgx.Tx) error {
+	var l abtest.Layer
+	var domain string
+	err := each(ctx, tx, `SELECT name, salt, domain FROM exp_layers ORDER BY pos`, []any{&l.Name, &l.Salt, &domain}, func() error {
+		next := abtest.Layer{Name: l.Name, Salt: l.Salt}
+		if domain == "" {
+			t.c.Layers = append(t.c.Layers, next)
+			return nil
+		}
+		for i := range t.c.Domains {
+			if t.c.Domains[i].Name == domain {
+				t.c.Domains[i].Layers = append(t.c.Domains[i].Layers, next)
+				return nil
+			}
+		}
+		return fmt.Errorf("layer %s names domain %s, which does not exist", l.Name, domain)
+	})
+	all := t.c.AllLayers()
+	t.layers = make(map[string]*abtest.Layer, len(all))
+	for _, l := range all {
+		t.layers[l.Name] = l
 	}
 	return err
 }
 
 func (t *tree) loadExperiments(ctx context.Context, tx pgx.Tx) error {
 	var layer, name string
-	return each(ctx, tx, `SELECT layer, name FROM exp_experiments ORDER BY layer, pos`, []any{&layer, &name}, func() error {
+	var started *time.Time
+	return each(ctx, tx, `SELECT layer, name, started_at FROM exp_experiments ORDER BY layer, pos`, []any{&layer, &name, &started}, func() error {
 		l, ok := t.layers[layer]
 		if !ok {
 			return fmt.Errorf("experiment %s names layer %s, which does not exist", name, layer)
 		}
-		l.Experiments = append(l.Experiments, abtest.Experiment{Name: name})
+		e := abtest.Experiment{Name: name}
+		if started != nil {
+			s := started.UTC()
+			e.Started = &s
+		}
+		l.Experiments = append(l.Experiments, e)
 		return nil
 	})
 }
@@ -211,13 +270,47 @@ func write(ctx context.Context, tx pgx.Tx, c *abtest.Config) error {
 	if err != nil {
 		return err
 	}
+	var holdout []byte
+	if c.Holdout != nil {
+		if holdout, err = json.Marshal(c.Holdout); err != nil {
+			return err
+		}
+	}
 	b := &pgx.Batch{}
 	b.Queue(`DELETE FROM exp_layers`) // cascades to everything below
-	b.Queue(`UPDATE exp_state SET version = $1, defaults = $2, updated_at = now() WHERE id = 1`, c.Version, defaults)
-	for li, l := range c.Layers {
-		b.Queue(`INSERT INTO exp_layers (name, salt, pos) VALUES ($1, $2, $3)`, l.Name, l.Salt, li)
+	b.Queue(`DELETE FROM exp_launches`)
+	b.Queue(`DELETE FROM exp_domains`)
+	b.Queue(`UPDATE exp_state SET version = $1, defaults = $2, holdout = $3, domain_salt = $4, updated_at = now() WHERE id = 1`,
+		c.Version, defaults, holdout, c.DomainSalt)
+	for i, l := range c.Launches {
+		params, err := json.Marshal(l.Params)
+		if err != nil {
+			return err
+		}
+		b.Queue(`INSERT INTO exp_launches (name, salt, buckets, params, pos) VALUES ($1, $2, $3, $4, $5)`, l.Name, l.Salt, l.Buckets, params, i)
+	}
+	type placed struct {
+		layer  abtest.Layer
+		domain string
+	}
+	var layers []placed
+	for _, l := range c.Layers {
+		layers = append(layers, placed{l, ""})
+	}
+	for di, d := range c.Domains {
+		b.Queue(`INSERT INTO exp_domains (name, pos) VALUES ($1, $2)`, d.Name, di)
+		for seq, r := range d.Buckets {
+			b.Queue(`INSERT INTO exp_domain_allocations (domain, seq, bucket_start, bucket_end) VALUES ($1, $2, $3, $4)`, d.Name, seq, r.Start, r.End)
+		}
+		for _, l := range d.Layers {
+			layers = append(layers, placed{l, d.Name})
+		}
+	}
+	for li, pl := range layers {
+		l := pl.layer
+		b.Queue(`INSERT INTO exp_layers (name, salt, pos, domain) VALUES ($1, $2, $3, $4)`, l.Name, l.Salt, li, pl.domain)
 		for ei, e := range l.Experiments {
-			b.Queue(`INSERT INTO exp_experiments (layer, name, pos) VALUES ($1, $2, $3)`, l.Name, e.Name, ei)
+			b.Queue(`INSERT INTO exp_experiments (layer, name, pos, started_at) VALUES ($1, $2, $3, $4)`, l.Name, e.Name, ei, e.Started)
 			for vi, v := range e.Variants {
 				params, err := json.Marshal(v.Params)
 				if err != nil {

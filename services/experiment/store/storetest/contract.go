@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -17,11 +18,18 @@ import (
 
 func sample() *abtest.Config {
 	five := 5
+	started := time.UnixMilli(1_700_000_000_123).UTC()
 	return &abtest.Config{
-		Defaults: abtest.Params{RankingWeights: map[string]float64{"click": 1, "like": 0.5}, MaxPerGenre: &five},
+		Defaults:   abtest.Params{RankingWeights: map[string]float64{"click": 1, "like": 0.5}, MaxPerGenre: &five},
+		Holdout:    &abtest.Holdout{Salt: "h", Buckets: 300},
+		DomainSalt: "d",
+		Launches: []abtest.Launch{{Name: "cap", Salt: "l1", Buckets: 2000, Params: abtest.Params{
+			FrequencyCap: &abtest.FrequencyCap{K: 3, Window: abtest.Duration(time.Hour), Cooldown: abtest.Duration(24 * time.Hour)}}}},
+		Domains: []abtest.Domain{{Name: "mobile", Buckets: []abtest.Range{{Start: 900, End: 1000}, {Start: 0, End: 10}},
+			Layers: []abtest.Layer{{Name: "m-rank", Salt: "s3"}}}},
 		Layers: []abtest.Layer{
 			{Name: "ranking", Salt: "s1", Experiments: []abtest.Experiment{{
-				Name: "weights",
+				Name: "weights", Started: &started,
 				Variants: []abtest.Variant{
 					// Allocation order, not bucket order: the newest range is last.
 					{Name: "a", Buckets: []abtest.Range{{Start: 500, End: 900}, {Start: 0, End: 100}}},
@@ -37,7 +45,7 @@ func sample() *abtest.Config {
 
 func setTo(want *abtest.Config) func(*abtest.Config) error {
 	return func(c *abtest.Config) error {
-		c.Defaults, c.Layers = want.Defaults, want.Layers
+		c.Defaults, c.Layers, c.Holdout, c.Launches, c.Domains, c.DomainSalt = want.Defaults, want.Layers, want.Holdout, want.Launches, want.Domains, want.DomainSalt
 		return nil
 	}
 }
