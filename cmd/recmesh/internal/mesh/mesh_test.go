@@ -89,7 +89,8 @@ func withMesh(tm *testing.M) (int, error) {
 		c.Bind(f)
 	}
 	if err := f.Parse([]string{"-store", "memory:", "-data", dataDir, "-model-dir", modelDir, "-model-poll", "50ms",
-		"-experiments", "../../../../config/experiments.json", "-blocklist", blocklist, "-max-per-genre", "100"}); err != nil {
+		"-experiments", "../../../../config/experiments.json", "-blocklist", blocklist, "-max-per-genre", "100",
+		"-admin-token", adminToken, "-results-refresh", "200ms"}); err != nil {
 		return 0, err
 	}
 	m, err = Start(context.Background(), Options{
