@@ -86,14 +86,17 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 	if p.MaxPerGenre != nil {
 		maxPerGenre = *p.MaxPerGenre
 	}
+	exposure := exposureRules(feats, p.FrequencyCap)
 	filtered, err := hop(ctx, g.breakers.filter, g.cfg.Budgets.Filter, func(ctx context.Context) (filterapi.Response, error) {
-		return g.hops.Filter.Filter(ctx, filterapi.Request{UserID: userID, Candidates: cands, Seen: feats.Seen, MaxPerGenre: maxPerGenre})
+		return g.hops.Filter.Filter(ctx, filterapi.Request{UserID: userID, Candidates: cands, Seen: feats.Seen, MaxPerGenre: maxPerGenre,
+			Exposure: exposure})
 	})
 	kept := filtered.Kept
 	if err != nil {
 		g.degrade(ctx, &reply, HopFilter, err)
-		// The minimal filter: never show a duplicate or an item the user has seen.
-		kept = filterapi.Apply(cands, feats.Seen, nil, 0).Kept
+		// The minimal filter: never show a duplicate, an item the user has
+		// seen, or one the exposure rules hide.
+		kept = filterapi.Apply(cands, feats.Seen, exposure.Hidden(), nil, 0).Kept
 	}
 
 	ranked, err := hop(ctx, g.breakers.ranking, g.cfg.Budgets.Ranking, func(ctx context.Context) (rankingapi.Response, error) {
@@ -128,6 +131,22 @@ func (g *Gateway) logExposures(r *Reply) {
 		s.Items[i] = domain.ShownItem{ItemID: it.ItemID, Score: it.Score, Sources: it.Sources}
 	}
 	g.exposures.offer(s)
+}
+
+// exposureRules are the filter's exposure inputs: the user's newest
+// exposures and clicks, and the variant's frequency cap (none: every shown
+// item counts as seen).
+func exposureRules(f domain.UserFeatures, c *abtest.FrequencyCap) filterapi.Exposure {
+	e := filterapi.Exposure{Shown: f.Exposures, NowMillis: time.Now().UnixMilli()}
+	if c != nil && c.K > 0 {
+		e.Cap = filterapi.FrequencyCap{K: c.K, Window: time.Duration(c.Window), Cooldown: time.Duration(c.Cooldown)}
+		for _, in := range f.Recent {
+			if in.Type == "click" {
+				e.Clicks = append(e.Clicks, domain.Exposure{ItemID: in.ItemID, TSMillis: in.TS*1000 + 999}) // clicks carry seconds
+			}
+		}
+	}
+	return e
 }
 
 // hop runs f under its breaker and its own budget inside the request deadline.

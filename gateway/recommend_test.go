@@ -71,7 +71,7 @@ func (f fakes) Filter(_ context.Context, r filterapi.Request) (filterapi.Respons
 	if f.isDown(HopFilter) {
 		return filterapi.Response{}, errDown
 	}
-	return filterapi.Apply(r.Candidates, r.Seen, nil, 0), nil
+	return filterapi.Apply(r.Candidates, r.Seen, r.Exposure.Hidden(), nil, 0), nil
 }
 func (f fakes) Rank(_ context.Context, r rankingapi.Request) (rankingapi.Response, error) {
 	f.rankCalls.Add(1)

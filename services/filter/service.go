@@ -33,8 +33,10 @@ func (f *Filterer) SetBlocklist(ids []int64) {
 	f.blocked.Store(&m)
 }
 
-// Filter applies, in order: duplicate, seen, blocked, then the genre cap
-// (an item is dropped when any of its genres is already full).
+// Filter applies, in order: duplicate, seen, the exposure rules (shown
+// items are seen, or capped by frequency when the request carries a cap),
+// blocked, then the genre cap (an item is dropped when any of its genres
+// is already full).
 func (f *Filterer) Filter(_ context.Context, req filterapi.Request) (filterapi.Response, error) {
 	if len(req.Candidates) > filterapi.MaxCandidates {
 		return filterapi.Response{}, apierr.TooLarge("at most %d candidates, got %d", filterapi.MaxCandidates, len(req.Candidates))
@@ -46,5 +48,8 @@ func (f *Filterer) Filter(_ context.Context, req filterapi.Request) (filterapi.R
 	if capPerGenre == 0 {
 		capPerGenre = f.maxPerGenre
 	}
-	return filterapi.Apply(req.Candidates, req.Seen, *f.blocked.Load(), capPerGenre), nil
+	if c := req.Exposure.Cap; c.K < 0 || (c.K > 0 && (c.Window <= 0 || c.Cooldown <= 0)) {
+		return filterapi.Response{}, apierr.Invalid("a frequency cap needs k ≥ 0 and, when k > 0, a positive window and cooldown")
+	}
+	return filterapi.Apply(req.Candidates, req.Seen, req.Exposure.Hidden(), *f.blocked.Load(), capPerGenre), nil
 }

@@ -393,6 +393,60 @@ func (x *FrequencyCap) GetCooldownMs() int64 {
 	return 0
 }
 
+// Exposure is one time an item was shown to a user (or, in a filter
+// request's clicks, clicked by them).
+type Exposure struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ItemId        int64                  `protobuf:"varint,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	TsUnixMs      int64                  `protobuf:"varint,2,opt,name=ts_unix_ms,json=tsUnixMs,proto3" json:"ts_unix_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Exposure) Reset() {
+	*x = Exposure{}
+	mi := &file_recmesh_v1_common_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Exposure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Exposure) ProtoMessage() {}
+
+func (x *Exposure) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_common_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Exposure.ProtoReflect.Descriptor instead.
+func (*Exposure) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_common_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Exposure) GetItemId() int64 {
+	if x != nil {
+		return x.ItemId
+	}
+	return 0
+}
+
+func (x *Exposure) GetTsUnixMs() int64 {
+	if x != nil {
+		return x.TsUnixMs
+	}
+	return 0
+}
+
 var File_recmesh_v1_common_proto protoreflect.FileDescriptor
 
 const file_recmesh_v1_common_proto_rawDesc = "" +
@@ -441,7 +495,11 @@ const file_recmesh_v1_common_proto_rawDesc = "" +
 	"\x01k\x18\x01 \x01(\x05R\x01k\x12\x1b\n" +
 	"\twindow_ms\x18\x02 \x01(\x03R\bwindowMs\x12\x1f\n" +
 	"\vcooldown_ms\x18\x03 \x01(\x03R\n" +
-	"cooldownMsB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
+	"cooldownMs\"A\n" +
+	"\bExposure\x12\x17\n" +
+	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x1c\n" +
+	"\n" +
+	"ts_unix_ms\x18\x02 \x01(\x03R\btsUnixMsB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
 
 var (
 	file_recmesh_v1_common_proto_rawDescOnce sync.Once
@@ -455,18 +513,19 @@ func file_recmesh_v1_common_proto_rawDescGZIP() []byte {
 	return file_recmesh_v1_common_proto_rawDescData
 }
 
-var file_recmesh_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_recmesh_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_recmesh_v1_common_proto_goTypes = []any{
 	(*Interaction)(nil),  // 0: recmesh.v1.Interaction
 	(*Candidates)(nil),   // 1: recmesh.v1.Candidates
 	(*Params)(nil),       // 2: recmesh.v1.Params
 	(*FrequencyCap)(nil), // 3: recmesh.v1.FrequencyCap
-	nil,                  // 4: recmesh.v1.Params.RecallQuotasEntry
-	nil,                  // 5: recmesh.v1.Params.RankingWeightsEntry
+	(*Exposure)(nil),     // 4: recmesh.v1.Exposure
+	nil,                  // 5: recmesh.v1.Params.RecallQuotasEntry
+	nil,                  // 6: recmesh.v1.Params.RankingWeightsEntry
 }
 var file_recmesh_v1_common_proto_depIdxs = []int32{
-	4, // 0: recmesh.v1.Params.recall_quotas:type_name -> recmesh.v1.Params.RecallQuotasEntry
-	5, // 1: recmesh.v1.Params.ranking_weights:type_name -> recmesh.v1.Params.RankingWeightsEntry
+	5, // 0: recmesh.v1.Params.recall_quotas:type_name -> recmesh.v1.Params.RecallQuotasEntry
+	6, // 1: recmesh.v1.Params.ranking_weights:type_name -> recmesh.v1.Params.RankingWeightsEntry
 	3, // 2: recmesh.v1.Params.frequency_cap:type_name -> recmesh.v1.FrequencyCap
 	3, // [3:3] is the sub-list for method output_type
 	3, // [3:3] is the sub-list for method input_type
@@ -487,7 +546,7 @@ func file_recmesh_v1_common_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_recmesh_v1_common_proto_rawDesc), len(file_recmesh_v1_common_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

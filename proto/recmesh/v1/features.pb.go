@@ -163,58 +163,6 @@ func (x *UserFeatures) GetExposures() []*Exposure {
 	return nil
 }
 
-type Exposure struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ItemId        int64                  `protobuf:"varint,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
-	TsUnixMs      int64                  `protobuf:"varint,2,opt,name=ts_unix_ms,json=tsUnixMs,proto3" json:"ts_unix_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *Exposure) Reset() {
-	*x = Exposure{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[2]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Exposure) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Exposure) ProtoMessage() {}
-
-func (x *Exposure) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[2]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Exposure.ProtoReflect.Descriptor instead.
-func (*Exposure) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{2}
-}
-
-func (x *Exposure) GetItemId() int64 {
-	if x != nil {
-		return x.ItemId
-	}
-	return 0
-}
-
-func (x *Exposure) GetTsUnixMs() int64 {
-	if x != nil {
-		return x.TsUnixMs
-	}
-	return 0
-}
-
 type GetUserFeaturesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Features      *UserFeatures          `protobuf:"bytes,1,opt,name=features,proto3" json:"features,omitempty"`
@@ -224,7 +172,7 @@ type GetUserFeaturesResponse struct {
 
 func (x *GetUserFeaturesResponse) Reset() {
 	*x = GetUserFeaturesResponse{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[3]
+	mi := &file_recmesh_v1_features_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -236,7 +184,7 @@ func (x *GetUserFeaturesResponse) String() string {
 func (*GetUserFeaturesResponse) ProtoMessage() {}
 
 func (x *GetUserFeaturesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[3]
+	mi := &file_recmesh_v1_features_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -249,7 +197,7 @@ func (x *GetUserFeaturesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserFeaturesResponse.ProtoReflect.Descriptor instead.
 func (*GetUserFeaturesResponse) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{3}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *GetUserFeaturesResponse) GetFeatures() *UserFeatures {
@@ -274,7 +222,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[4]
+	mi := &file_recmesh_v1_features_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -286,7 +234,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[4]
+	mi := &file_recmesh_v1_features_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -299,7 +247,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{4}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Event) GetUserId() string {
@@ -353,7 +301,7 @@ type IngestEventsRequest struct {
 
 func (x *IngestEventsRequest) Reset() {
 	*x = IngestEventsRequest{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[5]
+	mi := &file_recmesh_v1_features_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -365,7 +313,7 @@ func (x *IngestEventsRequest) String() string {
 func (*IngestEventsRequest) ProtoMessage() {}
 
 func (x *IngestEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[5]
+	mi := &file_recmesh_v1_features_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -378,7 +326,7 @@ func (x *IngestEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IngestEventsRequest.ProtoReflect.Descriptor instead.
 func (*IngestEventsRequest) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{5}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *IngestEventsRequest) GetEvents() []*Event {
@@ -397,7 +345,7 @@ type IngestEventsResponse struct {
 
 func (x *IngestEventsResponse) Reset() {
 	*x = IngestEventsResponse{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[6]
+	mi := &file_recmesh_v1_features_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -409,7 +357,7 @@ func (x *IngestEventsResponse) String() string {
 func (*IngestEventsResponse) ProtoMessage() {}
 
 func (x *IngestEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[6]
+	mi := &file_recmesh_v1_features_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -422,7 +370,7 @@ func (x *IngestEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IngestEventsResponse.ProtoReflect.Descriptor instead.
 func (*IngestEventsResponse) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{6}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *IngestEventsResponse) GetAccepted() int32 {
@@ -444,7 +392,7 @@ type Item struct {
 
 func (x *Item) Reset() {
 	*x = Item{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[7]
+	mi := &file_recmesh_v1_features_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -456,7 +404,7 @@ func (x *Item) String() string {
 func (*Item) ProtoMessage() {}
 
 func (x *Item) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[7]
+	mi := &file_recmesh_v1_features_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -469,7 +417,7 @@ func (x *Item) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Item.ProtoReflect.Descriptor instead.
 func (*Item) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{7}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Item) GetItemId() int64 {
@@ -509,7 +457,7 @@ type GetItemRequest struct {
 
 func (x *GetItemRequest) Reset() {
 	*x = GetItemRequest{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[8]
+	mi := &file_recmesh_v1_features_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -521,7 +469,7 @@ func (x *GetItemRequest) String() string {
 func (*GetItemRequest) ProtoMessage() {}
 
 func (x *GetItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[8]
+	mi := &file_recmesh_v1_features_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -534,7 +482,7 @@ func (x *GetItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetItemRequest.ProtoReflect.Descriptor instead.
 func (*GetItemRequest) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{8}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetItemRequest) GetItemId() int64 {
@@ -553,7 +501,7 @@ type GetItemResponse struct {
 
 func (x *GetItemResponse) Reset() {
 	*x = GetItemResponse{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[9]
+	mi := &file_recmesh_v1_features_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -565,7 +513,7 @@ func (x *GetItemResponse) String() string {
 func (*GetItemResponse) ProtoMessage() {}
 
 func (x *GetItemResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[9]
+	mi := &file_recmesh_v1_features_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -578,7 +526,7 @@ func (x *GetItemResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetItemResponse.ProtoReflect.Descriptor instead.
 func (*GetItemResponse) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{9}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetItemResponse) GetItem() *Item {
@@ -599,7 +547,7 @@ type Assignment struct {
 
 func (x *Assignment) Reset() {
 	*x = Assignment{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[10]
+	mi := &file_recmesh_v1_features_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +559,7 @@ func (x *Assignment) String() string {
 func (*Assignment) ProtoMessage() {}
 
 func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[10]
+	mi := &file_recmesh_v1_features_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +572,7 @@ func (x *Assignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
 func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{10}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Assignment) GetLayer() string {
@@ -665,7 +613,7 @@ type ShownReply struct {
 
 func (x *ShownReply) Reset() {
 	*x = ShownReply{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[11]
+	mi := &file_recmesh_v1_features_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -677,7 +625,7 @@ func (x *ShownReply) String() string {
 func (*ShownReply) ProtoMessage() {}
 
 func (x *ShownReply) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[11]
+	mi := &file_recmesh_v1_features_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -690,7 +638,7 @@ func (x *ShownReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShownReply.ProtoReflect.Descriptor instead.
 func (*ShownReply) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{11}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ShownReply) GetRequestId() string {
@@ -760,7 +708,7 @@ type ShownItem struct {
 
 func (x *ShownItem) Reset() {
 	*x = ShownItem{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[12]
+	mi := &file_recmesh_v1_features_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -772,7 +720,7 @@ func (x *ShownItem) String() string {
 func (*ShownItem) ProtoMessage() {}
 
 func (x *ShownItem) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[12]
+	mi := &file_recmesh_v1_features_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -785,7 +733,7 @@ func (x *ShownItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShownItem.ProtoReflect.Descriptor instead.
 func (*ShownItem) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{12}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ShownItem) GetItemId() int64 {
@@ -818,7 +766,7 @@ type LogExposuresRequest struct {
 
 func (x *LogExposuresRequest) Reset() {
 	*x = LogExposuresRequest{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[13]
+	mi := &file_recmesh_v1_features_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +778,7 @@ func (x *LogExposuresRequest) String() string {
 func (*LogExposuresRequest) ProtoMessage() {}
 
 func (x *LogExposuresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[13]
+	mi := &file_recmesh_v1_features_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +791,7 @@ func (x *LogExposuresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogExposuresRequest.ProtoReflect.Descriptor instead.
 func (*LogExposuresRequest) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{13}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *LogExposuresRequest) GetReplies() []*ShownReply {
@@ -862,7 +810,7 @@ type LogExposuresResponse struct {
 
 func (x *LogExposuresResponse) Reset() {
 	*x = LogExposuresResponse{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[14]
+	mi := &file_recmesh_v1_features_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +822,7 @@ func (x *LogExposuresResponse) String() string {
 func (*LogExposuresResponse) ProtoMessage() {}
 
 func (x *LogExposuresResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[14]
+	mi := &file_recmesh_v1_features_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +835,7 @@ func (x *LogExposuresResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogExposuresResponse.ProtoReflect.Descriptor instead.
 func (*LogExposuresResponse) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{14}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *LogExposuresResponse) GetRows() int32 {
@@ -908,7 +856,7 @@ type ExposureStatsRequest struct {
 
 func (x *ExposureStatsRequest) Reset() {
 	*x = ExposureStatsRequest{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[15]
+	mi := &file_recmesh_v1_features_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -920,7 +868,7 @@ func (x *ExposureStatsRequest) String() string {
 func (*ExposureStatsRequest) ProtoMessage() {}
 
 func (x *ExposureStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[15]
+	mi := &file_recmesh_v1_features_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -933,7 +881,7 @@ func (x *ExposureStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExposureStatsRequest.ProtoReflect.Descriptor instead.
 func (*ExposureStatsRequest) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{15}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ExposureStatsRequest) GetLayer() string {
@@ -978,7 +926,7 @@ type ArmStats struct {
 
 func (x *ArmStats) Reset() {
 	*x = ArmStats{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[16]
+	mi := &file_recmesh_v1_features_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -990,7 +938,7 @@ func (x *ArmStats) String() string {
 func (*ArmStats) ProtoMessage() {}
 
 func (x *ArmStats) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[16]
+	mi := &file_recmesh_v1_features_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1003,7 +951,7 @@ func (x *ArmStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArmStats.ProtoReflect.Descriptor instead.
 func (*ArmStats) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{16}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ArmStats) GetArm() string {
@@ -1085,7 +1033,7 @@ type ExposureStatsResponse struct {
 
 func (x *ExposureStatsResponse) Reset() {
 	*x = ExposureStatsResponse{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[17]
+	mi := &file_recmesh_v1_features_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1097,7 +1045,7 @@ func (x *ExposureStatsResponse) String() string {
 func (*ExposureStatsResponse) ProtoMessage() {}
 
 func (x *ExposureStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[17]
+	mi := &file_recmesh_v1_features_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1110,7 +1058,7 @@ func (x *ExposureStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExposureStatsResponse.ProtoReflect.Descriptor instead.
 func (*ExposureStatsResponse) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{17}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ExposureStatsResponse) GetArms() []*ArmStats {
@@ -1138,11 +1086,7 @@ const file_recmesh_v1_features_proto_rawDesc = "" +
 	"\texposures\x18\x06 \x03(\v2\x14.recmesh.v1.ExposureR\texposures\x1a@\n" +
 	"\x12GenreAffinityEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"A\n" +
-	"\bExposure\x12\x17\n" +
-	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x1c\n" +
-	"\n" +
-	"ts_unix_ms\x18\x02 \x01(\x03R\btsUnixMs\"O\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"O\n" +
 	"\x17GetUserFeaturesResponse\x124\n" +
 	"\bfeatures\x18\x01 \x01(\v2\x18.recmesh.v1.UserFeaturesR\bfeatures\"\x9b\x01\n" +
 	"\x05Event\x12\x17\n" +
@@ -1232,50 +1176,50 @@ func file_recmesh_v1_features_proto_rawDescGZIP() []byte {
 	return file_recmesh_v1_features_proto_rawDescData
 }
 
-var file_recmesh_v1_features_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_recmesh_v1_features_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_recmesh_v1_features_proto_goTypes = []any{
 	(*GetUserFeaturesRequest)(nil),  // 0: recmesh.v1.GetUserFeaturesRequest
 	(*UserFeatures)(nil),            // 1: recmesh.v1.UserFeatures
-	(*Exposure)(nil),                // 2: recmesh.v1.Exposure
-	(*GetUserFeaturesResponse)(nil), // 3: recmesh.v1.GetUserFeaturesResponse
-	(*Event)(nil),                   // 4: recmesh.v1.Event
-	(*IngestEventsRequest)(nil),     // 5: recmesh.v1.IngestEventsRequest
-	(*IngestEventsResponse)(nil),    // 6: recmesh.v1.IngestEventsResponse
-	(*Item)(nil),                    // 7: recmesh.v1.Item
-	(*GetItemRequest)(nil),          // 8: recmesh.v1.GetItemRequest
-	(*GetItemResponse)(nil),         // 9: recmesh.v1.GetItemResponse
-	(*Assignment)(nil),              // 10: recmesh.v1.Assignment
-	(*ShownReply)(nil),              // 11: recmesh.v1.ShownReply
-	(*ShownItem)(nil),               // 12: recmesh.v1.ShownItem
-	(*LogExposuresRequest)(nil),     // 13: recmesh.v1.LogExposuresRequest
-	(*LogExposuresResponse)(nil),    // 14: recmesh.v1.LogExposuresResponse
-	(*ExposureStatsRequest)(nil),    // 15: recmesh.v1.ExposureStatsRequest
-	(*ArmStats)(nil),                // 16: recmesh.v1.ArmStats
-	(*ExposureStatsResponse)(nil),   // 17: recmesh.v1.ExposureStatsResponse
-	nil,                             // 18: recmesh.v1.UserFeatures.GenreAffinityEntry
-	(*Interaction)(nil),             // 19: recmesh.v1.Interaction
+	(*GetUserFeaturesResponse)(nil), // 2: recmesh.v1.GetUserFeaturesResponse
+	(*Event)(nil),                   // 3: recmesh.v1.Event
+	(*IngestEventsRequest)(nil),     // 4: recmesh.v1.IngestEventsRequest
+	(*IngestEventsResponse)(nil),    // 5: recmesh.v1.IngestEventsResponse
+	(*Item)(nil),                    // 6: recmesh.v1.Item
+	(*GetItemRequest)(nil),          // 7: recmesh.v1.GetItemRequest
+	(*GetItemResponse)(nil),         // 8: recmesh.v1.GetItemResponse
+	(*Assignment)(nil),              // 9: recmesh.v1.Assignment
+	(*ShownReply)(nil),              // 10: recmesh.v1.ShownReply
+	(*ShownItem)(nil),               // 11: recmesh.v1.ShownItem
+	(*LogExposuresRequest)(nil),     // 12: recmesh.v1.LogExposuresRequest
+	(*LogExposuresResponse)(nil),    // 13: recmesh.v1.LogExposuresResponse
+	(*ExposureStatsRequest)(nil),    // 14: recmesh.v1.ExposureStatsRequest
+	(*ArmStats)(nil),                // 15: recmesh.v1.ArmStats
+	(*ExposureStatsResponse)(nil),   // 16: recmesh.v1.ExposureStatsResponse
+	nil,                             // 17: recmesh.v1.UserFeatures.GenreAffinityEntry
+	(*Interaction)(nil),             // 18: recmesh.v1.Interaction
+	(*Exposure)(nil),                // 19: recmesh.v1.Exposure
 }
 var file_recmesh_v1_features_proto_depIdxs = []int32{
-	19, // 0: recmesh.v1.UserFeatures.recent:type_name -> recmesh.v1.Interaction
-	18, // 1: recmesh.v1.UserFeatures.genre_affinity:type_name -> recmesh.v1.UserFeatures.GenreAffinityEntry
-	2,  // 2: recmesh.v1.UserFeatures.exposures:type_name -> recmesh.v1.Exposure
+	18, // 0: recmesh.v1.UserFeatures.recent:type_name -> recmesh.v1.Interaction
+	17, // 1: recmesh.v1.UserFeatures.genre_affinity:type_name -> recmesh.v1.UserFeatures.GenreAffinityEntry
+	19, // 2: recmesh.v1.UserFeatures.exposures:type_name -> recmesh.v1.Exposure
 	1,  // 3: recmesh.v1.GetUserFeaturesResponse.features:type_name -> recmesh.v1.UserFeatures
-	4,  // 4: recmesh.v1.IngestEventsRequest.events:type_name -> recmesh.v1.Event
-	7,  // 5: recmesh.v1.GetItemResponse.item:type_name -> recmesh.v1.Item
-	10, // 6: recmesh.v1.ShownReply.assignments:type_name -> recmesh.v1.Assignment
-	12, // 7: recmesh.v1.ShownReply.items:type_name -> recmesh.v1.ShownItem
-	11, // 8: recmesh.v1.LogExposuresRequest.replies:type_name -> recmesh.v1.ShownReply
-	16, // 9: recmesh.v1.ExposureStatsResponse.arms:type_name -> recmesh.v1.ArmStats
+	3,  // 4: recmesh.v1.IngestEventsRequest.events:type_name -> recmesh.v1.Event
+	6,  // 5: recmesh.v1.GetItemResponse.item:type_name -> recmesh.v1.Item
+	9,  // 6: recmesh.v1.ShownReply.assignments:type_name -> recmesh.v1.Assignment
+	11, // 7: recmesh.v1.ShownReply.items:type_name -> recmesh.v1.ShownItem
+	10, // 8: recmesh.v1.LogExposuresRequest.replies:type_name -> recmesh.v1.ShownReply
+	15, // 9: recmesh.v1.ExposureStatsResponse.arms:type_name -> recmesh.v1.ArmStats
 	0,  // 10: recmesh.v1.FeaturesService.GetUserFeatures:input_type -> recmesh.v1.GetUserFeaturesRequest
-	5,  // 11: recmesh.v1.FeaturesService.IngestEvents:input_type -> recmesh.v1.IngestEventsRequest
-	8,  // 12: recmesh.v1.FeaturesService.GetItem:input_type -> recmesh.v1.GetItemRequest
-	13, // 13: recmesh.v1.FeaturesService.LogExposures:input_type -> recmesh.v1.LogExposuresRequest
-	15, // 14: recmesh.v1.FeaturesService.ExposureStats:input_type -> recmesh.v1.ExposureStatsRequest
-	3,  // 15: recmesh.v1.FeaturesService.GetUserFeatures:output_type -> recmesh.v1.GetUserFeaturesResponse
-	6,  // 16: recmesh.v1.FeaturesService.IngestEvents:output_type -> recmesh.v1.IngestEventsResponse
-	9,  // 17: recmesh.v1.FeaturesService.GetItem:output_type -> recmesh.v1.GetItemResponse
-	14, // 18: recmesh.v1.FeaturesService.LogExposures:output_type -> recmesh.v1.LogExposuresResponse
-	17, // 19: recmesh.v1.FeaturesService.ExposureStats:output_type -> recmesh.v1.ExposureStatsResponse
+	4,  // 11: recmesh.v1.FeaturesService.IngestEvents:input_type -> recmesh.v1.IngestEventsRequest
+	7,  // 12: recmesh.v1.FeaturesService.GetItem:input_type -> recmesh.v1.GetItemRequest
+	12, // 13: recmesh.v1.FeaturesService.LogExposures:input_type -> recmesh.v1.LogExposuresRequest
+	14, // 14: recmesh.v1.FeaturesService.ExposureStats:input_type -> recmesh.v1.ExposureStatsRequest
+	2,  // 15: recmesh.v1.FeaturesService.GetUserFeatures:output_type -> recmesh.v1.GetUserFeaturesResponse
+	5,  // 16: recmesh.v1.FeaturesService.IngestEvents:output_type -> recmesh.v1.IngestEventsResponse
+	8,  // 17: recmesh.v1.FeaturesService.GetItem:output_type -> recmesh.v1.GetItemResponse
+	13, // 18: recmesh.v1.FeaturesService.LogExposures:output_type -> recmesh.v1.LogExposuresResponse
+	16, // 19: recmesh.v1.FeaturesService.ExposureStats:output_type -> recmesh.v1.ExposureStatsResponse
 	15, // [15:20] is the sub-list for method output_type
 	10, // [10:15] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
@@ -1295,7 +1239,7 @@ func file_recmesh_v1_features_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_recmesh_v1_features_proto_rawDesc), len(file_recmesh_v1_features_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,7 +27,15 @@ type FilterRequest struct {
 	Candidates  *Candidates            `protobuf:"bytes,2,opt,name=candidates,proto3" json:"candidates,omitempty"`
 	SeenItemIds []int64                `protobuf:"varint,3,rep,packed,name=seen_item_ids,json=seenItemIds,proto3" json:"seen_item_ids,omitempty"`
 	// max_per_genre caps kept candidates per genre; 0 means the server default.
-	MaxPerGenre   int32 `protobuf:"varint,4,opt,name=max_per_genre,json=maxPerGenre,proto3" json:"max_per_genre,omitempty"`
+	MaxPerGenre int32 `protobuf:"varint,4,opt,name=max_per_genre,json=maxPerGenre,proto3" json:"max_per_genre,omitempty"`
+	// exposures are the user's newest exposures; they count as seen unless
+	// frequency_cap is set, which then decides.
+	Exposures []*Exposure `protobuf:"bytes,5,rep,name=exposures,proto3" json:"exposures,omitempty"`
+	// clicks are the user's newest clicks (item, time), which reset caps.
+	Clicks       []*Exposure   `protobuf:"bytes,6,rep,name=clicks,proto3" json:"clicks,omitempty"`
+	FrequencyCap *FrequencyCap `protobuf:"bytes,7,opt,name=frequency_cap,json=frequencyCap,proto3" json:"frequency_cap,omitempty"`
+	// now_unix_ms is the time caps are evaluated at; 0 means the server's clock.
+	NowUnixMs     int64 `protobuf:"varint,8,opt,name=now_unix_ms,json=nowUnixMs,proto3" json:"now_unix_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -86,6 +94,34 @@ func (x *FilterRequest) GetSeenItemIds() []int64 {
 func (x *FilterRequest) GetMaxPerGenre() int32 {
 	if x != nil {
 		return x.MaxPerGenre
+	}
+	return 0
+}
+
+func (x *FilterRequest) GetExposures() []*Exposure {
+	if x != nil {
+		return x.Exposures
+	}
+	return nil
+}
+
+func (x *FilterRequest) GetClicks() []*Exposure {
+	if x != nil {
+		return x.Clicks
+	}
+	return nil
+}
+
+func (x *FilterRequest) GetFrequencyCap() *FrequencyCap {
+	if x != nil {
+		return x.FrequencyCap
+	}
+	return nil
+}
+
+func (x *FilterRequest) GetNowUnixMs() int64 {
+	if x != nil {
+		return x.NowUnixMs
 	}
 	return 0
 }
@@ -150,14 +186,18 @@ var File_recmesh_v1_filter_proto protoreflect.FileDescriptor
 const file_recmesh_v1_filter_proto_rawDesc = "" +
 	"\n" +
 	"\x17recmesh/v1/filter.proto\x12\n" +
-	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\xa8\x01\n" +
+	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\xe9\x02\n" +
 	"\rFilterRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x126\n" +
 	"\n" +
 	"candidates\x18\x02 \x01(\v2\x16.recmesh.v1.CandidatesR\n" +
 	"candidates\x12\"\n" +
 	"\rseen_item_ids\x18\x03 \x03(\x03R\vseenItemIds\x12\"\n" +
-	"\rmax_per_genre\x18\x04 \x01(\x05R\vmaxPerGenre\"\xbf\x01\n" +
+	"\rmax_per_genre\x18\x04 \x01(\x05R\vmaxPerGenre\x122\n" +
+	"\texposures\x18\x05 \x03(\v2\x14.recmesh.v1.ExposureR\texposures\x12,\n" +
+	"\x06clicks\x18\x06 \x03(\v2\x14.recmesh.v1.ExposureR\x06clicks\x12=\n" +
+	"\rfrequency_cap\x18\a \x01(\v2\x18.recmesh.v1.FrequencyCapR\ffrequencyCap\x12\x1e\n" +
+	"\vnow_unix_ms\x18\b \x01(\x03R\tnowUnixMs\"\xbf\x01\n" +
 	"\x0eFilterResponse\x12\"\n" +
 	"\rkept_item_ids\x18\x03 \x03(\x03R\vkeptItemIds\x12A\n" +
 	"\adropped\x18\x02 \x03(\v2'.recmesh.v1.FilterResponse.DroppedEntryR\adropped\x1a:\n" +
@@ -185,17 +225,22 @@ var file_recmesh_v1_filter_proto_goTypes = []any{
 	(*FilterResponse)(nil), // 1: recmesh.v1.FilterResponse
 	nil,                    // 2: recmesh.v1.FilterResponse.DroppedEntry
 	(*Candidates)(nil),     // 3: recmesh.v1.Candidates
+	(*Exposure)(nil),       // 4: recmesh.v1.Exposure
+	(*FrequencyCap)(nil),   // 5: recmesh.v1.FrequencyCap
 }
 var file_recmesh_v1_filter_proto_depIdxs = []int32{
 	3, // 0: recmesh.v1.FilterRequest.candidates:type_name -> recmesh.v1.Candidates
-	2, // 1: recmesh.v1.FilterResponse.dropped:type_name -> recmesh.v1.FilterResponse.DroppedEntry
-	0, // 2: recmesh.v1.FilterService.Filter:input_type -> recmesh.v1.FilterRequest
-	1, // 3: recmesh.v1.FilterService.Filter:output_type -> recmesh.v1.FilterResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	4, // 1: recmesh.v1.FilterRequest.exposures:type_name -> recmesh.v1.Exposure
+	4, // 2: recmesh.v1.FilterRequest.clicks:type_name -> recmesh.v1.Exposure
+	5, // 3: recmesh.v1.FilterRequest.frequency_cap:type_name -> recmesh.v1.FrequencyCap
+	2, // 4: recmesh.v1.FilterResponse.dropped:type_name -> recmesh.v1.FilterResponse.DroppedEntry
+	0, // 5: recmesh.v1.FilterService.Filter:input_type -> recmesh.v1.FilterRequest
+	1, // 6: recmesh.v1.FilterService.Filter:output_type -> recmesh.v1.FilterResponse
+	6, // [6:7] is the sub-list for method output_type
+	5, // [5:6] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_recmesh_v1_filter_proto_init() }

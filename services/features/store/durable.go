@@ -117,8 +117,8 @@ func (d *Durable) Stale() int64 { return d.stale.Load() }
 func (d *Durable) Fallbacks() int64 { return d.fallback.Load() }
 
 // AppendExposures implements ExposureLog: the record first, then the
-// seen set and exposure sets in Redis (a Redis failure is counted as
-// stale, like events; replay rebuilds the seen sets).
+// users' exposure sets in Redis (a Redis failure is counted as stale, like
+// events).
 func (d *Durable) AppendExposures(ctx context.Context, replies []domain.ShownReply) error {
 	rec, ok := d.Record.(ExposureLog)
 	if !ok {

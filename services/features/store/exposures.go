@@ -10,12 +10,12 @@ import (
 // ExposureLog is the exposure log: one row per item a reply showed, with
 // the reply's request, trace, model version, degraded hops and every
 // layer's variant. Memory and Postgres keep it (Durable writes it to
-// PostgreSQL, then marks the items seen in Redis); the real-time state
-// alone keeps only what serving needs (the seen set and each user's newest
-// exposures, for frequency caps).
+// PostgreSQL, then to Redis); the real-time state alone keeps only what
+// serving needs: each user's newest exposures (History.Exposures), which
+// the filter treats as seen, or caps by frequency when a variant asks.
 type ExposureLog interface {
-	// AppendExposures stores the replies' rows, all or none, and marks
-	// their items seen, as impression events do.
+	// AppendExposures stores the replies' rows, all or none, and adds
+	// them to each user's newest exposures.
 	AppendExposures(ctx context.Context, replies []domain.ShownReply) error
 	// ExposureStats aggregates the experiment's exposures, and the
 	// feedback attributed to them, per arm at the user level (see
@@ -43,9 +43,10 @@ type Attribution struct {
 // looks for the exposure it answers.
 const DefaultAttributionWindow = 24 * time.Hour
 
-// MaxUserExposures bounds the newest exposures kept per user for frequency
-// caps (History.Exposures).
-const MaxUserExposures = 500
+// MaxUserExposures bounds the newest exposures kept per user
+// (History.Exposures): the filter's exposure rules look this far back
+// (100 replies of 10 items).
+const MaxUserExposures = 1000
 
 // armOf is the arm an exposure row belongs to in the experiment q reads,
 // or "" when the row belongs to none of its arms.

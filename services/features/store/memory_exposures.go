@@ -38,7 +38,6 @@ func (m *Memory) AppendExposures(_ context.Context, replies []domain.ShownReply)
 		for _, it := range r.Items {
 			m.exposures = append(m.exposures, exposureRow{requestID: r.RequestID, userID: r.UserID, itemID: it.ItemID,
 				tsMillis: r.TSMillis, assignments: as})
-			u.markSeen(it.ItemID)
 			u.exposures = append(u.exposures, domain.Exposure{ItemID: it.ItemID, TSMillis: r.TSMillis})
 		}
 		if n := len(u.exposures); n > MaxUserExposures {

@@ -114,10 +114,7 @@ func (p *Postgres) History(ctx context.Context, userID string, recentLimit, seen
 		})
 		return err
 	})
-	b.Queue(`SELECT item_id FROM (
-			SELECT item_id, ts FROM events WHERE user_id = $1
-			UNION ALL SELECT item_id, ts_ms / 1000 FROM exposures WHERE user_id = $1) s
-		GROUP BY item_id ORDER BY max(ts) DESC LIMIT $2`,
+	b.Queue(`SELECT item_id FROM events WHERE user_id = $1 GROUP BY item_id ORDER BY max(ts) DESC LIMIT $2`,
 		userID, seenCap).Query(func(rows pgx.Rows) error {
 		var id int64
 		_, err := pgx.ForEachRow(rows, []any{&id}, func() error {

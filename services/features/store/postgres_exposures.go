@@ -13,8 +13,7 @@ import (
 var exposureColumns = []string{"request_id", "trace_id", "user_id", "item_id", "rank", "score", "sources",
 	"model_version", "degraded", "assignments", "ts_ms"}
 
-// AppendExposures implements ExposureLog with one COPY. The seen query
-// (History) reads exposures too, so they need no second write here.
+// AppendExposures implements ExposureLog with one COPY.
 func (p *Postgres) AppendExposures(ctx context.Context, replies []domain.ShownReply) error {
 	var rows [][]any
 	for i := range replies {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
@@ -11,9 +10,9 @@ import (
 	"github.com/recmesh/recmesh/pkg/domain"
 )
 
-// AppendExposures marks the replies' items seen, the same seen set
-// impression events write, and adds them to each user's exposure set
-// (trimmed to the newest MaxUserExposures), in one MULTI/EXEC pipeline.
+// AppendExposures adds the replies' items to each user's exposure set
+// (trimmed to the newest MaxUserExposures) in one MULTI/EXEC pipeline. The
+// filter reads that set as well as the seen set (see filterapi.Apply).
 func (r *RealTime) AppendExposures(ctx context.Context, replies []domain.ShownReply) error {
 	users := map[string]bool{}
 	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -22,13 +21,10 @@ func (r *RealTime) AppendExposures(ctx context.Context, replies []domain.ShownRe
 			if len(rep.Items) == 0 {
 				continue
 			}
-			ids := make([]any, len(rep.Items))
 			zs := make([]redis.Z, len(rep.Items))
 			for j, it := range rep.Items {
-				ids[j] = strconv.FormatInt(it.ItemID, 10)
 				zs[j] = redis.Z{Score: float64(rep.TSMillis), Member: fmt.Sprintf("%d:%d", it.ItemID, rep.TSMillis)}
 			}
-			p.SAdd(ctx, r.key("seen", rep.UserID), ids...)
 			p.ZAdd(ctx, r.key("exposed", rep.UserID), zs...)
 			users[rep.UserID] = true
 		}

@@ -2,6 +2,7 @@ package filterapi
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
@@ -9,16 +10,26 @@ import (
 
 // RequestToPB encodes a request; titles stay behind, as nobody after recall reads them.
 func RequestToPB(req Request) *pb.FilterRequest {
-	return &pb.FilterRequest{
+	e := req.Exposure
+	out := &pb.FilterRequest{
 		UserId: req.UserID, Candidates: domain.CandidatesToPB(req.Candidates, false),
 		SeenItemIds: req.Seen, MaxPerGenre: int32(req.MaxPerGenre),
+		Exposures: domain.ExposuresToPB(e.Shown), Clicks: domain.ExposuresToPB(e.Clicks), NowUnixMs: e.NowMillis,
 	}
+	if e.Cap.K > 0 {
+		out.FrequencyCap = &pb.FrequencyCap{K: int32(e.Cap.K), WindowMs: e.Cap.Window.Milliseconds(), CooldownMs: e.Cap.Cooldown.Milliseconds()}
+	}
+	return out
 }
 
 // RequestFromPB decodes a request; a malformed candidate batch is an error.
 func RequestFromPB(r *pb.FilterRequest) (Request, error) {
 	cands, err := domain.CandidatesFromPB(r.GetCandidates())
-	return Request{UserID: r.GetUserId(), Candidates: cands, Seen: r.GetSeenItemIds(), MaxPerGenre: int(r.GetMaxPerGenre())}, err
+	c := r.GetFrequencyCap()
+	return Request{UserID: r.GetUserId(), Candidates: cands, Seen: r.GetSeenItemIds(), MaxPerGenre: int(r.GetMaxPerGenre()),
+		Exposure: Exposure{Shown: domain.ExposuresFromPB(r.GetExposures()), Clicks: domain.ExposuresFromPB(r.GetClicks()),
+			NowMillis: r.GetNowUnixMs(), Cap: FrequencyCap{K: int(c.GetK()), Window: time.Duration(c.GetWindowMs()) * time.Millisecond,
+				Cooldown: time.Duration(c.GetCooldownMs()) * time.Millisecond}}}, err
 }
 
 // ResponseToPB encodes a response as the kept ids only.

@@ -5,6 +5,8 @@ package filterapi
 
 import (
 	"context"
+	"slices"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 )
@@ -14,10 +16,11 @@ const Name = "filter"
 
 // The rule names, as reported in Response.Dropped.
 const (
-	RuleDuplicate = "duplicate"
-	RuleSeen      = "seen"
-	RuleBlocked   = "blocked"
-	RuleGenreCap  = "genre_cap"
+	RuleDuplicate    = "duplicate"
+	RuleSeen         = "seen"
+	RuleFrequencyCap = "frequency_cap"
+	RuleBlocked      = "blocked"
+	RuleGenreCap     = "genre_cap"
 )
 
 // Request asks to filter one user's candidates.
@@ -28,6 +31,71 @@ type Request struct {
 	Seen []int64
 	// MaxPerGenre caps kept candidates per genre; 0 means the service default.
 	MaxPerGenre int
+	// Exposure is what the user was shown and the cap that applies.
+	Exposure Exposure
+}
+
+// Exposure is what the exposure rules need: the user's newest exposures
+// and clicks, the variant's frequency cap, and the time.
+type Exposure struct {
+	// Shown are the user's newest exposures (any order).
+	Shown []domain.Exposure
+	// Clicks are the user's newest clicks, as (item, time) pairs.
+	Clicks []domain.Exposure
+	// Cap is the variant's frequency cap; K = 0 means none, and then
+	// every shown item counts as seen.
+	Cap FrequencyCap
+	// NowMillis is when caps are evaluated (Unix ms); 0 means now.
+	NowMillis int64
+}
+
+// FrequencyCap hides an item shown K times within Window without a click
+// for Cooldown after the K-th of those exposures. K = 0 switches it off.
+type FrequencyCap struct {
+	K                int
+	Window, Cooldown time.Duration
+}
+
+// Hidden returns the items the exposure rules drop, each with its rule:
+// without a cap every shown item is seen (RuleSeen); with one, only an
+// item shown K times within Window since its last click is dropped
+// (RuleFrequencyCap), until Cooldown has passed since the K-th exposure.
+func (e Exposure) Hidden() map[int64]string {
+	out := map[int64]string{}
+	if e.Cap.K <= 0 {
+		for _, x := range e.Shown {
+			out[x.ItemID] = RuleSeen
+		}
+		return out
+	}
+	now := e.NowMillis
+	if now == 0 {
+		now = time.Now().UnixMilli()
+	}
+	lastClick := map[int64]int64{}
+	for _, c := range e.Clicks {
+		lastClick[c.ItemID] = max(lastClick[c.ItemID], c.TSMillis)
+	}
+	times := map[int64][]int64{}
+	for _, x := range e.Shown {
+		if x.TSMillis > lastClick[x.ItemID] {
+			times[x.ItemID] = append(times[x.ItemID], x.TSMillis)
+		}
+	}
+	k, window, cooldown := e.Cap.K, e.Cap.Window.Milliseconds(), e.Cap.Cooldown.Milliseconds()
+	for item, ts := range times {
+		if len(ts) < k {
+			continue
+		}
+		slices.Sort(ts)
+		for i := k - 1; i < len(ts); i++ {
+			if ts[i]-ts[i-k+1] <= window && now-ts[i] < cooldown {
+				out[item] = RuleFrequencyCap
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Response carries the kept candidates, in their original order.
@@ -44,9 +112,11 @@ type Service interface {
 // MaxCandidates bounds a request.
 const MaxCandidates = 5000
 
-// Apply runs the rules; capPerGenre ≤ 0 means no cap. The gateway's
-// degraded-mode filter uses it with no cap, so the rules exist once.
-func Apply(cands []domain.Candidate, seen []int64, blocked map[int64]struct{}, capPerGenre int) Response {
+// Apply runs the rules, in order: duplicate, seen, the exposure rules
+// (hidden, see Exposure.Hidden), blocked, then the genre cap (≤ 0 means
+// none). The gateway's degraded-mode filter uses it with no genre cap, so
+// the rules exist once.
+func Apply(cands []domain.Candidate, seen []int64, hidden map[int64]string, blocked map[int64]struct{}, capPerGenre int) Response {
 	seenSet := make(map[int64]struct{}, len(seen))
 	for _, id := range seen {
 		seenSet[id] = struct{}{}
@@ -60,6 +130,8 @@ func Apply(cands []domain.Candidate, seen []int64, blocked map[int64]struct{}, c
 			rule = RuleDuplicate
 		} else if _, s := seenSet[c.ID]; s {
 			rule = RuleSeen
+		} else if h, ok := hidden[c.ID]; ok {
+			rule = h
 		} else if _, b := blocked[c.ID]; b {
 			rule = RuleBlocked
 		} else if capPerGenre > 0 {
