@@ -132,3 +132,55 @@ func TestExposuresAttributionAndResults(t *testing.T) {
 		}
 	}
 }
+
+// waitExposures waits until the results of ranking/exp count n exposures.
+func waitExposures(t *testing.T, exp string, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var res experiment.Results
+		adminGet(t, "experiment", "/admin/v1/layers/ranking/experiments/"+exp+"/results", &res)
+		total := int64(0)
+		for _, v := range res.Variants {
+			total += v.Exposures
+		}
+		if total >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d exposures logged, want %d", total, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// With a frequency cap of 2 an item is shown again once, then hidden.
+func TestFrequencyCapReshowsThenHides(t *testing.T) {
+	cfg := &abtest.Config{Layers: []abtest.Layer{{Name: "ranking", Salt: "e2e-cap", Experiments: []abtest.Experiment{{
+		Name: "cap", Variants: []abtest.Variant{{Name: "k2", Buckets: []abtest.Range{{Start: 0, End: abtest.NumBuckets}},
+			Params: abtest.Params{FrequencyCap: &abtest.FrequencyCap{K: 2, Window: abtest.Duration(time.Hour), Cooldown: abtest.Duration(time.Hour)}}}},
+	}}}}}
+	version, err := m.SetExperiments(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m.Gateway().ConfigVersion() != version {
+		time.Sleep(10 * time.Millisecond)
+	}
+	const user = "350"
+	first := recommend(t, user, 5)
+	waitExposures(t, "cap", 5)
+	second := recommend(t, user, 5)
+	if fmt.Sprint(itemIDs(first)) != fmt.Sprint(itemIDs(second)) {
+		t.Errorf("shown once, the items should show again: %v then %v", itemIDs(first), itemIDs(second))
+	}
+	waitExposures(t, "cap", 10)
+	third := recommend(t, user, 5)
+	for _, id := range itemIDs(third) {
+		for _, old := range itemIDs(first) {
+			if id == old {
+				t.Fatalf("item %d was shown a third time within the window: %v", id, itemIDs(third))
+			}
+		}
+	}
+}
