@@ -8,7 +8,7 @@ var Hops = []string{"features", "recall", "filter", "ranking"}
 
 // All is every dashboard recmesh ships.
 func All() []Dashboard {
-	return []Dashboard{overview(), hops(), stores(), models(), runtime()}
+	return []Dashboard{overview(), hops(), stores(), models(), runtime(), experiments()}
 }
 
 const recommend = `route="recommendations"`
@@ -136,4 +136,45 @@ func runtime() Dashboard {
 			{Title: "Open file descriptors", Unit: "short", Description: "Open file descriptors (sockets included) against the limit.",
 				Queries: []Query{{`sum by (job, instance) (process_open_fds` + sel + `)`, "{{job}} {{instance}}"}}},
 		}}}}
+}
+
+// byVariant is a sum per (layer, experiment, variant) of an experiment counter.
+func byVariant(metric string) string {
+	return `sum by (layer, experiment, variant) (` + metric + `)`
+}
+
+func experiments() Dashboard {
+	legend := "{{layer}}/{{experiment}}/{{variant}}"
+	return Dashboard{UID: "recmesh-experiments", Title: "recmesh / experiments",
+		Description: "Per-variant numbers read from the exposure log (the same as GET .../results), the sample-ratio check, and the exposure log's own health.",
+		Rows: []Row{
+			{Title: "Results", Panels: []Panel{
+				{Title: "CTR per variant", Unit: "percentunit", Description: "Exposures with an attributed click ÷ exposures, per variant, over each experiment's lifetime (intervals: the results route).",
+					Queries: []Query{{byVariant("recmesh_experiment_clicks_total") + " / " + byVariant("recmesh_experiment_exposures_total"), legend}}},
+				{Title: "Like rate per variant", Unit: "percentunit", Description: "Exposures with an attributed like ÷ exposures, per variant.",
+					Queries: []Query{{byVariant("recmesh_experiment_likes_total") + " / " + byVariant("recmesh_experiment_exposures_total"), legend}}},
+				{Title: "Users per variant", Unit: "short", Description: "Users exposed per variant; the holdout is variant=\"holdout\".",
+					Queries: []Query{{byVariant("recmesh_experiment_users_total"), legend}}},
+				{Title: "Exposures per variant", Unit: "short", Description: "Exposure rows (items shown) per variant.",
+					Queries: []Query{{byVariant("recmesh_experiment_exposures_total"), legend}}},
+				{Title: "SRM p-value", Unit: "short", Description: "Chi-square p-value of users per variant against the configured shares; below 0.001 the split is broken (alert RecmeshSampleRatioMismatch).",
+					Queries: []Query{
+						{`min by (layer, experiment) (recmesh_experiment_srm_p_value)`, "{{layer}}/{{experiment}}"},
+						{`max by (layer, experiment) (recmesh_experiment_srm_alarm)`, "{{layer}}/{{experiment}} alarm"},
+					}},
+			}},
+			{Title: "Exposure log", Panels: []Panel{
+				{Title: "Exposure rows", Unit: "short", Description: "Rows per second offered to the gateways' exposure queues, written by features, and dropped (queue full or lost at shutdown).",
+					Queries: []Query{
+						{`sum(rate(recmesh_exposure_rows_queued_total[1m]))`, "queued"},
+						{`sum(rate(recmesh_exposure_rows_written_total[1m]))`, "written"},
+						{`sum(rate(recmesh_exposure_rows_dropped_total[1m]))`, "dropped"},
+					}},
+				{Title: "Exposure queue", Unit: "short", Description: "Replies waiting in each gateway's exposure queue, and failed batch writes (each is retried).",
+					Queries: []Query{
+						{`sum by (instance) (recmesh_exposure_queue_replies)`, "{{instance}}"},
+						{`sum(rate(recmesh_exposure_write_failures_total[5m]))`, "write failures"},
+					}},
+			}},
+		}}
 }
