@@ -28,6 +28,8 @@ type Gateway struct {
 	metrics  *resilience.Metrics
 
 	exposures *exposureLog // nil when exposure logging is off
+	instance  string
+	routed    routedBreakers
 
 	assigner atomic.Pointer[abtest.Assigner]
 	popular  atomic.Pointer[[]domain.Candidate]
@@ -45,7 +47,7 @@ func New(cfg Config, hops Hops, reg prometheus.Registerer, log *slog.Logger, ins
 	}
 	m := resilience.NewMetrics(reg)
 	g := &Gateway{
-		cfg: cfg, hops: hops, breakers: newBreakers(instance, cfg, m, log), log: log, metrics: m,
+		cfg: cfg, hops: hops, breakers: newBreakers(instance, cfg, m, log), log: log, metrics: m, instance: instance,
 		stop: make(chan struct{}),
 	}
 	if hops.Exposures != nil && cfg.Exposures.Queue > 0 {

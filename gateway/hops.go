@@ -1,9 +1,11 @@
 package gateway
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -70,14 +72,18 @@ type breakers struct {
 	features, recall, filter, ranking, events, items, config, watch, exposures *resilience.Breaker
 }
 
-// newBreakers names each command instance+"."+hop, because hystrix-go's
-// commands are process-wide and two gateways in one process (tests, the
-// embedded mode) must not share them.
+// newBreaker makes the breaker of hop (or of "hop@version"), named
+// instance+"."+hop, because hystrix-go's commands are process-wide and two
+// gateways in one process (tests, the embedded mode) must not share them.
+func newBreaker(instance string, cfg Config, m *resilience.Metrics, log *slog.Logger, hop string, budget time.Duration) *resilience.Breaker {
+	s := resilience.DefaultSettings(budget)
+	s.SleepWindow = cfg.BreakerSleep
+	return resilience.NewBreaker(instance+"."+hop, hop, s, m, log)
+}
+
 func newBreakers(instance string, cfg Config, m *resilience.Metrics, log *slog.Logger) breakers {
 	mk := func(hop string, budget time.Duration) *resilience.Breaker {
-		s := resilience.DefaultSettings(budget)
-		s.SleepWindow = cfg.BreakerSleep
-		return resilience.NewBreaker(instance+"."+hop, hop, s, m, log)
+		return newBreaker(instance, cfg, m, log, hop, budget)
 	}
 	b := cfg.Budgets
 	return breakers{
@@ -87,4 +93,34 @@ func newBreakers(instance string, cfg Config, m *resilience.Metrics, log *slog.L
 		// A long poll: its budget is the wait plus room for the answer.
 		watch: mk(HopExperiment+"-watch", cfg.ConfigWait+5*time.Second),
 	}
+}
+
+// routedBreakers are the breakers of hops a variant routes to a version,
+// one per "hop@version", made on first use: a version with no healthy
+// instance opens its own breaker and degrades only its own arm, never the
+// users served by the default version.
+type routedBreakers struct {
+	mu sync.Mutex
+	m  map[string]*resilience.Breaker
+}
+
+// breaker returns def when the user's routes name no version for hop,
+// else the breaker of hop@version.
+func (g *Gateway) breaker(def *resilience.Breaker, hop string, budget time.Duration, routes map[string]string) *resilience.Breaker {
+	version := routes[hop] // the four hops are named after their services
+	if version == "" {
+		return def
+	}
+	key := hop + "@" + version
+	g.routed.mu.Lock()
+	defer g.routed.mu.Unlock()
+	if b, ok := g.routed.m[key]; ok {
+		return b
+	}
+	if g.routed.m == nil {
+		g.routed.m = map[string]*resilience.Breaker{}
+	}
+	b := newBreaker(g.instance, g.cfg, g.metrics, g.log, key, budget)
+	g.routed.m[key] = b
+	return b
 }

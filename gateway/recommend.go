@@ -58,8 +58,10 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 		reply.Experiments = []abtest.Assignment{}
 	}
 	p := res.Params
+	b := g.cfg.Budgets
 
-	feats, err := hop(ctx, g.breakers.features, g.cfg.Budgets.Features, func(ctx context.Context) (domain.UserFeatures, error) {
+	bf := g.breaker(g.breakers.features, HopFeatures, b.Features, res.Routes)
+	feats, err := hop(ctx, bf, b.Features, func(ctx context.Context) (domain.UserFeatures, error) {
 		return g.hops.Features.GetUserFeatures(ctx, userID, 0)
 	})
 	if err != nil {
@@ -70,7 +72,8 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 		feats = domain.UserFeatures{UserID: userID} // cold start
 	}
 
-	rec, err := hop(ctx, g.breakers.recall, g.cfg.Budgets.Recall, func(ctx context.Context) (recallapi.Response, error) {
+	br := g.breaker(g.breakers.recall, HopRecall, b.Recall, res.Routes)
+	rec, err := hop(ctx, br, b.Recall, func(ctx context.Context) (recallapi.Response, error) {
 		return g.hops.Recall.Recall(ctx, recallapi.Request{UserID: userID,
 			Query: recallapi.Query{Recent: feats.Recent, Affinity: feats.GenreAffinity}, Quotas: p.RecallQuotas, K: g.cfg.RecallK})
 	})
@@ -87,7 +90,8 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 		maxPerGenre = *p.MaxPerGenre
 	}
 	exposure := exposureRules(feats, p.FrequencyCap)
-	filtered, err := hop(ctx, g.breakers.filter, g.cfg.Budgets.Filter, func(ctx context.Context) (filterapi.Response, error) {
+	bl := g.breaker(g.breakers.filter, HopFilter, b.Filter, res.Routes)
+	filtered, err := hop(ctx, bl, b.Filter, func(ctx context.Context) (filterapi.Response, error) {
 		return g.hops.Filter.Filter(ctx, filterapi.Request{UserID: userID, Candidates: cands, Seen: feats.Seen, MaxPerGenre: maxPerGenre,
 			Exposure: exposure})
 	})
@@ -99,7 +103,8 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 		kept = filterapi.Apply(cands, feats.Seen, exposure.Hidden(), nil, 0).Kept
 	}
 
-	ranked, err := hop(ctx, g.breakers.ranking, g.cfg.Budgets.Ranking, func(ctx context.Context) (rankingapi.Response, error) {
+	bk := g.breaker(g.breakers.ranking, HopRanking, b.Ranking, res.Routes)
+	ranked, err := hop(ctx, bk, b.Ranking, func(ctx context.Context) (rankingapi.Response, error) {
 		return g.hops.Ranking.Rank(ctx, rankingapi.Request{UserID: userID, Affinity: feats.GenreAffinity, Candidates: kept,
 			Weights: p.RankingWeights, ModelVersion: p.RankingModel})
 	})

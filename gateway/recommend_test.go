@@ -17,6 +17,7 @@ import (
 
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/apierr"
+	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/resilience"
@@ -73,9 +74,10 @@ func (f fakes) Filter(_ context.Context, r filterapi.Request) (filterapi.Respons
 	}
 	return filterapi.Apply(r.Candidates, r.Seen, r.Exposure.Hidden(), nil, 0), nil
 }
-func (f fakes) Rank(_ context.Context, r rankingapi.Request) (rankingapi.Response, error) {
+func (f fakes) Rank(ctx context.Context, r rankingapi.Request) (rankingapi.Response, error) {
 	f.rankCalls.Add(1)
-	if f.isDown(HopRanking) {
+	_, version := balancer.RouteFrom(ctx, HopRanking)
+	if f.isDown(HopRanking) || (version != "" && f.isDown(HopRanking+"@"+version)) {
 		return rankingapi.Response{}, errDown
 	}
 	out := slices.Clone(r.Candidates)
