@@ -49,9 +49,10 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Budgets.Request)
 	defer cancel()
-	res := g.assigner.Load().Assign(userID)
+	assigner := g.assigner.Load()
+	res := assigner.Assign(userID)
 	ctx = g.annotate(ctx, res.Assignments)
-	ctx = balancer.WithRoute(ctx, userID, res.Routes)
+	ctx = balancer.WithRoutes(ctx, userID, res.Routes, assigner.Reserved())
 	reply := Reply{UserID: userID, Experiments: res.Assignments, Degraded: []string{},
 		RequestID: rlog.RequestID(ctx), TraceID: trace.SpanFromContext(ctx).SpanContext().TraceID().String()}
 	if reply.Experiments == nil {

@@ -256,4 +256,5 @@ func TestDevModeConsulPostgresRedisJaeger(t *testing.T) {
 	t.Run("every accepted event is in PostgreSQL and replay equals live Redis", func(t *testing.T) { d.checkDurability(t) })
 	t.Run("an admin change reaches the gateway and moves only moved buckets", func(t *testing.T) { d.checkExperimentChange(t) })
 	t.Run("a killed instance leaves rotation while requests keep succeeding", func(t *testing.T) { d.checkKilledInstance(t) })
+	t.Run("a variant routed to ranking v2 is served by v2 only, and degrades alone without it", func(t *testing.T) { d.checkVersionRouting(t) })
 }

@@ -18,6 +18,7 @@ type Assigner struct {
 	// the domain space to its domain, -1 for the default domain.
 	domains  [][]compiledLayer
 	domainOf [NumBuckets]int16
+	reserved map[string][]string
 }
 
 type slot struct{ exp, variant int16 }
@@ -33,7 +34,7 @@ func NewAssigner(cfg *Config) (*Assigner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Assigner{cfg: cfg}
+	a := &Assigner{cfg: cfg, reserved: cfg.RoutedVersions()}
 	var err error
 	if a.layers, err = compileLayers(cfg.Layers); err != nil {
 		return nil, err
@@ -83,6 +84,10 @@ func compileLayers(layers []Layer) ([]compiledLayer, error) {
 	}
 	return out, nil
 }
+
+// Reserved maps a service to the versions some variant routes to, sorted
+// (see Config.RoutedVersions).
+func (a *Assigner) Reserved() map[string][]string { return a.reserved }
 
 // Config is the config the assigner was built from.
 func (a *Assigner) Config() *Config { return a.cfg }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"sort"
 	"time"
 )
@@ -66,6 +67,28 @@ func (c *Config) DomainSaltOrDefault() string {
 		return c.DomainSalt
 	}
 	return DefaultDomainSalt
+}
+
+// RoutedVersions maps each service to the versions some variant routes it
+// to, sorted. The gateway keeps requests without a route of their own off
+// those versions, so an arm's version serves that arm only.
+func (c *Config) RoutedVersions() map[string][]string {
+	out := map[string][]string{}
+	for _, l := range c.AllLayers() {
+		for _, e := range l.Experiments {
+			for _, v := range e.Variants {
+				for svc, version := range v.Routes {
+					if !slices.Contains(out[svc], version) {
+						out[svc] = append(out[svc], version)
+					}
+				}
+			}
+		}
+	}
+	for svc := range out {
+		slices.Sort(out[svc])
+	}
+	return out
 }
 
 // AllLayers lists every layer: the default domain's, then each domain's.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"sync"
 
 	"google.golang.org/grpc"
@@ -26,7 +28,8 @@ type Picker struct {
 
 	mu       sync.Mutex
 	index    uint64
-	rings    map[string]*Ring // by version; "" is every instance
+	rings    map[string]*Ring // by version; "" is every instance, "!v2,v3" every one but those versions'
+	list     []registry.Instance
 	conns    map[string]*grpc.ClientConn
 	inflight map[string]int
 	total    map[string]int // in flight per version ring
@@ -66,6 +69,9 @@ func (p *Picker) ConnAvoiding(ctx context.Context, key, version, avoid string) (
 	if index != p.index || p.rings == nil {
 		p.rebuild(list, index)
 	}
+	if version == "" {
+		version = p.unreserved(reservedFrom(ctx, p.service))
+	}
 	ring, ok := p.rings[version]
 	if !ok {
 		return nil, nil, fmt.Errorf("%s version %q: %w", p.service, version, ErrNoInstance)
@@ -104,6 +110,30 @@ func (p *Picker) ConnAvoiding(ctx context.Context, key, version, avoid string) (
 	}, nil
 }
 
+// unreserved is the ring key of the instances whose version is not in
+// reserved, built on first use; "" (every instance) when reserved is empty
+// or no other instance exists. p.mu must be held.
+func (p *Picker) unreserved(reserved []string) string {
+	if len(reserved) == 0 {
+		return ""
+	}
+	key := "!" + strings.Join(reserved, ",")
+	if _, ok := p.rings[key]; ok {
+		return key
+	}
+	var addrs []string
+	for _, in := range p.list {
+		if !slices.Contains(reserved, in.Version()) {
+			addrs = append(addrs, in.Addr)
+		}
+	}
+	if len(addrs) == 0 {
+		return ""
+	}
+	p.rings[key] = NewRing(addrs, DefaultReplicas)
+	return key
+}
+
 // Load is the number of requests in flight to the instance at addr.
 func (p *Picker) Load(addr string) int {
 	p.mu.Lock()
@@ -122,6 +152,7 @@ func (p *Picker) rebuild(list []registry.Instance, index uint64) {
 		}
 		live[in.Addr] = true
 	}
+	p.list = list
 	p.rings = make(map[string]*Ring, len(byVersion))
 	for v, addrs := range byVersion {
 		p.rings[v] = NewRing(addrs, DefaultReplicas)

@@ -148,8 +148,9 @@ func (p *Postgres) EventCount(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// Replay rebuilds the real-time state from the event log: it resets rt and
-// applies every event in log order, batch by batch. progress, if set, gets
+// Replay rebuilds the real-time state from the event log: it resets rt,
+// applies every event in log order, batch by batch, then each user's newest
+// exposures. progress, if set, gets
 // the running count. It returns the number of events replayed.
 func Replay(ctx context.Context, p *Postgres, rt *RealTime, batch int, progress func(int64)) (int64, error) {
 	if err := rt.Reset(ctx); err != nil {
@@ -168,6 +169,11 @@ func Replay(ctx context.Context, p *Postgres, rt *RealTime, batch int, progress 
 	})
 	if err != nil {
 		return n, fmt.Errorf("replay: %w", err)
+	}
+	if err := p.scanNewestExposures(ctx, MaxUserExposures, batch, func(rs []domain.ShownReply) error {
+		return rt.AppendExposures(ctx, rs)
+	}); err != nil {
+		return n, fmt.Errorf("replay exposures: %w", err)
 	}
 	return n, nil
 }

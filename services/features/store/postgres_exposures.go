@@ -93,3 +93,30 @@ func (p *Postgres) ExposureStats(ctx context.Context, q domain.ExposureQuery, a 
 	}
 	return out, nil
 }
+
+// scanNewestExposures hands each user's newest perUser exposures to fn,
+// batch rows at a time, as one-item replies.
+func (p *Postgres) scanNewestExposures(ctx context.Context, perUser, batch int, fn func([]domain.ShownReply) error) error {
+	rows, err := p.pool.Query(ctx, `SELECT user_id, item_id, ts_ms FROM (
+		SELECT user_id, item_id, ts_ms, row_number() OVER (PARTITION BY user_id ORDER BY ts_ms DESC, exposure_id DESC) AS n
+		FROM exposures) e WHERE n <= $1`, perUser)
+	if err != nil {
+		return err
+	}
+	var buf []domain.ShownReply
+	var r domain.ShownReply
+	var item int64
+	_, err = pgx.ForEachRow(rows, []any{&r.UserID, &item, &r.TSMillis}, func() error {
+		buf = append(buf, domain.ShownReply{UserID: r.UserID, TSMillis: r.TSMillis, Items: []domain.ShownItem{{ItemID: item}}})
+		if len(buf) < batch {
+			return nil
+		}
+		err := fn(buf)
+		buf = nil
+		return err
+	})
+	if err == nil && len(buf) > 0 {
+		err = fn(buf)
+	}
+	return err
+}
