@@ -140,3 +140,17 @@ func TestRecommendLogsTheReplyItShows(t *testing.T) {
 		}
 	}
 }
+
+func TestPreviewRepliesAreNotLogged(t *testing.T) {
+	g, _ := newGateway(t)
+	s := &sink{}
+	l, _ := newTestExposureLog(t, s, ExposureConfig{Queue: 10, Batch: 10, Flush: time.Millisecond})
+	g.exposures = l
+	if _, err := g.Recommend(Preview(context.Background()), "u1", 3); err != nil {
+		t.Fatal(err)
+	}
+	l.close()
+	if len(s.replies) != 0 || testutil.ToFloat64(l.m.queued) != 0 {
+		t.Errorf("a preview was logged: %+v", s.replies)
+	}
+}

@@ -122,13 +122,22 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 		c := &final[i]
 		reply.Items[i] = Item{ItemID: c.ID, Title: c.Title, Score: c.Score, Sources: sourceNames(c)}
 	}
-	g.logExposures(&reply)
+	g.logExposures(ctx, &reply)
 	return reply, nil
 }
 
+type previewKey struct{}
+
+// Preview marks ctx's request as a preview (the operator console's "try a
+// user"): its reply is not logged as an exposure, so it counts in no
+// result and changes nothing the user is shown next.
+func Preview(ctx context.Context) context.Context { return context.WithValue(ctx, previewKey{}, true) }
+
+func isPreview(ctx context.Context) bool { v, _ := ctx.Value(previewKey{}).(bool); return v }
+
 // logExposures offers the reply to the exposure log, if it is on; it never waits.
-func (g *Gateway) logExposures(r *Reply) {
-	if g.exposures == nil || len(r.Items) == 0 {
+func (g *Gateway) logExposures(ctx context.Context, r *Reply) {
+	if g.exposures == nil || len(r.Items) == 0 || isPreview(ctx) {
 		return
 	}
 	s := domain.ShownReply{RequestID: r.RequestID, TraceID: r.TraceID, UserID: r.UserID, TSMillis: time.Now().UnixMilli(),

@@ -166,6 +166,10 @@ func (a *API) Handler(metrics http.Handler) http.Handler {
 	return mux
 }
 
+// PreviewHeader ("1") asks for a reply that is not logged as an exposure:
+// the operator console's "try a user" sends it (console.PreviewHeader).
+const PreviewHeader = "X-Recmesh-Preview"
+
 type apiFunc func(w http.ResponseWriter, r *http.Request) (any, error)
 
 // api wraps a handler with the request id, the root span, admission,
@@ -219,7 +223,11 @@ func (a *API) handleRecommend(_ http.ResponseWriter, r *http.Request) (any, erro
 		}
 		n = v
 	}
-	rep, err := a.g.Recommend(r.Context(), q.Get("user_id"), n)
+	ctx := r.Context()
+	if r.Header.Get(PreviewHeader) == "1" {
+		ctx = gateway.Preview(ctx)
+	}
+	rep, err := a.g.Recommend(ctx, q.Get("user_id"), n)
 	if err != nil {
 		return nil, err
 	}

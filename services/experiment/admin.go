@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
@@ -157,7 +158,7 @@ func (a *Admin) Register(mux *http.ServeMux) {
 }
 
 // change adapts a route that edits the config: decode yields the audit
-// detail and the change, which the store applies atomically.
+// detail and the change, which Apply makes.
 func (a *Admin) change(action string, decode func(*http.Request, []byte) (any, func(*abtest.Config) error, error)) http.Handler {
 	return a.handle(func(r *http.Request, body []byte) (any, error) {
 		detail, apply, err := decode(r, body)
@@ -174,23 +175,35 @@ func (a *Admin) change(action string, decode func(*http.Request, []byte) (any, f
 				path[k] = v
 			}
 		}
-		checked := func(c *abtest.Config) error {
-			if err := apply(c); err != nil {
-				return err
-			}
-			return a.Rules.CheckConfig(c)
-		}
-		cfg, err := a.Store.Update(r.Context(), store.Change{Actor: actor, Action: action,
-			Detail: map[string]any{"path": path, "request": detail}, Apply: checked})
-		if err != nil {
-			return nil, err
-		}
-		if err := a.Configs.Set(cfg); err != nil {
-			return nil, err
-		}
-		a.Log.InfoContext(r.Context(), "experiment config changed", "action", action, "actor", actor, "version", cfg.Version)
-		return cfg, nil
+		return a.Apply(r.Context(), actor, action, map[string]any{"path": path, "request": detail}, apply)
 	})
+}
+
+// Apply makes one change: the store applies it to the current config,
+// checks the rules against the whole result, versions and audits it in one
+// transaction (or writes nothing), and the new config is served at once.
+func (a *Admin) Apply(ctx context.Context, actor, action string, detail any, apply func(*abtest.Config) error) (*abtest.Config, error) {
+	checked := func(c *abtest.Config) error {
+		if err := apply(c); err != nil {
+			return err
+		}
+		return a.Rules.CheckConfig(c)
+	}
+	cfg, err := a.Store.Update(ctx, store.Change{Actor: actor, Action: action, Detail: detail, Apply: checked})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Configs.Set(cfg); err != nil {
+		return nil, err
+	}
+	a.Log.InfoContext(ctx, "experiment config changed", "action", action, "actor", actor, "version", cfg.Version)
+	return cfg, nil
+}
+
+// Authorized reports whether token is the admin token (constant time); an
+// empty admin token authorizes nothing.
+func (a *Admin) Authorized(token string) bool {
+	return a.Token != "" && token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(a.Token)) == 1
 }
 
 // handle authenticates, reads the body and writes the JSON reply or error.

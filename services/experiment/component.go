@@ -45,6 +45,7 @@ type Component struct {
 
 	store   store.Store
 	configs *Configs
+	admin   *Admin
 }
 
 var _ component.Component = (*Component)(nil)
@@ -98,6 +99,7 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 	}
 	c.store, c.configs = st, cfgs
 	admin := &Admin{Store: st, Configs: cfgs, Token: c.Config.AdminToken, Log: env.Log, Rules: c.Config.Rules}
+	c.admin = admin
 	closeResults := func() {}
 	if env.Registry != nil {
 		// Results are read from the features service's exposure log.
@@ -142,6 +144,10 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 // (nil before Open); the embedded mode's tests change experiments through
 // them.
 func (c *Component) Store() store.Store { return c.store }
+
+// Admin is the opened component's admin API (nil before Open), which the
+// operator console drives.
+func (c *Component) Admin() *Admin { return c.admin }
 
 // Configs is the config the opened component serves.
 func (c *Component) Configs() *Configs { return c.configs }

@@ -5,6 +5,7 @@ import (
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/component"
 	"github.com/recmesh/recmesh/services/experiment"
+	"github.com/recmesh/recmesh/services/experiment/console"
 	"github.com/recmesh/recmesh/services/features"
 	"github.com/recmesh/recmesh/services/filter"
 	"github.com/recmesh/recmesh/services/ranking"
@@ -24,7 +25,7 @@ func Components() []component.Component {
 		recall.NewComponent(),
 		filter.NewComponent(),
 		ranking.NewComponent(),
-		exp,
+		console.WithConsole(exp),
 	}
 }
 

@@ -165,7 +165,15 @@ func (m *Mesh) startGateway(ctx context.Context) error {
 		return err
 	}
 	m.gws, err = StartGateway(ctx, m.reg, tp, m.opts.Gateway, rlog.New(m.opts.Log, "gateway", m.opts.LogLevel), m.opts.Instance)
-	return err
+	if err != nil {
+		return err
+	}
+	// The gateway is in the registry too, as in the dev mode: the console finds it there.
+	in, err := run.Instance("gateway", "v1", "", m.gws.Addr(), m.gws.Addr())
+	if err != nil {
+		return err
+	}
+	return m.reg.Register(ctx, in)
 }
 
 // URL is the gateway's base URL.
@@ -185,9 +193,15 @@ func (m *Mesh) AdminURL(name string) string {
 // through the experiment component's store, as an operator would, and
 // returns the new version; the gateway's watch picks it up.
 func (m *Mesh) SetExperiments(cfg *abtest.Config) (int64, error) {
-	var exp *experiment.Component
+	var exp interface {
+		Store() expstore.Store
+		Configs() *experiment.Configs
+	}
 	for _, c := range m.opts.Components {
-		if e, ok := c.(*experiment.Component); ok {
+		if e, ok := c.(interface {
+			Store() expstore.Store
+			Configs() *experiment.Configs
+		}); ok {
 			exp = e
 		}
 	}
