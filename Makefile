@@ -52,7 +52,7 @@ test-unit: ## unit and end-to-end tests of every module, with the race detector
 # Packages with integration tests. Outside make they skip when their
 # RECMESH_* variables are unset; here RECMESH_REQUIRE_DEPS=1 turns a missing
 # dependency into a failure.
-INTEGRATION_PKGS := ./pkg/registry ./pkg/balancer ./pkg/storeurl ./services/features/store/... ./services/experiment/... ./cmd/recmesh
+INTEGRATION_PKGS := ./pkg/registry ./pkg/balancer ./pkg/storeurl ./services/features/store/... ./services/experiment/... ./cmd/recmesh ./cmd/recmesh/internal/browser
 # Test ports, so integration tests can run while `make deps` or `make dev` is up.
 TEST_DEPS := REDIS_PORT=26379 PG_PORT=25432 CONSUL_HTTP_PORT=28500 CONSUL_DNS_PORT=28600 \
   CONSUL_SERF_LAN_PORT=28301 CONSUL_SERF_WAN_PORT=28302 CONSUL_SERVER_PORT=28300 JAEGER_UI_PORT=26686 JAEGER_QUERY_GRPC_PORT=26685 \

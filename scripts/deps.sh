@@ -64,6 +64,7 @@ ensure_packages() {
   ensure_apt redis-cli redis-tools
   [ -n "$(pg_bin)" ] || { ensure_apt psql postgresql; }
   [ -n "$(pg_bin)" ] || die "postgresql is installed but /usr/lib/postgresql/*/bin was not found"
+  ensure_apt chromium chromium # the operator console's browser test
 }
 
 # build_from_proxy <name> <module@version> <build command...>: copies the
@@ -205,6 +206,7 @@ RECMESH_CONSUL_ADDR=127.0.0.1:$CONSUL_HTTP_PORT
 RECMESH_OTLP_ENDPOINT=127.0.0.1:$OTLP_GRPC_PORT
 RECMESH_JAEGER_QUERY=http://127.0.0.1:$JAEGER_UI_PORT
 RECMESH_PROMETHEUS=http://127.0.0.1:$PROMETHEUS_PORT
+RECMESH_CHROMIUM=$(command -v chromium)
 ENV
 }
 
