@@ -57,6 +57,7 @@ commands:
   probe       GET a URL and fail unless it answers 2xx (container healthchecks)
   train       fit model artifacts from a MovieLens directory and publish them
   eval        evaluate every method on a time-ordered split
+  simulate    replay the sample as an online A/B test through the embedded stack and print its results
   migrate     apply the PostgreSQL schema migrations
   import      load a MovieLens directory into PostgreSQL
   replay      rebuild the Redis real-time state from the PostgreSQL event log
@@ -98,6 +99,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runTrain(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return runEval(ctx, args[1:], stdout, stderr)
+	case "simulate":
+		return runSimulate(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "import":

@@ -121,6 +121,17 @@ func (f *Flags) Float(p *float64, name string, def float64, help string) {
 		func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) })
 }
 
+// Bool binds a boolean flag: -name alone sets it, -name=false clears it.
+func (f *Flags) Bool(p *bool, name string, def bool, help string) {
+	bind(f, p, name, envDefault(f, name, def, strconv.ParseBool, "true or false"), help, strconv.ParseBool, strconv.FormatBool)
+}
+
+// IsBoolFlag lets a boolean flag be given without a value (-name).
+func (s *shared[T]) IsBoolFlag() bool {
+	_, ok := any(s.ptrs[0]).(*bool)
+	return ok
+}
+
 // Duration binds a duration flag such as 20ms.
 func (f *Flags) Duration(p *time.Duration, name string, def time.Duration, help string) {
 	bind(f, p, name, envDefault(f, name, def, time.ParseDuration, "a duration"), help, time.ParseDuration, time.Duration.String)
