@@ -63,6 +63,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	for _, s := range mesh.Services() {
 		fmt.Fprintf(stdout, "  %-11s %s/metrics\n", s, m.AdminURL(s))
 	}
+	fmt.Fprintf(stdout, "  console     %s/console/   (the experiment service's -admin-token signs in)\n", m.AdminURL("experiment"))
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
