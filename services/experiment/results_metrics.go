@@ -42,26 +42,33 @@ func newResultsExporter(src ExposureStats, configs *Configs, every time.Duration
 	return e
 }
 
+// retryAfter is how soon a refresh that failed is tried again (at start,
+// features may not be reachable yet).
+const retryAfter = 2 * time.Second
+
 func (e *resultsExporter) run() {
 	defer close(e.done)
-	t := time.NewTicker(e.every)
-	defer t.Stop()
 	for {
-		e.refresh()
+		wait := e.every
+		if !e.refresh() {
+			wait = min(wait, retryAfter)
+		}
 		select {
 		case <-e.stop:
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
 	}
 }
 
-// refresh recomputes every experiment; one that fails keeps its last numbers.
-func (e *resultsExporter) refresh() {
+// refresh recomputes every experiment; one that fails keeps its last
+// numbers. It reports whether every experiment was refreshed.
+func (e *resultsExporter) refresh() bool {
 	cfg, err := e.configs.GetConfig(context.Background())
 	if err != nil {
-		return
+		return false
 	}
+	ok := true
 	prev := map[[2]string]*Results{}
 	e.mu.Lock()
 	for _, r := range e.last {
@@ -76,7 +83,7 @@ func (e *resultsExporter) refresh() {
 			cancel()
 			if err != nil {
 				e.log.Warn("experiment results not refreshed", "layer", l.Name, "experiment", x.Name, "err", err)
-				r = prev[[2]string{l.Name, x.Name}]
+				r, ok = prev[[2]string{l.Name, x.Name}], false
 			}
 			if r != nil {
 				next = append(next, r)
@@ -86,6 +93,7 @@ func (e *resultsExporter) refresh() {
 	e.mu.Lock()
 	e.last = next
 	e.mu.Unlock()
+	return ok
 }
 
 func (e *resultsExporter) close() {

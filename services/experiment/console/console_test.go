@@ -106,7 +106,7 @@ func TestConsoleNeedsTheToken(t *testing.T) {
 	if status, body := f.do("POST", "/console/login", url.Values{"token": {token}}, true); status != http.StatusOK || !strings.Contains(body, "Layer ranking") {
 		t.Fatalf("sign in: %d %.300s", status, body)
 	}
-	if strings.Contains(f.client.Jar.Cookies(mustURL(f.srv.URL+"/console/"))[0].Value, token) {
+	if strings.Contains(f.client.Jar.Cookies(mustURL(f.srv.URL + "/console/"))[0].Value, token) {
 		t.Error("the cookie holds the token itself")
 	}
 }
