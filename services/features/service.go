@@ -34,7 +34,6 @@ func DefaultOptions() Options {
 		Attribution: store.Attribution{Window: store.DefaultAttributionWindow}}
 }
 
-
 // Service is the features service: the featuresapi contract and its exposure log.
 type Service struct {
 	store store.Store
