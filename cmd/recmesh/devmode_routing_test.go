@@ -13,27 +13,6 @@ import (
 	"github.com/recmesh/recmesh/pkg/artifact"
 )
 
-// copyModel publishes the current model of from into to as version, as a
-// second training run would.
-func copyModel(t *testing.T, from, to, version string) {
-	t.Helper()
-	set, err := artifact.Store{Dir: from}.OpenCurrent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for name := range set.Manifest.Files {
-		if files[name], err = set.ReadFile(name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	man := set.Manifest
-	man.Version = version
-	if err := (artifact.Store{Dir: to}).Publish(man, files); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func routingVariant(rep gateway.Reply) string {
 	for _, a := range rep.Experiments {
 		if a.Layer == "routing" {
@@ -53,7 +32,9 @@ func (d *devMesh) checkVersionRouting(t *testing.T) {
 	v1Model := rep.ModelVersion
 	const v2Model = "v29990101T000000Z"
 	v2Dir := filepath.Join(d.dir, "models-v2")
-	copyModel(t, filepath.Join(d.dir, "models"), v2Dir, v2Model)
+	if err := (artifact.Store{Dir: v2Dir}).PublishCopy(artifact.Store{Dir: filepath.Join(d.dir, "models")}, v2Model); err != nil {
+		t.Fatal(err)
+	}
 	v2 := d.start(t, "ranking-v2", "ranking", "-grpc-addr", "127.0.0.1:0", "-admin-addr", "127.0.0.1:0", "-model-dir", v2Dir, "-version", "v2")
 	entries := d.waitHealthy(t, "ranking", 2)
 	versions := []string{}

@@ -53,6 +53,25 @@ func (s Store) Publish(m Manifest, files map[string][]byte) error {
 	return s.SetCurrent(m.Version)
 }
 
+// PublishCopy publishes from's current set in s under version, unchanged
+// but for its name: a second version of the same model, for tests of
+// version swaps and routing.
+func (s Store) PublishCopy(from Store, version string) error {
+	set, err := from.OpenCurrent()
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{}
+	for name := range set.Manifest.Files {
+		if files[name], err = set.ReadFile(name); err != nil {
+			return err
+		}
+	}
+	m := set.Manifest
+	m.Version = version
+	return s.Publish(m, files)
+}
+
 // write stores the set without publishing it.
 func (s Store) write(m Manifest, files map[string][]byte) error {
 	if !versionRE.MatchString(m.Version) {

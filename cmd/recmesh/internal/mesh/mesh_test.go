@@ -421,19 +421,7 @@ func TestBlocklistedItemsNeverShow(t *testing.T) {
 func republish(t *testing.T, version string) {
 	t.Helper()
 	st := artifact.Store{Dir: modelDir}
-	set, err := st.OpenCurrent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for name := range set.Manifest.Files {
-		if files[name], err = set.ReadFile(name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	man := set.Manifest
-	man.Version = version
-	if err := st.Publish(man, files); err != nil {
+	if err := st.PublishCopy(st, version); err != nil {
 		t.Fatal(err)
 	}
 }
