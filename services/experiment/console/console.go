@@ -41,7 +41,7 @@ var files embed.FS
 // preview must not count in results nor change what the user sees next.
 const PreviewHeader = "X-Recmesh-Preview"
 
-const cookieName = "recmesh_console"
+const cookieName = "recmesh-console"
 
 // Console serves the operator console.
 type Console struct {
