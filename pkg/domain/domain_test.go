@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"github.com/recmesh/recmesh/pkg/abtest"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,10 @@ func TestCandidateCodecRoundTrip(t *testing.T) {
 	f := UserFeatures{UserID: "u", Recent: []Interaction{{ItemID: 1, Type: "rating", Value: 4, TS: 3}}, GenreAffinity: map[string]float64{"Drama": 1}, Seen: []int64{1}, Count: 1}
 	if diff := cmp.Diff(f, UserFeaturesFromPB(UserFeaturesToPB(f))); diff != "" {
 		t.Errorf("features round trip (-want +got):\n%s", diff)
+	}
+	f.Exposures = []Exposure{{ItemID: 4, TSMillis: 5000}, {ItemID: 9, TSMillis: 4000}}
+	if diff := cmp.Diff(f, UserFeaturesFromPB(UserFeaturesToPB(f))); diff != "" {
+		t.Errorf("features with exposures round trip (-want +got):\n%s", diff)
 	}
 }
 
@@ -166,5 +171,24 @@ func BenchmarkCandidatesRoundTrip(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestExposureCodecsRoundTrip(t *testing.T) {
+	replies := []ShownReply{{RequestID: "r", TraceID: "t", UserID: "u", TSMillis: 7, ModelVersion: "v1", Degraded: []string{"ranking"},
+		Assignments: []abtest.Assignment{{Layer: "l", Experiment: "e", Variant: "v"}},
+		Items:       []ShownItem{{ItemID: 1, Score: 0.5, Sources: []string{"popular"}}, {ItemID: 2}}}}
+	if diff := cmp.Diff(replies, ShownRepliesFromPB(ShownRepliesToPB(replies)), cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("replies round trip (-want +got):\n%s", diff)
+	}
+	var a ArmStats
+	a.Arm = "b"
+	a.AddUser(10, 2, 1)
+	a.AddUser(4, 0, 0)
+	if a.Users != 2 || a.Exposures != 14 || a.ExposuresSq != 116 || a.ExposuresClicks != 20 {
+		t.Errorf("sums %+v", a)
+	}
+	if diff := cmp.Diff([]ArmStats{a}, ArmStatsFromPB(ArmStatsToPB([]ArmStats{a}))); diff != "" {
+		t.Errorf("arms round trip (-want +got):\n%s", diff)
 	}
 }

@@ -253,6 +253,9 @@ func ArmStatsFromPB(in []*pb.ArmStats) []ArmStats {
 
 // ExposuresToPB encodes a user's exposures.
 func ExposuresToPB(in []Exposure) []*pb.Exposure {
+	if len(in) == 0 {
+		return nil
+	}
 	out := make([]*pb.Exposure, len(in))
 	for i, e := range in {
 		out[i] = &pb.Exposure{ItemId: e.ItemID, TsUnixMs: e.TSMillis}
@@ -260,8 +263,11 @@ func ExposuresToPB(in []Exposure) []*pb.Exposure {
 	return out
 }
 
-// ExposuresFromPB decodes a user's exposures.
+// ExposuresFromPB decodes a user's exposures; none is nil.
 func ExposuresFromPB(in []*pb.Exposure) []Exposure {
+	if len(in) == 0 {
+		return nil
+	}
 	out := make([]Exposure, len(in))
 	for i, e := range in {
 		out[i] = Exposure{ItemID: e.GetItemId(), TSMillis: e.GetTsUnixMs()}
