@@ -2,7 +2,6 @@ package domain
 
 import (
 	"fmt"
-	"github.com/recmesh/recmesh/pkg/abtest"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/recmesh/recmesh/pkg/abtest"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 )
 
