@@ -15,8 +15,8 @@ TESTFLAGS ?=
 build: ## the one binary, bin/recmesh
 	$(GO) build -o $(BIN) ./cmd/recmesh
 
-run: build ## embedded mode: every service and the gateway in one process
-	./$(BIN) all
+run: build ## embedded mode: every service and the gateway in one process (admin token dev-token unless RECMESH_ADMIN_TOKEN is set)
+	RECMESH_ADMIN_TOKEN=$${RECMESH_ADMIN_TOKEN:-dev-token} ./$(BIN) all
 
 dev: ## dev mode: real Consul/Redis/PostgreSQL/Jaeger, each service and the gateway its own process
 	scripts/dev.sh up
