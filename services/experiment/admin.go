@@ -238,7 +238,7 @@ func (a *Admin) authorize(r *http.Request) error {
 	if !ok || got == "" {
 		return &apierr.Error{Kind: apierr.KindUnauthenticated, Message: "missing Authorization: Bearer <admin token>"}
 	}
-	if subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) != 1 {
+	if !a.Authorized(got) {
 		return &apierr.Error{Kind: apierr.KindForbidden, Message: "wrong admin token"}
 	}
 	return nil

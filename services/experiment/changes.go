@@ -235,10 +235,10 @@ func DeleteLaunch(name string) func(*abtest.Config) error {
 	}
 }
 
-// domainSpace is the domain space as a layer whose one experiment's
+// DomainSpace is the domain space as a layer whose one experiment's
 // variants are the domains, so domains are allocated (and ramped) by the
-// same rules as variants.
-func domainSpace(c *abtest.Config) *abtest.Layer {
+// same rules as variants, and drawn as a bucket map like any layer.
+func DomainSpace(c *abtest.Config) *abtest.Layer {
 	e := abtest.Experiment{Name: "domains"}
 	for _, d := range c.Domains {
 		e.Variants = append(e.Variants, abtest.Variant{Name: d.Name, Buckets: d.Buckets})
@@ -271,7 +271,7 @@ func UpdateDomain(name string, u DomainUpdate) func(*abtest.Config) error {
 }
 
 func resizeDomain(c *abtest.Config, name string, n int) error {
-	space := domainSpace(c)
+	space := DomainSpace(c)
 	vs := space.Experiments[0].Variants
 	i := slices.IndexFunc(vs, func(v abtest.Variant) bool { return v.Name == name })
 	if err := resize(space, &vs[i], n); err != nil {

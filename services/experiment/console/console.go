@@ -431,11 +431,7 @@ func domainMap(c *abtest.Config) []layerView {
 	if len(c.Domains) == 0 {
 		return nil
 	}
-	e := abtest.Experiment{Name: "domains"}
-	for _, d := range c.Domains {
-		e.Variants = append(e.Variants, abtest.Variant{Name: d.Name, Buckets: d.Buckets})
-	}
-	return []layerView{newLayerView(abtest.Layer{Name: "domains", Experiments: []abtest.Experiment{e}}, "")}
+	return []layerView{newLayerView(*experiment.DomainSpace(c), "")}
 }
 
 var funcs = template.FuncMap{
