@@ -5,17 +5,34 @@ package domain
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/recmesh/recmesh/pkg/apierr"
 )
 
-// Item is one entry of the catalogue.
+// Item is one entry of the catalogue. Servable tells whether it may be
+// recommended at a given time.
 type Item struct {
-	ID     int64    `json:"item_id"`
-	Title  string   `json:"title"`
-	Genres []string `json:"genres"`
-	Year   int      `json:"year,omitempty"`
+	ID         int64    `json:"item_id"`
+	Title      string   `json:"title"`
+	Categories []string `json:"categories"`
+	Tags       []string `json:"tags"`
+	Year       int      `json:"year,omitempty"`
+	// CreatedAt is when the item entered the catalogue; the fresh channel
+	// decays by it.
+	CreatedAt time.Time `json:"created_at"`
+	// Available is false for an item that may not be recommended now (out
+	// of stock, embargoed); it stays in the catalogue.
+	Available bool `json:"available"`
+	// ExpiresAt, when set, is when the item stops being servable.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// RetiredAt, when set, is when the item was deleted: it is kept for
+	// history (events, exposures, GET) and never recommended again.
+	RetiredAt time.Time `json:"retired_at,omitzero"`
+	// Rev orders catalogue changes: every write gives the item the next
+	// revision, and followers ask for the changes after the one they have.
+	Rev int64 `json:"-"`
 }
 
 // Interaction is one thing a user did to an item.
@@ -36,6 +53,23 @@ type Event struct {
 	// RequestID is the request_id of the recommendation reply the event
 	// answers; feedback is attributed to that reply's exposure of the item.
 	RequestID string `json:"request_id,omitempty"`
+}
+
+// EventBatch is a batch of events sent as one: stored all or none, and at
+// most once per IdempotencyKey (when set).
+type EventBatch struct {
+	Events         []Event
+	IdempotencyKey string
+}
+
+var idempotencyKeyRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// ValidateIdempotencyKey accepts "" (none) or 1 to 128 of A-Z a-z 0-9 . _ : -.
+func ValidateIdempotencyKey(k string) error {
+	if k != "" && !idempotencyKeyRE.MatchString(k) {
+		return apierr.Invalid("Idempotency-Key must be 1 to 128 of A-Z, a-z, 0-9, '.', '_', ':', '-'")
+	}
+	return nil
 }
 
 // eventWeights are the interaction types recmesh accepts, with the weight
@@ -125,6 +159,8 @@ type UserFeatures struct {
 	// Exposures are the user's newest exposures, newest first, for
 	// frequency caps.
 	Exposures []Exposure
+	// Profile holds the user's profile attributes (PUT /v1/users/{id}).
+	Profile map[string]string
 }
 
 // The recall channels. Their names are used in quotas and replies.

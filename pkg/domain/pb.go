@@ -1,8 +1,10 @@
 package domain
 
 import (
-	"github.com/recmesh/recmesh/pkg/abtest"
 	"strings"
+	"time"
+
+	"github.com/recmesh/recmesh/pkg/abtest"
 
 	"github.com/recmesh/recmesh/pkg/apierr"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
@@ -36,7 +38,7 @@ func CandidatesToPB(in []Candidate, withTitles bool) *pb.Candidates {
 	}
 	genres, sources := 0, 0
 	for i := range in {
-		genres, sources = genres+len(in[i].Genres), sources+len(in[i].Sources)
+		genres, sources = genres+len(in[i].Categories), sources+len(in[i].Sources)
 	}
 	b.GenreIndex = make([]int32, 0, genres)
 	b.SourceChannels, b.SourceScores = make([]int32, 0, sources), make([]float64, 0, sources)
@@ -53,7 +55,7 @@ func CandidatesToPB(in []Candidate, withTitles bool) *pb.Candidates {
 			titles.WriteString(c.Title)
 			b.TitleOffsets[i+1] = int32(titles.Len())
 		}
-		for _, g := range c.Genres {
+		for _, g := range c.Categories {
 			k, ok := vocab[g]
 			if !ok {
 				k = int32(len(b.GenreNames))
@@ -122,7 +124,7 @@ func CandidatesFromPB(b *pb.Candidates) ([]Candidate, error) {
 			c.Title = b.Titles[titleOff[i]:titleOff[i+1]]
 		}
 		if lo, hi := genreOff[i], genreOff[i+1]; hi > lo {
-			c.Genres = genres[lo:hi:hi]
+			c.Categories = genres[lo:hi:hi]
 		}
 		from := len(sources)
 		for k := sourceOff[i]; k < sourceOff[i+1]; k++ {
@@ -152,7 +154,7 @@ func validOffsets(off []int32, n, total int) bool {
 func UserFeaturesToPB(f UserFeatures) *pb.UserFeatures {
 	return &pb.UserFeatures{
 		UserId: f.UserID, Recent: InteractionsToPB(f.Recent), GenreAffinity: f.GenreAffinity,
-		SeenItemIds: f.Seen, InteractionCount: f.Count, Exposures: ExposuresToPB(f.Exposures),
+		SeenItemIds: f.Seen, InteractionCount: f.Count, Exposures: ExposuresToPB(f.Exposures), Profile: f.Profile,
 	}
 }
 
@@ -161,17 +163,92 @@ func UserFeaturesFromPB(f *pb.UserFeatures) UserFeatures {
 	return UserFeatures{
 		UserID: f.GetUserId(), Recent: InteractionsFromPB(f.GetRecent()), GenreAffinity: f.GetGenreAffinity(),
 		Seen: f.GetSeenItemIds(), Count: f.GetInteractionCount(), Exposures: ExposuresFromPB(f.GetExposures()),
+		Profile: f.GetProfile(),
 	}
 }
 
 // ItemToPB encodes an item.
 func ItemToPB(it Item) *pb.Item {
-	return &pb.Item{ItemId: it.ID, Title: it.Title, Genres: it.Genres, Year: int32(it.Year)}
+	return &pb.Item{ItemId: it.ID, Title: it.Title, Categories: it.Categories, Year: int32(it.Year), Tags: it.Tags,
+		CreatedUnixMs: MillisOf(it.CreatedAt), Available: it.Available, ExpiresUnixMs: MillisOf(it.ExpiresAt),
+		RetiredUnixMs: MillisOf(it.RetiredAt), Rev: it.Rev}
 }
 
 // ItemFromPB decodes an item.
 func ItemFromPB(it *pb.Item) Item {
-	return Item{ID: it.GetItemId(), Title: it.GetTitle(), Genres: it.GetGenres(), Year: int(it.GetYear())}
+	return Item{ID: it.GetItemId(), Title: it.GetTitle(), Categories: it.GetCategories(), Year: int(it.GetYear()), Tags: it.GetTags(),
+		CreatedAt: TimeFromMillis(it.GetCreatedUnixMs()), Available: it.GetAvailable(), ExpiresAt: TimeFromMillis(it.GetExpiresUnixMs()),
+		RetiredAt: TimeFromMillis(it.GetRetiredUnixMs()), Rev: it.GetRev()}
+}
+
+// ItemsToPB encodes items.
+func ItemsToPB(in []Item) []*pb.Item {
+	out := make([]*pb.Item, len(in))
+	for i := range in {
+		out[i] = ItemToPB(in[i])
+	}
+	return out
+}
+
+// ItemsFromPB decodes items.
+func ItemsFromPB(in []*pb.Item) []Item {
+	out := make([]Item, len(in))
+	for i, it := range in {
+		out[i] = ItemFromPB(it)
+	}
+	return out
+}
+
+// ItemPatchToPB encodes a patch of item id.
+func ItemPatchToPB(id int64, p ItemPatch) *pb.PatchItemRequest {
+	r := &pb.PatchItemRequest{ItemId: id, SetCategories: p.Categories.Set, Categories: p.Categories.Value,
+		SetTags: p.Tags.Set, Tags: p.Tags.Value}
+	if p.Title.Set {
+		r.Title = &p.Title.Value
+	}
+	if p.Year.Set {
+		y := int32(p.Year.Value)
+		r.Year = &y
+	}
+	if p.CreatedAt.Set {
+		ms := MillisOf(p.CreatedAt.Value)
+		r.CreatedUnixMs = &ms
+	}
+	if p.Available.Set {
+		r.Available = &p.Available.Value
+	}
+	if p.ExpiresAt.Set {
+		ms := MillisOf(p.ExpiresAt.Value)
+		r.ExpiresUnixMs = &ms
+	}
+	return r
+}
+
+// ItemPatchFromPB decodes a patch and the id of the item it changes.
+func ItemPatchFromPB(r *pb.PatchItemRequest) (int64, ItemPatch) {
+	var p ItemPatch
+	if r.Title != nil {
+		p.Title = Optional[string]{true, r.GetTitle()}
+	}
+	if r.GetSetCategories() {
+		p.Categories = Optional[[]string]{true, r.GetCategories()}
+	}
+	if r.GetSetTags() {
+		p.Tags = Optional[[]string]{true, r.GetTags()}
+	}
+	if r.Year != nil {
+		p.Year = Optional[int]{true, int(r.GetYear())}
+	}
+	if r.CreatedUnixMs != nil {
+		p.CreatedAt = Optional[time.Time]{true, TimeFromMillis(r.GetCreatedUnixMs())}
+	}
+	if r.Available != nil {
+		p.Available = Optional[bool]{true, r.GetAvailable()}
+	}
+	if r.ExpiresUnixMs != nil {
+		p.ExpiresAt = Optional[time.Time]{true, TimeFromMillis(r.GetExpiresUnixMs())}
+	}
+	return r.GetItemId(), p
 }
 
 // EventsToPB encodes events.

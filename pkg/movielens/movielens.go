@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 )
@@ -153,11 +154,24 @@ func Load(dir string) (*Dataset, error) {
 	return &ds, nil
 }
 
-// Items converts the movies to catalogue items.
+// Items converts the movies to catalogue items, all available. MovieLens
+// has no creation date, so an item's created_at is its first rating (when
+// it entered the catalogue, as far as the data tells), or 1 January of its
+// year when it has none.
 func (ds *Dataset) Items() []domain.Item {
+	first := make(map[int64]int64, len(ds.Movies))
+	for _, r := range ds.Ratings {
+		if t, ok := first[r.MovieID]; !ok || r.TS < t {
+			first[r.MovieID] = r.TS
+		}
+	}
 	out := make([]domain.Item, len(ds.Movies))
 	for i, m := range ds.Movies {
-		out[i] = domain.Item{ID: m.ID, Title: m.Title, Genres: m.Genres, Year: m.Year}
+		created := time.Date(max(m.Year, 1970), 1, 1, 0, 0, 0, 0, time.UTC)
+		if ts, ok := first[m.ID]; ok {
+			created = time.Unix(ts, 0).UTC()
+		}
+		out[i] = domain.Item{ID: m.ID, Title: m.Title, Categories: m.Genres, Year: m.Year, Available: true, CreatedAt: created}
 	}
 	return out
 }

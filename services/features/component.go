@@ -57,8 +57,9 @@ func (c *Component) Bind(f *config.Flags) {
 
 // itemCacheTTL is how long the features service keeps a catalogue item read
 // from the record in memory: the catalogue is read on every request and
-// rarely changes.
-const itemCacheTTL = 5 * time.Minute
+// rarely changes; short, so a catalogue change made through another replica
+// shows within seconds.
+const itemCacheTTL = 5 * time.Second
 
 // Open implements component.Component.
 func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.Service, err error) {

@@ -17,12 +17,20 @@ type Endpoints struct {
 	GetItem         endpoint.Endpoint
 	LogExposures    endpoint.Endpoint
 	ExposureStats   endpoint.Endpoint
+	PutItems        endpoint.Endpoint
+	PatchItem       endpoint.Endpoint
+	RetireItem      endpoint.Endpoint
+	ItemChanges     endpoint.Endpoint
+	PutUserProfile  endpoint.Endpoint
+	ForgetUser      endpoint.Endpoint
 }
 
 // MakeEndpoints wires the endpoints to s.
 func MakeEndpoints(s interface {
 	featuresapi.Service
 	featuresapi.Exposures
+	featuresapi.Catalog
+	featuresapi.Users
 }) Endpoints {
 	return Endpoints{
 		GetUserFeatures: kitendpoint.Make(func(ctx context.Context, r featuresapi.GetUserFeaturesRequest) (domain.UserFeatures, error) {
@@ -32,5 +40,17 @@ func MakeEndpoints(s interface {
 		GetItem:       kitendpoint.Make(s.GetItem),
 		LogExposures:  kitendpoint.Make(s.LogExposures),
 		ExposureStats: kitendpoint.Make(s.ExposureStats),
+		PutItems:      kitendpoint.Make(s.PutItems),
+		PatchItem: kitendpoint.Make(func(ctx context.Context, r featuresapi.PatchRequest) (domain.Item, error) {
+			return s.PatchItem(ctx, r.ID, r.Patch)
+		}),
+		RetireItem: kitendpoint.Make(s.RetireItem),
+		ItemChanges: kitendpoint.Make(func(ctx context.Context, r featuresapi.ItemChangesRequest) (featuresapi.ItemChanges, error) {
+			return s.ItemChanges(ctx, r.Since, r.Limit)
+		}),
+		PutUserProfile: kitendpoint.Make(func(ctx context.Context, r featuresapi.ProfileRequest) (struct{}, error) {
+			return struct{}{}, s.PutUserProfile(ctx, r.UserID, r.Profile)
+		}),
+		ForgetUser: kitendpoint.Make(s.ForgetUser),
 	}
 }

@@ -73,11 +73,15 @@ func (s *Service) GetUserFeatures(ctx context.Context, userID string, recentLimi
 	if err != nil {
 		return domain.UserFeatures{}, err
 	}
+	if len(aff) == 0 {
+		aff = profileAffinity(h.Profile) // cold start
+	}
 	recent := h.Recent
 	if len(recent) > recentLimit {
 		recent = recent[:recentLimit]
 	}
-	return domain.UserFeatures{UserID: userID, Recent: recent, GenreAffinity: aff, Seen: h.Seen, Count: h.Count, Exposures: h.Exposures}, nil
+	return domain.UserFeatures{UserID: userID, Recent: recent, GenreAffinity: aff, Seen: h.Seen, Count: h.Count, Exposures: h.Exposures,
+		Profile: h.Profile}, nil
 }
 
 // genreAffinity spreads each interaction's weight over its item's genres and
@@ -105,11 +109,11 @@ func GenreAffinity(interactions []domain.Interaction, items map[int64]domain.Ite
 	total := 0.0
 	for _, in := range interactions {
 		it, ok := items[in.ItemID]
-		if !ok || len(it.Genres) == 0 {
+		if !ok || len(it.Categories) == 0 {
 			continue
 		}
-		w := in.Weight() / float64(len(it.Genres))
-		for _, g := range it.Genres {
+		w := in.Weight() / float64(len(it.Categories))
+		for _, g := range it.Categories {
 			aff[g] += w
 			total += w
 		}
@@ -123,7 +127,11 @@ func GenreAffinity(interactions []domain.Interaction, items map[int64]domain.Ite
 	return aff
 }
 
-func (s *Service) IngestEvents(ctx context.Context, events []domain.Event) (int, error) {
+func (s *Service) IngestEvents(ctx context.Context, b domain.EventBatch) (int, error) {
+	events := b.Events
+	if err := domain.ValidateIdempotencyKey(b.IdempotencyKey); err != nil {
+		return 0, err
+	}
 	if len(events) == 0 {
 		return 0, apierr.Invalid("the batch holds no events")
 	}
@@ -136,6 +144,17 @@ func (s *Service) IngestEvents(ctx context.Context, events []domain.Event) (int,
 			e, _ := apierr.As(err)
 			return 0, &apierr.Error{Kind: e.Kind, Message: fmt.Sprintf("events[%d]: %s", i, e.Message)}
 		}
+	}
+	if b.IdempotencyKey != "" {
+		ie, ok := s.store.(store.IdempotentEvents)
+		if !ok {
+			return 0, apierr.New(apierr.KindUnavailable, "this features store keeps no idempotency keys")
+		}
+		n, _, err := ie.AppendEventsOnce(ctx, b.IdempotencyKey, events)
+		if err != nil {
+			return 0, fmt.Errorf("append %d events: %w", len(events), err)
+		}
+		return n, nil
 	}
 	if err := s.store.AppendEvents(ctx, events); err != nil {
 		return 0, fmt.Errorf("append %d events: %w", len(events), err)

@@ -17,9 +17,9 @@ func newService(t *testing.T) featuresapi.Service {
 	st := store.NewMemory()
 	ctx := context.Background()
 	if err := st.PutItems(ctx, []domain.Item{
-		{ID: 1, Title: "A", Genres: []string{"Drama"}},
-		{ID: 2, Title: "B", Genres: []string{"Drama", "Comedy"}},
-		{ID: 3, Title: "C", Genres: []string{"Horror"}},
+		{ID: 1, Title: "A", Categories: []string{"Drama"}},
+		{ID: 2, Title: "B", Categories: []string{"Drama", "Comedy"}},
+		{ID: 3, Title: "C", Categories: []string{"Horror"}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -31,11 +31,11 @@ func newService(t *testing.T) featuresapi.Service {
 func TestGenreAffinitySumsToOneAndFollowsWeights(t *testing.T) {
 	s := newService(t)
 	ctx := context.Background()
-	if _, err := s.IngestEvents(ctx, []domain.Event{
+	if _, err := s.IngestEvents(ctx, domain.EventBatch{Events: []domain.Event{
 		{UserID: "u", ItemID: 1, Type: "rating", Value: 5, TS: 10}, // Drama 1.0
 		{UserID: "u", ItemID: 2, Type: "click", TS: 20},            // Drama 0.5, Comedy 0.5
 		{UserID: "u", ItemID: 99, Type: "click", TS: 30},           // not in the catalogue: skipped
-	}); err != nil {
+	}}); err != nil {
 		t.Fatal(err)
 	}
 	f, err := s.GetUserFeatures(ctx, "u", 2)
@@ -75,7 +75,7 @@ func TestIngestRefusesBadBatchesWhole(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := s.IngestEvents(ctx, tt.events)
+			_, err := s.IngestEvents(ctx, domain.EventBatch{Events: tt.events})
 			e, ok := apierr.As(err)
 			if !ok || e.Kind != tt.kind || !strings.Contains(e.Message, tt.msg) {
 				t.Fatalf("err = %v, want kind %v mentioning %q", err, tt.kind, tt.msg)

@@ -15,6 +15,12 @@ type grpcServer struct {
 	getItem         kitgrpc.Handler[pb.GetItemRequest, pb.GetItemResponse]
 	logExposures    kitgrpc.Handler[pb.LogExposuresRequest, pb.LogExposuresResponse]
 	exposureStats   kitgrpc.Handler[pb.ExposureStatsRequest, pb.ExposureStatsResponse]
+	putItems        kitgrpc.Handler[pb.PutItemsRequest, pb.PutItemsResponse]
+	patchItem       kitgrpc.Handler[pb.PatchItemRequest, pb.GetItemResponse]
+	retireItem      kitgrpc.Handler[pb.GetItemRequest, pb.GetItemResponse]
+	itemChanges     kitgrpc.Handler[pb.ItemChangesRequest, pb.ItemChangesResponse]
+	putUserProfile  kitgrpc.Handler[pb.PutUserProfileRequest, pb.PutUserProfileResponse]
+	forgetUser      kitgrpc.Handler[pb.ForgetUserRequest, pb.ForgetUserResponse]
 }
 
 // NewGRPCServer exposes the endpoints as the FeaturesService gRPC service.
@@ -25,6 +31,12 @@ func NewGRPCServer(e Endpoints) pb.FeaturesServiceServer {
 		getItem:         kitgrpc.NewHandler(e.GetItem, featuresapi.ItemIDFromPB, featuresapi.ItemToPB),
 		logExposures:    kitgrpc.NewHandler(e.LogExposures, featuresapi.ShownRepliesFromPB, featuresapi.RowsToPB),
 		exposureStats:   kitgrpc.NewHandler(e.ExposureStats, featuresapi.ExposureQueryFromPB, featuresapi.ArmStatsToPB),
+		putItems:        kitgrpc.NewHandler(e.PutItems, featuresapi.ItemsFromPB, featuresapi.PutItemsReplyToPB),
+		patchItem:       kitgrpc.NewHandler(e.PatchItem, featuresapi.PatchFromPB, featuresapi.ItemToPB),
+		retireItem:      kitgrpc.NewHandler(e.RetireItem, featuresapi.ItemIDFromPB, featuresapi.ItemToPB),
+		itemChanges:     kitgrpc.NewHandler(e.ItemChanges, featuresapi.ItemChangesRequestFromPB, featuresapi.ItemChangesToPB),
+		putUserProfile:  kitgrpc.NewHandler(e.PutUserProfile, featuresapi.ProfileFromPB, featuresapi.EmptyToPB),
+		forgetUser:      kitgrpc.NewHandler(e.ForgetUser, featuresapi.UserIDFromPB, featuresapi.ForgottenToPB),
 	}
 }
 
@@ -46,4 +58,28 @@ func (s *grpcServer) LogExposures(ctx context.Context, r *pb.LogExposuresRequest
 
 func (s *grpcServer) ExposureStats(ctx context.Context, r *pb.ExposureStatsRequest) (*pb.ExposureStatsResponse, error) {
 	return s.exposureStats.Serve(ctx, r)
+}
+
+func (s *grpcServer) PutItems(ctx context.Context, r *pb.PutItemsRequest) (*pb.PutItemsResponse, error) {
+	return s.putItems.Serve(ctx, r)
+}
+
+func (s *grpcServer) PatchItem(ctx context.Context, r *pb.PatchItemRequest) (*pb.GetItemResponse, error) {
+	return s.patchItem.Serve(ctx, r)
+}
+
+func (s *grpcServer) RetireItem(ctx context.Context, r *pb.GetItemRequest) (*pb.GetItemResponse, error) {
+	return s.retireItem.Serve(ctx, r)
+}
+
+func (s *grpcServer) ItemChanges(ctx context.Context, r *pb.ItemChangesRequest) (*pb.ItemChangesResponse, error) {
+	return s.itemChanges.Serve(ctx, r)
+}
+
+func (s *grpcServer) PutUserProfile(ctx context.Context, r *pb.PutUserProfileRequest) (*pb.PutUserProfileResponse, error) {
+	return s.putUserProfile.Serve(ctx, r)
+}
+
+func (s *grpcServer) ForgetUser(ctx context.Context, r *pb.ForgetUserRequest) (*pb.ForgetUserResponse, error) {
+	return s.forgetUser.Serve(ctx, r)
 }

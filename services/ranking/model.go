@@ -25,7 +25,7 @@ func FeatureNames() []string {
 // genre affinity aff. refYear is the model's "now" for item recency.
 func FeatureVector(dst []float64, aff map[string]float64, c *domain.Candidate, refYear int) {
 	a := 0.0
-	for _, g := range c.Genres {
+	for _, g := range c.Categories {
 		a += aff[g]
 	}
 	age := 30.0 // unknown years are treated as middle-aged

@@ -28,8 +28,8 @@ func testModel(version string) *Model {
 func TestRankOrderFollowsWeights(t *testing.T) {
 	r := New(testModel("m1"))
 	cands := []domain.Candidate{
-		{Item: domain.Item{ID: 1, Genres: []string{"Horror"}}, Sources: []domain.Source{{Channel: "item_cf", Score: 5}}},
-		{Item: domain.Item{ID: 2, Genres: []string{"Drama"}}, Sources: []domain.Source{{Channel: "popular", Score: 1}}},
+		{Item: domain.Item{ID: 1, Categories: []string{"Horror"}}, Sources: []domain.Source{{Channel: "item_cf", Score: 5}}},
+		{Item: domain.Item{ID: 2, Categories: []string{"Drama"}}, Sources: []domain.Source{{Channel: "popular", Score: 1}}},
 	}
 	aff := map[string]float64{"Drama": 1}
 	tests := []struct {
@@ -120,7 +120,7 @@ func BenchmarkRank500(b *testing.B) {
 	genres := []string{"Drama", "Comedy", "Action", "Horror"}
 	cands := make([]domain.Candidate, 500)
 	for i := range cands {
-		cands[i] = domain.Candidate{Item: domain.Item{ID: int64(i), Genres: genres[:1+i%3], Year: 1990 + i%30},
+		cands[i] = domain.Candidate{Item: domain.Item{ID: int64(i), Categories: genres[:1+i%3], Year: 1990 + i%30},
 			Popularity: rng.Float64() * 50, Sources: []domain.Source{{Channel: "item_cf", Score: rng.Float64()}, {Channel: "popular", Score: rng.Float64()}}}
 	}
 	req := rankingapi.Request{Affinity: map[string]float64{"Drama": .5, "Comedy": .3}, Candidates: cands, Weights: map[string]float64{"click": 1, "like": 0.5}}

@@ -61,7 +61,7 @@ func NewIndex(version string, f *IndexFile) *Index {
 	for _, it := range byPop {
 		idx.Items[it.ID] = it
 		idx.Popular = append(idx.Popular, it.ID)
-		for _, g := range it.Genres {
+		for _, g := range it.Categories {
 			idx.ByGenre[g] = append(idx.ByGenre[g], it.ID)
 		}
 	}

@@ -15,8 +15,8 @@ import (
 // fixture: users who like 1 also like 2; item 3 is popular with everyone.
 func fixture() ([]domain.Item, []domain.Event) {
 	items := []domain.Item{
-		{ID: 1, Genres: []string{"Drama"}}, {ID: 2, Genres: []string{"Drama"}},
-		{ID: 3, Genres: []string{"Comedy"}}, {ID: 4, Genres: []string{"Horror"}},
+		{ID: 1, Categories: []string{"Drama"}}, {ID: 2, Categories: []string{"Drama"}},
+		{ID: 3, Categories: []string{"Comedy"}}, {ID: 4, Categories: []string{"Horror"}},
 	}
 	var evs []domain.Event
 	for u := 0; u < 10; u++ {
@@ -183,7 +183,7 @@ func benchIndex(b *testing.B) *Index {
 	rng := rand.New(rand.NewPCG(1, 1))
 	var items []domain.Item
 	for i := 1; i <= 5000; i++ {
-		items = append(items, domain.Item{ID: int64(i), Genres: []string{fmt.Sprint("g", i%15)}})
+		items = append(items, domain.Item{ID: int64(i), Categories: []string{fmt.Sprint("g", i%15)}})
 	}
 	var evs []domain.Event
 	for u := 0; u < 600; u++ {

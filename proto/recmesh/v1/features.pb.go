@@ -86,7 +86,9 @@ type UserFeatures struct {
 	InteractionCount int64   `protobuf:"varint,5,opt,name=interaction_count,json=interactionCount,proto3" json:"interaction_count,omitempty"`
 	// exposures are the user's newest exposures (item, time), newest first,
 	// for frequency caps.
-	Exposures     []*Exposure `protobuf:"bytes,6,rep,name=exposures,proto3" json:"exposures,omitempty"`
+	Exposures []*Exposure `protobuf:"bytes,6,rep,name=exposures,proto3" json:"exposures,omitempty"`
+	// profile holds the user's profile attributes (free-form labels).
+	Profile       map[string]string `protobuf:"bytes,7,rep,name=profile,proto3" json:"profile,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -159,6 +161,13 @@ func (x *UserFeatures) GetInteractionCount() int64 {
 func (x *UserFeatures) GetExposures() []*Exposure {
 	if x != nil {
 		return x.Exposures
+	}
+	return nil
+}
+
+func (x *UserFeatures) GetProfile() map[string]string {
+	if x != nil {
+		return x.Profile
 	}
 	return nil
 }
@@ -293,10 +302,13 @@ func (x *Event) GetRequestId() string {
 }
 
 type IngestEventsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Events        []*Event               `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Events []*Event               `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// idempotency_key names the batch: a batch whose key was accepted in the
+	// last 24 hours is not stored again, and its first answer is returned.
+	IdempotencyKey string `protobuf:"bytes,2,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *IngestEventsRequest) Reset() {
@@ -334,6 +346,13 @@ func (x *IngestEventsRequest) GetEvents() []*Event {
 		return x.Events
 	}
 	return nil
+}
+
+func (x *IngestEventsRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
 }
 
 type IngestEventsResponse struct {
@@ -381,11 +400,19 @@ func (x *IngestEventsResponse) GetAccepted() int32 {
 }
 
 type Item struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ItemId        int64                  `protobuf:"varint,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
-	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
-	Genres        []string               `protobuf:"bytes,3,rep,name=genres,proto3" json:"genres,omitempty"`
-	Year          int32                  `protobuf:"varint,4,opt,name=year,proto3" json:"year,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ItemId     int64                  `protobuf:"varint,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	Title      string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Categories []string               `protobuf:"bytes,3,rep,name=categories,proto3" json:"categories,omitempty"`
+	Year       int32                  `protobuf:"varint,4,opt,name=year,proto3" json:"year,omitempty"`
+	Tags       []string               `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty"`
+	// Times are Unix ms; 0 means unset.
+	CreatedUnixMs int64 `protobuf:"varint,6,opt,name=created_unix_ms,json=createdUnixMs,proto3" json:"created_unix_ms,omitempty"`
+	Available     bool  `protobuf:"varint,7,opt,name=available,proto3" json:"available,omitempty"`
+	ExpiresUnixMs int64 `protobuf:"varint,8,opt,name=expires_unix_ms,json=expiresUnixMs,proto3" json:"expires_unix_ms,omitempty"`
+	RetiredUnixMs int64 `protobuf:"varint,9,opt,name=retired_unix_ms,json=retiredUnixMs,proto3" json:"retired_unix_ms,omitempty"`
+	// rev orders catalogue changes.
+	Rev           int64 `protobuf:"varint,10,opt,name=rev,proto3" json:"rev,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -434,9 +461,9 @@ func (x *Item) GetTitle() string {
 	return ""
 }
 
-func (x *Item) GetGenres() []string {
+func (x *Item) GetCategories() []string {
 	if x != nil {
-		return x.Genres
+		return x.Categories
 	}
 	return nil
 }
@@ -444,6 +471,546 @@ func (x *Item) GetGenres() []string {
 func (x *Item) GetYear() int32 {
 	if x != nil {
 		return x.Year
+	}
+	return 0
+}
+
+func (x *Item) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *Item) GetCreatedUnixMs() int64 {
+	if x != nil {
+		return x.CreatedUnixMs
+	}
+	return 0
+}
+
+func (x *Item) GetAvailable() bool {
+	if x != nil {
+		return x.Available
+	}
+	return false
+}
+
+func (x *Item) GetExpiresUnixMs() int64 {
+	if x != nil {
+		return x.ExpiresUnixMs
+	}
+	return 0
+}
+
+func (x *Item) GetRetiredUnixMs() int64 {
+	if x != nil {
+		return x.RetiredUnixMs
+	}
+	return 0
+}
+
+func (x *Item) GetRev() int64 {
+	if x != nil {
+		return x.Rev
+	}
+	return 0
+}
+
+type PutItemsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Items         []*Item                `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutItemsRequest) Reset() {
+	*x = PutItemsRequest{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutItemsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutItemsRequest) ProtoMessage() {}
+
+func (x *PutItemsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutItemsRequest.ProtoReflect.Descriptor instead.
+func (*PutItemsRequest) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PutItemsRequest) GetItems() []*Item {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+type PutItemsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// items are the stored items, with their revisions and creation times.
+	Items         []*Item `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutItemsResponse) Reset() {
+	*x = PutItemsResponse{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutItemsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutItemsResponse) ProtoMessage() {}
+
+func (x *PutItemsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutItemsResponse.ProtoReflect.Descriptor instead.
+func (*PutItemsResponse) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PutItemsResponse) GetItems() []*Item {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// PatchItemRequest names the fields to change; absent ones stay.
+type PatchItemRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ItemId        int64                  `protobuf:"varint,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	Title         *string                `protobuf:"bytes,2,opt,name=title,proto3,oneof" json:"title,omitempty"`
+	Categories    []string               `protobuf:"bytes,3,rep,name=categories,proto3" json:"categories,omitempty"`
+	SetCategories bool                   `protobuf:"varint,4,opt,name=set_categories,json=setCategories,proto3" json:"set_categories,omitempty"`
+	Tags          []string               `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty"`
+	SetTags       bool                   `protobuf:"varint,6,opt,name=set_tags,json=setTags,proto3" json:"set_tags,omitempty"`
+	Year          *int32                 `protobuf:"varint,7,opt,name=year,proto3,oneof" json:"year,omitempty"`
+	CreatedUnixMs *int64                 `protobuf:"varint,8,opt,name=created_unix_ms,json=createdUnixMs,proto3,oneof" json:"created_unix_ms,omitempty"`
+	Available     *bool                  `protobuf:"varint,9,opt,name=available,proto3,oneof" json:"available,omitempty"`
+	// expires_unix_ms = 0 clears the expiry.
+	ExpiresUnixMs *int64 `protobuf:"varint,10,opt,name=expires_unix_ms,json=expiresUnixMs,proto3,oneof" json:"expires_unix_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PatchItemRequest) Reset() {
+	*x = PatchItemRequest{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PatchItemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PatchItemRequest) ProtoMessage() {}
+
+func (x *PatchItemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PatchItemRequest.ProtoReflect.Descriptor instead.
+func (*PatchItemRequest) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PatchItemRequest) GetItemId() int64 {
+	if x != nil {
+		return x.ItemId
+	}
+	return 0
+}
+
+func (x *PatchItemRequest) GetTitle() string {
+	if x != nil && x.Title != nil {
+		return *x.Title
+	}
+	return ""
+}
+
+func (x *PatchItemRequest) GetCategories() []string {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+func (x *PatchItemRequest) GetSetCategories() bool {
+	if x != nil {
+		return x.SetCategories
+	}
+	return false
+}
+
+func (x *PatchItemRequest) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *PatchItemRequest) GetSetTags() bool {
+	if x != nil {
+		return x.SetTags
+	}
+	return false
+}
+
+func (x *PatchItemRequest) GetYear() int32 {
+	if x != nil && x.Year != nil {
+		return *x.Year
+	}
+	return 0
+}
+
+func (x *PatchItemRequest) GetCreatedUnixMs() int64 {
+	if x != nil && x.CreatedUnixMs != nil {
+		return *x.CreatedUnixMs
+	}
+	return 0
+}
+
+func (x *PatchItemRequest) GetAvailable() bool {
+	if x != nil && x.Available != nil {
+		return *x.Available
+	}
+	return false
+}
+
+func (x *PatchItemRequest) GetExpiresUnixMs() int64 {
+	if x != nil && x.ExpiresUnixMs != nil {
+		return *x.ExpiresUnixMs
+	}
+	return 0
+}
+
+type ItemChangesRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	SinceRev int64                  `protobuf:"varint,1,opt,name=since_rev,json=sinceRev,proto3" json:"since_rev,omitempty"`
+	// limit caps the items returned; 0 means the server default.
+	Limit         int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ItemChangesRequest) Reset() {
+	*x = ItemChangesRequest{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ItemChangesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ItemChangesRequest) ProtoMessage() {}
+
+func (x *ItemChangesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ItemChangesRequest.ProtoReflect.Descriptor instead.
+func (*ItemChangesRequest) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ItemChangesRequest) GetSinceRev() int64 {
+	if x != nil {
+		return x.SinceRev
+	}
+	return 0
+}
+
+func (x *ItemChangesRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type ItemChangesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Items []*Item                `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	// next_rev is the revision to ask after next time.
+	NextRev       int64 `protobuf:"varint,2,opt,name=next_rev,json=nextRev,proto3" json:"next_rev,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ItemChangesResponse) Reset() {
+	*x = ItemChangesResponse{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ItemChangesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ItemChangesResponse) ProtoMessage() {}
+
+func (x *ItemChangesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ItemChangesResponse.ProtoReflect.Descriptor instead.
+func (*ItemChangesResponse) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ItemChangesResponse) GetItems() []*Item {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *ItemChangesResponse) GetNextRev() int64 {
+	if x != nil {
+		return x.NextRev
+	}
+	return 0
+}
+
+type PutUserProfileRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Profile       map[string]string      `protobuf:"bytes,2,rep,name=profile,proto3" json:"profile,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutUserProfileRequest) Reset() {
+	*x = PutUserProfileRequest{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutUserProfileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutUserProfileRequest) ProtoMessage() {}
+
+func (x *PutUserProfileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutUserProfileRequest.ProtoReflect.Descriptor instead.
+func (*PutUserProfileRequest) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *PutUserProfileRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *PutUserProfileRequest) GetProfile() map[string]string {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
+type PutUserProfileResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutUserProfileResponse) Reset() {
+	*x = PutUserProfileResponse{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutUserProfileResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutUserProfileResponse) ProtoMessage() {}
+
+func (x *PutUserProfileResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutUserProfileResponse.ProtoReflect.Descriptor instead.
+func (*PutUserProfileResponse) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{13}
+}
+
+type ForgetUserRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForgetUserRequest) Reset() {
+	*x = ForgetUserRequest{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForgetUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForgetUserRequest) ProtoMessage() {}
+
+func (x *ForgetUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForgetUserRequest.ProtoReflect.Descriptor instead.
+func (*ForgetUserRequest) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ForgetUserRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+type ForgetUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// events, exposures: how many rows of the user's were erased.
+	Events        int64 `protobuf:"varint,1,opt,name=events,proto3" json:"events,omitempty"`
+	Exposures     int64 `protobuf:"varint,2,opt,name=exposures,proto3" json:"exposures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ForgetUserResponse) Reset() {
+	*x = ForgetUserResponse{}
+	mi := &file_recmesh_v1_features_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ForgetUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ForgetUserResponse) ProtoMessage() {}
+
+func (x *ForgetUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_features_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ForgetUserResponse.ProtoReflect.Descriptor instead.
+func (*ForgetUserResponse) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ForgetUserResponse) GetEvents() int64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
+func (x *ForgetUserResponse) GetExposures() int64 {
+	if x != nil {
+		return x.Exposures
 	}
 	return 0
 }
@@ -457,7 +1024,7 @@ type GetItemRequest struct {
 
 func (x *GetItemRequest) Reset() {
 	*x = GetItemRequest{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[7]
+	mi := &file_recmesh_v1_features_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -469,7 +1036,7 @@ func (x *GetItemRequest) String() string {
 func (*GetItemRequest) ProtoMessage() {}
 
 func (x *GetItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[7]
+	mi := &file_recmesh_v1_features_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -482,7 +1049,7 @@ func (x *GetItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetItemRequest.ProtoReflect.Descriptor instead.
 func (*GetItemRequest) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{7}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetItemRequest) GetItemId() int64 {
@@ -501,7 +1068,7 @@ type GetItemResponse struct {
 
 func (x *GetItemResponse) Reset() {
 	*x = GetItemResponse{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[8]
+	mi := &file_recmesh_v1_features_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -513,7 +1080,7 @@ func (x *GetItemResponse) String() string {
 func (*GetItemResponse) ProtoMessage() {}
 
 func (x *GetItemResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[8]
+	mi := &file_recmesh_v1_features_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -526,7 +1093,7 @@ func (x *GetItemResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetItemResponse.ProtoReflect.Descriptor instead.
 func (*GetItemResponse) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{8}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetItemResponse) GetItem() *Item {
@@ -547,7 +1114,7 @@ type Assignment struct {
 
 func (x *Assignment) Reset() {
 	*x = Assignment{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[9]
+	mi := &file_recmesh_v1_features_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +1126,7 @@ func (x *Assignment) String() string {
 func (*Assignment) ProtoMessage() {}
 
 func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[9]
+	mi := &file_recmesh_v1_features_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +1139,7 @@ func (x *Assignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
 func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{9}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Assignment) GetLayer() string {
@@ -613,7 +1180,7 @@ type ShownReply struct {
 
 func (x *ShownReply) Reset() {
 	*x = ShownReply{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[10]
+	mi := &file_recmesh_v1_features_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -625,7 +1192,7 @@ func (x *ShownReply) String() string {
 func (*ShownReply) ProtoMessage() {}
 
 func (x *ShownReply) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[10]
+	mi := &file_recmesh_v1_features_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -638,7 +1205,7 @@ func (x *ShownReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShownReply.ProtoReflect.Descriptor instead.
 func (*ShownReply) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{10}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ShownReply) GetRequestId() string {
@@ -708,7 +1275,7 @@ type ShownItem struct {
 
 func (x *ShownItem) Reset() {
 	*x = ShownItem{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[11]
+	mi := &file_recmesh_v1_features_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -720,7 +1287,7 @@ func (x *ShownItem) String() string {
 func (*ShownItem) ProtoMessage() {}
 
 func (x *ShownItem) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[11]
+	mi := &file_recmesh_v1_features_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -733,7 +1300,7 @@ func (x *ShownItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShownItem.ProtoReflect.Descriptor instead.
 func (*ShownItem) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{11}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ShownItem) GetItemId() int64 {
@@ -766,7 +1333,7 @@ type LogExposuresRequest struct {
 
 func (x *LogExposuresRequest) Reset() {
 	*x = LogExposuresRequest{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[12]
+	mi := &file_recmesh_v1_features_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -778,7 +1345,7 @@ func (x *LogExposuresRequest) String() string {
 func (*LogExposuresRequest) ProtoMessage() {}
 
 func (x *LogExposuresRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[12]
+	mi := &file_recmesh_v1_features_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -791,7 +1358,7 @@ func (x *LogExposuresRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogExposuresRequest.ProtoReflect.Descriptor instead.
 func (*LogExposuresRequest) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{12}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *LogExposuresRequest) GetReplies() []*ShownReply {
@@ -810,7 +1377,7 @@ type LogExposuresResponse struct {
 
 func (x *LogExposuresResponse) Reset() {
 	*x = LogExposuresResponse{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[13]
+	mi := &file_recmesh_v1_features_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -822,7 +1389,7 @@ func (x *LogExposuresResponse) String() string {
 func (*LogExposuresResponse) ProtoMessage() {}
 
 func (x *LogExposuresResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[13]
+	mi := &file_recmesh_v1_features_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -835,7 +1402,7 @@ func (x *LogExposuresResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogExposuresResponse.ProtoReflect.Descriptor instead.
 func (*LogExposuresResponse) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{13}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *LogExposuresResponse) GetRows() int32 {
@@ -856,7 +1423,7 @@ type ExposureStatsRequest struct {
 
 func (x *ExposureStatsRequest) Reset() {
 	*x = ExposureStatsRequest{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[14]
+	mi := &file_recmesh_v1_features_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -868,7 +1435,7 @@ func (x *ExposureStatsRequest) String() string {
 func (*ExposureStatsRequest) ProtoMessage() {}
 
 func (x *ExposureStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[14]
+	mi := &file_recmesh_v1_features_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -881,7 +1448,7 @@ func (x *ExposureStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExposureStatsRequest.ProtoReflect.Descriptor instead.
 func (*ExposureStatsRequest) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{14}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ExposureStatsRequest) GetLayer() string {
@@ -926,7 +1493,7 @@ type ArmStats struct {
 
 func (x *ArmStats) Reset() {
 	*x = ArmStats{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[15]
+	mi := &file_recmesh_v1_features_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -938,7 +1505,7 @@ func (x *ArmStats) String() string {
 func (*ArmStats) ProtoMessage() {}
 
 func (x *ArmStats) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[15]
+	mi := &file_recmesh_v1_features_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -951,7 +1518,7 @@ func (x *ArmStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArmStats.ProtoReflect.Descriptor instead.
 func (*ArmStats) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{15}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ArmStats) GetArm() string {
@@ -1033,7 +1600,7 @@ type ExposureStatsResponse struct {
 
 func (x *ExposureStatsResponse) Reset() {
 	*x = ExposureStatsResponse{}
-	mi := &file_recmesh_v1_features_proto_msgTypes[16]
+	mi := &file_recmesh_v1_features_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1045,7 +1612,7 @@ func (x *ExposureStatsResponse) String() string {
 func (*ExposureStatsResponse) ProtoMessage() {}
 
 func (x *ExposureStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_recmesh_v1_features_proto_msgTypes[16]
+	mi := &file_recmesh_v1_features_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1058,7 +1625,7 @@ func (x *ExposureStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExposureStatsResponse.ProtoReflect.Descriptor instead.
 func (*ExposureStatsResponse) Descriptor() ([]byte, []int) {
-	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{16}
+	return file_recmesh_v1_features_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ExposureStatsResponse) GetArms() []*ArmStats {
@@ -1076,17 +1643,21 @@ const file_recmesh_v1_features_proto_rawDesc = "" +
 	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"T\n" +
 	"\x16GetUserFeaturesRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
-	"\frecent_limit\x18\x02 \x01(\x05R\vrecentLimit\"\xf3\x02\n" +
+	"\frecent_limit\x18\x02 \x01(\x05R\vrecentLimit\"\xf0\x03\n" +
 	"\fUserFeatures\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12/\n" +
 	"\x06recent\x18\x02 \x03(\v2\x17.recmesh.v1.InteractionR\x06recent\x12R\n" +
 	"\x0egenre_affinity\x18\x03 \x03(\v2+.recmesh.v1.UserFeatures.GenreAffinityEntryR\rgenreAffinity\x12\"\n" +
 	"\rseen_item_ids\x18\x04 \x03(\x03R\vseenItemIds\x12+\n" +
 	"\x11interaction_count\x18\x05 \x01(\x03R\x10interactionCount\x122\n" +
-	"\texposures\x18\x06 \x03(\v2\x14.recmesh.v1.ExposureR\texposures\x1a@\n" +
+	"\texposures\x18\x06 \x03(\v2\x14.recmesh.v1.ExposureR\texposures\x12?\n" +
+	"\aprofile\x18\a \x03(\v2%.recmesh.v1.UserFeatures.ProfileEntryR\aprofile\x1a@\n" +
 	"\x12GenreAffinityEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"O\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a:\n" +
+	"\fProfileEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +
 	"\x17GetUserFeaturesResponse\x124\n" +
 	"\bfeatures\x18\x01 \x01(\v2\x18.recmesh.v1.UserFeaturesR\bfeatures\"\x9b\x01\n" +
 	"\x05Event\x12\x17\n" +
@@ -1096,16 +1667,68 @@ const file_recmesh_v1_features_proto_rawDesc = "" +
 	"\x05value\x18\x04 \x01(\x01R\x05value\x12\x17\n" +
 	"\ats_unix\x18\x05 \x01(\x03R\x06tsUnix\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\tR\trequestId\"@\n" +
+	"request_id\x18\x06 \x01(\tR\trequestId\"i\n" +
 	"\x13IngestEventsRequest\x12)\n" +
-	"\x06events\x18\x01 \x03(\v2\x11.recmesh.v1.EventR\x06events\"2\n" +
+	"\x06events\x18\x01 \x03(\v2\x11.recmesh.v1.EventR\x06events\x12'\n" +
+	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\"2\n" +
 	"\x14IngestEventsResponse\x12\x1a\n" +
-	"\baccepted\x18\x01 \x01(\x05R\baccepted\"a\n" +
+	"\baccepted\x18\x01 \x01(\x05R\baccepted\"\xa5\x02\n" +
 	"\x04Item\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x14\n" +
-	"\x05title\x18\x02 \x01(\tR\x05title\x12\x16\n" +
-	"\x06genres\x18\x03 \x03(\tR\x06genres\x12\x12\n" +
-	"\x04year\x18\x04 \x01(\x05R\x04year\")\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1e\n" +
+	"\n" +
+	"categories\x18\x03 \x03(\tR\n" +
+	"categories\x12\x12\n" +
+	"\x04year\x18\x04 \x01(\x05R\x04year\x12\x12\n" +
+	"\x04tags\x18\x05 \x03(\tR\x04tags\x12&\n" +
+	"\x0fcreated_unix_ms\x18\x06 \x01(\x03R\rcreatedUnixMs\x12\x1c\n" +
+	"\tavailable\x18\a \x01(\bR\tavailable\x12&\n" +
+	"\x0fexpires_unix_ms\x18\b \x01(\x03R\rexpiresUnixMs\x12&\n" +
+	"\x0fretired_unix_ms\x18\t \x01(\x03R\rretiredUnixMs\x12\x10\n" +
+	"\x03rev\x18\n" +
+	" \x01(\x03R\x03rev\"9\n" +
+	"\x0fPutItemsRequest\x12&\n" +
+	"\x05items\x18\x01 \x03(\v2\x10.recmesh.v1.ItemR\x05items\":\n" +
+	"\x10PutItemsResponse\x12&\n" +
+	"\x05items\x18\x01 \x03(\v2\x10.recmesh.v1.ItemR\x05items\"\x9b\x03\n" +
+	"\x10PatchItemRequest\x12\x17\n" +
+	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x19\n" +
+	"\x05title\x18\x02 \x01(\tH\x00R\x05title\x88\x01\x01\x12\x1e\n" +
+	"\n" +
+	"categories\x18\x03 \x03(\tR\n" +
+	"categories\x12%\n" +
+	"\x0eset_categories\x18\x04 \x01(\bR\rsetCategories\x12\x12\n" +
+	"\x04tags\x18\x05 \x03(\tR\x04tags\x12\x19\n" +
+	"\bset_tags\x18\x06 \x01(\bR\asetTags\x12\x17\n" +
+	"\x04year\x18\a \x01(\x05H\x01R\x04year\x88\x01\x01\x12+\n" +
+	"\x0fcreated_unix_ms\x18\b \x01(\x03H\x02R\rcreatedUnixMs\x88\x01\x01\x12!\n" +
+	"\tavailable\x18\t \x01(\bH\x03R\tavailable\x88\x01\x01\x12+\n" +
+	"\x0fexpires_unix_ms\x18\n" +
+	" \x01(\x03H\x04R\rexpiresUnixMs\x88\x01\x01B\b\n" +
+	"\x06_titleB\a\n" +
+	"\x05_yearB\x12\n" +
+	"\x10_created_unix_msB\f\n" +
+	"\n" +
+	"_availableB\x12\n" +
+	"\x10_expires_unix_ms\"G\n" +
+	"\x12ItemChangesRequest\x12\x1b\n" +
+	"\tsince_rev\x18\x01 \x01(\x03R\bsinceRev\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"X\n" +
+	"\x13ItemChangesResponse\x12&\n" +
+	"\x05items\x18\x01 \x03(\v2\x10.recmesh.v1.ItemR\x05items\x12\x19\n" +
+	"\bnext_rev\x18\x02 \x01(\x03R\anextRev\"\xb6\x01\n" +
+	"\x15PutUserProfileRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12H\n" +
+	"\aprofile\x18\x02 \x03(\v2..recmesh.v1.PutUserProfileRequest.ProfileEntryR\aprofile\x1a:\n" +
+	"\fProfileEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x18\n" +
+	"\x16PutUserProfileResponse\",\n" +
+	"\x11ForgetUserRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"J\n" +
+	"\x12ForgetUserResponse\x12\x16\n" +
+	"\x06events\x18\x01 \x01(\x03R\x06events\x12\x1c\n" +
+	"\texposures\x18\x02 \x01(\x03R\texposures\")\n" +
 	"\x0eGetItemRequest\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\"7\n" +
 	"\x0fGetItemResponse\x12$\n" +
@@ -1156,13 +1779,21 @@ const file_recmesh_v1_features_proto_rawDesc = "" +
 	"\x0fexposures_likes\x18\n" +
 	" \x01(\x01R\x0eexposuresLikes\"A\n" +
 	"\x15ExposureStatsResponse\x12(\n" +
-	"\x04arms\x18\x01 \x03(\v2\x14.recmesh.v1.ArmStatsR\x04arms2\xad\x03\n" +
+	"\x04arms\x18\x01 \x03(\v2\x14.recmesh.v1.ArmStatsR\x04arms2\xf9\x06\n" +
 	"\x0fFeaturesService\x12Z\n" +
 	"\x0fGetUserFeatures\x12\".recmesh.v1.GetUserFeaturesRequest\x1a#.recmesh.v1.GetUserFeaturesResponse\x12Q\n" +
 	"\fIngestEvents\x12\x1f.recmesh.v1.IngestEventsRequest\x1a .recmesh.v1.IngestEventsResponse\x12B\n" +
 	"\aGetItem\x12\x1a.recmesh.v1.GetItemRequest\x1a\x1b.recmesh.v1.GetItemResponse\x12Q\n" +
 	"\fLogExposures\x12\x1f.recmesh.v1.LogExposuresRequest\x1a .recmesh.v1.LogExposuresResponse\x12T\n" +
-	"\rExposureStats\x12 .recmesh.v1.ExposureStatsRequest\x1a!.recmesh.v1.ExposureStatsResponseB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
+	"\rExposureStats\x12 .recmesh.v1.ExposureStatsRequest\x1a!.recmesh.v1.ExposureStatsResponse\x12E\n" +
+	"\bPutItems\x12\x1b.recmesh.v1.PutItemsRequest\x1a\x1c.recmesh.v1.PutItemsResponse\x12F\n" +
+	"\tPatchItem\x12\x1c.recmesh.v1.PatchItemRequest\x1a\x1b.recmesh.v1.GetItemResponse\x12E\n" +
+	"\n" +
+	"RetireItem\x12\x1a.recmesh.v1.GetItemRequest\x1a\x1b.recmesh.v1.GetItemResponse\x12N\n" +
+	"\vItemChanges\x12\x1e.recmesh.v1.ItemChangesRequest\x1a\x1f.recmesh.v1.ItemChangesResponse\x12W\n" +
+	"\x0ePutUserProfile\x12!.recmesh.v1.PutUserProfileRequest\x1a\".recmesh.v1.PutUserProfileResponse\x12K\n" +
+	"\n" +
+	"ForgetUser\x12\x1d.recmesh.v1.ForgetUserRequest\x1a\x1e.recmesh.v1.ForgetUserResponseB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
 
 var (
 	file_recmesh_v1_features_proto_rawDescOnce sync.Once
@@ -1176,7 +1807,7 @@ func file_recmesh_v1_features_proto_rawDescGZIP() []byte {
 	return file_recmesh_v1_features_proto_rawDescData
 }
 
-var file_recmesh_v1_features_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_recmesh_v1_features_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_recmesh_v1_features_proto_goTypes = []any{
 	(*GetUserFeaturesRequest)(nil),  // 0: recmesh.v1.GetUserFeaturesRequest
 	(*UserFeatures)(nil),            // 1: recmesh.v1.UserFeatures
@@ -1185,46 +1816,74 @@ var file_recmesh_v1_features_proto_goTypes = []any{
 	(*IngestEventsRequest)(nil),     // 4: recmesh.v1.IngestEventsRequest
 	(*IngestEventsResponse)(nil),    // 5: recmesh.v1.IngestEventsResponse
 	(*Item)(nil),                    // 6: recmesh.v1.Item
-	(*GetItemRequest)(nil),          // 7: recmesh.v1.GetItemRequest
-	(*GetItemResponse)(nil),         // 8: recmesh.v1.GetItemResponse
-	(*Assignment)(nil),              // 9: recmesh.v1.Assignment
-	(*ShownReply)(nil),              // 10: recmesh.v1.ShownReply
-	(*ShownItem)(nil),               // 11: recmesh.v1.ShownItem
-	(*LogExposuresRequest)(nil),     // 12: recmesh.v1.LogExposuresRequest
-	(*LogExposuresResponse)(nil),    // 13: recmesh.v1.LogExposuresResponse
-	(*ExposureStatsRequest)(nil),    // 14: recmesh.v1.ExposureStatsRequest
-	(*ArmStats)(nil),                // 15: recmesh.v1.ArmStats
-	(*ExposureStatsResponse)(nil),   // 16: recmesh.v1.ExposureStatsResponse
-	nil,                             // 17: recmesh.v1.UserFeatures.GenreAffinityEntry
-	(*Interaction)(nil),             // 18: recmesh.v1.Interaction
-	(*Exposure)(nil),                // 19: recmesh.v1.Exposure
+	(*PutItemsRequest)(nil),         // 7: recmesh.v1.PutItemsRequest
+	(*PutItemsResponse)(nil),        // 8: recmesh.v1.PutItemsResponse
+	(*PatchItemRequest)(nil),        // 9: recmesh.v1.PatchItemRequest
+	(*ItemChangesRequest)(nil),      // 10: recmesh.v1.ItemChangesRequest
+	(*ItemChangesResponse)(nil),     // 11: recmesh.v1.ItemChangesResponse
+	(*PutUserProfileRequest)(nil),   // 12: recmesh.v1.PutUserProfileRequest
+	(*PutUserProfileResponse)(nil),  // 13: recmesh.v1.PutUserProfileResponse
+	(*ForgetUserRequest)(nil),       // 14: recmesh.v1.ForgetUserRequest
+	(*ForgetUserResponse)(nil),      // 15: recmesh.v1.ForgetUserResponse
+	(*GetItemRequest)(nil),          // 16: recmesh.v1.GetItemRequest
+	(*GetItemResponse)(nil),         // 17: recmesh.v1.GetItemResponse
+	(*Assignment)(nil),              // 18: recmesh.v1.Assignment
+	(*ShownReply)(nil),              // 19: recmesh.v1.ShownReply
+	(*ShownItem)(nil),               // 20: recmesh.v1.ShownItem
+	(*LogExposuresRequest)(nil),     // 21: recmesh.v1.LogExposuresRequest
+	(*LogExposuresResponse)(nil),    // 22: recmesh.v1.LogExposuresResponse
+	(*ExposureStatsRequest)(nil),    // 23: recmesh.v1.ExposureStatsRequest
+	(*ArmStats)(nil),                // 24: recmesh.v1.ArmStats
+	(*ExposureStatsResponse)(nil),   // 25: recmesh.v1.ExposureStatsResponse
+	nil,                             // 26: recmesh.v1.UserFeatures.GenreAffinityEntry
+	nil,                             // 27: recmesh.v1.UserFeatures.ProfileEntry
+	nil,                             // 28: recmesh.v1.PutUserProfileRequest.ProfileEntry
+	(*Interaction)(nil),             // 29: recmesh.v1.Interaction
+	(*Exposure)(nil),                // 30: recmesh.v1.Exposure
 }
 var file_recmesh_v1_features_proto_depIdxs = []int32{
-	18, // 0: recmesh.v1.UserFeatures.recent:type_name -> recmesh.v1.Interaction
-	17, // 1: recmesh.v1.UserFeatures.genre_affinity:type_name -> recmesh.v1.UserFeatures.GenreAffinityEntry
-	19, // 2: recmesh.v1.UserFeatures.exposures:type_name -> recmesh.v1.Exposure
-	1,  // 3: recmesh.v1.GetUserFeaturesResponse.features:type_name -> recmesh.v1.UserFeatures
-	3,  // 4: recmesh.v1.IngestEventsRequest.events:type_name -> recmesh.v1.Event
-	6,  // 5: recmesh.v1.GetItemResponse.item:type_name -> recmesh.v1.Item
-	9,  // 6: recmesh.v1.ShownReply.assignments:type_name -> recmesh.v1.Assignment
-	11, // 7: recmesh.v1.ShownReply.items:type_name -> recmesh.v1.ShownItem
-	10, // 8: recmesh.v1.LogExposuresRequest.replies:type_name -> recmesh.v1.ShownReply
-	15, // 9: recmesh.v1.ExposureStatsResponse.arms:type_name -> recmesh.v1.ArmStats
-	0,  // 10: recmesh.v1.FeaturesService.GetUserFeatures:input_type -> recmesh.v1.GetUserFeaturesRequest
-	4,  // 11: recmesh.v1.FeaturesService.IngestEvents:input_type -> recmesh.v1.IngestEventsRequest
-	7,  // 12: recmesh.v1.FeaturesService.GetItem:input_type -> recmesh.v1.GetItemRequest
-	12, // 13: recmesh.v1.FeaturesService.LogExposures:input_type -> recmesh.v1.LogExposuresRequest
-	14, // 14: recmesh.v1.FeaturesService.ExposureStats:input_type -> recmesh.v1.ExposureStatsRequest
-	2,  // 15: recmesh.v1.FeaturesService.GetUserFeatures:output_type -> recmesh.v1.GetUserFeaturesResponse
-	5,  // 16: recmesh.v1.FeaturesService.IngestEvents:output_type -> recmesh.v1.IngestEventsResponse
-	8,  // 17: recmesh.v1.FeaturesService.GetItem:output_type -> recmesh.v1.GetItemResponse
-	13, // 18: recmesh.v1.FeaturesService.LogExposures:output_type -> recmesh.v1.LogExposuresResponse
-	16, // 19: recmesh.v1.FeaturesService.ExposureStats:output_type -> recmesh.v1.ExposureStatsResponse
-	15, // [15:20] is the sub-list for method output_type
-	10, // [10:15] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	29, // 0: recmesh.v1.UserFeatures.recent:type_name -> recmesh.v1.Interaction
+	26, // 1: recmesh.v1.UserFeatures.genre_affinity:type_name -> recmesh.v1.UserFeatures.GenreAffinityEntry
+	30, // 2: recmesh.v1.UserFeatures.exposures:type_name -> recmesh.v1.Exposure
+	27, // 3: recmesh.v1.UserFeatures.profile:type_name -> recmesh.v1.UserFeatures.ProfileEntry
+	1,  // 4: recmesh.v1.GetUserFeaturesResponse.features:type_name -> recmesh.v1.UserFeatures
+	3,  // 5: recmesh.v1.IngestEventsRequest.events:type_name -> recmesh.v1.Event
+	6,  // 6: recmesh.v1.PutItemsRequest.items:type_name -> recmesh.v1.Item
+	6,  // 7: recmesh.v1.PutItemsResponse.items:type_name -> recmesh.v1.Item
+	6,  // 8: recmesh.v1.ItemChangesResponse.items:type_name -> recmesh.v1.Item
+	28, // 9: recmesh.v1.PutUserProfileRequest.profile:type_name -> recmesh.v1.PutUserProfileRequest.ProfileEntry
+	6,  // 10: recmesh.v1.GetItemResponse.item:type_name -> recmesh.v1.Item
+	18, // 11: recmesh.v1.ShownReply.assignments:type_name -> recmesh.v1.Assignment
+	20, // 12: recmesh.v1.ShownReply.items:type_name -> recmesh.v1.ShownItem
+	19, // 13: recmesh.v1.LogExposuresRequest.replies:type_name -> recmesh.v1.ShownReply
+	24, // 14: recmesh.v1.ExposureStatsResponse.arms:type_name -> recmesh.v1.ArmStats
+	0,  // 15: recmesh.v1.FeaturesService.GetUserFeatures:input_type -> recmesh.v1.GetUserFeaturesRequest
+	4,  // 16: recmesh.v1.FeaturesService.IngestEvents:input_type -> recmesh.v1.IngestEventsRequest
+	16, // 17: recmesh.v1.FeaturesService.GetItem:input_type -> recmesh.v1.GetItemRequest
+	21, // 18: recmesh.v1.FeaturesService.LogExposures:input_type -> recmesh.v1.LogExposuresRequest
+	23, // 19: recmesh.v1.FeaturesService.ExposureStats:input_type -> recmesh.v1.ExposureStatsRequest
+	7,  // 20: recmesh.v1.FeaturesService.PutItems:input_type -> recmesh.v1.PutItemsRequest
+	9,  // 21: recmesh.v1.FeaturesService.PatchItem:input_type -> recmesh.v1.PatchItemRequest
+	16, // 22: recmesh.v1.FeaturesService.RetireItem:input_type -> recmesh.v1.GetItemRequest
+	10, // 23: recmesh.v1.FeaturesService.ItemChanges:input_type -> recmesh.v1.ItemChangesRequest
+	12, // 24: recmesh.v1.FeaturesService.PutUserProfile:input_type -> recmesh.v1.PutUserProfileRequest
+	14, // 25: recmesh.v1.FeaturesService.ForgetUser:input_type -> recmesh.v1.ForgetUserRequest
+	2,  // 26: recmesh.v1.FeaturesService.GetUserFeatures:output_type -> recmesh.v1.GetUserFeaturesResponse
+	5,  // 27: recmesh.v1.FeaturesService.IngestEvents:output_type -> recmesh.v1.IngestEventsResponse
+	17, // 28: recmesh.v1.FeaturesService.GetItem:output_type -> recmesh.v1.GetItemResponse
+	22, // 29: recmesh.v1.FeaturesService.LogExposures:output_type -> recmesh.v1.LogExposuresResponse
+	25, // 30: recmesh.v1.FeaturesService.ExposureStats:output_type -> recmesh.v1.ExposureStatsResponse
+	8,  // 31: recmesh.v1.FeaturesService.PutItems:output_type -> recmesh.v1.PutItemsResponse
+	17, // 32: recmesh.v1.FeaturesService.PatchItem:output_type -> recmesh.v1.GetItemResponse
+	17, // 33: recmesh.v1.FeaturesService.RetireItem:output_type -> recmesh.v1.GetItemResponse
+	11, // 34: recmesh.v1.FeaturesService.ItemChanges:output_type -> recmesh.v1.ItemChangesResponse
+	13, // 35: recmesh.v1.FeaturesService.PutUserProfile:output_type -> recmesh.v1.PutUserProfileResponse
+	15, // 36: recmesh.v1.FeaturesService.ForgetUser:output_type -> recmesh.v1.ForgetUserResponse
+	26, // [26:37] is the sub-list for method output_type
+	15, // [15:26] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_recmesh_v1_features_proto_init() }
@@ -1233,13 +1892,14 @@ func file_recmesh_v1_features_proto_init() {
 		return
 	}
 	file_recmesh_v1_common_proto_init()
+	file_recmesh_v1_features_proto_msgTypes[9].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_recmesh_v1_features_proto_rawDesc), len(file_recmesh_v1_features_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,12 @@ const (
 	FeaturesService_GetItem_FullMethodName         = "/recmesh.v1.FeaturesService/GetItem"
 	FeaturesService_LogExposures_FullMethodName    = "/recmesh.v1.FeaturesService/LogExposures"
 	FeaturesService_ExposureStats_FullMethodName   = "/recmesh.v1.FeaturesService/ExposureStats"
+	FeaturesService_PutItems_FullMethodName        = "/recmesh.v1.FeaturesService/PutItems"
+	FeaturesService_PatchItem_FullMethodName       = "/recmesh.v1.FeaturesService/PatchItem"
+	FeaturesService_RetireItem_FullMethodName      = "/recmesh.v1.FeaturesService/RetireItem"
+	FeaturesService_ItemChanges_FullMethodName     = "/recmesh.v1.FeaturesService/ItemChanges"
+	FeaturesService_PutUserProfile_FullMethodName  = "/recmesh.v1.FeaturesService/PutUserProfile"
+	FeaturesService_ForgetUser_FullMethodName      = "/recmesh.v1.FeaturesService/ForgetUser"
 )
 
 // FeaturesServiceClient is the client API for FeaturesService service.
@@ -41,6 +47,21 @@ type FeaturesServiceClient interface {
 	// ExposureStats aggregates one experiment's exposures and the feedback
 	// attributed to them, per arm, at the user level.
 	ExposureStats(ctx context.Context, in *ExposureStatsRequest, opts ...grpc.CallOption) (*ExposureStatsResponse, error)
+	// PutItems creates or replaces up to 1,000 items, all or none.
+	PutItems(ctx context.Context, in *PutItemsRequest, opts ...grpc.CallOption) (*PutItemsResponse, error)
+	// PatchItem changes the fields a patch names; not_found for an unknown item.
+	PatchItem(ctx context.Context, in *PatchItemRequest, opts ...grpc.CallOption) (*GetItemResponse, error)
+	// RetireItem deletes an item from serving: it is kept for history and
+	// never recommended again (until a PutItems replaces it).
+	RetireItem(ctx context.Context, in *GetItemRequest, opts ...grpc.CallOption) (*GetItemResponse, error)
+	// ItemChanges returns the items changed after since_rev, in revision
+	// order: recall, filter and the gateway follow the catalogue with it.
+	ItemChanges(ctx context.Context, in *ItemChangesRequest, opts ...grpc.CallOption) (*ItemChangesResponse, error)
+	// PutUserProfile replaces a user's profile attributes.
+	PutUserProfile(ctx context.Context, in *PutUserProfileRequest, opts ...grpc.CallOption) (*PutUserProfileResponse, error)
+	// ForgetUser erases everything recmesh keeps of a user: events,
+	// exposures, profile and real-time state (a right-to-erasure request).
+	ForgetUser(ctx context.Context, in *ForgetUserRequest, opts ...grpc.CallOption) (*ForgetUserResponse, error)
 }
 
 type featuresServiceClient struct {
@@ -101,6 +122,66 @@ func (c *featuresServiceClient) ExposureStats(ctx context.Context, in *ExposureS
 	return out, nil
 }
 
+func (c *featuresServiceClient) PutItems(ctx context.Context, in *PutItemsRequest, opts ...grpc.CallOption) (*PutItemsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PutItemsResponse)
+	err := c.cc.Invoke(ctx, FeaturesService_PutItems_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *featuresServiceClient) PatchItem(ctx context.Context, in *PatchItemRequest, opts ...grpc.CallOption) (*GetItemResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetItemResponse)
+	err := c.cc.Invoke(ctx, FeaturesService_PatchItem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *featuresServiceClient) RetireItem(ctx context.Context, in *GetItemRequest, opts ...grpc.CallOption) (*GetItemResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetItemResponse)
+	err := c.cc.Invoke(ctx, FeaturesService_RetireItem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *featuresServiceClient) ItemChanges(ctx context.Context, in *ItemChangesRequest, opts ...grpc.CallOption) (*ItemChangesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ItemChangesResponse)
+	err := c.cc.Invoke(ctx, FeaturesService_ItemChanges_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *featuresServiceClient) PutUserProfile(ctx context.Context, in *PutUserProfileRequest, opts ...grpc.CallOption) (*PutUserProfileResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PutUserProfileResponse)
+	err := c.cc.Invoke(ctx, FeaturesService_PutUserProfile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *featuresServiceClient) ForgetUser(ctx context.Context, in *ForgetUserRequest, opts ...grpc.CallOption) (*ForgetUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ForgetUserResponse)
+	err := c.cc.Invoke(ctx, FeaturesService_ForgetUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FeaturesServiceServer is the server API for FeaturesService service.
 // All implementations must embed UnimplementedFeaturesServiceServer
 // for forward compatibility.
@@ -116,6 +197,21 @@ type FeaturesServiceServer interface {
 	// ExposureStats aggregates one experiment's exposures and the feedback
 	// attributed to them, per arm, at the user level.
 	ExposureStats(context.Context, *ExposureStatsRequest) (*ExposureStatsResponse, error)
+	// PutItems creates or replaces up to 1,000 items, all or none.
+	PutItems(context.Context, *PutItemsRequest) (*PutItemsResponse, error)
+	// PatchItem changes the fields a patch names; not_found for an unknown item.
+	PatchItem(context.Context, *PatchItemRequest) (*GetItemResponse, error)
+	// RetireItem deletes an item from serving: it is kept for history and
+	// never recommended again (until a PutItems replaces it).
+	RetireItem(context.Context, *GetItemRequest) (*GetItemResponse, error)
+	// ItemChanges returns the items changed after since_rev, in revision
+	// order: recall, filter and the gateway follow the catalogue with it.
+	ItemChanges(context.Context, *ItemChangesRequest) (*ItemChangesResponse, error)
+	// PutUserProfile replaces a user's profile attributes.
+	PutUserProfile(context.Context, *PutUserProfileRequest) (*PutUserProfileResponse, error)
+	// ForgetUser erases everything recmesh keeps of a user: events,
+	// exposures, profile and real-time state (a right-to-erasure request).
+	ForgetUser(context.Context, *ForgetUserRequest) (*ForgetUserResponse, error)
 	mustEmbedUnimplementedFeaturesServiceServer()
 }
 
@@ -140,6 +236,24 @@ func (UnimplementedFeaturesServiceServer) LogExposures(context.Context, *LogExpo
 }
 func (UnimplementedFeaturesServiceServer) ExposureStats(context.Context, *ExposureStatsRequest) (*ExposureStatsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ExposureStats not implemented")
+}
+func (UnimplementedFeaturesServiceServer) PutItems(context.Context, *PutItemsRequest) (*PutItemsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PutItems not implemented")
+}
+func (UnimplementedFeaturesServiceServer) PatchItem(context.Context, *PatchItemRequest) (*GetItemResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PatchItem not implemented")
+}
+func (UnimplementedFeaturesServiceServer) RetireItem(context.Context, *GetItemRequest) (*GetItemResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RetireItem not implemented")
+}
+func (UnimplementedFeaturesServiceServer) ItemChanges(context.Context, *ItemChangesRequest) (*ItemChangesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ItemChanges not implemented")
+}
+func (UnimplementedFeaturesServiceServer) PutUserProfile(context.Context, *PutUserProfileRequest) (*PutUserProfileResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PutUserProfile not implemented")
+}
+func (UnimplementedFeaturesServiceServer) ForgetUser(context.Context, *ForgetUserRequest) (*ForgetUserResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ForgetUser not implemented")
 }
 func (UnimplementedFeaturesServiceServer) mustEmbedUnimplementedFeaturesServiceServer() {}
 func (UnimplementedFeaturesServiceServer) testEmbeddedByValue()                         {}
@@ -252,6 +366,114 @@ func _FeaturesService_ExposureStats_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FeaturesService_PutItems_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutItemsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeaturesServiceServer).PutItems(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeaturesService_PutItems_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeaturesServiceServer).PutItems(ctx, req.(*PutItemsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeaturesService_PatchItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PatchItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeaturesServiceServer).PatchItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeaturesService_PatchItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeaturesServiceServer).PatchItem(ctx, req.(*PatchItemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeaturesService_RetireItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeaturesServiceServer).RetireItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeaturesService_RetireItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeaturesServiceServer).RetireItem(ctx, req.(*GetItemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeaturesService_ItemChanges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ItemChangesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeaturesServiceServer).ItemChanges(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeaturesService_ItemChanges_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeaturesServiceServer).ItemChanges(ctx, req.(*ItemChangesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeaturesService_PutUserProfile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutUserProfileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeaturesServiceServer).PutUserProfile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeaturesService_PutUserProfile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeaturesServiceServer).PutUserProfile(ctx, req.(*PutUserProfileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _FeaturesService_ForgetUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ForgetUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FeaturesServiceServer).ForgetUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FeaturesService_ForgetUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FeaturesServiceServer).ForgetUser(ctx, req.(*ForgetUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // FeaturesService_ServiceDesc is the grpc.ServiceDesc for FeaturesService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -278,6 +500,30 @@ var FeaturesService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExposureStats",
 			Handler:    _FeaturesService_ExposureStats_Handler,
+		},
+		{
+			MethodName: "PutItems",
+			Handler:    _FeaturesService_PutItems_Handler,
+		},
+		{
+			MethodName: "PatchItem",
+			Handler:    _FeaturesService_PatchItem_Handler,
+		},
+		{
+			MethodName: "RetireItem",
+			Handler:    _FeaturesService_RetireItem_Handler,
+		},
+		{
+			MethodName: "ItemChanges",
+			Handler:    _FeaturesService_ItemChanges_Handler,
+		},
+		{
+			MethodName: "PutUserProfile",
+			Handler:    _FeaturesService_PutUserProfile_Handler,
+		},
+		{
+			MethodName: "ForgetUser",
+			Handler:    _FeaturesService_ForgetUser_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

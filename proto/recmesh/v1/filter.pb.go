@@ -35,9 +35,14 @@ type FilterRequest struct {
 	Clicks       []*Exposure   `protobuf:"bytes,6,rep,name=clicks,proto3" json:"clicks,omitempty"`
 	FrequencyCap *FrequencyCap `protobuf:"bytes,7,opt,name=frequency_cap,json=frequencyCap,proto3" json:"frequency_cap,omitempty"`
 	// now_unix_ms is the time caps are evaluated at; 0 means the server's clock.
-	NowUnixMs     int64 `protobuf:"varint,8,opt,name=now_unix_ms,json=nowUnixMs,proto3" json:"now_unix_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	NowUnixMs int64 `protobuf:"varint,8,opt,name=now_unix_ms,json=nowUnixMs,proto3" json:"now_unix_ms,omitempty"`
+	// categories keeps only items of these categories (any of them).
+	Categories []string `protobuf:"bytes,9,rep,name=categories,proto3" json:"categories,omitempty"`
+	// exclude_item_ids are dropped (the client shows them already, or an
+	// earlier page of the session did).
+	ExcludeItemIds []int64 `protobuf:"varint,10,rep,packed,name=exclude_item_ids,json=excludeItemIds,proto3" json:"exclude_item_ids,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *FilterRequest) Reset() {
@@ -126,6 +131,20 @@ func (x *FilterRequest) GetNowUnixMs() int64 {
 	return 0
 }
 
+func (x *FilterRequest) GetCategories() []string {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+func (x *FilterRequest) GetExcludeItemIds() []int64 {
+	if x != nil {
+		return x.ExcludeItemIds
+	}
+	return nil
+}
+
 type FilterResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// kept_item_ids are the candidates kept, in request order; the caller
@@ -186,7 +205,7 @@ var File_recmesh_v1_filter_proto protoreflect.FileDescriptor
 const file_recmesh_v1_filter_proto_rawDesc = "" +
 	"\n" +
 	"\x17recmesh/v1/filter.proto\x12\n" +
-	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\xe9\x02\n" +
+	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\xb3\x03\n" +
 	"\rFilterRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x126\n" +
 	"\n" +
@@ -197,7 +216,12 @@ const file_recmesh_v1_filter_proto_rawDesc = "" +
 	"\texposures\x18\x05 \x03(\v2\x14.recmesh.v1.ExposureR\texposures\x12,\n" +
 	"\x06clicks\x18\x06 \x03(\v2\x14.recmesh.v1.ExposureR\x06clicks\x12=\n" +
 	"\rfrequency_cap\x18\a \x01(\v2\x18.recmesh.v1.FrequencyCapR\ffrequencyCap\x12\x1e\n" +
-	"\vnow_unix_ms\x18\b \x01(\x03R\tnowUnixMs\"\xbf\x01\n" +
+	"\vnow_unix_ms\x18\b \x01(\x03R\tnowUnixMs\x12\x1e\n" +
+	"\n" +
+	"categories\x18\t \x03(\tR\n" +
+	"categories\x12(\n" +
+	"\x10exclude_item_ids\x18\n" +
+	" \x03(\x03R\x0eexcludeItemIds\"\xbf\x01\n" +
 	"\x0eFilterResponse\x12\"\n" +
 	"\rkept_item_ids\x18\x03 \x03(\x03R\vkeptItemIds\x12A\n" +
 	"\adropped\x18\x02 \x03(\v2'.recmesh.v1.FilterResponse.DroppedEntryR\adropped\x1a:\n" +

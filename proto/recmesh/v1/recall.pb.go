@@ -32,7 +32,15 @@ type RecallRequest struct {
 	// k caps the merged list; 0 means the server default.
 	K int32 `protobuf:"varint,5,opt,name=k,proto3" json:"k,omitempty"`
 	// only_quotas runs just the channels named in quotas.
-	OnlyQuotas    bool `protobuf:"varint,6,opt,name=only_quotas,json=onlyQuotas,proto3" json:"only_quotas,omitempty"`
+	OnlyQuotas bool `protobuf:"varint,6,opt,name=only_quotas,json=onlyQuotas,proto3" json:"only_quotas,omitempty"`
+	// categories keeps only items of these categories (any of them) and
+	// drives the category channel.
+	Categories []string `protobuf:"bytes,7,rep,name=categories,proto3" json:"categories,omitempty"`
+	// exclude_item_ids are never returned (the client shows them already).
+	ExcludeItemIds []int64 `protobuf:"varint,8,rep,packed,name=exclude_item_ids,json=excludeItemIds,proto3" json:"exclude_item_ids,omitempty"`
+	// seed_item_ids ask for items similar to these (similar items): item-CF
+	// and embeddings start from them instead of the user's history.
+	SeedItemIds   []int64 `protobuf:"varint,9,rep,packed,name=seed_item_ids,json=seedItemIds,proto3" json:"seed_item_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -109,6 +117,27 @@ func (x *RecallRequest) GetOnlyQuotas() bool {
 	return false
 }
 
+func (x *RecallRequest) GetCategories() []string {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+func (x *RecallRequest) GetExcludeItemIds() []int64 {
+	if x != nil {
+		return x.ExcludeItemIds
+	}
+	return nil
+}
+
+func (x *RecallRequest) GetSeedItemIds() []int64 {
+	if x != nil {
+		return x.SeedItemIds
+	}
+	return nil
+}
+
 type RecallResponse struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Candidates *Candidates            `protobuf:"bytes,1,opt,name=candidates,proto3" json:"candidates,omitempty"`
@@ -175,7 +204,7 @@ var File_recmesh_v1_recall_proto protoreflect.FileDescriptor
 const file_recmesh_v1_recall_proto_rawDesc = "" +
 	"\n" +
 	"\x17recmesh/v1/recall.proto\x12\n" +
-	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\x99\x03\n" +
+	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\x87\x04\n" +
 	"\rRecallRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12/\n" +
 	"\x06recent\x18\x02 \x03(\v2\x17.recmesh.v1.InteractionR\x06recent\x12S\n" +
@@ -183,7 +212,12 @@ const file_recmesh_v1_recall_proto_rawDesc = "" +
 	"\x06quotas\x18\x04 \x03(\v2%.recmesh.v1.RecallRequest.QuotasEntryR\x06quotas\x12\f\n" +
 	"\x01k\x18\x05 \x01(\x05R\x01k\x12\x1f\n" +
 	"\vonly_quotas\x18\x06 \x01(\bR\n" +
-	"onlyQuotas\x1a@\n" +
+	"onlyQuotas\x12\x1e\n" +
+	"\n" +
+	"categories\x18\a \x03(\tR\n" +
+	"categories\x12(\n" +
+	"\x10exclude_item_ids\x18\b \x03(\x03R\x0eexcludeItemIds\x12\"\n" +
+	"\rseed_item_ids\x18\t \x03(\x03R\vseedItemIds\x1a@\n" +
 	"\x12GenreAffinityEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a9\n" +

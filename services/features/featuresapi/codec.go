@@ -26,13 +26,13 @@ func UserFeaturesFromPB(r *pb.GetUserFeaturesResponse) domain.UserFeatures {
 }
 
 // EventsToPB encodes an IngestEvents request.
-func EventsToPB(events []domain.Event) *pb.IngestEventsRequest {
-	return &pb.IngestEventsRequest{Events: domain.EventsToPB(events)}
+func EventsToPB(b domain.EventBatch) *pb.IngestEventsRequest {
+	return &pb.IngestEventsRequest{Events: domain.EventsToPB(b.Events), IdempotencyKey: b.IdempotencyKey}
 }
 
 // EventsFromPB decodes an IngestEvents request.
-func EventsFromPB(r *pb.IngestEventsRequest) ([]domain.Event, error) {
-	return domain.EventsFromPB(r.GetEvents()), nil
+func EventsFromPB(r *pb.IngestEventsRequest) (domain.EventBatch, error) {
+	return domain.EventBatch{Events: domain.EventsFromPB(r.GetEvents()), IdempotencyKey: r.GetIdempotencyKey()}, nil
 }
 
 // AcceptedToPB encodes an IngestEvents reply.
@@ -91,4 +91,82 @@ func ArmStatsToPB(arms []domain.ArmStats) *pb.ExposureStatsResponse {
 // ArmStatsFromPB decodes an ExposureStats reply.
 func ArmStatsFromPB(r *pb.ExposureStatsResponse) []domain.ArmStats {
 	return domain.ArmStatsFromPB(r.GetArms())
+}
+
+// ItemsToPB encodes a PutItems request.
+func ItemsToPB(items []domain.Item) *pb.PutItemsRequest {
+	return &pb.PutItemsRequest{Items: domain.ItemsToPB(items)}
+}
+
+// ItemsFromPB decodes a PutItems request.
+func ItemsFromPB(r *pb.PutItemsRequest) ([]domain.Item, error) {
+	return domain.ItemsFromPB(r.GetItems()), nil
+}
+
+// PutItemsReplyToPB encodes a PutItems reply.
+func PutItemsReplyToPB(items []domain.Item) *pb.PutItemsResponse {
+	return &pb.PutItemsResponse{Items: domain.ItemsToPB(items)}
+}
+
+// PutItemsReplyFromPB decodes a PutItems reply.
+func PutItemsReplyFromPB(r *pb.PutItemsResponse) []domain.Item {
+	return domain.ItemsFromPB(r.GetItems())
+}
+
+// PatchToPB encodes a PatchItem request.
+func PatchToPB(r PatchRequest) *pb.PatchItemRequest { return domain.ItemPatchToPB(r.ID, r.Patch) }
+
+// PatchFromPB decodes a PatchItem request.
+func PatchFromPB(r *pb.PatchItemRequest) (PatchRequest, error) {
+	id, p := domain.ItemPatchFromPB(r)
+	return PatchRequest{ID: id, Patch: p}, nil
+}
+
+// ItemChangesRequestToPB encodes an ItemChanges request.
+func ItemChangesRequestToPB(r ItemChangesRequest) *pb.ItemChangesRequest {
+	return &pb.ItemChangesRequest{SinceRev: r.Since, Limit: int32(r.Limit)}
+}
+
+// ItemChangesRequestFromPB decodes an ItemChanges request.
+func ItemChangesRequestFromPB(r *pb.ItemChangesRequest) (ItemChangesRequest, error) {
+	return ItemChangesRequest{Since: r.GetSinceRev(), Limit: int(r.GetLimit())}, nil
+}
+
+// ItemChangesToPB encodes an ItemChanges reply.
+func ItemChangesToPB(c ItemChanges) *pb.ItemChangesResponse {
+	return &pb.ItemChangesResponse{Items: domain.ItemsToPB(c.Items), NextRev: c.Next}
+}
+
+// ItemChangesFromPB decodes an ItemChanges reply.
+func ItemChangesFromPB(r *pb.ItemChangesResponse) ItemChanges {
+	return ItemChanges{Items: domain.ItemsFromPB(r.GetItems()), Next: r.GetNextRev()}
+}
+
+// ProfileToPB encodes a PutUserProfile request.
+func ProfileToPB(r ProfileRequest) *pb.PutUserProfileRequest {
+	return &pb.PutUserProfileRequest{UserId: r.UserID, Profile: r.Profile}
+}
+
+// ProfileFromPB decodes a PutUserProfile request.
+func ProfileFromPB(r *pb.PutUserProfileRequest) (ProfileRequest, error) {
+	return ProfileRequest{UserID: r.GetUserId(), Profile: r.GetProfile()}, nil
+}
+
+// EmptyToPB encodes PutUserProfile's empty reply.
+func EmptyToPB(struct{}) *pb.PutUserProfileResponse { return &pb.PutUserProfileResponse{} }
+
+// UserIDToPB encodes a ForgetUser request.
+func UserIDToPB(id string) *pb.ForgetUserRequest { return &pb.ForgetUserRequest{UserId: id} }
+
+// UserIDFromPB decodes a ForgetUser request.
+func UserIDFromPB(r *pb.ForgetUserRequest) (string, error) { return r.GetUserId(), nil }
+
+// ForgottenToPB encodes a ForgetUser reply.
+func ForgottenToPB(f Forgotten) *pb.ForgetUserResponse {
+	return &pb.ForgetUserResponse{Events: f.Events, Exposures: f.Exposures}
+}
+
+// ForgottenFromPB decodes a ForgetUser reply.
+func ForgottenFromPB(r *pb.ForgetUserResponse) Forgotten {
+	return Forgotten{Events: r.GetEvents(), Exposures: r.GetExposures()}
 }

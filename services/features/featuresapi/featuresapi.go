@@ -19,8 +19,10 @@ type Service interface {
 	// empty features, which sends the request down the cold-start path.
 	GetUserFeatures(ctx context.Context, userID string, recentLimit int) (domain.UserFeatures, error)
 	// IngestEvents validates the whole batch, stores it durably, and returns
-	// how many events were accepted. An invalid event rejects the batch.
-	IngestEvents(ctx context.Context, events []domain.Event) (int, error)
+	// how many events were accepted. An invalid event rejects the batch. A
+	// batch whose idempotency key was accepted in the last 24 hours is not
+	// stored again; the first answer is returned.
+	IngestEvents(ctx context.Context, b domain.EventBatch) (int, error)
 	// GetItem returns a catalogue item or a not_found error.
 	GetItem(ctx context.Context, id int64) (domain.Item, error)
 }
@@ -35,6 +37,61 @@ type Exposures interface {
 	// ExposureStats aggregates one experiment's exposures and the feedback
 	// attributed to them, per arm, at the user level.
 	ExposureStats(ctx context.Context, q domain.ExposureQuery) ([]domain.ArmStats, error)
+}
+
+// Catalog is the catalogue's write side and its change feed.
+type Catalog interface {
+	// PutItems creates or replaces up to domain.MaxItemBatch items, all or
+	// none, and returns them as stored (with created_at and revision).
+	PutItems(ctx context.Context, items []domain.Item) ([]domain.Item, error)
+	// PatchItem changes the fields the patch names.
+	PatchItem(ctx context.Context, id int64, p domain.ItemPatch) (domain.Item, error)
+	// RetireItem takes an item out of serving for good; it stays in the
+	// catalogue for history.
+	RetireItem(ctx context.Context, id int64) (domain.Item, error)
+	// ItemChanges returns the items changed after revision since, in
+	// revision order, at most limit (0: the server's page).
+	ItemChanges(ctx context.Context, since int64, limit int) (ItemChanges, error)
+}
+
+// ItemChanges is a page of the catalogue's change feed.
+type ItemChanges struct {
+	Items []domain.Item
+	// Next is the revision to ask after next time.
+	Next int64
+}
+
+// Users manages what recmesh keeps of a user besides events.
+type Users interface {
+	// PutUserProfile replaces the user's profile attributes.
+	PutUserProfile(ctx context.Context, userID string, profile map[string]string) error
+	// ForgetUser erases the user's events, exposures, profile and
+	// real-time state.
+	ForgetUser(ctx context.Context, userID string) (Forgotten, error)
+}
+
+// Forgotten counts what ForgetUser erased.
+type Forgotten struct {
+	Events    int64 `json:"events"`
+	Exposures int64 `json:"exposures"`
+}
+
+// ItemChangesRequest asks for the changes after Since.
+type ItemChangesRequest struct {
+	Since int64
+	Limit int
+}
+
+// ProfileRequest sets one user's profile.
+type ProfileRequest struct {
+	UserID  string
+	Profile map[string]string
+}
+
+// PatchRequest patches one item.
+type PatchRequest struct {
+	ID    int64
+	Patch domain.ItemPatch
 }
 
 // MaxExposureBatch bounds the replies of one LogExposures call.

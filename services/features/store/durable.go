@@ -91,12 +91,18 @@ func (d *Durable) AppendEvents(ctx context.Context, events []domain.Event) error
 	if err := d.Record.AppendEvents(ctx, events); err != nil {
 		return err
 	}
+	d.applyRealTime(ctx, events)
+	return nil
+}
+
+// applyRealTime folds durable events into Redis; a failure is counted as
+// stale and logged, never returned (the events are safe in the record).
+func (d *Durable) applyRealTime(ctx context.Context, events []domain.Event) {
 	if err := d.RT.Apply(context.WithoutCancel(ctx), events); err != nil {
 		d.stale.Add(int64(len(events)))
 		d.Log.WarnContext(ctx, "events are durable but Redis was not updated; run recmesh replay to rebuild it",
 			"events", len(events), "err", err)
 	}
-	return nil
 }
 
 // History implements Store from Redis, or from the record when Redis fails.
@@ -146,3 +152,77 @@ func (d *Durable) ExposureStats(ctx context.Context, q domain.ExposureQuery, a A
 	}
 	return rec.ExposureStats(ctx, q, a)
 }
+
+// UpdateItem implements Catalogue on the record, and drops the item from the cache.
+func (d *Durable) UpdateItem(ctx context.Context, id int64, f func(*domain.Item) error) (domain.Item, error) {
+	c, ok := d.Record.(Catalogue)
+	if !ok {
+		return domain.Item{}, errors.New("the features record keeps no catalogue revisions")
+	}
+	it, err := c.UpdateItem(ctx, id, f)
+	d.mu.Lock()
+	delete(d.items, id)
+	d.mu.Unlock()
+	return it, err
+}
+
+// ItemChanges implements Catalogue from the record.
+func (d *Durable) ItemChanges(ctx context.Context, since int64, limit int) ([]domain.Item, error) {
+	c, ok := d.Record.(Catalogue)
+	if !ok {
+		return nil, errors.New("the features record keeps no catalogue revisions")
+	}
+	return c.ItemChanges(ctx, since, limit)
+}
+
+// PutProfile implements Users: the record, then Redis, which History
+// reads; a Redis failure fails the call, so the caller retries.
+func (d *Durable) PutProfile(ctx context.Context, userID string, profile map[string]string) error {
+	u, ok := d.Record.(Users)
+	if !ok {
+		return errors.New("the features record keeps no users")
+	}
+	if err := u.PutProfile(ctx, userID, profile); err != nil {
+		return err
+	}
+	return d.RT.PutProfile(ctx, userID, profile)
+}
+
+// ForgetUser implements Users: the record, then Redis; a Redis failure
+// fails the call so that the caller retries until nothing remains.
+func (d *Durable) ForgetUser(ctx context.Context, userID string) (Forgotten, error) {
+	u, ok := d.Record.(Users)
+	if !ok {
+		return Forgotten{}, errors.New("the features record keeps no users")
+	}
+	f, err := u.ForgetUser(ctx, userID)
+	if err != nil {
+		return Forgotten{}, err
+	}
+	if _, err := d.RT.ForgetUser(ctx, userID); err != nil {
+		return Forgotten{}, err
+	}
+	return f, nil
+}
+
+// AppendEventsOnce implements IdempotentEvents: the record decides, and
+// Redis is updated only for a batch stored for the first time.
+func (d *Durable) AppendEventsOnce(ctx context.Context, key string, events []domain.Event) (int, bool, error) {
+	ie, ok := d.Record.(IdempotentEvents)
+	if !ok {
+		return 0, false, errors.New("the features record keeps no idempotency keys")
+	}
+	n, dup, err := ie.AppendEventsOnce(ctx, key, events)
+	if err != nil || dup {
+		return n, dup, err
+	}
+	d.applyRealTime(ctx, events)
+	return n, false, nil
+}
+
+var (
+	_ Catalogue        = (*Durable)(nil)
+	_ Users            = (*Durable)(nil)
+	_ IdempotentEvents = (*Durable)(nil)
+	_ ExposureLog      = (*Durable)(nil)
+)

@@ -53,3 +53,10 @@ func TestDurableExposures(t *testing.T) {
 			Log: rlog.Discard()}
 	})
 }
+
+func TestDurableCatalogue(t *testing.T) {
+	storetest.RunCatalogue(t, func(t *testing.T) storetest.FullStore {
+		return &store.Durable{Record: store.NewPostgres(postgresPool(t)), RT: realTime(t, "durable-cat", store.DefaultRealTimeOptions().RecentCap),
+			Log: rlog.Discard(), ItemTTL: time.Minute}
+	})
+}

@@ -17,6 +17,9 @@ type Memory struct {
 	MaxExposureRows int
 	exposures       []exposureRow
 	feedback        []feedbackEvent
+	// rev is the catalogue's last revision.
+	rev     int64
+	batches map[string]batchKey
 }
 
 type userLog struct {
@@ -26,6 +29,7 @@ type userLog struct {
 	seenOrder    []int64
 	// exposures are the newest MaxUserExposures, oldest first.
 	exposures []domain.Exposure
+	profile   map[string]string
 }
 
 // user returns the user's log, made on first use; m.mu must be held.
@@ -50,13 +54,11 @@ func NewMemory() *Memory {
 	return &Memory{items: map[int64]domain.Item{}, users: map[string]*userLog{}}
 }
 
-// PutItems implements Store.
+// PutItems implements Store (see Catalogue for revisions and created_at).
 func (m *Memory) PutItems(_ context.Context, items []domain.Item) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, it := range items {
-		m.items[it.ID] = it
-	}
+	m.putItemsLocked(items)
 	return nil
 }
 
@@ -104,8 +106,11 @@ func (m *Memory) History(_ context.Context, userID string, recentLimit, seenCap 
 	if u == nil {
 		return History{}, nil
 	}
+	if len(u.interactions) == 0 && len(u.exposures) == 0 {
+		return History{Profile: clonedProfile(u.profile)}, nil
+	}
 	n := min(recentLimit, len(u.interactions))
-	h := History{Recent: make([]domain.Interaction, n), Count: int64(len(u.interactions))}
+	h := History{Recent: make([]domain.Interaction, n), Count: int64(len(u.interactions)), Profile: clonedProfile(u.profile)}
 	for i := 0; i < n; i++ {
 		h.Recent[i] = u.interactions[len(u.interactions)-1-i]
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -35,70 +36,123 @@ type Postgres struct{ pool *pgxpool.Pool }
 // NewPostgres returns a store over pool; the schema must be migrated.
 func NewPostgres(pool *pgxpool.Pool) *Postgres { return &Postgres{pool: pool} }
 
-// PutItems implements Store: COPY into a temporary table, then upsert.
+// PutItems implements Store: COPY into a temporary table, then upsert,
+// under the catalogue lock (see catalogueLock) so revisions commit in order.
 func (p *Postgres) PutItems(ctx context.Context, items []domain.Item) error {
 	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE items_in (LIKE items INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+		if err := catalogueLock(ctx, tx); err != nil {
 			return err
 		}
-		rows := make([][]any, len(items))
-		for i, it := range items {
-			genres := it.Genres
-			if genres == nil {
-				genres = []string{}
-			}
-			rows[i] = []any{it.ID, it.Title, genres, int32(it.Year)}
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"items_in"}, []string{"item_id", "title", "genres", "year"}, pgx.CopyFromRows(rows)); err != nil {
-			return fmt.Errorf("copy items: %w", err)
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO items (item_id, title, genres, year)
-			SELECT DISTINCT ON (item_id) item_id, title, genres, year FROM items_in
-			ON CONFLICT (item_id) DO UPDATE SET title = EXCLUDED.title, genres = EXCLUDED.genres,
-				year = EXCLUDED.year, updated_at = now()`)
-		return err
+		return putItems(ctx, tx, items)
 	})
+}
+
+func putItems(ctx context.Context, tx pgx.Tx, items []domain.Item) error {
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE items_in (item_id BIGINT, title TEXT, genres TEXT[], year INT,
+		available BOOLEAN, tags TEXT[], created_at TIMESTAMPTZ, expires_at TIMESTAMPTZ, retired_at TIMESTAMPTZ) ON COMMIT DROP`); err != nil {
+		return err
+	}
+	rows := make([][]any, len(items))
+	for i, it := range items {
+		rows[i] = []any{it.ID, it.Title, nonNil(it.Categories), int32(it.Year), it.Available, nonNil(it.Tags),
+			nullTime(it.CreatedAt), nullTime(it.ExpiresAt), nullTime(it.RetiredAt)}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"items_in"},
+		[]string{"item_id", "title", "genres", "year", "available", "tags", "created_at", "expires_at", "retired_at"},
+		pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copy items: %w", err)
+	}
+	// A put without created_at keeps the stored one (or gets now()).
+	if _, err := tx.Exec(ctx, `UPDATE items_in i SET created_at = s.created_at FROM items s
+		WHERE i.item_id = s.item_id AND i.created_at IS NULL`); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO items (item_id, title, genres, year, available, tags, created_at, expires_at, retired_at, rev)
+		SELECT item_id, title, genres, year, available, tags, COALESCE(created_at, now()), expires_at, retired_at, nextval('item_rev')
+		FROM (SELECT DISTINCT ON (item_id) * FROM items_in ORDER BY item_id) AS d
+		ON CONFLICT (item_id) DO UPDATE SET title = EXCLUDED.title, genres = EXCLUDED.genres, year = EXCLUDED.year,
+			available = EXCLUDED.available, tags = EXCLUDED.tags, created_at = EXCLUDED.created_at,
+			expires_at = EXCLUDED.expires_at, retired_at = EXCLUDED.retired_at, rev = EXCLUDED.rev, updated_at = now()`)
+	return err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// nullTime is t, or NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+const itemColumns = `item_id, title, genres, year, available, tags, created_at, expires_at, retired_at, rev`
+
+// scanItem reads one row of itemColumns.
+func scanItem(row pgx.CollectableRow) (domain.Item, error) {
+	var it domain.Item
+	var year int32
+	var expires, retired *time.Time
+	if err := row.Scan(&it.ID, &it.Title, &it.Categories, &year, &it.Available, &it.Tags, &it.CreatedAt, &expires, &retired, &it.Rev); err != nil {
+		return it, err
+	}
+	it.Year = int(year)
+	it.CreatedAt = it.CreatedAt.UTC()
+	if expires != nil {
+		it.ExpiresAt = expires.UTC()
+	}
+	if retired != nil {
+		it.RetiredAt = retired.UTC()
+	}
+	if len(it.Categories) == 0 {
+		it.Categories = nil
+	}
+	if len(it.Tags) == 0 {
+		it.Tags = nil
+	}
+	return it, nil
 }
 
 // Items implements Store.
 func (p *Postgres) Items(ctx context.Context, ids []int64) (map[int64]domain.Item, error) {
-	rows, err := p.pool.Query(ctx, `SELECT item_id, title, genres, year FROM items WHERE item_id = ANY($1)`, ids)
+	rows, _ := p.pool.Query(ctx, `SELECT `+itemColumns+` FROM items WHERE item_id = ANY($1)`, ids)
+	items, err := pgx.CollectRows(rows, scanItem)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int64]domain.Item, len(ids))
-	var it domain.Item
-	var year int32
-	_, err = pgx.ForEachRow(rows, []any{&it.ID, &it.Title, &it.Genres, &year}, func() error {
-		it.Year = int(year)
-		if len(it.Genres) == 0 {
-			it.Genres = nil
-		}
+	out := make(map[int64]domain.Item, len(items))
+	for _, it := range items {
 		out[it.ID] = it
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // AppendEvents implements Store: one transaction, so all or none.
 func (p *Postgres) AppendEvents(ctx context.Context, events []domain.Event) error {
-	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		users := make([]string, 0, len(events))
-		seen := map[string]bool{}
-		rows := make([][]any, len(events))
-		for i, e := range events {
-			rows[i] = []any{e.UserID, e.ItemID, e.Type, e.Value, e.TS, e.RequestID}
-			if !seen[e.UserID] {
-				seen[e.UserID] = true
-				users = append(users, e.UserID)
-			}
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error { return appendEvents(ctx, tx, events) })
+}
+
+func appendEvents(ctx context.Context, tx pgx.Tx, events []domain.Event) error {
+	users := make([]string, 0, len(events))
+	seen := map[string]bool{}
+	rows := make([][]any, len(events))
+	for i, e := range events {
+		rows[i] = []any{e.UserID, e.ItemID, e.Type, e.Value, e.TS, e.RequestID}
+		if !seen[e.UserID] {
+			seen[e.UserID] = true
+			users = append(users, e.UserID)
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"user_id", "item_id", "type", "value", "ts", "request_id"}, pgx.CopyFromRows(rows)); err != nil {
-			return fmt.Errorf("copy events: %w", err)
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO users (user_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, users)
-		return err
-	})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"user_id", "item_id", "type", "value", "ts", "request_id"}, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copy events: %w", err)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO users (user_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, users)
+	return err
 }
 
 // History implements Store in one round trip.
@@ -131,6 +185,16 @@ func (p *Postgres) History(ctx context.Context, userID string, recentLimit, seen
 		var e domain.Exposure
 		_, err := pgx.ForEachRow(rows, []any{&e.ItemID, &e.TSMillis}, func() error {
 			h.Exposures = append(h.Exposures, e)
+			return nil
+		})
+		return err
+	})
+	b.Queue(`SELECT profile FROM users WHERE user_id = $1`, userID).Query(func(rows pgx.Rows) error {
+		var prof map[string]string
+		_, err := pgx.ForEachRow(rows, []any{&prof}, func() error {
+			if len(prof) > 0 {
+				h.Profile = prof
+			}
 			return nil
 		})
 		return err

@@ -45,8 +45,8 @@ func TestPostgresMigrationsAreIdempotent(t *testing.T) {
 		}
 		versions = append(versions, v)
 	}
-	if !slices.Equal(versions, []int32{1, 2}) {
-		t.Errorf("recorded versions %v, want [1 2]", versions)
+	if !slices.Equal(versions, []int32{1, 2, 3}) {
+		t.Errorf("recorded versions %v, want [1 2 3]", versions)
 	}
 }
 
@@ -67,8 +67,8 @@ func TestPostgresMigrationsAdoptTheLegacyTable(t *testing.T) {
 		}
 	}
 	applied, err := store.Migrate(ctx, pool)
-	if err != nil || !slices.Equal(applied, []string{"0002_exposures.sql"}) {
-		t.Fatalf("Migrate over the legacy layout applied %v, %v; want [0002_exposures.sql]", applied, err)
+	if err != nil || !slices.Equal(applied, []string{"0002_exposures.sql", "0003_catalogue.sql"}) {
+		t.Fatalf("Migrate over the legacy layout applied %v, %v; want [0002_exposures.sql 0003_catalogue.sql]", applied, err)
 	}
 	if applied, err := store.Migrate(ctx, pool); err != nil || len(applied) != 0 {
 		t.Fatalf("second Migrate: %v, %v", applied, err)
@@ -77,4 +77,8 @@ func TestPostgresMigrationsAdoptTheLegacyTable(t *testing.T) {
 
 func TestPostgresExposures(t *testing.T) {
 	storetest.RunExposures(t, func(t *testing.T) storetest.ExposureStore { return store.NewPostgres(postgresPool(t)) })
+}
+
+func TestPostgresCatalogue(t *testing.T) {
+	storetest.RunCatalogue(t, func(t *testing.T) storetest.FullStore { return store.NewPostgres(postgresPool(t)) })
 }

@@ -26,6 +26,7 @@ import (
 //	<prefix>exposed:<user> sorted set of "item:ms" exposures scored by time (ms),
 //	                       the newest MaxUserExposures, for frequency caps
 //	<prefix>item:<id>      a catalogue item, as JSON
+//	<prefix>profile:<user> hash of the user's profile attributes
 //
 // It implements Store, so it passes the same contract as the other backends
 // and can serve alone where losing the state on a Redis failure is
@@ -123,6 +124,7 @@ func (r *RealTime) History(ctx context.Context, user string, recentLimit, seenCa
 	seen := p.SRandMemberN(ctx, r.key("seen", user), int64(seenCap))
 	count := p.Get(ctx, r.key("count", user))
 	exposed := p.ZRevRangeWithScores(ctx, r.key("exposed", user), 0, MaxUserExposures-1)
+	profile := p.HGetAll(ctx, r.key("profile", user))
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return History{}, fmt.Errorf("redis history of %s: %w", user, err)
 	}
@@ -132,6 +134,9 @@ func (r *RealTime) History(ctx context.Context, user string, recentLimit, seenCa
 	}
 	slices.SortStableFunc(in, func(a, b domain.Interaction) int { return cmp.Compare(b.TS, a.TS) })
 	h := History{Recent: in[:min(len(in), recentLimit)]}
+	if prof := profile.Val(); len(prof) > 0 {
+		h.Profile = prof
+	}
 	for _, m := range seen.Val() {
 		id, err := strconv.ParseInt(m, 10, 64)
 		if err != nil {

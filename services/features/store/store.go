@@ -21,6 +21,8 @@ type History struct {
 	// Exposures are the user's newest exposures (at most
 	// MaxUserExposures), newest first, for frequency caps.
 	Exposures []domain.Exposure
+	// Profile holds the user's profile attributes, where the store keeps them.
+	Profile map[string]string
 }
 
 // Store is the features service's storage.

@@ -135,7 +135,7 @@ func Apply(cands []domain.Candidate, seen []int64, hidden map[int64]string, bloc
 		} else if _, b := blocked[c.ID]; b {
 			rule = RuleBlocked
 		} else if capPerGenre > 0 {
-			for _, g := range c.Genres {
+			for _, g := range c.Categories {
 				if perGenre[g] >= capPerGenre {
 					rule = RuleGenreCap
 					break
@@ -146,7 +146,7 @@ func Apply(cands []domain.Candidate, seen []int64, hidden map[int64]string, bloc
 			resp.Dropped[rule]++
 			continue
 		}
-		for _, g := range c.Genres {
+		for _, g := range c.Categories {
 			perGenre[g]++
 		}
 		kept[c.ID] = struct{}{}

@@ -19,7 +19,7 @@ func synthetic() ([]domain.Item, []domain.Event) {
 	genres := []string{"Drama", "Comedy", "Horror", "Action"}
 	var items []domain.Item
 	for i := 1; i <= 200; i++ {
-		items = append(items, domain.Item{ID: int64(i), Title: fmt.Sprint("m", i), Genres: []string{genres[i%4]}, Year: 1980 + i%40})
+		items = append(items, domain.Item{ID: int64(i), Title: fmt.Sprint("m", i), Categories: []string{genres[i%4]}, Year: 1980 + i%40})
 	}
 	rng := rand.New(rand.NewPCG(7, 7))
 	var evs []domain.Event

@@ -17,18 +17,18 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	ctx := context.Background()
 	t.Run("items", func(t *testing.T) {
 		s := newStore(t)
-		items := []domain.Item{{ID: 1, Title: "A (1999)", Genres: []string{"Drama"}, Year: 1999}, {ID: 2, Title: "B", Genres: nil}}
+		items := []domain.Item{{ID: 1, Title: "A (1999)", Categories: []string{"Drama"}, Year: 1999}, {ID: 2, Title: "B", Categories: nil}}
 		if err := s.PutItems(ctx, items); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutItems(ctx, []domain.Item{{ID: 2, Title: "B2", Genres: []string{"Comedy"}}}); err != nil {
+		if err := s.PutItems(ctx, []domain.Item{{ID: 2, Title: "B2", Categories: []string{"Comedy"}}}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.Items(ctx, []int64{1, 2, 3})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 2 || got[1].Title != "A (1999)" || got[1].Year != 1999 || got[2].Title != "B2" || !slices.Equal(got[2].Genres, []string{"Comedy"}) {
+		if len(got) != 2 || got[1].Title != "A (1999)" || got[1].Year != 1999 || got[2].Title != "B2" || !slices.Equal(got[2].Categories, []string{"Comedy"}) {
 			t.Errorf("Items = %+v", got)
 		}
 	})

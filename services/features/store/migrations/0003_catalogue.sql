@@ -1,0 +1,21 @@
+-- Catalogue management: every write gives an item the next revision, so
+-- recall, filter and the gateway follow changes (ItemChanges) by revision.
+CREATE SEQUENCE item_rev;
+ALTER TABLE items
+    ADD COLUMN tags       TEXT[]      NOT NULL DEFAULT '{}',
+    ADD COLUMN created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    ADD COLUMN expires_at TIMESTAMPTZ,
+    ADD COLUMN retired_at TIMESTAMPTZ,
+    ADD COLUMN rev        BIGINT      NOT NULL DEFAULT nextval('item_rev');
+CREATE UNIQUE INDEX items_rev ON items (rev);
+
+-- Profile attributes (PUT /v1/users/{id}).
+ALTER TABLE users ADD COLUMN profile JSONB NOT NULL DEFAULT '{}';
+
+-- Idempotency keys of accepted event batches, kept for 24 hours.
+CREATE TABLE event_batches (
+    key      TEXT PRIMARY KEY,
+    accepted INT         NOT NULL,
+    at       TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX event_batches_at ON event_batches (at);
