@@ -169,6 +169,10 @@ const (
 	ChannelEmbedding = "embedding"
 	ChannelGenre     = "genre"
 	ChannelPopular   = "popular"
+	// ChannelFresh recalls new items of the live catalogue, by age.
+	ChannelFresh = "fresh"
+	// ChannelCategory recalls the categories a request asks for.
+	ChannelCategory = "category"
 )
 
 // Source is a recall channel that produced a candidate, with its score there.

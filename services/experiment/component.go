@@ -8,10 +8,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/recmesh/recmesh/pkg/abtest"
-	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/component"
 	"github.com/recmesh/recmesh/pkg/config"
-	"github.com/recmesh/recmesh/pkg/run"
 	"github.com/recmesh/recmesh/pkg/storeurl"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 	"github.com/recmesh/recmesh/services/experiment/experimentapi"
@@ -103,12 +101,8 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 	closeResults := func() {}
 	if env.Registry != nil {
 		// Results are read from the features service's exposure log.
-		var dial []grpc.DialOption
-		if env.Tracer != nil {
-			dial = run.ClientDialOptions(env.Tracer)
-		}
-		picker := balancer.NewPicker(env.Registry, featuresapi.Name, dial...)
-		admin.Exposures = featuresapi.NewClient(picker)
+		client, closeClient := featuresapi.Dial(env.Registry, env.Tracer)
+		admin.Exposures = client
 		every := c.Config.ResultsRefresh
 		if every <= 0 {
 			every = 30 * time.Second
@@ -117,7 +111,7 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 		env.Metrics.MustRegister(exp)
 		closeResults = func() {
 			exp.close()
-			_ = picker.Close()
+			closeClient()
 		}
 	}
 	return &component.Service{

@@ -2,12 +2,15 @@ package filter
 
 import (
 	"context"
+	"time"
 
 	"google.golang.org/grpc"
 
+	"github.com/recmesh/recmesh/pkg/catalog"
 	"github.com/recmesh/recmesh/pkg/component"
 	"github.com/recmesh/recmesh/pkg/config"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
 	"github.com/recmesh/recmesh/services/filter/filterapi"
 )
 
@@ -17,6 +20,8 @@ type Config struct {
 	Blocklist string
 	// MaxPerGenre is the default cap of candidates per genre.
 	MaxPerGenre int
+	// CatalogPoll is how often the catalogue's changes are asked for.
+	CatalogPoll time.Duration
 }
 
 // Component is the filter service as a component.
@@ -34,16 +39,21 @@ func (*Component) Name() string { return filterapi.Name }
 func (c *Component) Bind(f *config.Flags) {
 	f.String(&c.Config.Blocklist, "blocklist", "", "file of item ids (one per line, # comments) the filter drops for everyone")
 	f.Int(&c.Config.MaxPerGenre, "max-per-genre", 100, "default cap of candidates per genre; a variant's max_per_genre overrides it")
+	catalog.BindPoll(f, &c.Config.CatalogPoll)
 }
 
 // Open implements component.Component.
-func (c *Component) Open(context.Context, component.Env) (*component.Service, error) {
+// It follows the catalogue when it can reach the features service.
+func (c *Component) Open(_ context.Context, env component.Env) (*component.Service, error) {
 	blocked, err := LoadBlocklist(c.Config.Blocklist)
 	if err != nil {
 		return nil, err
 	}
-	f := New(c.Config.MaxPerGenre, blocked)
+	view := catalog.NewView(true)
+	f := New(c.Config.MaxPerGenre, blocked).WithCatalog(view)
+	stop := featuresapi.FollowCatalog(env, view, c.Config.CatalogPoll)
 	return &component.Service{
 		Register: func(s *grpc.Server) { pb.RegisterFilterServiceServer(s, NewGRPCServer(MakeFilterEndpoint(f))) },
+		Close:    func(context.Context) error { stop(); return nil },
 	}, nil
 }

@@ -36,6 +36,7 @@ require (
 	github.com/prometheus/client_model v0.6.2 // indirect
 	github.com/prometheus/common v0.66.1 // indirect
 	github.com/prometheus/procfs v0.16.1 // indirect
+	github.com/recmesh/recmesh/services/features v0.0.0
 	go.opentelemetry.io/otel v1.36.0 // indirect
 	go.opentelemetry.io/otel/trace v1.36.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
@@ -51,3 +52,5 @@ replace (
 	github.com/recmesh/recmesh/pkg => ../../pkg
 	github.com/recmesh/recmesh/proto => ../../proto
 )
+
+replace github.com/recmesh/recmesh/services/features => ../features

@@ -6,7 +6,6 @@ import (
 
 	"github.com/recmesh/recmesh/pkg/ann"
 	"github.com/recmesh/recmesh/pkg/domain"
-	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // embeddingIndex finds the items with the largest inner product with a
@@ -96,24 +95,31 @@ const embeddingEf = 2
 // user's MF vector, scored by that inner product, leaving out recent items.
 type embedding struct{}
 
-func (embedding) Recall(_ context.Context, idx *Index, q recallapi.Request, n int) []Scored {
-	x := idx.emb
+func (embedding) Recall(_ context.Context, in *Input, n int) []Scored {
+	x := in.Index.emb
 	if x == nil {
 		return nil
 	}
-	u := x.userVector(q.UserID, q.Recent)
+	seeds := in.seeds()
+	user := in.Req.UserID
+	if len(in.Req.Seeds) > 0 {
+		user = "" // similar items: the seeds' mean vector, never the user's
+	}
+	u := x.userVector(user, seeds)
 	if u == nil {
 		return nil
 	}
-	recent := make(map[int64]bool, len(q.Recent))
-	for _, in := range q.Recent {
-		recent[in.ItemID] = true
+	recent := make(map[int64]bool, len(seeds))
+	for _, s := range seeds {
+		recent[s.ItemID] = true
 	}
-	res := x.graph.Search(x.mips.Query(u), n+len(recent), (n+len(recent))*embeddingEf)
+	// Ask for more than n: some hits are recent, excluded or unservable.
+	want := n + len(recent) + len(in.exclude)
+	res := x.graph.Search(x.mips.Query(u), want, want*embeddingEf)
 	out := make([]Scored, 0, n)
 	for _, r := range res {
 		id := x.e.ItemIDs[r.ID]
-		if recent[id] || len(out) == n {
+		if recent[id] || len(out) == n || !in.Admits(id) {
 			continue
 		}
 		var dot float32

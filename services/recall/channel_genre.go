@@ -5,8 +5,6 @@ import (
 	"context"
 	"math"
 	"slices"
-
-	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // genre splits its quota over the user's top genres by affinity and takes
@@ -16,7 +14,8 @@ type genre struct{}
 // genreTop is how many of the user's favourite genres the genre channel uses.
 const genreTop = 3
 
-func (genre) Recall(_ context.Context, idx *Index, req recallapi.Request, n int) []Scored {
+func (genre) Recall(_ context.Context, in *Input, n int) []Scored {
+	idx, req := in.Index, in.Req
 	type ga struct {
 		g string
 		a float64
@@ -34,9 +33,15 @@ func (genre) Recall(_ context.Context, idx *Index, req recallapi.Request, n int)
 	scores := map[int64]float64{}
 	for _, x := range gs {
 		share := int(math.Ceil(float64(n) * x.a / total))
-		list := idx.ByGenre[x.g]
-		for _, id := range list[:min(share, len(list))] {
-			scores[id] += x.a * idx.Items[id].Popularity / idx.MaxPopularity
+		taken := 0
+		for _, id := range idx.ByGenre[x.g] {
+			if taken == share {
+				break
+			}
+			if in.Admits(id) {
+				scores[id] += x.a * idx.Items[id].Popularity / idx.MaxPopularity
+				taken++
+			}
 		}
 	}
 	return topN(scores, n)

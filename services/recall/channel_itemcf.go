@@ -4,14 +4,28 @@ import (
 	"context"
 
 	"github.com/recmesh/recmesh/pkg/domain"
-	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
-// itemCFChannel recalls the item-CF neighbours of the user's newest interactions.
+// itemCFChannel recalls the item-CF neighbours of the user's newest
+// interactions, or of the seed items of a similar-items request.
 type itemCFChannel struct{}
 
-func (itemCFChannel) Recall(_ context.Context, idx *Index, req recallapi.Request, n int) []Scored {
-	return topN(idx.CFScores(req.Recent), n)
+func (itemCFChannel) Recall(_ context.Context, in *Input, n int) []Scored {
+	return topN(in.admitted(in.Index.CFScores(in.seeds())), n)
+}
+
+// seeds are what item-CF and the embedding start from: a similar-items
+// request's seed items (each as a click), else the user's newest
+// interactions.
+func (in *Input) seeds() []domain.Interaction {
+	if len(in.Req.Seeds) == 0 {
+		return in.Req.Recent
+	}
+	out := make([]domain.Interaction, len(in.Req.Seeds))
+	for i, id := range in.Req.Seeds {
+		out[i] = domain.Interaction{ItemID: id, Type: "click", Value: 1}
+	}
+	return out
 }
 
 // CFRecentItems is how many of the newest interactions seed item-CF.

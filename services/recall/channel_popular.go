@@ -2,8 +2,6 @@ package recall
 
 import (
 	"context"
-
-	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
 // popular recalls the most popular items (time-decayed), scored in [0, 1].
@@ -11,11 +9,16 @@ import (
 // the gateway's fallback list.
 type popular struct{}
 
-func (popular) Recall(_ context.Context, idx *Index, _ recallapi.Request, n int) []Scored {
-	n = min(n, len(idx.Popular))
-	out := make([]Scored, n)
-	for i, id := range idx.Popular[:n] {
-		out[i] = Scored{id, idx.Items[id].Popularity / idx.MaxPopularity}
+func (popular) Recall(_ context.Context, in *Input, n int) []Scored {
+	idx := in.Index
+	out := make([]Scored, 0, min(n, len(idx.Popular)))
+	for _, id := range idx.Popular {
+		if len(out) == n {
+			break
+		}
+		if in.Admits(id) {
+			out = append(out, Scored{id, idx.Items[id].Popularity / idx.MaxPopularity})
+		}
 	}
 	return out
 }

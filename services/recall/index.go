@@ -73,12 +73,3 @@ func NewIndex(version string, f *IndexFile) *Index {
 	}
 	return idx
 }
-
-// Candidate turns an indexed item into a candidate with no sources yet.
-func (idx *Index) Candidate(id int64) (domain.Candidate, bool) {
-	it, ok := idx.Items[id]
-	if !ok {
-		return domain.Candidate{}, false
-	}
-	return domain.Candidate{Item: it.Item, Popularity: it.Popularity}, true
-}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/services/recall/recallapi"
@@ -166,7 +167,7 @@ func TestMergeKeepsEveryChannelNearTheTop(t *testing.T) {
 		idx.Items[id] = ItemInfo{Item: domain.Item{ID: id}}
 	}
 	lists := [][]Scored{{{1, 1}, {2, 1}, {3, 1}}, {{11, 1}, {12, 1}}, {{21, 1}, {1, 1}}}
-	got := merge(idx, lists, 5)
+	got := merge(newInput(idx, nil, recallapi.Request{}, time.Now(), &Options{}), lists, 5)
 	var ids []int64
 	for _, c := range got {
 		ids = append(ids, c.ID)
@@ -202,11 +203,13 @@ func BenchmarkRecall(b *testing.B) {
 	}
 	q := recallapi.Query{Recent: recent, Affinity: map[string]float64{"g1": .5, "g2": .3, "g3": .2}}
 	req := recallapi.Request{Query: q}
+	opts := DefaultOptions()
+	in := newInput(idx, nil, req, time.Now(), &opts)
 	for _, spec := range registry {
 		b.Run(spec.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				spec.Channel.Recall(context.Background(), idx, req, spec.DefaultQuota)
+				spec.Channel.Recall(context.Background(), in, spec.DefaultQuota)
 			}
 		})
 	}
@@ -300,9 +303,10 @@ func TestStoredGraphIsRestored(t *testing.T) {
 	}
 	req := recallapi.Request{UserID: "u0", Query: recallapi.Query{Recent: []domain.Interaction{{ItemID: 1, Type: "click", Value: 1}}}}
 	ctx := context.Background()
-	stored := embedding{}.Recall(ctx, NewIndex("a", f), req, 3)
+	opts := DefaultOptions()
+	stored := embedding{}.Recall(ctx, newInput(NewIndex("a", f), nil, req, time.Now(), &opts), 3)
 	f.Embeddings.Graph = nil
-	built := embedding{}.Recall(ctx, NewIndex("b", f), req, 3)
+	built := embedding{}.Recall(ctx, newInput(NewIndex("b", f), nil, req, time.Now(), &opts), 3)
 	if !slices.Equal(stored, built) {
 		t.Errorf("restored graph answers %v, a freshly built one %v", stored, built)
 	}

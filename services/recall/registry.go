@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
@@ -12,8 +13,9 @@ import (
 type Channel interface {
 	// Recall returns up to n items for the request, best first, scored on
 	// the channel's own scale. A channel that has nothing to say (a user
-	// with no history, an index without embeddings) returns nil.
-	Recall(ctx context.Context, idx *Index, req recallapi.Request, n int) []Scored
+	// with no history, an index without embeddings) returns nil. It keeps
+	// to the items in.Admits, so its quota is spent on servable ones.
+	Recall(ctx context.Context, in *Input, n int) []Scored
 }
 
 // ChannelSpec registers a channel under its name, the name used in quotas,
@@ -34,9 +36,11 @@ type ChannelSpec struct {
 // experiment admin API's checks, the gateway's popular-only list, the
 // eval's rows) derives from this list.
 var registry = []ChannelSpec{
-	{Name: "item_cf", DefaultQuota: 250, Channel: itemCFChannel{}},
-	{Name: "embedding", DefaultQuota: 150, Channel: embedding{}},
-	{Name: "genre", DefaultQuota: 100, Channel: genre{}},
+	{Name: domain.ChannelItemCF, DefaultQuota: 250, Channel: itemCFChannel{}},
+	{Name: domain.ChannelEmbedding, DefaultQuota: 150, Channel: embedding{}},
+	{Name: domain.ChannelCategory, DefaultQuota: 100, Channel: category{}},
+	{Name: domain.ChannelGenre, DefaultQuota: 100, Channel: genre{}},
+	{Name: domain.ChannelFresh, DefaultQuota: 50, Channel: fresh{}},
 	{Name: recallapi.ChannelPopular, DefaultQuota: 100, Channel: popular{}},
 }
 

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/apierr"
+	"github.com/recmesh/recmesh/pkg/catalog"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
@@ -15,19 +17,30 @@ import (
 // ErrNoIndex means no index has been loaded yet; it is an infrastructure failure.
 var ErrNoIndex = errors.New("recall: no index loaded")
 
-// Recaller is the recall service. Its index can be swapped while it serves.
+// Recaller is the recall service. Its index can be swapped while it
+// serves; its catalogue view (nil for none) is kept current by a follower.
 type Recaller struct {
 	index atomic.Pointer[Index]
+	view  *catalog.View
+	opts  Options
+	now   func() time.Time
 }
 
 var _ recallapi.Service = (*Recaller)(nil)
 
 // New returns a recall service over idx (which may be nil until SetIndex).
 func New(idx *Index) *Recaller {
-	r := &Recaller{}
+	r := &Recaller{opts: DefaultOptions(), now: time.Now}
 	if idx != nil {
 		r.index.Store(idx)
 	}
+	return r
+}
+
+// WithCatalog makes recall serve the live catalogue of view: new items
+// (fresh and category channels), statuses and changed metadata.
+func (r *Recaller) WithCatalog(view *catalog.View, o Options) *Recaller {
+	r.view, r.opts = view, o
 	return r
 }
 
@@ -52,16 +65,17 @@ func (r *Recaller) Recall(ctx context.Context, req recallapi.Request) (recallapi
 	if err != nil {
 		return recallapi.Response{}, err
 	}
+	in := newInput(idx, r.view, req, r.now(), &r.opts)
 	lists := make([][]Scored, len(registry))
 	per := map[string]int{}
 	for i, spec := range registry {
 		if quotas[i] <= 0 {
 			continue
 		}
-		lists[i] = spec.Channel.Recall(ctx, idx, req, quotas[i])
+		lists[i] = spec.Channel.Recall(ctx, in, quotas[i])
 		per[spec.Name] = len(lists[i])
 	}
-	return recallapi.Response{Candidates: merge(idx, lists, k), PerChannel: per, ModelVersion: idx.Version}, nil
+	return recallapi.Response{Candidates: merge(in, lists, k), PerChannel: per, ModelVersion: idx.Version}, nil
 }
 
 // resolve returns each registered channel's quota for req (by registry
@@ -84,6 +98,10 @@ func resolve(req recallapi.Request) ([]int, int, error) {
 		}
 		quotas[i] = n
 	}
+	if len(req.Categories) > recallapi.MaxCategories || len(req.Exclude) > recallapi.MaxExclude || len(req.Seeds) > recallapi.MaxSeeds {
+		return nil, 0, apierr.Invalid("at most %d categories, %d excluded items and %d seed items",
+			recallapi.MaxCategories, recallapi.MaxExclude, recallapi.MaxSeeds)
+	}
 	k := req.K
 	if k == 0 {
 		k = recallapi.DefaultK
@@ -97,7 +115,7 @@ func resolve(req recallapi.Request) ([]int, int, error) {
 // merge interleaves the channels' lists round-robin in priority order, so
 // every channel is represented near the top, and keeps each item once with
 // every channel that produced it in its sources, listed in priority order.
-func merge(idx *Index, lists [][]Scored, k int) []domain.Candidate {
+func merge(in *Input, lists [][]Scored, k int) []domain.Candidate {
 	pos := map[int64]int{}
 	out := make([]domain.Candidate, 0, k)
 	for rank := 0; ; rank++ {
@@ -115,7 +133,7 @@ func merge(idx *Index, lists [][]Scored, k int) []domain.Candidate {
 			if len(out) >= k {
 				continue
 			}
-			c, ok := idx.Candidate(s.ID)
+			c, ok := in.candidate(s.ID)
 			if !ok {
 				continue
 			}

@@ -15,6 +15,7 @@ func RequestToPB(req Request) *pb.FilterRequest {
 		UserId: req.UserID, Candidates: domain.CandidatesToPB(req.Candidates, false),
 		SeenItemIds: req.Seen, MaxPerGenre: int32(req.MaxPerGenre),
 		Exposures: domain.ExposuresToPB(e.Shown), Clicks: domain.ExposuresToPB(e.Clicks), NowUnixMs: e.NowMillis,
+		Categories: req.Categories, ExcludeItemIds: req.Exclude,
 	}
 	if e.Cap.K > 0 {
 		out.FrequencyCap = &pb.FrequencyCap{K: int32(e.Cap.K), WindowMs: e.Cap.Window.Milliseconds(), CooldownMs: e.Cap.Cooldown.Milliseconds()}
@@ -29,7 +30,8 @@ func RequestFromPB(r *pb.FilterRequest) (Request, error) {
 	return Request{UserID: r.GetUserId(), Candidates: cands, Seen: r.GetSeenItemIds(), MaxPerGenre: int(r.GetMaxPerGenre()),
 		Exposure: Exposure{Shown: domain.ExposuresFromPB(r.GetExposures()), Clicks: domain.ExposuresFromPB(r.GetClicks()),
 			NowMillis: r.GetNowUnixMs(), Cap: FrequencyCap{K: int(c.GetK()), Window: time.Duration(c.GetWindowMs()) * time.Millisecond,
-				Cooldown: time.Duration(c.GetCooldownMs()) * time.Millisecond}}}, err
+				Cooldown: time.Duration(c.GetCooldownMs()) * time.Millisecond}},
+		Categories: r.GetCategories(), Exclude: r.GetExcludeItemIds()}, err
 }
 
 // ResponseToPB encodes a response as the kept ids only.

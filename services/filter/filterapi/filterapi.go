@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/recmesh/recmesh/pkg/catalog"
 	"github.com/recmesh/recmesh/pkg/domain"
 )
 
@@ -21,6 +22,12 @@ const (
 	RuleFrequencyCap = "frequency_cap"
 	RuleBlocked      = "blocked"
 	RuleGenreCap     = "genre_cap"
+	// RuleExcluded drops the ids a request excludes (exclude=, earlier pages).
+	RuleExcluded = "excluded"
+	// RuleCategory drops items outside the requested categories.
+	RuleCategory = "category"
+	// The catalogue's rules are named after the item's status:
+	// domain.StatusUnavailable, StatusRetired and StatusExpired.
 )
 
 // Request asks to filter one user's candidates.
@@ -33,6 +40,10 @@ type Request struct {
 	MaxPerGenre int
 	// Exposure is what the user was shown and the cap that applies.
 	Exposure Exposure
+	// Categories keeps only items of these categories (any); empty: all.
+	Categories []string
+	// Exclude are dropped.
+	Exclude []int64
 }
 
 // Exposure is what the exposure rules need: the user's newest exposures
@@ -109,17 +120,60 @@ type Service interface {
 	Filter(ctx context.Context, req Request) (Response, error)
 }
 
-// MaxCandidates bounds a request.
-const MaxCandidates = 5000
+// Bounds of a request.
+const (
+	MaxCandidates = 5000
+	MaxExclude    = 1000
+	MaxCategories = 20
+)
 
-// Apply runs the rules, in order: duplicate, seen, the exposure rules
-// (hidden, see Exposure.Hidden), blocked, then the genre cap (≤ 0 means
-// none). The gateway's degraded-mode filter uses it with no genre cap, so
-// the rules exist once.
-func Apply(cands []domain.Candidate, seen []int64, hidden map[int64]string, blocked map[int64]struct{}, capPerGenre int) Response {
-	seenSet := make(map[int64]struct{}, len(seen))
-	for _, id := range seen {
+// Rules are what Apply checks besides the candidates themselves.
+type Rules struct {
+	// Exclude are dropped first (RuleExcluded).
+	Exclude []int64
+	// Unservable maps the items the catalogue says may not be served to why
+	// (domain.StatusRetired, StatusUnavailable, StatusExpired); see
+	// Unservable.
+	Unservable map[int64]string
+	// Categories keeps only items of these categories; empty keeps all.
+	Categories []string
+	// Seen are the items the user interacted with.
+	Seen []int64
+	// Hidden are the exposure rules' drops (Exposure.Hidden).
+	Hidden map[int64]string
+	// Blocked are dropped for everyone.
+	Blocked map[int64]struct{}
+	// CapPerGenre caps kept candidates per category; ≤ 0 means none.
+	CapPerGenre int
+}
+
+// Unservable asks view which of cands may not be served at now, and why;
+// a nil view knows of none.
+func Unservable(view *catalog.View, cands []domain.Candidate, now time.Time) map[int64]string {
+	out := map[int64]string{}
+	if view == nil {
+		return out
+	}
+	ids := make([]int64, len(cands))
+	for i := range cands {
+		ids[i] = cands[i].ID
+	}
+	view.Statuses(ids, now, func(id int64, status string) { out[id] = status })
+	return out
+}
+
+// Apply runs the rules, in order: duplicate, excluded, the catalogue
+// (unservable), category, seen, the exposure rules (hidden), blocked, then
+// the genre cap. The filter service and the gateway's degraded-mode filter
+// both run it, so the rules exist once.
+func Apply(cands []domain.Candidate, r Rules) Response {
+	seenSet := make(map[int64]struct{}, len(r.Seen)+len(r.Exclude))
+	for _, id := range r.Seen {
 		seenSet[id] = struct{}{}
+	}
+	excluded := make(map[int64]struct{}, len(r.Exclude))
+	for _, id := range r.Exclude {
+		excluded[id] = struct{}{}
 	}
 	resp := Response{Kept: make([]domain.Candidate, 0, len(cands)), Dropped: map[string]int{}}
 	kept := make(map[int64]struct{}, len(cands))
@@ -128,15 +182,21 @@ func Apply(cands []domain.Candidate, seen []int64, hidden map[int64]string, bloc
 		rule := ""
 		if _, dup := kept[c.ID]; dup {
 			rule = RuleDuplicate
+		} else if _, x := excluded[c.ID]; x {
+			rule = RuleExcluded
+		} else if s, ok := r.Unservable[c.ID]; ok {
+			rule = s
+		} else if !c.HasCategory(r.Categories) {
+			rule = RuleCategory
 		} else if _, s := seenSet[c.ID]; s {
 			rule = RuleSeen
-		} else if h, ok := hidden[c.ID]; ok {
+		} else if h, ok := r.Hidden[c.ID]; ok {
 			rule = h
-		} else if _, b := blocked[c.ID]; b {
+		} else if _, b := r.Blocked[c.ID]; b {
 			rule = RuleBlocked
-		} else if capPerGenre > 0 {
+		} else if r.CapPerGenre > 0 {
 			for _, g := range c.Categories {
-				if perGenre[g] >= capPerGenre {
+				if perGenre[g] >= r.CapPerGenre {
 					rule = RuleGenreCap
 					break
 				}

@@ -41,7 +41,22 @@ type Request struct {
 	OnlyQuotas bool
 	// K caps the merged list; 0 means DefaultK.
 	K int
+	// Categories keeps every channel to items of these categories (any of
+	// them) and drives the category channel; empty means all.
+	Categories []string
+	// Exclude are never returned (the client shows them already).
+	Exclude []int64
+	// Seeds ask for items similar to these: item-CF and the embedding start
+	// from them instead of the user's history, and they are never returned.
+	Seeds []int64
 }
+
+// Limits on the lists a request carries.
+const (
+	MaxCategories = 20
+	MaxExclude    = 1000
+	MaxSeeds      = 20
+)
 
 // Response carries the merged candidates.
 type Response struct {

@@ -138,7 +138,7 @@ func evalMethods(a *Artifacts, variants []WeightVariant) []method {
 			if err != nil {
 				return nil, err
 			}
-			return filterapi.Apply(resp.Candidates, seen, nil, nil, 0).Kept, nil
+			return filterapi.Apply(resp.Candidates, filterapi.Rules{Seen: seen}).Kept, nil
 		}
 	}
 	union := candidates(nil)

@@ -1,0 +1,43 @@
+package recall
+
+import (
+	"context"
+	"math"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// fresh recalls the newest servable items of the live catalogue, at most
+// Options.FreshMaxAge old, scored 2^(-age / FreshHalfLife) in (0, 1]: an
+// item put a moment ago is servable at once, before any training has seen
+// it. It recalls nothing without a catalogue view.
+type fresh struct{}
+
+func (fresh) Recall(_ context.Context, in *Input, n int) []Scored {
+	if in.View == nil {
+		return nil
+	}
+	return newestScored(in, "", n)
+}
+
+// newestScored collects up to n admitted items of category ("" for all),
+// newest first, no older than FreshMaxAge, with their fresh scores.
+func newestScored(in *Input, category string, n int) []Scored {
+	var out []Scored
+	oldest := in.Now.Add(-in.Opts.FreshMaxAge)
+	in.View.Newest(category, func(it domain.Item) bool {
+		if it.CreatedAt.Before(oldest) {
+			return false
+		}
+		if in.admitsItem(&it, true) {
+			out = append(out, Scored{it.ID, freshScore(in, it)})
+		}
+		return len(out) < n
+	})
+	return out
+}
+
+func freshScore(in *Input, it domain.Item) float64 {
+	age := max(in.Now.Sub(it.CreatedAt), 0)
+	return math.Exp2(-age.Hours() / in.Opts.FreshHalfLife.Hours())
+}

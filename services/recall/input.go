@@ -1,0 +1,103 @@
+package recall
+
+import (
+	"time"
+
+	"github.com/recmesh/recmesh/pkg/catalog"
+	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
+)
+
+// Input is what a channel is given for one request: the trained index, the
+// live catalogue view (nil when recall follows none), the request, and the
+// admission rule every channel applies while it collects, so its quota is
+// spent on items that can be served.
+type Input struct {
+	Index *Index
+	// View is the live catalogue: new items, statuses and changed
+	// metadata; nil means the index alone.
+	View *catalog.View
+	Req  recallapi.Request
+	Now  time.Time
+	Opts *Options
+
+	exclude map[int64]bool
+}
+
+func newInput(idx *Index, view *catalog.View, req recallapi.Request, now time.Time, o *Options) *Input {
+	in := &Input{Index: idx, View: view, Req: req, Now: now, Opts: o}
+	if n := len(req.Exclude) + len(req.Seeds); n > 0 {
+		in.exclude = make(map[int64]bool, n)
+		for _, id := range req.Exclude {
+			in.exclude[id] = true
+		}
+		for _, id := range req.Seeds {
+			in.exclude[id] = true // similar items never include the item itself
+		}
+	}
+	return in
+}
+
+// item is id's metadata: the live catalogue's when it knows the item
+// (live true), else the index's.
+func (in *Input) item(id int64) (it domain.Item, live, ok bool) {
+	if in.View != nil {
+		if it, ok := in.View.Get(id); ok {
+			return it, true, true
+		}
+	}
+	info, ok := in.Index.Items[id]
+	return info.Item, false, ok
+}
+
+// Admits reports whether id may be a candidate: known, not excluded,
+// servable now, and in one of the requested categories.
+func (in *Input) Admits(id int64) bool {
+	it, live, ok := in.item(id)
+	return ok && in.admitsItem(&it, live)
+}
+
+// admitsItem is Admits for an item in hand (no view lookup, so it may run
+// inside catalog.View.Newest). Only the live catalogue's status counts: an
+// item the view does not know (it has not synced yet) is judged servable,
+// as it was at training.
+func (in *Input) admitsItem(it *domain.Item, live bool) bool {
+	if in.exclude[it.ID] || (live && !it.Servable(in.Now)) {
+		return false
+	}
+	return it.HasCategory(in.Req.Categories)
+}
+
+// admitted keeps the scores of admitted items.
+func (in *Input) admitted(scores map[int64]float64) map[int64]float64 {
+	for id := range scores {
+		if !in.Admits(id) {
+			delete(scores, id)
+		}
+	}
+	return scores
+}
+
+// Options tune the channels that read the live catalogue.
+type Options struct {
+	// FreshHalfLife halves a new item's fresh score every period of age.
+	FreshHalfLife time.Duration
+	// FreshMaxAge is the oldest an item may be for the fresh channel.
+	FreshMaxAge time.Duration
+}
+
+// DefaultOptions are the defaults listed in the README.
+func DefaultOptions() Options {
+	return Options{FreshHalfLife: 48 * time.Hour, FreshMaxAge: 30 * 24 * time.Hour}
+}
+
+// candidate turns an item into a candidate with no sources yet: the live
+// catalogue's metadata when it knows the item, the index's popularity (0
+// for an item newer than the index).
+func (in *Input) candidate(id int64) (domain.Candidate, bool) {
+	it, _, ok := in.item(id)
+	if !ok {
+		return domain.Candidate{}, false
+	}
+	return domain.Candidate{Item: it, Popularity: in.Index.Items[id].Popularity}, true
+}
