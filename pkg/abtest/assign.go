@@ -1,6 +1,9 @@
 package abtest
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Assignment is the variant a unit got in one layer.
 type Assignment struct {
@@ -110,12 +113,19 @@ type Result struct {
 // HoldoutAssignment is the one assignment a held-out unit carries.
 var HoldoutAssignment = Assignment{Layer: HoldoutLayer, Experiment: HoldoutLayer, Variant: HoldoutLayer}
 
-// Assign places unit: a unit in the global holdout gets the defaults and
-// the holdout assignment only; any other gets the defaults, the launches
-// that reach it, and at most one variant per layer of its domain. An
-// override for the unit wins over its bucket.
-func (a *Assigner) Assign(unit string) Result {
+// Assign places unit on no particular scene (AssignIn with scene "").
+func (a *Assigner) Assign(unit string) Result { return a.AssignIn(unit, "") }
+
+// AssignIn places unit on scene: a unit in the global holdout gets the
+// defaults (with the scene's params) and the holdout assignment only; any
+// other gets the defaults, the scene's params, the launches that reach it,
+// and at most one variant per layer of its domain, from experiments that
+// run on the scene. An override for the unit wins over its bucket.
+func (a *Assigner) AssignIn(unit, scene string) Result {
 	res := Result{Params: a.cfg.Defaults}
+	if sp, ok := a.cfg.Scenes[scene]; ok && scene != "" {
+		res.Params = res.Params.Overlay(sp)
+	}
 	if h := a.cfg.Holdout; h != nil && h.Buckets > 0 && Bucket(h.Salt, unit) < h.Buckets {
 		res.HeldOut = true
 		res.Assignments = []Assignment{HoldoutAssignment}
@@ -143,6 +153,9 @@ func (a *Assigner) Assign(unit string) Result {
 				continue
 			}
 			e, v = &cl.layer.Experiments[s.exp], &cl.layer.Experiments[s.exp].Variants[s.variant]
+		}
+		if len(e.Scenes) > 0 && !slices.Contains(e.Scenes, scene) {
+			continue // the experiment does not run on this scene
 		}
 		res.Assignments = append(res.Assignments, Assignment{Layer: cl.layer.Name, Experiment: e.Name, Variant: v.Name})
 		res.Params = res.Params.Overlay(v.Params)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"time"
@@ -31,7 +32,17 @@ type Config struct {
 	Domains []Domain `json:"domains,omitempty"`
 	// DomainSalt buckets users into domains (DefaultDomainSalt when empty).
 	DomainSalt string `json:"domain_salt,omitempty"`
+	// Scenes are params per scene (a named surface: home, detail, ...),
+	// on top of the defaults and under the launches and variants.
+	Scenes map[string]Params `json:"scenes,omitempty"`
 }
+
+// sceneRE is what a scene name may be.
+var sceneRE = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
+
+// ValidScene reports whether s is a well-formed scene name: 1 to 32 of
+// a-z, 0-9, '_' and '-'.
+func ValidScene(s string) bool { return sceneRE.MatchString(s) }
 
 // Holdout is the global holdout: users whose bucket under Salt is below
 // Buckets. Growing it only adds users; shrinking only releases the highest
@@ -122,6 +133,9 @@ type Experiment struct {
 	// Started is when the experiment was created through the admin API;
 	// its results are read from then on.
 	Started *time.Time `json:"started,omitempty"`
+	// Scenes, when set, are the only scenes the experiment runs on: on any
+	// other scene its users get nothing from this layer.
+	Scenes []string `json:"scenes,omitempty"`
 }
 
 // Variant is one arm of an experiment.
@@ -241,6 +255,11 @@ func (c *Config) Validate() error {
 		}
 		salts[h.Salt] = true
 	}
+	for name := range c.Scenes {
+		if !ValidScene(name) {
+			return fmt.Errorf("scene name %q must be 1 to 32 of a-z, 0-9, '_', '-'", name)
+		}
+	}
 	launches := map[string]bool{}
 	for _, l := range c.Launches {
 		if l.Name == "" || launches[l.Name] {
@@ -310,6 +329,11 @@ func (l Layer) validate() error {
 			return fmt.Errorf("experiment name %q is empty or repeated", e.Name)
 		}
 		exps[e.Name] = true
+		for _, sc := range e.Scenes {
+			if !ValidScene(sc) {
+				return fmt.Errorf("experiment %q: scene name %q must be 1 to 32 of a-z, 0-9, '_', '-'", e.Name, sc)
+			}
+		}
 		vars := map[string]bool{}
 		for _, v := range e.Variants {
 			if v.Name == "" || vars[v.Name] {

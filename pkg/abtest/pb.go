@@ -18,6 +18,12 @@ func (c *Config) ToPB() *pb.ExperimentConfig {
 	for _, d := range c.Domains {
 		out.Domains = append(out.Domains, &pb.Domain{Name: d.Name, Buckets: rangesToPB(d.Buckets), Layers: layersToPB(d.Layers)})
 	}
+	for name, p := range c.Scenes {
+		if out.Scenes == nil {
+			out.Scenes = map[string]*pb.Params{}
+		}
+		out.Scenes[name] = p.ToPB()
+	}
 	return out
 }
 
@@ -26,7 +32,7 @@ func layersToPB(layers []Layer) []*pb.Layer {
 	for _, l := range layers {
 		pl := &pb.Layer{Name: l.Name, Salt: l.Salt}
 		for _, e := range l.Experiments {
-			pe := &pb.Experiment{Name: e.Name, Overrides: e.Overrides}
+			pe := &pb.Experiment{Name: e.Name, Overrides: e.Overrides, Scenes: e.Scenes}
 			if e.Started != nil {
 				pe.StartedUnixMs = e.Started.UnixMilli()
 			}
@@ -60,6 +66,12 @@ func ConfigFromPB(in *pb.ExperimentConfig) *Config {
 	for _, d := range in.GetDomains() {
 		c.Domains = append(c.Domains, Domain{Name: d.GetName(), Buckets: rangesFromPB(d.GetBuckets()), Layers: layersFromPB(d.GetLayers())})
 	}
+	for name, p := range in.GetScenes() {
+		if c.Scenes == nil {
+			c.Scenes = map[string]Params{}
+		}
+		c.Scenes[name] = ParamsFromPB(p)
+	}
 	return c
 }
 
@@ -68,7 +80,7 @@ func layersFromPB(in []*pb.Layer) []Layer {
 	for _, pl := range in {
 		l := Layer{Name: pl.GetName(), Salt: pl.GetSalt()}
 		for _, pe := range pl.GetExperiments() {
-			e := Experiment{Name: pe.GetName(), Overrides: pe.GetOverrides()}
+			e := Experiment{Name: pe.GetName(), Overrides: pe.GetOverrides(), Scenes: pe.GetScenes()}
 			if ms := pe.GetStartedUnixMs(); ms != 0 {
 				t := time.UnixMilli(ms).UTC()
 				e.Started = &t

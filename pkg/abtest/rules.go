@@ -39,6 +39,11 @@ func (r ParamRules) CheckConfig(c *Config) error {
 	if err := r.CheckParams("defaults", c.Defaults); err != nil {
 		return err
 	}
+	for _, name := range sortedKeys(c.Scenes) {
+		if err := r.CheckParams(fmt.Sprintf("scenes[%s]", name), c.Scenes[name]); err != nil {
+			return err
+		}
+	}
 	for _, l := range c.Launches {
 		if err := r.CheckParams(fmt.Sprintf("launches[%s].params", l.Name), l.Params); err != nil {
 			return err

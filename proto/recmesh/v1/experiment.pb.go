@@ -168,7 +168,10 @@ type ExperimentConfig struct {
 	// domains split a share of traffic into their own layers.
 	Domains []*Domain `protobuf:"bytes,6,rep,name=domains,proto3" json:"domains,omitempty"`
 	// domain_salt buckets users into domains.
-	DomainSalt    string `protobuf:"bytes,7,opt,name=domain_salt,json=domainSalt,proto3" json:"domain_salt,omitempty"`
+	DomainSalt string `protobuf:"bytes,7,opt,name=domain_salt,json=domainSalt,proto3" json:"domain_salt,omitempty"`
+	// scenes are params per scene (a named surface such as home), on top of
+	// the defaults and under launches and variants.
+	Scenes        map[string]*Params `protobuf:"bytes,8,rep,name=scenes,proto3" json:"scenes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -250,6 +253,13 @@ func (x *ExperimentConfig) GetDomainSalt() string {
 		return x.DomainSalt
 	}
 	return ""
+}
+
+func (x *ExperimentConfig) GetScenes() map[string]*Params {
+	if x != nil {
+		return x.Scenes
+	}
+	return nil
 }
 
 type Holdout struct {
@@ -503,6 +513,8 @@ type Experiment struct {
 	Overrides map[string]string `protobuf:"bytes,3,rep,name=overrides,proto3" json:"overrides,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// started_unix_ms is when the experiment was created; 0 if unknown.
 	StartedUnixMs int64 `protobuf:"varint,4,opt,name=started_unix_ms,json=startedUnixMs,proto3" json:"started_unix_ms,omitempty"`
+	// scenes, when set, are the only scenes the experiment runs on.
+	Scenes        []string `protobuf:"bytes,5,rep,name=scenes,proto3" json:"scenes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -563,6 +575,13 @@ func (x *Experiment) GetStartedUnixMs() int64 {
 		return x.StartedUnixMs
 	}
 	return 0
+}
+
+func (x *Experiment) GetScenes() []string {
+	if x != nil {
+		return x.Scenes
+	}
+	return nil
 }
 
 type Variant struct {
@@ -698,7 +717,7 @@ const file_recmesh_v1_experiment_proto_rawDesc = "" +
 	"\rknown_version\x18\x01 \x01(\x03R\fknownVersion\x12\x17\n" +
 	"\await_ms\x18\x02 \x01(\x05R\x06waitMs\"I\n" +
 	"\x11GetConfigResponse\x124\n" +
-	"\x06config\x18\x01 \x01(\v2\x1c.recmesh.v1.ExperimentConfigR\x06config\"\xb5\x02\n" +
+	"\x06config\x18\x01 \x01(\v2\x1c.recmesh.v1.ExperimentConfigR\x06config\"\xc6\x03\n" +
 	"\x10ExperimentConfig\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion\x12.\n" +
 	"\bdefaults\x18\x02 \x01(\v2\x12.recmesh.v1.ParamsR\bdefaults\x12)\n" +
@@ -707,7 +726,11 @@ const file_recmesh_v1_experiment_proto_rawDesc = "" +
 	"\blaunches\x18\x05 \x03(\v2\x12.recmesh.v1.LaunchR\blaunches\x12,\n" +
 	"\adomains\x18\x06 \x03(\v2\x12.recmesh.v1.DomainR\adomains\x12\x1f\n" +
 	"\vdomain_salt\x18\a \x01(\tR\n" +
-	"domainSalt\"7\n" +
+	"domainSalt\x12@\n" +
+	"\x06scenes\x18\b \x03(\v2(.recmesh.v1.ExperimentConfig.ScenesEntryR\x06scenes\x1aM\n" +
+	"\vScenesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12(\n" +
+	"\x05value\x18\x02 \x01(\v2\x12.recmesh.v1.ParamsR\x05value:\x028\x01\"7\n" +
 	"\aHoldout\x12\x12\n" +
 	"\x04salt\x18\x01 \x01(\tR\x04salt\x12\x18\n" +
 	"\abuckets\x18\x02 \x01(\x05R\abuckets\"v\n" +
@@ -723,13 +746,14 @@ const file_recmesh_v1_experiment_proto_rawDesc = "" +
 	"\x05Layer\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04salt\x18\x02 \x01(\tR\x04salt\x128\n" +
-	"\vexperiments\x18\x03 \x03(\v2\x16.recmesh.v1.ExperimentR\vexperiments\"\xfc\x01\n" +
+	"\vexperiments\x18\x03 \x03(\v2\x16.recmesh.v1.ExperimentR\vexperiments\"\x94\x02\n" +
 	"\n" +
 	"Experiment\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12/\n" +
 	"\bvariants\x18\x02 \x03(\v2\x13.recmesh.v1.VariantR\bvariants\x12C\n" +
 	"\toverrides\x18\x03 \x03(\v2%.recmesh.v1.Experiment.OverridesEntryR\toverrides\x12&\n" +
-	"\x0fstarted_unix_ms\x18\x04 \x01(\x03R\rstartedUnixMs\x1a<\n" +
+	"\x0fstarted_unix_ms\x18\x04 \x01(\x03R\rstartedUnixMs\x12\x16\n" +
+	"\x06scenes\x18\x05 \x03(\tR\x06scenes\x1a<\n" +
 	"\x0eOverridesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf0\x01\n" +
@@ -760,7 +784,7 @@ func file_recmesh_v1_experiment_proto_rawDescGZIP() []byte {
 	return file_recmesh_v1_experiment_proto_rawDescData
 }
 
-var file_recmesh_v1_experiment_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_recmesh_v1_experiment_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_recmesh_v1_experiment_proto_goTypes = []any{
 	(*GetConfigRequest)(nil),   // 0: recmesh.v1.GetConfigRequest
 	(*WatchConfigRequest)(nil), // 1: recmesh.v1.WatchConfigRequest
@@ -773,35 +797,38 @@ var file_recmesh_v1_experiment_proto_goTypes = []any{
 	(*Experiment)(nil),         // 8: recmesh.v1.Experiment
 	(*Variant)(nil),            // 9: recmesh.v1.Variant
 	(*BucketRange)(nil),        // 10: recmesh.v1.BucketRange
-	nil,                        // 11: recmesh.v1.Experiment.OverridesEntry
-	nil,                        // 12: recmesh.v1.Variant.RoutesEntry
-	(*Params)(nil),             // 13: recmesh.v1.Params
+	nil,                        // 11: recmesh.v1.ExperimentConfig.ScenesEntry
+	nil,                        // 12: recmesh.v1.Experiment.OverridesEntry
+	nil,                        // 13: recmesh.v1.Variant.RoutesEntry
+	(*Params)(nil),             // 14: recmesh.v1.Params
 }
 var file_recmesh_v1_experiment_proto_depIdxs = []int32{
 	3,  // 0: recmesh.v1.GetConfigResponse.config:type_name -> recmesh.v1.ExperimentConfig
-	13, // 1: recmesh.v1.ExperimentConfig.defaults:type_name -> recmesh.v1.Params
+	14, // 1: recmesh.v1.ExperimentConfig.defaults:type_name -> recmesh.v1.Params
 	7,  // 2: recmesh.v1.ExperimentConfig.layers:type_name -> recmesh.v1.Layer
 	4,  // 3: recmesh.v1.ExperimentConfig.holdout:type_name -> recmesh.v1.Holdout
 	5,  // 4: recmesh.v1.ExperimentConfig.launches:type_name -> recmesh.v1.Launch
 	6,  // 5: recmesh.v1.ExperimentConfig.domains:type_name -> recmesh.v1.Domain
-	13, // 6: recmesh.v1.Launch.params:type_name -> recmesh.v1.Params
-	10, // 7: recmesh.v1.Domain.buckets:type_name -> recmesh.v1.BucketRange
-	7,  // 8: recmesh.v1.Domain.layers:type_name -> recmesh.v1.Layer
-	8,  // 9: recmesh.v1.Layer.experiments:type_name -> recmesh.v1.Experiment
-	9,  // 10: recmesh.v1.Experiment.variants:type_name -> recmesh.v1.Variant
-	11, // 11: recmesh.v1.Experiment.overrides:type_name -> recmesh.v1.Experiment.OverridesEntry
-	10, // 12: recmesh.v1.Variant.buckets:type_name -> recmesh.v1.BucketRange
-	13, // 13: recmesh.v1.Variant.params:type_name -> recmesh.v1.Params
-	12, // 14: recmesh.v1.Variant.routes:type_name -> recmesh.v1.Variant.RoutesEntry
-	0,  // 15: recmesh.v1.ExperimentService.GetConfig:input_type -> recmesh.v1.GetConfigRequest
-	1,  // 16: recmesh.v1.ExperimentService.WatchConfig:input_type -> recmesh.v1.WatchConfigRequest
-	2,  // 17: recmesh.v1.ExperimentService.GetConfig:output_type -> recmesh.v1.GetConfigResponse
-	2,  // 18: recmesh.v1.ExperimentService.WatchConfig:output_type -> recmesh.v1.GetConfigResponse
-	17, // [17:19] is the sub-list for method output_type
-	15, // [15:17] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	11, // 6: recmesh.v1.ExperimentConfig.scenes:type_name -> recmesh.v1.ExperimentConfig.ScenesEntry
+	14, // 7: recmesh.v1.Launch.params:type_name -> recmesh.v1.Params
+	10, // 8: recmesh.v1.Domain.buckets:type_name -> recmesh.v1.BucketRange
+	7,  // 9: recmesh.v1.Domain.layers:type_name -> recmesh.v1.Layer
+	8,  // 10: recmesh.v1.Layer.experiments:type_name -> recmesh.v1.Experiment
+	9,  // 11: recmesh.v1.Experiment.variants:type_name -> recmesh.v1.Variant
+	12, // 12: recmesh.v1.Experiment.overrides:type_name -> recmesh.v1.Experiment.OverridesEntry
+	10, // 13: recmesh.v1.Variant.buckets:type_name -> recmesh.v1.BucketRange
+	14, // 14: recmesh.v1.Variant.params:type_name -> recmesh.v1.Params
+	13, // 15: recmesh.v1.Variant.routes:type_name -> recmesh.v1.Variant.RoutesEntry
+	14, // 16: recmesh.v1.ExperimentConfig.ScenesEntry.value:type_name -> recmesh.v1.Params
+	0,  // 17: recmesh.v1.ExperimentService.GetConfig:input_type -> recmesh.v1.GetConfigRequest
+	1,  // 18: recmesh.v1.ExperimentService.WatchConfig:input_type -> recmesh.v1.WatchConfigRequest
+	2,  // 19: recmesh.v1.ExperimentService.GetConfig:output_type -> recmesh.v1.GetConfigResponse
+	2,  // 20: recmesh.v1.ExperimentService.WatchConfig:output_type -> recmesh.v1.GetConfigResponse
+	19, // [19:21] is the sub-list for method output_type
+	17, // [17:19] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_recmesh_v1_experiment_proto_init() }
@@ -816,7 +843,7 @@ func file_recmesh_v1_experiment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_recmesh_v1_experiment_proto_rawDesc), len(file_recmesh_v1_experiment_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
