@@ -8,12 +8,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/recmesh/recmesh/pkg/catalog"
 	"github.com/recmesh/recmesh/pkg/config"
 )
 
 // Budgets are the per-hop timeouts, each inside the request deadline.
 type Budgets struct {
 	Request, Features, Recall, Filter, Ranking time.Duration
+	// Write bounds a catalogue or user call (a batch of 1,000 items, an
+	// erasure), which may take longer than a recommendation.
+	Write time.Duration
 }
 
 // Config is the orchestrator's configuration.
@@ -35,16 +39,19 @@ type Config struct {
 	TraceSample float64
 	// Exposures tune the exposure log.
 	Exposures ExposureConfig
+	// CatalogPoll is how often the gateway's catalogue view asks for changes.
+	CatalogPoll time.Duration
 }
 
 // DefaultConfig returns the defaults listed in the README.
 func DefaultConfig() Config {
 	return Config{
 		Budgets: Budgets{Request: 300 * time.Millisecond, Features: 40 * time.Millisecond, Recall: 80 * time.Millisecond,
-			Filter: 40 * time.Millisecond, Ranking: 80 * time.Millisecond},
+			Filter: 40 * time.Millisecond, Ranking: 80 * time.Millisecond, Write: 5 * time.Second},
 		ConfigWait: 25 * time.Second, ConfigPoll: 2 * time.Second, PopularRefresh: 30 * time.Second,
 		BreakerSleep: 2 * time.Second, RecallK: 500, TraceSample: 1,
-		Exposures: ExposureConfig{Queue: 10000, Batch: 500, Flush: 200 * time.Millisecond},
+		Exposures:   ExposureConfig{Queue: 10000, Batch: 500, Flush: 200 * time.Millisecond},
+		CatalogPoll: catalog.DefaultPoll,
 	}
 }
 
@@ -56,6 +63,8 @@ func (c *Config) Bind(f *config.Flags) {
 	f.Duration(&c.Budgets.Recall, "budget-recall", d.Budgets.Recall, "budget of the recall hop")
 	f.Duration(&c.Budgets.Filter, "budget-filter", d.Budgets.Filter, "budget of the filter hop")
 	f.Duration(&c.Budgets.Ranking, "budget-ranking", d.Budgets.Ranking, "budget of the ranking hop")
+	f.Duration(&c.Budgets.Write, "budget-write", d.Budgets.Write, "budget of a catalogue or user call (PUT/PATCH/DELETE, GET /v1/users)")
+	catalog.BindPoll(f, &c.CatalogPoll)
 	f.Duration(&c.ConfigWait, "config-wait", d.ConfigWait, "longest wait of one experiment-config long poll (WatchConfig)")
 	f.Duration(&c.ConfigPoll, "config-poll", d.ConfigPoll, "pause before watching the experiment config again after a failed watch")
 	f.String(&c.ConfigCache, "config-cache", "", "file keeping the last good experiment config; empty keeps it in memory")
@@ -71,7 +80,8 @@ func (c *Config) Bind(f *config.Flags) {
 // Validate checks the config.
 func (c *Config) Validate() error {
 	b := c.Budgets
-	for name, d := range map[string]time.Duration{"request": b.Request, "features": b.Features, "recall": b.Recall, "filter": b.Filter, "ranking": b.Ranking} {
+	for name, d := range map[string]time.Duration{"request": b.Request, "features": b.Features, "recall": b.Recall, "filter": b.Filter,
+		"ranking": b.Ranking, "write": b.Write} {
 		if d <= 0 {
 			return fmt.Errorf("budget of %s must be positive", name)
 		}

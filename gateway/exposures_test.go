@@ -122,7 +122,7 @@ func TestRecommendLogsTheReplyItShows(t *testing.T) {
 	s := &sink{}
 	l, _ := newTestExposureLog(t, s, ExposureConfig{Queue: 10, Batch: 10, Flush: time.Millisecond})
 	g.exposures = l
-	rep, err := g.Recommend(context.Background(), "u1", 3)
+	rep, err := g.Recommend(context.Background(), Query{UserID: "u1", N: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestPreviewRepliesAreNotLogged(t *testing.T) {
 	s := &sink{}
 	l, _ := newTestExposureLog(t, s, ExposureConfig{Queue: 10, Batch: 10, Flush: time.Millisecond})
 	g.exposures = l
-	if _, err := g.Recommend(Preview(context.Background()), "u1", 3); err != nil {
+	if _, err := g.Recommend(Preview(context.Background()), Query{UserID: "u1", N: 3}); err != nil {
 		t.Fatal(err)
 	}
 	l.close()

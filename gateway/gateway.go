@@ -14,8 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/recmesh/recmesh/pkg/abtest"
+	"github.com/recmesh/recmesh/pkg/catalog"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/resilience"
+	"github.com/recmesh/recmesh/services/features/featuresapi"
 	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
@@ -30,6 +32,12 @@ type Gateway struct {
 	exposures *exposureLog // nil when exposure logging is off
 	instance  string
 	routed    routedBreakers
+
+	// view is the catalogue as the gateway follows it (nil without a
+	// Catalog hop): its fallbacks and last check apply it.
+	view        *catalog.View
+	stopCatalog func()
+	reg         prometheus.Registerer
 
 	assigner atomic.Pointer[abtest.Assigner]
 	popular  atomic.Pointer[[]domain.Candidate]
@@ -48,7 +56,10 @@ func New(cfg Config, hops Hops, reg prometheus.Registerer, log *slog.Logger, ins
 	m := resilience.NewMetrics(reg)
 	g := &Gateway{
 		cfg: cfg, hops: hops, breakers: newBreakers(instance, cfg, m, log), log: log, metrics: m, instance: instance,
-		stop: make(chan struct{}),
+		stop: make(chan struct{}), reg: reg,
+	}
+	if hops.Catalog != nil {
+		g.view = catalog.NewView(true)
 	}
 	if hops.Exposures != nil && cfg.Exposures.Queue > 0 {
 		g.exposures = newExposureLog(hops.Exposures, g.breakers.exposures, cfg.Exposures, reg, log)
@@ -77,6 +88,9 @@ func (g *Gateway) Start(ctx context.Context) {
 	g.refreshPopular(ctx)
 	g.watchConfig()
 	g.keepPopular()
+	if g.view != nil {
+		g.stopCatalog = catalog.Follow(featuresapi.Feed(g.hops.Catalog), g.view, g.cfg.CatalogPoll, g.reg, g.log)
+	}
 }
 
 // Close stops the background refreshers and waits for them, then flushes
@@ -84,6 +98,9 @@ func (g *Gateway) Start(ctx context.Context) {
 func (g *Gateway) Close() {
 	close(g.stop)
 	g.wg.Wait()
+	if g.stopCatalog != nil {
+		g.stopCatalog()
+	}
 	if g.exposures != nil {
 		g.exposures.close()
 	}

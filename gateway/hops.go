@@ -30,6 +30,8 @@ const (
 	HopEvents     = "events"
 	HopItems      = "items"
 	HopExposures  = "exposures"
+	HopWrites     = "writes"
+	HopUsers      = "users"
 )
 
 // Hops are the downstream services the gateway calls, each through its
@@ -42,6 +44,11 @@ type Hops struct {
 	Experiment experimentapi.Service
 	// Exposures receives the exposure log; nil switches it off.
 	Exposures featuresapi.Exposures
+	// Catalog takes catalogue writes and feeds the gateway's catalogue
+	// view; nil leaves the catalogue read-only and the view empty.
+	Catalog featuresapi.Catalog
+	// Users takes profile writes and erasures; nil refuses them.
+	Users featuresapi.Users
 }
 
 // DialHops builds a client per service, discovering instances through reg,
@@ -57,7 +64,7 @@ func DialHops(reg registry.Registry, tp trace.TracerProvider, metrics prometheus
 	ep := balancer.NewPicker(reg, experimentapi.Name, dial...)
 	metrics.MustRegister(balancer.NewCollector(fp, rp, lp, kp, ep))
 	hops := Hops{
-		Features: features, Exposures: features, Recall: recallapi.NewClient(rp), Filter: filterapi.NewClient(lp),
+		Features: features, Exposures: features, Catalog: features, Users: features, Recall: recallapi.NewClient(rp), Filter: filterapi.NewClient(lp),
 		Ranking: rankingapi.NewClient(kp), Experiment: experimentapi.NewClient(ep),
 	}
 	return hops, func() {
@@ -69,7 +76,7 @@ func DialHops(reg registry.Registry, tp trace.TracerProvider, metrics prometheus
 
 // breakers guard the hops, one hystrix command each.
 type breakers struct {
-	features, recall, filter, ranking, events, items, config, watch, exposures *resilience.Breaker
+	features, recall, filter, ranking, events, items, config, watch, exposures, writes, users *resilience.Breaker
 }
 
 // newBreaker makes the breaker of hop (or of "hop@version"), named
@@ -90,6 +97,7 @@ func newBreakers(instance string, cfg Config, m *resilience.Metrics, log *slog.L
 		features: mk(HopFeatures, b.Features), recall: mk(HopRecall, b.Recall), filter: mk(HopFilter, b.Filter),
 		ranking: mk(HopRanking, b.Ranking), events: mk(HopEvents, b.Request), items: mk(HopItems, b.Features),
 		config: mk(HopExperiment, time.Second), exposures: mk(HopExposures, 5*time.Second),
+		writes: mk(HopWrites, b.Write), users: mk(HopUsers, b.Write),
 		// A long poll: its budget is the wait plus room for the answer.
 		watch: mk(HopExperiment+"-watch", cfg.ConfigWait+5*time.Second),
 	}

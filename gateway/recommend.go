@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -13,7 +14,6 @@ import (
 	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/domain"
 	rlog "github.com/recmesh/recmesh/pkg/log"
-	"github.com/recmesh/recmesh/pkg/resilience"
 	"github.com/recmesh/recmesh/services/filter/filterapi"
 	"github.com/recmesh/recmesh/services/ranking/rankingapi"
 	"github.com/recmesh/recmesh/services/recall/recallapi"
@@ -27,33 +27,124 @@ type Item struct {
 	Sources []string `json:"sources"`
 }
 
-// Reply is the body of GET /v1/recommendations.
+// Reply is the body of GET /v1/recommendations and of GET
+// /v1/items/{id}/similar.
 type Reply struct {
-	RequestID    string              `json:"request_id"`
-	TraceID      string              `json:"trace_id"`
-	UserID       string              `json:"user_id"`
+	RequestID string `json:"request_id"`
+	TraceID   string `json:"trace_id"`
+	UserID    string `json:"user_id"`
+	// ItemID is the item a similar-items reply is similar to.
+	ItemID       int64               `json:"item_id,omitempty"`
+	Scene        string              `json:"scene,omitempty"`
 	ModelVersion string              `json:"model_version,omitempty"`
 	Items        []Item              `json:"items"`
 	Experiments  []abtest.Assignment `json:"experiments"`
 	Degraded     []string            `json:"degraded"`
+	// NextCursor asks for the next page (cursor=); empty on the last page.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// Query is one GET /v1/recommendations.
+type Query struct {
+	UserID string
+	// N is the page size, 1 to 100.
+	N int
+	// Categories keeps the list to these categories (any of them).
+	Categories []string
+	// Exclude are item ids the client shows already.
+	Exclude []int64
+	// Scene is the surface asking (home, detail, ...); experiments and
+	// params may target it.
+	Scene string
+	// Cursor continues a pagination session (a reply's NextCursor).
+	Cursor string
+}
+
+// Limits of a query.
+const (
+	MaxN          = 100
+	MaxCategories = 20
+	MaxExclude    = 500
+)
+
+func validateQuery(userID string, n int, categories []string, exclude []int64, scene string) error {
+	if err := domain.ValidateUserID(userID); err != nil {
+		return err
+	}
+	if n < 1 || n > MaxN {
+		return apierr.Invalid("n must be between 1 and %d", MaxN)
+	}
+	if len(categories) > MaxCategories {
+		return apierr.Invalid("at most %d categories", MaxCategories)
+	}
+	for _, c := range categories {
+		if err := domain.ValidateLabel("category", c); err != nil {
+			return err
+		}
+	}
+	if len(exclude) > MaxExclude {
+		return apierr.Invalid("exclude holds at most %d item ids", MaxExclude)
+	}
+	if scene != "" && !abtest.ValidScene(scene) {
+		return apierr.Invalid("scene must be 1 to 32 of a-z, 0-9, '_', '-'")
+	}
+	return nil
 }
 
 // Recommend answers one request. Hop failures degrade the answer instead of
 // failing it; only a business error (bad input) is returned as an error.
-func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, error) {
-	if err := domain.ValidateUserID(userID); err != nil {
+func (g *Gateway) Recommend(ctx context.Context, q Query) (Reply, error) {
+	if err := validateQuery(q.UserID, q.N, q.Categories, q.Exclude, q.Scene); err != nil {
 		return Reply{}, err
 	}
-	if n < 1 || n > 100 {
-		return Reply{}, apierr.Invalid("n must be between 1 and 100")
+	shown, err := decodeCursor(q.UserID, q.Cursor)
+	if err != nil {
+		return Reply{}, err
 	}
+	assigner := g.assigner.Load()
+	res := assigner.AssignIn(q.UserID, q.Scene)
+	p := &plan{userID: q.UserID, n: q.N, scene: q.Scene, res: res, reserved: assigner.Reserved(), categories: q.Categories,
+		exclude: append(slices.Clone(q.Exclude), shown...), withFeatures: true}
+	reply, err := g.serve(ctx, p)
+	if err != nil {
+		return Reply{}, err
+	}
+	if len(reply.Items) == q.N && len(shown)+q.N <= MaxSessionItems {
+		ids := shown
+		for _, it := range reply.Items {
+			ids = append(ids, it.ItemID)
+		}
+		reply.NextCursor = encodeCursor(q.UserID, ids)
+	}
+	return reply, nil
+}
+
+// plan is one run of the pipeline: a recommendation or a similar-items
+// request.
+type plan struct {
+	userID, scene string
+	n             int
+	res           abtest.Result
+	reserved      map[string][]string
+	categories    []string
+	exclude       []int64
+	// withFeatures asks features for the user (no user: cold start).
+	withFeatures bool
+	// seed makes it a similar-items request for that item.
+	seed *domain.Item
+}
+
+// serve runs features, recall, filter and ranking under their budgets and
+// breakers, with the fallback of each, then applies the catalogue once
+// more (the gateway's own view) so that no path serves an item the
+// catalogue has taken out of serving.
+func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Budgets.Request)
 	defer cancel()
-	assigner := g.assigner.Load()
-	res := assigner.Assign(userID)
+	res := pl.res
 	ctx = g.annotate(ctx, res.Assignments)
-	ctx = balancer.WithRoutes(ctx, userID, res.Routes, assigner.Reserved())
-	reply := Reply{UserID: userID, Experiments: res.Assignments, Degraded: []string{},
+	ctx = balancer.WithRoutes(ctx, pl.userID, res.Routes, pl.reserved)
+	reply := Reply{UserID: pl.userID, Scene: pl.scene, Experiments: res.Assignments, Degraded: []string{},
 		RequestID: rlog.RequestID(ctx), TraceID: trace.SpanFromContext(ctx).SpanContext().TraceID().String()}
 	if reply.Experiments == nil {
 		reply.Experiments = []abtest.Assignment{}
@@ -61,29 +152,35 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 	p := res.Params
 	b := g.cfg.Budgets
 
-	bf := g.breaker(g.breakers.features, HopFeatures, b.Features, res.Routes)
-	feats, err := hop(ctx, bf, b.Features, func(ctx context.Context) (domain.UserFeatures, error) {
-		return g.hops.Features.GetUserFeatures(ctx, userID, 0)
-	})
-	if err != nil {
-		if e, ok := apierr.As(err); ok && e.Kind == apierr.KindInvalid {
-			return Reply{}, err
+	feats := domain.UserFeatures{UserID: pl.userID}
+	if pl.withFeatures {
+		bf := g.breaker(g.breakers.features, HopFeatures, b.Features, res.Routes)
+		got, err := hop(ctx, bf, b.Features, func(ctx context.Context) (domain.UserFeatures, error) {
+			return g.hops.Features.GetUserFeatures(ctx, pl.userID, 0)
+		})
+		if err != nil {
+			if e, ok := apierr.As(err); ok && e.Kind == apierr.KindInvalid {
+				return Reply{}, err
+			}
+			g.degrade(ctx, &reply, HopFeatures, err)
+		} else {
+			feats = got
 		}
-		g.degrade(ctx, &reply, HopFeatures, err)
-		feats = domain.UserFeatures{UserID: userID} // cold start
 	}
 
+	rreq := recallapi.Request{UserID: pl.userID, Query: recallapi.Query{Recent: feats.Recent, Affinity: feats.GenreAffinity},
+		Quotas: p.RecallQuotas, K: g.cfg.RecallK, Categories: pl.categories, Exclude: pl.exclude}
+	if pl.seed != nil {
+		rreq = similarRecall(pl.seed, p, g.cfg.RecallK, pl.exclude)
+	}
 	br := g.breaker(g.breakers.recall, HopRecall, b.Recall, res.Routes)
 	rec, err := hop(ctx, br, b.Recall, func(ctx context.Context) (recallapi.Response, error) {
-		return g.hops.Recall.Recall(ctx, recallapi.Request{UserID: userID,
-			Query: recallapi.Query{Recent: feats.Recent, Affinity: feats.GenreAffinity}, Quotas: p.RecallQuotas, K: g.cfg.RecallK})
+		return g.hops.Recall.Recall(ctx, rreq)
 	})
 	cands := rec.Candidates
 	if err != nil {
 		g.degrade(ctx, &reply, HopRecall, err)
-		if pop := g.popular.Load(); pop != nil {
-			cands = *pop
-		}
+		cands = g.popularFallback(pl.seed)
 	}
 
 	maxPerGenre := 0
@@ -93,20 +190,27 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 	exposure := exposureRules(feats, p.FrequencyCap)
 	bl := g.breaker(g.breakers.filter, HopFilter, b.Filter, res.Routes)
 	filtered, err := hop(ctx, bl, b.Filter, func(ctx context.Context) (filterapi.Response, error) {
-		return g.hops.Filter.Filter(ctx, filterapi.Request{UserID: userID, Candidates: cands, Seen: feats.Seen, MaxPerGenre: maxPerGenre,
-			Exposure: exposure})
+		return g.hops.Filter.Filter(ctx, filterapi.Request{UserID: pl.userID, Candidates: cands, Seen: feats.Seen, MaxPerGenre: maxPerGenre,
+			Exposure: exposure, Categories: pl.categories, Exclude: pl.exclude})
 	})
 	kept := filtered.Kept
 	if err != nil {
 		g.degrade(ctx, &reply, HopFilter, err)
-		// The minimal filter: never show a duplicate, an item the user has
-		// seen, or one the exposure rules hide.
-		kept = filterapi.Apply(cands, feats.Seen, exposure.Hidden(), nil, 0).Kept
+		// The minimal filter: never a duplicate, an excluded item, one the
+		// catalogue takes out of serving, one of another category, or one
+		// the user has seen or the exposure rules hide.
+		kept = filterapi.Apply(cands, filterapi.Rules{Exclude: pl.exclude, Categories: pl.categories, Seen: feats.Seen,
+			Hidden: exposure.Hidden()}).Kept
 	}
+	kept = g.servable(kept)
 
+	affinity := feats.GenreAffinity
+	if pl.seed != nil && len(affinity) == 0 {
+		affinity = rreq.Affinity
+	}
 	bk := g.breaker(g.breakers.ranking, HopRanking, b.Ranking, res.Routes)
 	ranked, err := hop(ctx, bk, b.Ranking, func(ctx context.Context) (rankingapi.Response, error) {
-		return g.hops.Ranking.Rank(ctx, rankingapi.Request{UserID: userID, Affinity: feats.GenreAffinity, Candidates: kept,
+		return g.hops.Ranking.Rank(ctx, rankingapi.Request{UserID: pl.userID, Affinity: affinity, Candidates: kept,
 			Weights: p.RankingWeights, ModelVersion: p.RankingModel})
 	})
 	final := ranked.Ranked
@@ -116,14 +220,33 @@ func (g *Gateway) Recommend(ctx context.Context, userID string, n int) (Reply, e
 	}
 	reply.ModelVersion = ranked.ModelVersion
 
-	final = final[:min(n, len(final))]
+	final = final[:min(pl.n, len(final))]
 	reply.Items = make([]Item, len(final))
 	for i := range final {
 		c := &final[i]
 		reply.Items[i] = Item{ItemID: c.ID, Title: c.Title, Score: c.Score, Sources: sourceNames(c)}
 	}
-	g.logExposures(ctx, &reply)
+	if pl.userID != "" {
+		g.logExposures(ctx, &reply)
+	}
 	return reply, nil
+}
+
+// servable drops what the gateway's own catalogue view says may not be
+// served now: a second line behind recall and filter, whose views may lag
+// the gateway's by a poll, and the only line on the fallback paths.
+func (g *Gateway) servable(cands []domain.Candidate) []domain.Candidate {
+	bad := filterapi.Unservable(g.view, cands, time.Now())
+	if len(bad) == 0 {
+		return cands
+	}
+	out := make([]domain.Candidate, 0, len(cands))
+	for _, c := range cands {
+		if _, drop := bad[c.ID]; !drop {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 type previewKey struct{}
@@ -162,30 +285,6 @@ func exposureRules(f domain.UserFeatures, c *abtest.FrequencyCap) filterapi.Expo
 		}
 	}
 	return e
-}
-
-// hop runs f under its breaker and its own budget inside the request deadline.
-func hop[T any](ctx context.Context, b *resilience.Breaker, budget time.Duration, f func(context.Context) (T, error)) (T, error) {
-	ctx, cancel := context.WithTimeout(ctx, budget)
-	defer cancel()
-	return resilience.Call(ctx, b, f)
-}
-
-// IngestEvents hands a batch of events to features, which stores it
-// durably (all or none) before it answers. A business error (an invalid
-// event) is returned as such; any other failure means nothing was
-// acknowledged and the caller should retry.
-func (g *Gateway) IngestEvents(ctx context.Context, events []domain.Event) (int, error) {
-	return hop(ctx, g.breakers.events, g.cfg.Budgets.Request, func(ctx context.Context) (int, error) {
-		return g.hops.Features.IngestEvents(ctx, events)
-	})
-}
-
-// GetItem returns one catalogue item.
-func (g *Gateway) GetItem(ctx context.Context, id int64) (domain.Item, error) {
-	return hop(ctx, g.breakers.items, g.cfg.Budgets.Features, func(ctx context.Context) (domain.Item, error) {
-		return g.hops.Features.GetItem(ctx, id)
-	})
 }
 
 func (g *Gateway) degrade(ctx context.Context, r *Reply, hop string, err error) {

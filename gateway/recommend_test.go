@@ -55,7 +55,7 @@ func (f fakes) GetUserFeatures(_ context.Context, u string, _ int) (domain.UserF
 	}
 	return domain.UserFeatures{UserID: u, Seen: []int64{2}, Recent: []domain.Interaction{{ItemID: 2}}}, nil
 }
-func (f fakes) IngestEvents(context.Context, []domain.Event) (int, error) { return 0, errDown }
+func (f fakes) IngestEvents(context.Context, domain.EventBatch) (int, error) { return 0, errDown }
 func (f fakes) GetItem(_ context.Context, id int64) (domain.Item, error) {
 	return domain.Item{}, apierr.NotFound("item %d does not exist", id)
 }
@@ -72,7 +72,7 @@ func (f fakes) Filter(_ context.Context, r filterapi.Request) (filterapi.Respons
 	if f.isDown(HopFilter) {
 		return filterapi.Response{}, errDown
 	}
-	return filterapi.Apply(r.Candidates, r.Seen, r.Exposure.Hidden(), nil, 0), nil
+	return filterapi.Apply(r.Candidates, filterapi.Rules{Seen: r.Seen, Hidden: r.Exposure.Hidden(), Exclude: r.Exclude, Categories: r.Categories}), nil
 }
 func (f fakes) Rank(ctx context.Context, r rankingapi.Request) (rankingapi.Response, error) {
 	f.rankCalls.Add(1)
@@ -156,7 +156,7 @@ func TestFallbackLadder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint("down=", tt.down), func(t *testing.T) {
 			g, m := newGateway(t, tt.down...)
-			r, err := g.Recommend(context.Background(), "u1", 10)
+			r, err := g.Recommend(context.Background(), Query{UserID: "u1", N: 10})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,7 +187,7 @@ func TestBreakerOpensUnderTheLadderAndCloses(t *testing.T) {
 	g, m, f := newGatewayWithFakes(t, HopRanking)
 	ctx := context.Background()
 	for i := 0; i < 200 && !g.breakers.ranking.Open(); i++ {
-		r, err := g.Recommend(ctx, "u1", 10)
+		r, err := g.Recommend(ctx, Query{UserID: "u1", N: 10})
 		if err != nil || !slices.Equal(r.Degraded, []string{"ranking"}) {
 			t.Fatalf("request %d: %v, degraded %v", i, err, r.Degraded)
 		}
@@ -197,7 +197,7 @@ func TestBreakerOpensUnderTheLadderAndCloses(t *testing.T) {
 		t.Fatal("the ranking breaker never opened while ranking failed")
 	}
 	calls := f.rankCalls.Load()
-	r, err := g.Recommend(ctx, "u1", 10)
+	r, err := g.Recommend(ctx, Query{UserID: "u1", N: 10})
 	if err != nil || !slices.Equal(r.Degraded, []string{"ranking"}) || len(r.Items) == 0 {
 		t.Fatalf("with the breaker open: %v, %+v", err, r)
 	}
@@ -211,12 +211,12 @@ func TestBreakerOpensUnderTheLadderAndCloses(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for g.breakers.ranking.Open() && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
-		_, _ = g.Recommend(ctx, "u1", 10)
+		_, _ = g.Recommend(ctx, Query{UserID: "u1", N: 10})
 	}
 	if g.breakers.ranking.Open() {
 		t.Fatal("the breaker stayed open after ranking recovered")
 	}
-	if r, _ := g.Recommend(ctx, "u1", 10); len(r.Degraded) != 0 {
+	if r, _ := g.Recommend(ctx, Query{UserID: "u1", N: 10}); len(r.Degraded) != 0 {
 		t.Errorf("degraded %v after recovery", r.Degraded)
 	}
 }
@@ -257,7 +257,7 @@ func TestRecommendRefusesBadInput(t *testing.T) {
 		user string
 		n    int
 	}{{"", 10}, {"u", 0}, {"u", 101}, {"a\x00b", 5}} {
-		_, err := g.Recommend(context.Background(), tc.user, tc.n)
+		_, err := g.Recommend(context.Background(), Query{UserID: tc.user, N: tc.n})
 		if e, ok := apierr.As(err); !ok || e.Kind != apierr.KindInvalid {
 			t.Errorf("Recommend(%q, %d) = %v, want invalid_argument", tc.user, tc.n, err)
 		}

@@ -23,7 +23,7 @@ func TestARoutedVersionDownDegradesOnlyItsArm(t *testing.T) {
 	arms := map[string]int{}
 	for u := range 400 {
 		user := fmt.Sprint("u", u)
-		rep, err := g.Recommend(context.Background(), user, 3)
+		rep, err := g.Recommend(context.Background(), Query{UserID: user, N: 3})
 		if err != nil {
 			t.Fatal(err)
 		}

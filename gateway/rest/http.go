@@ -26,7 +26,6 @@ import (
 	"github.com/recmesh/recmesh/gateway"
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/config"
-	"github.com/recmesh/recmesh/pkg/domain"
 	rlog "github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/telemetry"
 )
@@ -35,7 +34,9 @@ import (
 type Config struct {
 	// Addr is the REST listen address.
 	Addr string
-	// APIKeys, comma-separated; empty switches authentication off.
+	// APIKeys, comma-separated, each key[:scope[+scope]] with scopes read
+	// and write (a key without scopes has both); empty switches
+	// authentication off.
 	APIKeys string `secret:"true"`
 	// RateLimit is requests per second per API key; 0 switches it off.
 	RateLimit int
@@ -50,7 +51,7 @@ func DefaultConfig() Config { return Config{Addr: "127.0.0.1:8080", MaxBodyBytes
 func (c *Config) Bind(f *config.Flags) {
 	d := DefaultConfig()
 	f.String(&c.Addr, "http-addr", d.Addr, "gateway REST listen address")
-	f.String(&c.APIKeys, "api-keys", "", "comma-separated API keys; empty switches authentication off")
+	f.String(&c.APIKeys, "api-keys", "", "comma-separated API keys, each key[:read|:write|:read+write] (no scope: both); empty switches authentication off")
 	f.Int(&c.RateLimit, "rate-limit", 0, "requests per second per API key; 0 switches rate limiting off")
 	f.Int(&c.MaxBodyBytes, "max-body-bytes", d.MaxBodyBytes, "largest accepted POST body")
 }
@@ -60,7 +61,8 @@ func (c *Config) Validate() error {
 	if c.RateLimit < 0 || c.MaxBodyBytes <= 0 {
 		return fmt.Errorf("rate limit must be ≥ 0 and the body size positive")
 	}
-	return nil
+	_, err := parseKeys(c.APIKeys)
+	return err
 }
 
 // Options are what the transport is given besides its config.
@@ -85,7 +87,7 @@ type API struct {
 	tracer  trace.Tracer
 	http    *httpMetrics
 	limiter *limiter
-	keys    map[string]bool
+	keys    map[string]scopes
 	openAPI []byte
 }
 
@@ -98,9 +100,13 @@ func New(g *gateway.Gateway, cfg Config, o Options) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys, err := parseKeys(cfg.APIKeys)
+	if err != nil {
+		return nil, err
+	}
 	return &API{
 		g: g, cfg: cfg, log: o.Log, tracer: o.Tracer.Tracer("recmesh/gateway"), http: newHTTPMetrics(o.Metrics),
-		limiter: newLimiter(cfg.RateLimit), keys: parseKeys(cfg.APIKeys), openAPI: doc,
+		limiter: newLimiter(cfg.RateLimit), keys: keys, openAPI: doc,
 	}, nil
 }
 
@@ -144,9 +150,17 @@ func dig(m map[string]any, keys ...string) map[string]any {
 // Handler returns the REST API's routes; metrics serves /metrics.
 func (a *API) Handler(metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /v1/recommendations", a.api("recommendations", a.handleRecommend))
-	mux.Handle("POST /v1/events", a.api("events", a.handleEvents))
-	mux.Handle("GET /v1/items/{id}", a.api("items", a.handleItem))
+	mux.Handle("GET /v1/recommendations", a.api("recommendations", scopeRead, a.handleRecommend))
+	mux.Handle("POST /v1/events", a.api("events", scopeWrite, a.handleEvents))
+	mux.Handle("GET /v1/items/{id}", a.api("items", scopeRead, a.handleItem))
+	mux.Handle("GET /v1/items/{id}/similar", a.api("similar", scopeRead, a.handleSimilar))
+	mux.Handle("PUT /v1/items/{id}", a.api("items", scopeWrite, a.handlePutItem))
+	mux.Handle("PATCH /v1/items/{id}", a.api("items", scopeWrite, a.handlePatchItem))
+	mux.Handle("DELETE /v1/items/{id}", a.api("items", scopeWrite, a.handleDeleteItem))
+	mux.Handle("POST /v1/items", a.api("items", scopeWrite, a.handlePostItems))
+	mux.Handle("GET /v1/users/{id}", a.api("users", scopeRead, a.handleGetUser))
+	mux.Handle("PUT /v1/users/{id}", a.api("users", scopeWrite, a.handlePutUser))
+	mux.Handle("DELETE /v1/users/{id}", a.api("users", scopeWrite, a.handleDeleteUser))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.g.Ready(r.Context()); err != nil {
@@ -172,9 +186,9 @@ const PreviewHeader = "X-Recmesh-Preview"
 
 type apiFunc func(w http.ResponseWriter, r *http.Request) (any, error)
 
-// api wraps a handler with the request id, the root span, admission,
-// metrics and the one error-to-status mapping.
-func (a *API) api(route string, f apiFunc) http.Handler {
+// api wraps a handler with the request id, the root span, admission (an
+// API key with scope need), metrics and the one error-to-status mapping.
+func (a *API) api(route string, need scopes, f apiFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ctx := telemetry.Propagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
@@ -187,7 +201,7 @@ func (a *API) api(route string, f apiFunc) http.Handler {
 		r = r.WithContext(ctx)
 
 		var body any
-		err := a.admit(r)
+		err := a.admit(r, need)
 		if err == nil {
 			body, err = f(w, r)
 		}
@@ -213,73 +227,6 @@ func (a *API) api(route string, f apiFunc) http.Handler {
 	})
 }
 
-func (a *API) handleRecommend(_ http.ResponseWriter, r *http.Request) (any, error) {
-	q := r.URL.Query()
-	n := 10
-	if s := q.Get("n"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil {
-			return nil, apierr.Invalid("n must be an integer between 1 and 100")
-		}
-		n = v
-	}
-	ctx := r.Context()
-	if r.Header.Get(PreviewHeader) == "1" {
-		ctx = gateway.Preview(ctx)
-	}
-	rep, err := a.g.Recommend(ctx, q.Get("user_id"), n)
-	if err != nil {
-		return nil, err
-	}
-	return &rep, nil
-}
-
-// EventsRequest is the body of POST /v1/events.
-type EventsRequest struct {
-	Events []domain.Event `json:"events"`
-}
-
-// EventsReply is the answer to POST /v1/events.
-type EventsReply struct {
-	Accepted int `json:"accepted"`
-}
-
-func (a *API) handleEvents(w http.ResponseWriter, r *http.Request) (any, error) {
-	body, err := apierr.ReadBody(w, r, int64(a.cfg.MaxBodyBytes))
-	if err != nil {
-		return nil, err
-	}
-	req, err := decodeEvents(body)
-	if err != nil {
-		return nil, err
-	}
-	// Business errors are 4xx; anything else becomes 503 with Retry-After,
-	// so the client retries: nothing is dropped silently.
-	n, err := a.g.IngestEvents(r.Context(), req.Events)
-	if err != nil {
-		return nil, err
-	}
-	return EventsReply{Accepted: n}, nil
-}
-
-// decodeEvents parses a POST /v1/events body strictly: one JSON object,
-// no unknown fields. Validation of each event is the features service's.
-func decodeEvents(body []byte) (EventsRequest, error) {
-	var req EventsRequest
-	if err := apierr.DecodeStrict(body, &req, "events batch"); err != nil {
-		return EventsRequest{}, err
-	}
-	return req, nil
-}
-
-func (a *API) handleItem(_ http.ResponseWriter, r *http.Request) (any, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return nil, apierr.Invalid("item id must be a positive integer")
-	}
-	return a.g.GetItem(r.Context(), id)
-}
-
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // requestID keeps a caller's well-formed X-Request-ID or makes a new one.
@@ -290,34 +237,6 @@ func requestID(in string) string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-func parseKeys(s string) map[string]bool {
-	keys := map[string]bool{}
-	for _, k := range strings.Split(s, ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			keys[k] = true
-		}
-	}
-	return keys
-}
-
-// admit checks the API key (when keys are configured) and the key's rate limit.
-func (a *API) admit(r *http.Request) error {
-	key := "anonymous"
-	if len(a.keys) > 0 {
-		key = r.Header.Get("X-API-Key")
-		if key == "" {
-			key = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		}
-		if !a.keys[key] {
-			return apierr.New(apierr.KindUnauthenticated, "a valid API key is required in X-API-Key")
-		}
-	}
-	if !a.limiter.allow(key) {
-		return apierr.New(apierr.KindRateLimited, "rate limit exceeded; slow down")
-	}
-	return nil
 }
 
 type httpMetrics struct {

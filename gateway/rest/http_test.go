@@ -38,7 +38,7 @@ var errDown = errors.New("down")
 func (down) GetUserFeatures(context.Context, string, int) (domain.UserFeatures, error) {
 	return domain.UserFeatures{}, errDown
 }
-func (down) IngestEvents(context.Context, []domain.Event) (int, error) { return 0, errDown }
+func (down) IngestEvents(context.Context, domain.EventBatch) (int, error) { return 0, errDown }
 func (down) GetItem(context.Context, int64) (domain.Item, error)       { return domain.Item{}, errDown }
 func (down) Recall(context.Context, recallapi.Request) (recallapi.Response, error) {
 	return recallapi.Response{}, errDown
