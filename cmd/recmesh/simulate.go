@@ -175,7 +175,7 @@ func startSimMesh(ctx context.Context, dir string, c simConfig, stderr io.Writer
 	g.REST.MaxBodyBytes = 8 << 20
 	// A simulation measures choices, not speed: budgets wide enough that no
 	// answer is degraded by a busy machine.
-	g.Budgets = gateway.Budgets{Request: 10 * time.Second, Features: 2 * time.Second, Recall: 4 * time.Second, Filter: 2 * time.Second, Ranking: 4 * time.Second}
+	g.Budgets = gateway.Budgets{Request: 10 * time.Second, Features: 2 * time.Second, Recall: 4 * time.Second, Filter: 2 * time.Second, Ranking: 4 * time.Second, Write: 10 * time.Second}
 	return mesh.Start(ctx, mesh.Options{Components: comps, DataDir: dir, ModelDir: filepath.Join(dir, "models"),
 		Instance: "simulate", Gateway: g, Log: io.Discard, LogLevel: slog.LevelError, Progress: stderr})
 }

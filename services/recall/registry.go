@@ -26,6 +26,10 @@ type ChannelSpec struct {
 	// request does not set its quota.
 	DefaultQuota int
 	Channel      Channel
+	// Online marks a channel that only has something to say when serving:
+	// it reads the live catalogue (fresh) or the request's categories
+	// (category), which an offline evaluation of past events has not.
+	Online bool
 }
 
 // registry lists every channel, once, in merge priority order: the earlier
@@ -38,9 +42,9 @@ type ChannelSpec struct {
 var registry = []ChannelSpec{
 	{Name: domain.ChannelItemCF, DefaultQuota: 250, Channel: itemCFChannel{}},
 	{Name: domain.ChannelEmbedding, DefaultQuota: 150, Channel: embedding{}},
-	{Name: domain.ChannelCategory, DefaultQuota: 100, Channel: category{}},
+	{Name: domain.ChannelCategory, DefaultQuota: 100, Channel: category{}, Online: true},
 	{Name: domain.ChannelGenre, DefaultQuota: 100, Channel: genre{}},
-	{Name: domain.ChannelFresh, DefaultQuota: 50, Channel: fresh{}},
+	{Name: domain.ChannelFresh, DefaultQuota: 50, Channel: fresh{}, Online: true},
 	{Name: recallapi.ChannelPopular, DefaultQuota: 100, Channel: popular{}},
 }
 
@@ -49,6 +53,18 @@ func ChannelNames() []string {
 	out := make([]string, len(registry))
 	for i, s := range registry {
 		out[i] = s.Name
+	}
+	return out
+}
+
+// OfflineChannelNames lists the channels an offline evaluation can
+// measure (all but the Online ones), in merge priority order.
+func OfflineChannelNames() []string {
+	var out []string
+	for _, s := range registry {
+		if !s.Online {
+			out = append(out, s.Name)
+		}
 	}
 	return out
 }

@@ -42,7 +42,7 @@ func startMesh(t *testing.T) *mesh.Mesh {
 	g := mesh.DefaultGatewayConfig()
 	g.REST.Addr = "127.0.0.1:0"
 	g.ConfigPoll, g.ConfigWait = 100*time.Millisecond, 2*time.Second
-	g.Budgets = gateway.Budgets{Request: 5 * time.Second, Features: time.Second, Recall: 2 * time.Second, Filter: time.Second, Ranking: 2 * time.Second}
+	g.Budgets = gateway.Budgets{Request: 5 * time.Second, Features: time.Second, Recall: 2 * time.Second, Filter: time.Second, Ranking: 2 * time.Second, Write: 5 * time.Second}
 	m, err := mesh.Start(context.Background(), mesh.Options{Components: comps, DataDir: dataDir, ModelDir: dir + "/models",
 		Instance: "browser", Gateway: g, Log: io.Discard, LogLevel: slog.LevelError})
 	if err != nil {

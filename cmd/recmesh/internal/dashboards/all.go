@@ -90,7 +90,7 @@ func storeRow(store, name string) []Panel {
 
 func stores() Dashboard {
 	return Dashboard{UID: "recmesh-stores", Title: "recmesh / stores",
-		Description: "PostgreSQL (catalogue, event log, experiments) and Redis (real-time state) as the services see them, and the repair the event log needs.",
+		Description: "PostgreSQL (catalogue, event log, experiments) and Redis (real-time state) as the services see them, the repair the event log needs, and how fresh each service's catalogue view is.",
 		Rows: []Row{
 			{Title: "PostgreSQL", Panels: storeRow("postgres", "PostgreSQL")},
 			{Title: "Redis", Panels: storeRow("redis", "Redis")},
@@ -99,6 +99,14 @@ func stores() Dashboard {
 					Queries: []Query{{`sum(recmesh_features_redis_missed_events_total)`, "missed"}}},
 				{Title: "History read from PostgreSQL", Unit: "reqps", Description: "History reads that PostgreSQL served because Redis failed.",
 					Queries: []Query{{`sum(rate(recmesh_features_history_postgres_reads_total[5m]))`, "fallback reads"}}},
+			}},
+			{Title: "Catalogue", Panels: []Panel{
+				{Title: "Catalogue view age", Unit: "s", Description: "Seconds since each recall, filter and gateway instance last synced its catalogue view with features (about -catalog-poll when healthy); a catalogue change reaches serving within it.",
+					Queries: []Query{{`max by (job) (recmesh_catalog_age_seconds)`, "{{job}}"}}},
+				{Title: "Catalogue view items", Unit: "short", Description: "Items in each service's catalogue view, retired ones included; instances of one service should agree.",
+					Queries: []Query{{`max by (job) (recmesh_catalog_items)`, "{{job}}"}}},
+				{Title: "Catalogue sync failures", Unit: "short", Description: "Failed catalogue polls in the last 5 minutes, by service; the view keeps its last state meanwhile.",
+					Queries: []Query{{`sum by (job) (increase(recmesh_catalog_sync_failures_total[5m]))`, "{{job}}"}}},
 			}},
 		}}
 }

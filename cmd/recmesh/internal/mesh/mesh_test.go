@@ -76,7 +76,7 @@ func withMesh(tm *testing.M) (int, error) {
 	g.REST.MaxBodyBytes = 4096
 	// Generous budgets: this machine is shared, and a timeout would turn a
 	// correctness check into a degraded answer.
-	g.Budgets = gateway.Budgets{Request: 5 * time.Second, Features: time.Second, Recall: 2 * time.Second, Filter: time.Second, Ranking: 2 * time.Second}
+	g.Budgets = gateway.Budgets{Request: 5 * time.Second, Features: time.Second, Recall: 2 * time.Second, Filter: time.Second, Ranking: 2 * time.Second, Write: 5 * time.Second}
 	modelDir = dir + "/models"
 	blocklist := dir + "/blocklist"
 	if err := os.WriteFile(blocklist, []byte(fmt.Sprintf("# test\n%d\n", blockedItem)), 0o644); err != nil {

@@ -65,7 +65,9 @@ func PrepareEval(events []domain.Event, o EvalOptions) EvalData {
 }
 
 // The method names, as in the table. Before them, every recall channel
-// alone has a row named after the channel (recall.ChannelNames).
+// measurable offline has a row named after the channel
+// (recall.OfflineChannelNames: fresh and category need the live catalogue
+// and a request's categories).
 const (
 	MethodRecallUnion = "recall-union"
 	MethodPipeline    = "pipeline"
@@ -153,7 +155,7 @@ func evalMethods(a *Artifacts, variants []WeightVariant) []method {
 		}
 	}
 	var methods []method
-	for _, ch := range recall.ChannelNames() {
+	for _, ch := range recall.OfflineChannelNames() {
 		methods = append(methods, method{ch, candidates(map[string]int{ch: 500})})
 	}
 	methods = append(methods, method{MethodRecallUnion, union}, method{MethodPipeline, pipeline(nil)})

@@ -99,7 +99,7 @@ func TestEvaluateRunsEveryMethod(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := Table(res, o.MaxK)
-	for _, m := range append(recall.ChannelNames(), MethodRecallUnion, MethodPipeline) {
+	for _, m := range append(recall.OfflineChannelNames(), MethodRecallUnion, MethodPipeline) {
 		if !strings.Contains(table, "| "+m+" |") {
 			t.Errorf("table lacks %s:\n%s", m, table)
 		}
