@@ -100,7 +100,14 @@ func withMesh(tm *testing.M) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := startAPI(); err != nil {
+		_ = m.Stop(context.Background())
+		return 0, err
+	}
 	code := tm.Run()
+	if code == 0 {
+		code = checkAPI()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return code, m.Stop(ctx)
@@ -121,7 +128,7 @@ func recommend(t *testing.T, user string, n int) gateway.Reply {
 
 func get(t *testing.T, path string) (int, []byte) {
 	t.Helper()
-	resp, err := http.Get(m.URL() + path)
+	resp, err := httpc.Get(m.URL() + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +139,7 @@ func get(t *testing.T, path string) (int, []byte) {
 
 func post(t *testing.T, path, body string) (int, []byte) {
 	t.Helper()
-	resp, err := http.Post(m.URL()+path, "application/json", strings.NewReader(body))
+	resp, err := httpc.Post(m.URL()+path, "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +320,7 @@ func TestBadInputIsA4xxWithACode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req, _ := http.NewRequest(tt.method, m.URL()+tt.path, bytes.NewBufferString(tt.body))
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := httpc.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -456,7 +463,7 @@ func TestPublishUnderLoad(t *testing.T) {
 					return
 				default:
 				}
-				resp, err := http.Get(fmt.Sprintf("%s/v1/recommendations?user_id=%d&n=10", m.URL(), 1+(w*97+i)%610))
+				resp, err := httpc.Get(fmt.Sprintf("%s/v1/recommendations?user_id=%d&n=10", m.URL(), 1+(w*97+i)%610))
 				if err != nil {
 					tl.failed++
 					continue
