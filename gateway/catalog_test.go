@@ -42,11 +42,15 @@ func (c *fakeCatalog) ItemChanges(_ context.Context, since int64, _ int) (featur
 	return out, nil
 }
 
-func (c *fakeCatalog) PutItems(context.Context, []domain.Item) ([]domain.Item, error) { return nil, errDown }
+func (c *fakeCatalog) PutItems(context.Context, []domain.Item) ([]domain.Item, error) {
+	return nil, errDown
+}
 func (c *fakeCatalog) PatchItem(context.Context, int64, domain.ItemPatch) (domain.Item, error) {
 	return domain.Item{}, errDown
 }
-func (c *fakeCatalog) RetireItem(context.Context, int64) (domain.Item, error) { return domain.Item{}, errDown }
+func (c *fakeCatalog) RetireItem(context.Context, int64) (domain.Item, error) {
+	return domain.Item{}, errDown
+}
 
 // manyFakes recall items 1..30 (popular: 100..130), so pages can follow.
 type manyFakes struct{ fakes }

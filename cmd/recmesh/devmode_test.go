@@ -254,6 +254,8 @@ func TestDevModeConsulPostgresRedisJaeger(t *testing.T) {
 	t.Run("SIGTERM deregisters from the catalog", func(t *testing.T) { d.checkSIGTERM(t) })
 	t.Run("one trace in Jaeger spans every service", func(t *testing.T) { d.checkJaeger(t) })
 	t.Run("every accepted event is in PostgreSQL and replay equals live Redis", func(t *testing.T) { d.checkDurability(t) })
+	t.Run("a PUT item is served by the fresh channel within seconds, a DELETE retires it", func(t *testing.T) { d.checkCatalogue(t) })
+	t.Run("erasing a user leaves nothing of theirs in PostgreSQL or Redis", func(t *testing.T) { d.checkErasure(t) })
 	t.Run("an admin change reaches the gateway and moves only moved buckets", func(t *testing.T) { d.checkExperimentChange(t) })
 	t.Run("a killed instance leaves rotation while requests keep succeeding", func(t *testing.T) { d.checkKilledInstance(t) })
 	t.Run("a variant routed to ranking v2 is served by v2 only, and degrades alone without it", func(t *testing.T) { d.checkVersionRouting(t) })

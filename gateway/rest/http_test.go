@@ -39,7 +39,7 @@ func (down) GetUserFeatures(context.Context, string, int) (domain.UserFeatures, 
 	return domain.UserFeatures{}, errDown
 }
 func (down) IngestEvents(context.Context, domain.EventBatch) (int, error) { return 0, errDown }
-func (down) GetItem(context.Context, int64) (domain.Item, error)       { return domain.Item{}, errDown }
+func (down) GetItem(context.Context, int64) (domain.Item, error)          { return domain.Item{}, errDown }
 func (down) Recall(context.Context, recallapi.Request) (recallapi.Response, error) {
 	return recallapi.Response{}, errDown
 }
