@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -109,5 +111,16 @@ func TestPatchBody(t *testing.T) {
 	b := ItemPatch{Title: &title, ClearExpiry: true}.body()
 	if len(b) != 2 || b["expires_at"] != nil || *(b["title"].(*string)) != "x" {
 		t.Errorf("patch body = %v", b)
+	}
+}
+
+// The client is for feed teams' services: it must not pull in the server.
+func TestNoDependencies(t *testing.T) {
+	b, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "require") {
+		t.Errorf("client/go.mod requires modules:\n%s", b)
 	}
 }

@@ -90,6 +90,16 @@ type Recommendations struct {
 	NextCursor   string        `json:"next_cursor,omitempty"`
 }
 
+// Find returns the item of the page with id, if the page holds it.
+func (r *Recommendations) Find(id int64) (Recommended, bool) {
+	for _, it := range r.Items {
+		if it.ItemID == id {
+			return it, true
+		}
+	}
+	return Recommended{}, false
+}
+
 // Event is one interaction to report.
 type Event struct {
 	UserID    string  `json:"user_id"`

@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"testing"
@@ -19,13 +18,7 @@ import (
 // apiClient is a client of the dev gateway whose traffic v validates.
 func (d *devMesh) apiClient(t *testing.T) (*client.Client, *openapitest.Validator) {
 	t.Helper()
-	resp, err := http.Get(d.gateway + "/openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	doc, _ := io.ReadAll(resp.Body)
-	v, err := openapitest.New(doc, nil)
+	v, err := openapitest.FromServer(d.gateway, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,12 +40,8 @@ func devServed(t *testing.T, c *client.Client, cat string, id int64) (bool, []st
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, it := range page.Items {
-		if it.ItemID == id {
-			return true, it.Sources
-		}
-	}
-	return false, nil
+	it, ok := page.Find(id)
+	return ok, it.Sources
 }
 
 func devWait(t *testing.T, what string, cond func() bool) {

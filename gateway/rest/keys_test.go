@@ -59,13 +59,7 @@ func TestScopes(t *testing.T) {
 // validate traffic against (the end-to-end tests do, call by call).
 func TestServedDocumentIsValid(t *testing.T) {
 	srv := newServer(t, DefaultConfig())
-	resp, err := http.Get(srv.URL + "/openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	doc, _ := io.ReadAll(resp.Body)
-	v, err := openapitest.New(doc, nil)
+	v, err := openapitest.FromServer(srv.URL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,21 @@ func New(doc []byte, next http.RoundTripper) (*Validator, error) {
 	return &Validator{doc: t, router: r, next: next, covered: map[string]bool{}}, nil
 }
 
+// FromServer fetches base+"/openapi.json" (the document a gateway serves)
+// and returns a validator of it that sends through next.
+func FromServer(base string, next http.RoundTripper) (*Validator, error) {
+	resp, err := http.Get(base + "/openapi.json")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	doc, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return New(doc, next)
+}
+
 // RoundTrip implements http.RoundTripper.
 func (v *Validator) RoundTrip(req *http.Request) (*http.Response, error) {
 	var reqBody []byte

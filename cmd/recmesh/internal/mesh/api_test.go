@@ -34,16 +34,8 @@ var (
 )
 
 func startAPI() error {
-	resp, err := http.Get(m.URL() + "/openapi.json")
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	doc, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if validator, err = openapitest.New(doc, nil); err != nil {
+	var err error
+	if validator, err = openapitest.FromServer(m.URL(), nil); err != nil {
 		return err
 	}
 	httpc = &http.Client{Transport: validator}
@@ -97,12 +89,8 @@ func served(t *testing.T, r client.RecommendRequest, id int64) (bool, []string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, it := range page.Items {
-		if it.ItemID == id {
-			return true, it.Sources
-		}
-	}
-	return false, nil
+	it, ok := page.Find(id)
+	return ok, it.Sources
 }
 
 func ptr[T any](v T) *T { return &v }
