@@ -14,6 +14,7 @@ ENV CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
 WORKDIR /src
 # Modules first, so a source change does not download them again.
 COPY go.work go.work.sum ./
+COPY client/go.mod client/
 COPY cmd/recmesh/go.mod cmd/recmesh/go.sum cmd/recmesh/
 COPY gateway/go.mod gateway/go.sum gateway/
 COPY pkg/go.mod pkg/go.sum pkg/
