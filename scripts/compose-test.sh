@@ -81,6 +81,20 @@ done
 say "1. 10 items for user 1, not degraded (first whole answer $(since "$UP") s after up)"
 trace=$(jq -r .trace_id <<<"$reply")
 
+# 1b. The live catalogue: a PUT item is served by the fresh channel within seconds.
+newcat=compose-$(date +%s)
+PUT=$(date +%s.%N)
+curl -sf -XPUT "$GW/v1/items/990001" -d "{\"title\":\"Compose launch\",\"categories\":[\"$newcat\"]}" >/dev/null || fail "PUT /v1/items/990001 failed"
+fresh=0
+for i in $(seq 1 150); do
+  r=$(curl -sf "$GW/v1/recommendations?user_id=compose-probe-$i&n=10&category=$newcat" || true)
+  fresh=$(jq '[.items[]? | select(.item_id == 990001 and (.sources | index("fresh")))] | length' <<<"${r:-null}")
+  [ "$fresh" = 1 ] && break
+  sleep 0.1
+done
+[ "$fresh" = 1 ] || fail "the PUT item was not served by the fresh channel within 15 s: $r"
+say "1b. a PUT item served by the fresh channel $(since "$PUT") s after the PUT"
+
 # 2. Consul: every service passing, ranking twice, the gateway too.
 for s in features recall filter experiment gateway ranking; do
   want=1; [ $s = ranking ] && want=2

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recmesh/recmesh/pkg/catalog"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
@@ -213,6 +214,23 @@ func BenchmarkRecall(b *testing.B) {
 			}
 		})
 	}
+	b.Run("merged-live", func(b *testing.B) {
+		// The same, serving a catalogue view of every item (as recall does).
+		view := catalog.NewView(false)
+		items := make([]domain.Item, 0, len(idx.Items))
+		for _, it := range idx.Items {
+			it.Available, it.CreatedAt = true, time.Unix(0, 0)
+			items = append(items, it.Item)
+		}
+		view.Apply(items, 1)
+		r := New(idx).WithCatalog(view, DefaultOptions())
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.Recall(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("merged", func(b *testing.B) {
 		r := New(idx)
 		b.ReportAllocs()
