@@ -53,8 +53,16 @@ func (in *Input) item(id int64) (it domain.Item, live, ok bool) {
 // Admits reports whether id may be a candidate: known, not excluded,
 // servable now, and in one of the requested categories.
 func (in *Input) Admits(id int64) bool {
-	it, live, ok := in.item(id)
-	return ok && in.admitsItem(&it, live)
+	if in.exclude[id] {
+		return false
+	}
+	if in.View != nil {
+		if known, ok := in.View.Admits(id, in.Now, in.Req.Categories); known {
+			return ok
+		}
+	}
+	it, ok := in.Index.Items[id]
+	return ok && it.HasCategory(in.Req.Categories)
 }
 
 // admitsItem is Admits for an item in hand (no view lookup, so it may run
