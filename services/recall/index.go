@@ -14,6 +14,9 @@ type ItemInfo struct {
 	domain.Item
 	// Popularity is the time-decayed popularity (see BuildOptions.HalfLifeDays).
 	Popularity float64 `json:"popularity"`
+	// LegacyGenres reads the categories of an index written before they
+	// were called categories; LoadIndex moves them into Categories.
+	LegacyGenres []string `json:"genres,omitempty"`
 }
 
 // Neighbour is an item-CF neighbour with its similarity.

@@ -12,6 +12,11 @@ func LoadIndex(set *artifact.Set) (*Index, error) {
 	if err := set.ReadJSON(IndexFileName, &f); err != nil {
 		return nil, err
 	}
+	for i := range f.Items {
+		if it := &f.Items[i]; len(it.Categories) == 0 && len(it.LegacyGenres) > 0 {
+			it.Categories, it.LegacyGenres = it.LegacyGenres, nil
+		}
+	}
 	if len(f.Items) == 0 {
 		return nil, fmt.Errorf("recall: version %s has no items", set.Manifest.Version)
 	}

@@ -41,3 +41,21 @@ func TestLoadIndexRefusesMalformedEmbeddings(t *testing.T) {
 		t.Error("LoadIndex accepted an index with no items")
 	}
 }
+
+// An index written before categories were called categories still loads
+// them (an upgrade must not wait for a retraining).
+func TestLoadIndexReadsLegacyGenres(t *testing.T) {
+	st := artifact.Store{Dir: t.TempDir()}
+	legacy := `{"items":[{"item_id":1,"title":"A","genres":["Drama","War"],"popularity":2}],"neighbours":{}}`
+	if err := st.Publish(artifact.Manifest{Version: "v1"}, map[string][]byte{IndexFileName: []byte(legacy)}); err != nil {
+		t.Fatal(err)
+	}
+	set, err := st.OpenCurrent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := LoadIndex(set)
+	if err != nil || strings.Join(idx.Items[1].Categories, ",") != "Drama,War" || len(idx.ByGenre["War"]) != 1 {
+		t.Fatalf("legacy index: %+v, %v", idx, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -81,4 +82,41 @@ func TestPostgresExposures(t *testing.T) {
 
 func TestPostgresCatalogue(t *testing.T) {
 	storetest.RunCatalogue(t, func(t *testing.T) storetest.FullStore { return store.NewPostgres(postgresPool(t)) })
+}
+
+// Items that predate migration 0003 get a creation time from their first
+// event, or their year, not the time of the migration (or the fresh
+// channel would take the whole catalogue for new).
+func TestPostgresMigrationBackfillsCreatedAt(t *testing.T) {
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	sql, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{string(sql),
+		`CREATE TABLE schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+		`INSERT INTO schema_migrations (version, name) VALUES (1, '0001_init.sql')`,
+		`INSERT INTO items (item_id, title, year) VALUES (1, 'rated', 1995), (2, 'unrated', 2001), (3, 'no year', 0)`,
+		`INSERT INTO events (user_id, item_id, type, value, ts) VALUES ('u', 1, 'click', 1, 900000000), ('v', 1, 'click', 1, 800000000)`} {
+		if _, err := pool.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := store.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	items, err := store.NewPostgres(pool).Items(ctx, []int64{1, 2, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := items[1].CreatedAt; !got.Equal(time.Unix(800000000, 0)) {
+		t.Errorf("created_at of a rated item = %v, want its first event", got)
+	}
+	if got := items[2].CreatedAt; !got.Equal(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("created_at of an unrated item = %v, want 1 January of its year", got)
+	}
+	if !items[1].Available || items[3].CreatedAt.IsZero() || items[1].Rev == items[2].Rev {
+		t.Errorf("migrated items = %+v", items)
+	}
 }
