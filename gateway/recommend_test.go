@@ -46,7 +46,7 @@ func (f fakes) isDown(hop string) bool { _, ok := f.down.Load(hop); return ok }
 func (f fakes) setDown(hop string)     { f.down.Store(hop, true) }
 
 func cand(id int64, src string) domain.Candidate {
-	return domain.Candidate{Item: domain.Item{ID: id, Title: "t"}, Sources: []domain.Source{{Channel: src, Score: 1}}}
+	return domain.Candidate{ID: id, Title: "t", Sources: []domain.Source{{Channel: src, Score: 1}}}
 }
 
 func (f fakes) GetUserFeatures(_ context.Context, u string, _ int) (domain.UserFeatures, error) {

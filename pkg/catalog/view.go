@@ -23,14 +23,37 @@ type View struct {
 	// and categories (filter, gateway).
 	trim bool
 
-	mu      sync.RWMutex
-	items   map[int64]domain.Item
+	mu sync.RWMutex
+	// items hold each item with its servability in a form cheap to test:
+	// the admission checks run thousands of times a request.
+	items   map[int64]*record
 	newest  []entry
 	byCat   map[string][]entry
 	rev     int64
 	synced  bool
 	applied time.Time
 }
+
+// record is one item of the view.
+type record struct {
+	item domain.Item
+	st   state
+}
+
+// state is what Admits needs of an item.
+type state struct {
+	// blocked: retired or unavailable.
+	blocked bool
+	// expires is expires_at in Unix ms; 0 for none.
+	expires int64
+}
+
+func stateOf(it *domain.Item) state {
+	return state{blocked: !it.RetiredAt.IsZero() || !it.Available, expires: domain.MillisOf(it.ExpiresAt)}
+}
+
+// servable is Item.Servable, on the compact state.
+func (s state) servable(nowMs int64) bool { return !s.blocked && (s.expires == 0 || nowMs < s.expires) }
 
 // entry orders items newest first, ties by id.
 type entry struct {
@@ -45,7 +68,7 @@ func cmpEntry(a, b entry) int {
 // NewView returns an empty view; trim keeps only what statuses and
 // categories need.
 func NewView(trim bool) *View {
-	return &View{trim: trim, items: map[int64]domain.Item{}, byCat: map[string][]entry{}}
+	return &View{trim: trim, items: map[int64]*record{}, byCat: map[string][]entry{}}
 }
 
 // bulk is the batch size above which Apply rebuilds the orders by sorting
@@ -62,12 +85,12 @@ func (v *View) Apply(items []domain.Item, rev int64) {
 			it.Title, it.Tags = "", nil
 		}
 		old, had := v.items[it.ID]
-		v.items[it.ID] = it
+		v.items[it.ID] = &record{item: it, st: stateOf(&it)}
 		if rebuild {
 			continue
 		}
-		if had && old.RetiredAt.IsZero() {
-			v.remove(old)
+		if had && old.item.RetiredAt.IsZero() {
+			v.remove(old.item)
 		}
 		if it.RetiredAt.IsZero() {
 			v.insert(it)
@@ -118,11 +141,12 @@ func removeSorted(l []entry, e entry) []entry {
 func (v *View) rebuild() {
 	v.newest = v.newest[:0]
 	v.byCat = map[string][]entry{}
-	for _, it := range v.items {
+	for _, r := range v.items {
+		it := &r.item
 		if !it.RetiredAt.IsZero() {
 			continue
 		}
-		e := entryOf(it)
+		e := entryOf(*it)
 		v.newest = append(v.newest, e)
 		for _, c := range it.Categories {
 			v.byCat[c] = append(v.byCat[c], e)
@@ -134,12 +158,79 @@ func (v *View) rebuild() {
 	}
 }
 
+// Reader reads a view under one read lock (see Read), for a request
+// that asks it many things. A zero Reader reads an empty view.
+type Reader struct{ v *View }
+
+// Read calls f with a Reader valid until f returns; f must not call the
+// view's own (locking) methods.
+func (v *View) Read(f func(Reader)) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	f(Reader{v})
+}
+
 // Get returns the item as the view knows it.
+func (r Reader) Get(id int64) (*domain.Item, bool) {
+	if r.v == nil {
+		return nil, false
+	}
+	rec, ok := r.v.items[id]
+	if !ok {
+		return nil, false
+	}
+	return &rec.item, true
+}
+
+// Candidate is the item as a candidate (no sources yet), if the view
+// knows it: what recall's merge needs, without copying the whole item.
+func (r Reader) Candidate(id int64, popularity float64) (domain.Candidate, bool) {
+	it, ok := r.Get(id)
+	if !ok {
+		return domain.Candidate{}, false
+	}
+	return domain.CandidateOf(it, popularity), true
+}
+
+// Admits reports whether the view knows id and, if it does, whether the
+// item may be served at nowMs (Unix ms) and is in one of cats (empty:
+// any).
+func (r Reader) Admits(id int64, nowMs int64, cats []string) (known, ok bool) {
+	if r.v == nil {
+		return false, false
+	}
+	rec, known := r.v.items[id]
+	if !known {
+		return false, false
+	}
+	return true, rec.st.servable(nowMs) && (len(cats) == 0 || rec.item.HasCategory(cats))
+}
+
+// Newest calls f with the unretired items of category (every category
+// when ""), newest first, until f returns false.
+func (r Reader) Newest(category string, f func(*domain.Item) bool) {
+	if r.v == nil {
+		return
+	}
+	l := r.v.newest
+	if category != "" {
+		l = r.v.byCat[category]
+	}
+	for _, e := range l {
+		if !f(&r.v.items[e.id].item) {
+			return
+		}
+	}
+}
+
+// Get returns a copy of the item as the view knows it.
 func (v *View) Get(id int64) (domain.Item, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	it, ok := v.items[id]
-	return it, ok
+	if it, ok := (Reader{v}).Get(id); ok {
+		return *it, true
+	}
+	return domain.Item{}, false
 }
 
 // Status is why the item may not be served at now ("" when it may be, or
@@ -148,36 +239,21 @@ func (v *View) Get(id int64) (domain.Item, bool) {
 func (v *View) Status(id int64, now time.Time) string {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	it, ok := v.items[id]
-	if !ok {
-		return ""
+	if it, ok := (Reader{v}).Get(id); ok {
+		return it.Status(now)
 	}
-	return it.Status(now)
-}
-
-// Admits reports whether the view knows id and, if it does, whether the
-// item may be served at now and is in one of cats (empty: any). It copies
-// nothing, for the hot loops that judge thousands of ids a request.
-func (v *View) Admits(id int64, now time.Time, cats []string) (known, ok bool) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	it, known := v.items[id]
-	if !known {
-		return false, false
-	}
-	return true, it.Servable(now) && it.HasCategory(cats)
+	return ""
 }
 
 // Statuses calls f with every id of ids the view knows is not servable at
 // now, and why, under one read lock.
 func (v *View) Statuses(ids []int64, now time.Time, f func(id int64, status string)) {
+	nowMs := now.UnixMilli()
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	for _, id := range ids {
-		if it, ok := v.items[id]; ok {
-			if s := it.Status(now); s != "" {
-				f(id, s)
-			}
+		if rec, ok := v.items[id]; ok && !rec.st.servable(nowMs) {
+			f(id, rec.item.Status(now))
 		}
 	}
 }
@@ -186,17 +262,7 @@ func (v *View) Statuses(ids []int64, now time.Time, f func(id int64, status stri
 // when ""), newest first, until f returns false. f runs under the view's
 // read lock: it must be quick and must not call the view.
 func (v *View) Newest(category string, f func(domain.Item) bool) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	l := v.newest
-	if category != "" {
-		l = v.byCat[category]
-	}
-	for _, e := range l {
-		if !f(v.items[e.id]) {
-			return
-		}
-	}
+	v.Read(func(r Reader) { r.Newest(category, func(it *domain.Item) bool { return f(*it) }) })
 }
 
 // Len is the number of items the view knows, retired ones included.

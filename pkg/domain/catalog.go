@@ -91,13 +91,16 @@ func ValidateLabel(field, l string) error {
 }
 
 // HasCategory reports whether the item is in any of cats (empty: true).
-func (it *Item) HasCategory(cats []string) bool {
-	if len(cats) == 0 {
+func (it *Item) HasCategory(cats []string) bool { return hasAny(it.Categories, cats) }
+
+// hasAny reports whether have holds any of want (empty want: true).
+func hasAny(have, want []string) bool {
+	if len(want) == 0 {
 		return true
 	}
-	for _, c := range it.Categories {
-		for _, want := range cats {
-			if c == want {
+	for _, c := range have {
+		for _, w := range want {
+			if c == w {
 				return true
 			}
 		}

@@ -181,9 +181,14 @@ type Source struct {
 	Score   float64
 }
 
-// Candidate is an item on its way through recall, filter and ranking.
+// Candidate is an item on its way through recall, filter and ranking:
+// only what serving needs of it (a catalogue Item carries much more), as
+// up to 500 of them are copied at every hop.
 type Candidate struct {
-	Item
+	ID         int64
+	Title      string
+	Categories []string
+	Year       int
 	// Popularity is the item's time-decayed popularity.
 	Popularity float64
 	// Sources are the channels that produced the item, each once.
@@ -191,6 +196,14 @@ type Candidate struct {
 	// Score is the ranking score; zero before ranking.
 	Score float64
 }
+
+// CandidateOf is it as a candidate with no sources yet.
+func CandidateOf(it *Item, popularity float64) Candidate {
+	return Candidate{ID: it.ID, Title: it.Title, Categories: it.Categories, Year: it.Year, Popularity: popularity}
+}
+
+// HasCategory reports whether the candidate is in any of cats (empty: true).
+func (c *Candidate) HasCategory(cats []string) bool { return hasAny(c.Categories, cats) }
 
 // SourceScore is the candidate's score in channel, or 0 if the channel did
 // not produce it. A candidate has at most a handful of sources, so a slice

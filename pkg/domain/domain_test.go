@@ -55,9 +55,9 @@ func TestEventValidate(t *testing.T) {
 
 func TestCandidateCodecRoundTrip(t *testing.T) {
 	in := []Candidate{{
-		Item:       Item{ID: 7, Title: "Heat (1995)", Categories: []string{"Action", "Crime"}, Year: 1995},
+		ID: 7, Title: "Heat (1995)", Categories: []string{"Action", "Crime"}, Year: 1995,
 		Popularity: 3.5, Sources: []Source{{"popular", 1}, {"item_cf", 0.2}}, Score: 0.9,
-	}, {Item: Item{ID: 8}}}
+	}, {ID: 8}}
 	got, err := CandidatesFromPB(CandidatesToPB(in, true))
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestSources(t *testing.T) {
 }
 
 func TestSelectByID(t *testing.T) {
-	from := []Candidate{{Item: Item{ID: 1, Title: "a"}}, {Item: Item{ID: 2}}, {Item: Item{ID: 1, Title: "dup"}}}
+	from := []Candidate{{ID: 1, Title: "a"}, {ID: 2}, {ID: 1, Title: "dup"}}
 	got, err := SelectByID(from, []int64{2, 1})
 	if err != nil || len(got) != 2 || got[0].ID != 2 || got[1].Title != "a" {
 		t.Fatalf("SelectByID = %+v, %v", got, err)
@@ -102,8 +102,8 @@ func TestSelectByID(t *testing.T) {
 func TestCandidatesFromPBRefusesMalformedBatches(t *testing.T) {
 	good := func() *pb.Candidates {
 		return CandidatesToPB([]Candidate{
-			{Item: Item{ID: 1, Title: "A", Categories: []string{"Drama", "War"}}, Sources: []Source{{"genre", 1}}},
-			{Item: Item{ID: 2, Title: "B", Categories: []string{"War"}}},
+			{ID: 1, Title: "A", Categories: []string{"Drama", "War"}, Sources: []Source{{"genre", 1}}},
+			{ID: 2, Title: "B", Categories: []string{"War"}},
 		}, true)
 	}
 	tests := map[string]func(b *pb.Candidates){
@@ -131,7 +131,7 @@ func TestCandidatesFromPBRefusesMalformedBatches(t *testing.T) {
 }
 
 func FuzzCandidatesFromPB(f *testing.F) {
-	seed, _ := proto.Marshal(CandidatesToPB([]Candidate{{Item: Item{ID: 1, Title: "A", Categories: []string{"Drama"}}, Sources: []Source{{"genre", 1}}}}, true))
+	seed, _ := proto.Marshal(CandidatesToPB([]Candidate{{ID: 1, Title: "A", Categories: []string{"Drama"}, Sources: []Source{{"genre", 1}}}}, true))
 	f.Add(seed)
 	f.Fuzz(func(t *testing.T, wire []byte) {
 		var b pb.Candidates
@@ -151,7 +151,7 @@ func BenchmarkCandidatesRoundTrip(b *testing.B) {
 	genres := []string{"Action", "Adventure", "Comedy", "Drama", "Romance", "Thriller"}
 	in := make([]Candidate, 500)
 	for i := range in {
-		in[i] = Candidate{Item: Item{ID: int64(i + 1), Title: "Some Movie Title (1999)", Categories: genres[i%3 : i%3+3], Year: 1990 + i%30},
+		in[i] = Candidate{ID: int64(i + 1), Title: "Some Movie Title (1999)", Categories: genres[i%3 : i%3+3], Year: 1990 + i%30,
 			Popularity: float64(i), Sources: []Source{{ChannelItemCF, 0.5}, {ChannelPopular, 0.2}}}
 	}
 	for _, withTitles := range []bool{true, false} {

@@ -11,7 +11,7 @@ import (
 )
 
 func cand(id int64, genres ...string) domain.Candidate {
-	return domain.Candidate{Item: domain.Item{ID: id, Categories: genres}}
+	return domain.Candidate{ID: id, Categories: genres}
 }
 
 func ids(cs []domain.Candidate) []int64 {

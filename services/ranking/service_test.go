@@ -28,8 +28,8 @@ func testModel(version string) *Model {
 func TestRankOrderFollowsWeights(t *testing.T) {
 	r := New(testModel("m1"))
 	cands := []domain.Candidate{
-		{Item: domain.Item{ID: 1, Categories: []string{"Horror"}}, Sources: []domain.Source{{Channel: "item_cf", Score: 5}}},
-		{Item: domain.Item{ID: 2, Categories: []string{"Drama"}}, Sources: []domain.Source{{Channel: "popular", Score: 1}}},
+		{ID: 1, Categories: []string{"Horror"}, Sources: []domain.Source{{Channel: "item_cf", Score: 5}}},
+		{ID: 2, Categories: []string{"Drama"}, Sources: []domain.Source{{Channel: "popular", Score: 1}}},
 	}
 	aff := map[string]float64{"Drama": 1}
 	tests := []struct {
@@ -57,7 +57,7 @@ func TestRankOrderFollowsWeights(t *testing.T) {
 
 func TestRankPinsAndRefuses(t *testing.T) {
 	r := New(testModel("new"), testModel("old"))
-	resp, err := r.Rank(context.Background(), rankingapi.Request{ModelVersion: "old", Candidates: []domain.Candidate{{Item: domain.Item{ID: 1}}}})
+	resp, err := r.Rank(context.Background(), rankingapi.Request{ModelVersion: "old", Candidates: []domain.Candidate{{ID: 1}}})
 	if err != nil || resp.ModelVersion != "old" {
 		t.Fatalf("pinned rank = %+v, %v", resp, err)
 	}
@@ -120,7 +120,7 @@ func BenchmarkRank500(b *testing.B) {
 	genres := []string{"Drama", "Comedy", "Action", "Horror"}
 	cands := make([]domain.Candidate, 500)
 	for i := range cands {
-		cands[i] = domain.Candidate{Item: domain.Item{ID: int64(i), Categories: genres[:1+i%3], Year: 1990 + i%30},
+		cands[i] = domain.Candidate{ID: int64(i), Categories: genres[:1+i%3], Year: 1990 + i%30,
 			Popularity: rng.Float64() * 50, Sources: []domain.Source{{Channel: "item_cf", Score: rng.Float64()}, {Channel: "popular", Score: rng.Float64()}}}
 	}
 	req := rankingapi.Request{Affinity: map[string]float64{"Drama": .5, "Comedy": .3}, Candidates: cands, Weights: map[string]float64{"click": 1, "like": 0.5}}
@@ -146,7 +146,7 @@ func TestPublishKeepsTheNewestForPinning(t *testing.T) {
 	if cur != "v4" || strings.Join(loaded, ",") != "v5,v4,v3" {
 		t.Errorf("after rollback: loaded %v current %s", loaded, cur)
 	}
-	resp, err := r.Rank(context.Background(), rankingapi.Request{ModelVersion: "v5", Candidates: []domain.Candidate{{Item: domain.Item{ID: 1}}}})
+	resp, err := r.Rank(context.Background(), rankingapi.Request{ModelVersion: "v5", Candidates: []domain.Candidate{{ID: 1}}})
 	if err != nil || resp.ModelVersion != "v5" {
 		t.Errorf("pinned v5: %+v, %v", resp, err)
 	}

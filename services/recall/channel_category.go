@@ -23,15 +23,13 @@ func (category) Recall(_ context.Context, in *Input, n int) []Scored {
 	scores := map[int64]float64{}
 	for _, c := range cats {
 		newest := 0
-		if in.View != nil {
-			in.View.Newest(c, func(it domain.Item) bool {
-				if in.admitsItem(&it, true) {
-					scores[it.ID] = max(scores[it.ID], freshScore(in, it))
-					newest++
-				}
-				return newest < share/2
-			})
-		}
+		in.Live.Newest(c, func(it *domain.Item) bool {
+			if in.admitsItem(it, true) {
+				scores[it.ID] = max(scores[it.ID], freshScore(in, it))
+				newest++
+			}
+			return newest < share/2
+		})
 		popular := 0
 		for _, id := range in.Index.ByGenre[c] {
 			if popular >= share-newest {
@@ -44,5 +42,5 @@ func (category) Recall(_ context.Context, in *Input, n int) []Scored {
 			popular++
 		}
 	}
-	return topN(scores, n)
+	return topN(scores, n) // every id was admitted on the way in
 }

@@ -14,9 +14,6 @@ import (
 type fresh struct{}
 
 func (fresh) Recall(_ context.Context, in *Input, n int) []Scored {
-	if in.View == nil {
-		return nil
-	}
 	return newestScored(in, "", n)
 }
 
@@ -25,11 +22,11 @@ func (fresh) Recall(_ context.Context, in *Input, n int) []Scored {
 func newestScored(in *Input, category string, n int) []Scored {
 	var out []Scored
 	oldest := in.Now.Add(-in.Opts.FreshMaxAge)
-	in.View.Newest(category, func(it domain.Item) bool {
+	in.Live.Newest(category, func(it *domain.Item) bool {
 		if it.CreatedAt.Before(oldest) {
 			return false
 		}
-		if in.admitsItem(&it, true) {
+		if in.admitsItem(it, true) {
 			out = append(out, Scored{it.ID, freshScore(in, it)})
 		}
 		return len(out) < n
@@ -37,7 +34,7 @@ func newestScored(in *Input, category string, n int) []Scored {
 	return out
 }
 
-func freshScore(in *Input, it domain.Item) float64 {
+func freshScore(in *Input, it *domain.Item) float64 {
 	age := max(in.Now.Sub(it.CreatedAt), 0)
 	return math.Exp2(-age.Hours() / in.Opts.FreshHalfLife.Hours())
 }

@@ -11,7 +11,7 @@ import (
 type itemCFChannel struct{}
 
 func (itemCFChannel) Recall(_ context.Context, in *Input, n int) []Scored {
-	return topN(in.admitted(in.Index.CFScores(in.seeds())), n)
+	return in.topAdmitted(in.Index.CFScores(in.seeds()), n)
 }
 
 // seeds are what item-CF and the embedding start from: a similar-items

@@ -38,8 +38,10 @@ const IndexFileName = "recall.json"
 
 // Index is the in-memory, read-only form of an IndexFile.
 type Index struct {
-	Version    string
-	Items      map[int64]ItemInfo
+	Version string
+	// Items are the indexed items by id (pointers: an ItemInfo is large,
+	// and the channels look thousands up a request).
+	Items      map[int64]*ItemInfo
 	Neighbours map[int64][]Neighbour
 	// Popular lists every item by popularity, highest first.
 	Popular []int64
@@ -54,14 +56,15 @@ type Index struct {
 // NewIndex derives the lookup structures from f.
 func NewIndex(version string, f *IndexFile) *Index {
 	idx := &Index{
-		Version: version, Items: make(map[int64]ItemInfo, len(f.Items)),
+		Version: version, Items: make(map[int64]*ItemInfo, len(f.Items)),
 		Neighbours: f.Neighbours, ByGenre: map[string][]int64{},
 	}
 	byPop := slices.Clone(f.Items)
 	slices.SortFunc(byPop, func(a, b ItemInfo) int {
 		return cmp.Or(cmp.Compare(b.Popularity, a.Popularity), cmp.Compare(a.ID, b.ID))
 	})
-	for _, it := range byPop {
+	for i := range byPop {
+		it := &byPop[i]
 		idx.Items[it.ID] = it
 		idx.Popular = append(idx.Popular, it.ID)
 		for _, g := range it.Categories {

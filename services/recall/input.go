@@ -14,18 +14,21 @@ import (
 // spent on items that can be served.
 type Input struct {
 	Index *Index
-	// View is the live catalogue: new items, statuses and changed
-	// metadata; nil means the index alone.
-	View *catalog.View
+	// Live reads the live catalogue (new items, statuses and changed
+	// metadata) under one read lock for the whole request; a zero Reader
+	// (recall follows no catalogue) reads nothing, and the index alone is
+	// served.
+	Live catalog.Reader
 	Req  recallapi.Request
 	Now  time.Time
 	Opts *Options
 
+	nowMs   int64
 	exclude map[int64]bool
 }
 
-func newInput(idx *Index, view *catalog.View, req recallapi.Request, now time.Time, o *Options) *Input {
-	in := &Input{Index: idx, View: view, Req: req, Now: now, Opts: o}
+func newInput(idx *Index, live catalog.Reader, req recallapi.Request, now time.Time, o *Options) *Input {
+	in := &Input{Index: idx, Live: live, Req: req, Now: now, Opts: o, nowMs: now.UnixMilli()}
 	if n := len(req.Exclude) + len(req.Seeds); n > 0 {
 		in.exclude = make(map[int64]bool, n)
 		for _, id := range req.Exclude {
@@ -41,13 +44,14 @@ func newInput(idx *Index, view *catalog.View, req recallapi.Request, now time.Ti
 // item is id's metadata: the live catalogue's when it knows the item
 // (live true), else the index's.
 func (in *Input) item(id int64) (it domain.Item, live, ok bool) {
-	if in.View != nil {
-		if it, ok := in.View.Get(id); ok {
-			return it, true, true
-		}
+	if it, ok := in.Live.Get(id); ok {
+		return *it, true, true
 	}
 	info, ok := in.Index.Items[id]
-	return info.Item, false, ok
+	if !ok {
+		return domain.Item{}, false, false
+	}
+	return info.Item, false, true
 }
 
 // Admits reports whether id may be a candidate: known, not excluded,
@@ -56,17 +60,15 @@ func (in *Input) Admits(id int64) bool {
 	if in.exclude[id] {
 		return false
 	}
-	if in.View != nil {
-		if known, ok := in.View.Admits(id, in.Now, in.Req.Categories); known {
-			return ok
-		}
+	if known, ok := in.Live.Admits(id, in.nowMs, in.Req.Categories); known {
+		return ok
 	}
 	it, ok := in.Index.Items[id]
 	return ok && it.HasCategory(in.Req.Categories)
 }
 
 // admitsItem is Admits for an item in hand (no view lookup, so it may run
-// inside catalog.View.Newest). Only the live catalogue's status counts: an
+// inside catalog.Reader.Newest). Only the live catalogue's status counts: an
 // item the view does not know (it has not synced yet) is judged servable,
 // as it was at training.
 func (in *Input) admitsItem(it *domain.Item, live bool) bool {
@@ -76,14 +78,20 @@ func (in *Input) admitsItem(it *domain.Item, live bool) bool {
 	return it.HasCategory(in.Req.Categories)
 }
 
-// admitted keeps the scores of admitted items.
-func (in *Input) admitted(scores map[int64]float64) map[int64]float64 {
-	for id := range scores {
-		if !in.Admits(id) {
-			delete(scores, id)
+// topAdmitted returns the n highest scores of admitted items, ties broken
+// by id: it sorts first and judges only as far down as it must.
+func (in *Input) topAdmitted(scores map[int64]float64, n int) []Scored {
+	all := topN(scores, len(scores))
+	out := all[:0]
+	for _, s := range all {
+		if len(out) == n {
+			break
+		}
+		if in.Admits(s.ID) {
+			out = append(out, s)
 		}
 	}
-	return scores
+	return out
 }
 
 // Options tune the channels that read the live catalogue.
@@ -103,9 +111,16 @@ func DefaultOptions() Options {
 // catalogue's metadata when it knows the item, the index's popularity (0
 // for an item newer than the index).
 func (in *Input) candidate(id int64) (domain.Candidate, bool) {
-	it, _, ok := in.item(id)
-	if !ok {
+	info, inIndex := in.Index.Items[id]
+	pop := 0.0
+	if inIndex {
+		pop = info.Popularity
+	}
+	if c, ok := in.Live.Candidate(id, pop); ok {
+		return c, true
+	}
+	if !inIndex {
 		return domain.Candidate{}, false
 	}
-	return domain.Candidate{Item: it, Popularity: in.Index.Items[id].Popularity}, true
+	return domain.CandidateOf(&info.Item, pop), true
 }

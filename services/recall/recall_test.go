@@ -163,12 +163,12 @@ func TestOnlyQuotasRunsOnlyTheNamedChannels(t *testing.T) {
 }
 
 func TestMergeKeepsEveryChannelNearTheTop(t *testing.T) {
-	idx := &Index{Items: map[int64]ItemInfo{}}
+	idx := &Index{Items: map[int64]*ItemInfo{}}
 	for id := int64(1); id <= 30; id++ {
-		idx.Items[id] = ItemInfo{Item: domain.Item{ID: id}}
+		idx.Items[id] = &ItemInfo{Item: domain.Item{ID: id}}
 	}
 	lists := [][]Scored{{{1, 1}, {2, 1}, {3, 1}}, {{11, 1}, {12, 1}}, {{21, 1}, {1, 1}}}
-	got := merge(newInput(idx, nil, recallapi.Request{}, time.Now(), &Options{}), lists, 5)
+	got := merge(newInput(idx, catalog.Reader{}, recallapi.Request{}, time.Now(), &Options{}), lists, 5)
 	var ids []int64
 	for _, c := range got {
 		ids = append(ids, c.ID)
@@ -205,7 +205,7 @@ func BenchmarkRecall(b *testing.B) {
 	q := recallapi.Query{Recent: recent, Affinity: map[string]float64{"g1": .5, "g2": .3, "g3": .2}}
 	req := recallapi.Request{Query: q}
 	opts := DefaultOptions()
-	in := newInput(idx, nil, req, time.Now(), &opts)
+	in := newInput(idx, catalog.Reader{}, req, time.Now(), &opts)
 	for _, spec := range registry {
 		b.Run(spec.Name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -218,9 +218,10 @@ func BenchmarkRecall(b *testing.B) {
 		// The same, serving a catalogue view of every item (as recall does).
 		view := catalog.NewView(false)
 		items := make([]domain.Item, 0, len(idx.Items))
-		for _, it := range idx.Items {
+		for _, info := range idx.Items {
+			it := info.Item
 			it.Available, it.CreatedAt = true, time.Unix(0, 0)
-			items = append(items, it.Item)
+			items = append(items, it)
 		}
 		view.Apply(items, 1)
 		r := New(idx).WithCatalog(view, DefaultOptions())
@@ -322,9 +323,9 @@ func TestStoredGraphIsRestored(t *testing.T) {
 	req := recallapi.Request{UserID: "u0", Query: recallapi.Query{Recent: []domain.Interaction{{ItemID: 1, Type: "click", Value: 1}}}}
 	ctx := context.Background()
 	opts := DefaultOptions()
-	stored := embedding{}.Recall(ctx, newInput(NewIndex("a", f), nil, req, time.Now(), &opts), 3)
+	stored := embedding{}.Recall(ctx, newInput(NewIndex("a", f), catalog.Reader{}, req, time.Now(), &opts), 3)
 	f.Embeddings.Graph = nil
-	built := embedding{}.Recall(ctx, newInput(NewIndex("b", f), nil, req, time.Now(), &opts), 3)
+	built := embedding{}.Recall(ctx, newInput(NewIndex("b", f), catalog.Reader{}, req, time.Now(), &opts), 3)
 	if !slices.Equal(stored, built) {
 		t.Errorf("restored graph answers %v, a freshly built one %v", stored, built)
 	}

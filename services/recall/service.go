@@ -65,17 +65,26 @@ func (r *Recaller) Recall(ctx context.Context, req recallapi.Request) (recallapi
 	if err != nil {
 		return recallapi.Response{}, err
 	}
-	in := newInput(idx, r.view, req, r.now(), &r.opts)
-	lists := make([][]Scored, len(registry))
-	per := map[string]int{}
-	for i, spec := range registry {
-		if quotas[i] <= 0 {
-			continue
+	var resp recallapi.Response
+	run := func(live catalog.Reader) {
+		in := newInput(idx, live, req, r.now(), &r.opts)
+		lists := make([][]Scored, len(registry))
+		per := map[string]int{}
+		for i, spec := range registry {
+			if quotas[i] <= 0 {
+				continue
+			}
+			lists[i] = spec.Channel.Recall(ctx, in, quotas[i])
+			per[spec.Name] = len(lists[i])
 		}
-		lists[i] = spec.Channel.Recall(ctx, in, quotas[i])
-		per[spec.Name] = len(lists[i])
+		resp = recallapi.Response{Candidates: merge(in, lists, k), PerChannel: per, ModelVersion: idx.Version}
 	}
-	return recallapi.Response{Candidates: merge(in, lists, k), PerChannel: per, ModelVersion: idx.Version}, nil
+	if r.view == nil {
+		run(catalog.Reader{})
+	} else {
+		r.view.Read(run) // one read lock for the whole request
+	}
+	return resp, nil
 }
 
 // resolve returns each registered channel's quota for req (by registry
