@@ -54,19 +54,8 @@ func TestPostgresMigrationsAreIdempotent(t *testing.T) {
 // A database migrated by the first layout (one schema_migrations table)
 // upgrades without applying 0001 twice: only the migrations after it run.
 func TestPostgresMigrationsAdoptTheLegacyTable(t *testing.T) {
-	pool := pgtest.Pool(t)
+	pool := legacyPool(t)
 	ctx := context.Background()
-	sql, err := os.ReadFile("migrations/0001_init.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{string(sql),
-		`CREATE TABLE schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
-		`INSERT INTO schema_migrations (version, name) VALUES (1, '0001_init.sql')`} {
-		if _, err := pool.Exec(ctx, stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
 	applied, err := store.Migrate(ctx, pool)
 	if err != nil || !slices.Equal(applied, []string{"0002_exposures.sql", "0003_catalogue.sql"}) {
 		t.Fatalf("Migrate over the legacy layout applied %v, %v; want [0002_exposures.sql 0003_catalogue.sql]", applied, err)
@@ -88,21 +77,10 @@ func TestPostgresCatalogue(t *testing.T) {
 // event, or their year, not the time of the migration (or the fresh
 // channel would take the whole catalogue for new).
 func TestPostgresMigrationBackfillsCreatedAt(t *testing.T) {
-	pool := pgtest.Pool(t)
-	ctx := context.Background()
-	sql, err := os.ReadFile("migrations/0001_init.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range []string{string(sql),
-		`CREATE TABLE schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
-		`INSERT INTO schema_migrations (version, name) VALUES (1, '0001_init.sql')`,
+	pool := legacyPool(t,
 		`INSERT INTO items (item_id, title, year) VALUES (1, 'rated', 1995), (2, 'unrated', 2001), (3, 'no year', 0)`,
-		`INSERT INTO events (user_id, item_id, type, value, ts) VALUES ('u', 1, 'click', 1, 900000000), ('v', 1, 'click', 1, 800000000)`} {
-		if _, err := pool.Exec(ctx, stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
+		`INSERT INTO events (user_id, item_id, type, value, ts) VALUES ('u', 1, 'click', 1, 900000000), ('v', 1, 'click', 1, 800000000)`)
+	ctx := context.Background()
 	if _, err := store.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
@@ -119,4 +97,23 @@ func TestPostgresMigrationBackfillsCreatedAt(t *testing.T) {
 	if !items[1].Available || items[3].CreatedAt.IsZero() || items[1].Rev == items[2].Rev {
 		t.Errorf("migrated items = %+v", items)
 	}
+}
+
+// legacyPool is a database in the first layout (0001 applied, recorded in
+// one schema_migrations table), with then statements run on it.
+func legacyPool(t *testing.T, then ...string) *pgxpool.Pool {
+	t.Helper()
+	pool := pgtest.Pool(t)
+	sql, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range append([]string{string(sql),
+		`CREATE TABLE schema_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+		`INSERT INTO schema_migrations (version, name) VALUES (1, '0001_init.sql')`}, then...) {
+		if _, err := pool.Exec(context.Background(), stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pool
 }
