@@ -233,18 +233,6 @@ func (v *View) Get(id int64) (domain.Item, bool) {
 	return domain.Item{}, false
 }
 
-// Status is why the item may not be served at now ("" when it may be, or
-// when the view does not know it: an item the catalogue has never
-// announced is judged by whoever produced it).
-func (v *View) Status(id int64, now time.Time) string {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	if it, ok := (Reader{v}).Get(id); ok {
-		return it.Status(now)
-	}
-	return ""
-}
-
 // Statuses calls f with every id of ids the view knows is not servable at
 // now, and why, under one read lock.
 func (v *View) Statuses(ids []int64, now time.Time, f func(id int64, status string)) {
@@ -256,13 +244,6 @@ func (v *View) Statuses(ids []int64, now time.Time, f func(id int64, status stri
 			f(id, rec.item.Status(now))
 		}
 	}
-}
-
-// Newest calls f with the unretired items of category (every category
-// when ""), newest first, until f returns false. f runs under the view's
-// read lock: it must be quick and must not call the view.
-func (v *View) Newest(category string, f func(domain.Item) bool) {
-	v.Read(func(r Reader) { r.Newest(category, func(it *domain.Item) bool { return f(*it) }) })
 }
 
 // Len is the number of items the view knows, retired ones included.

@@ -12,9 +12,11 @@ import (
 
 func ids(v *View, cat string, n int) []int64 {
 	var out []int64
-	v.Newest(cat, func(it domain.Item) bool {
-		out = append(out, it.ID)
-		return len(out) < n
+	v.Read(func(r Reader) {
+		r.Newest(cat, func(it *domain.Item) bool {
+			out = append(out, it.ID)
+			return len(out) < n
+		})
 	})
 	return out
 }
@@ -56,10 +58,12 @@ func TestViewOrdersNewestFirstAndFollowsChanges(t *testing.T) {
 			t.Errorf("bulk=%v: x should be empty, got %v", bulkLoad, got)
 		}
 		now := day(5)
-		if s := v.Status(2, now); s != domain.StatusRetired {
-			t.Errorf("status of the retired item = %q", s)
+		bad := map[int64]string{}
+		v.Statuses([]int64{2, 404}, now, func(id int64, s string) { bad[id] = s })
+		if bad[2] != domain.StatusRetired {
+			t.Errorf("status of the retired item = %q", bad[2])
 		}
-		if s := v.Status(404, now); s != "" {
+		if s, ok := bad[404]; ok {
 			t.Errorf("an unknown item's status = %q, want servable", s)
 		}
 		if v.Rev() != 5 {

@@ -24,7 +24,7 @@ func (category) Recall(_ context.Context, in *Input, n int) []Scored {
 	for _, c := range cats {
 		newest := 0
 		in.Live.Newest(c, func(it *domain.Item) bool {
-			if in.admitsItem(it, true) {
+			if in.admitsItem(it) {
 				scores[it.ID] = max(scores[it.ID], freshScore(in, it))
 				newest++
 			}

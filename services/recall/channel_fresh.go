@@ -26,7 +26,7 @@ func newestScored(in *Input, category string, n int) []Scored {
 		if it.CreatedAt.Before(oldest) {
 			return false
 		}
-		if in.admitsItem(it, true) {
+		if in.admitsItem(it) {
 			out = append(out, Scored{it.ID, freshScore(in, it)})
 		}
 		return len(out) < n

@@ -41,19 +41,6 @@ func newInput(idx *Index, live catalog.Reader, req recallapi.Request, now time.T
 	return in
 }
 
-// item is id's metadata: the live catalogue's when it knows the item
-// (live true), else the index's.
-func (in *Input) item(id int64) (it domain.Item, live, ok bool) {
-	if it, ok := in.Live.Get(id); ok {
-		return *it, true, true
-	}
-	info, ok := in.Index.Items[id]
-	if !ok {
-		return domain.Item{}, false, false
-	}
-	return info.Item, false, true
-}
-
 // Admits reports whether id may be a candidate: known, not excluded,
 // servable now, and in one of the requested categories.
 func (in *Input) Admits(id int64) bool {
@@ -67,15 +54,10 @@ func (in *Input) Admits(id int64) bool {
 	return ok && it.HasCategory(in.Req.Categories)
 }
 
-// admitsItem is Admits for an item in hand (no view lookup, so it may run
-// inside catalog.Reader.Newest). Only the live catalogue's status counts: an
-// item the view does not know (it has not synced yet) is judged servable,
-// as it was at training.
-func (in *Input) admitsItem(it *domain.Item, live bool) bool {
-	if in.exclude[it.ID] || (live && !it.Servable(in.Now)) {
-		return false
-	}
-	return it.HasCategory(in.Req.Categories)
+// admitsItem is Admits for an item of the live catalogue in hand (no view
+// lookup, so it may run inside catalog.Reader.Newest).
+func (in *Input) admitsItem(it *domain.Item) bool {
+	return !in.exclude[it.ID] && it.Servable(in.Now) && it.HasCategory(in.Req.Categories)
 }
 
 // topAdmitted returns the n highest scores of admitted items, ties broken
