@@ -80,9 +80,10 @@ func IsCode(err error, code string) bool {
 	return errors.As(err, &e) && e.Code == code
 }
 
-// retryable says whether a try's outcome is worth another try.
+// retryable says whether a failed try is worth another: a 503, a 429, or
+// no answer at all (status 0) unless the context ended.
 func retryable(status int, err error) bool {
-	if err != nil {
+	if status == 0 {
 		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 	}
 	return status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests
@@ -104,7 +105,7 @@ func (c *Client) do(ctx context.Context, method, path string, body any, header h
 		if err == nil {
 			return nil
 		}
-		if try >= c.opts.MaxRetries || !retryable(status, transportErr(status, err)) {
+		if try >= c.opts.MaxRetries || !retryable(status, err) {
 			return err
 		}
 		pause := wait/2 + rand.N(wait/2+1) // jitter in [wait/2, wait]
@@ -116,14 +117,6 @@ func (c *Client) do(ctx context.Context, method, path string, body any, header h
 		}
 		wait = min(2*wait, c.opts.MaxBackoff)
 	}
-}
-
-// transportErr is err when the try never got an answer (status 0).
-func transportErr(status int, err error) error {
-	if status == 0 {
-		return err
-	}
-	return nil
 }
 
 func (c *Client) once(ctx context.Context, method, path string, payload []byte, header http.Header, out any) (int, time.Duration, error) {

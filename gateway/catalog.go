@@ -2,20 +2,11 @@ package gateway
 
 import (
 	"context"
-	"time"
 
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/domain"
-	"github.com/recmesh/recmesh/pkg/resilience"
 	"github.com/recmesh/recmesh/services/features/featuresapi"
 )
-
-// hop runs f under its breaker and its own budget inside the request deadline.
-func hop[T any](ctx context.Context, b *resilience.Breaker, budget time.Duration, f func(context.Context) (T, error)) (T, error) {
-	ctx, cancel := context.WithTimeout(ctx, budget)
-	defer cancel()
-	return resilience.Call(ctx, b, f)
-}
 
 // IngestEvents hands a batch of events to features, which stores it
 // durably (all or none, once per idempotency key) before it answers. A

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -72,6 +73,13 @@ func DialHops(reg registry.Registry, tp trace.TracerProvider, metrics prometheus
 			_ = p.Close()
 		}
 	}
+}
+
+// hop runs f under its breaker and its own budget inside the request deadline.
+func hop[T any](ctx context.Context, b *resilience.Breaker, budget time.Duration, f func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	return resilience.Call(ctx, b, f)
 }
 
 // breakers guard the hops, one hystrix command each.

@@ -67,12 +67,19 @@ const (
 	MaxExclude    = 500
 )
 
+func validN(n int) error {
+	if n < 1 || n > MaxN {
+		return apierr.Invalid("n must be between 1 and %d", MaxN)
+	}
+	return nil
+}
+
 func validateQuery(userID string, n int, categories []string, exclude []int64, scene string) error {
 	if err := domain.ValidateUserID(userID); err != nil {
 		return err
 	}
-	if n < 1 || n > MaxN {
-		return apierr.Invalid("n must be between 1 and %d", MaxN)
+	if err := validN(n); err != nil {
+		return err
 	}
 	if len(categories) > MaxCategories {
 		return apierr.Invalid("at most %d categories", MaxCategories)
@@ -104,7 +111,7 @@ func (g *Gateway) Recommend(ctx context.Context, q Query) (Reply, error) {
 	assigner := g.assigner.Load()
 	res := assigner.AssignIn(q.UserID, q.Scene)
 	p := &plan{userID: q.UserID, n: q.N, scene: q.Scene, res: res, reserved: assigner.Reserved(), categories: q.Categories,
-		exclude: append(slices.Clone(q.Exclude), shown...), withFeatures: true}
+		exclude: append(slices.Clone(q.Exclude), shown...)}
 	reply, err := g.serve(ctx, p)
 	if err != nil {
 		return Reply{}, err
@@ -120,7 +127,7 @@ func (g *Gateway) Recommend(ctx context.Context, q Query) (Reply, error) {
 }
 
 // plan is one run of the pipeline: a recommendation or a similar-items
-// request.
+// request. Features are asked only when there is a user (none: cold start).
 type plan struct {
 	userID, scene string
 	n             int
@@ -128,8 +135,6 @@ type plan struct {
 	reserved      map[string][]string
 	categories    []string
 	exclude       []int64
-	// withFeatures asks features for the user (no user: cold start).
-	withFeatures bool
 	// seed makes it a similar-items request for that item.
 	seed *domain.Item
 }
@@ -153,7 +158,7 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 	b := g.cfg.Budgets
 
 	feats := domain.UserFeatures{UserID: pl.userID}
-	if pl.withFeatures {
+	if pl.userID != "" {
 		bf := g.breaker(g.breakers.features, HopFeatures, b.Features, res.Routes)
 		got, err := hop(ctx, bf, b.Features, func(ctx context.Context) (domain.UserFeatures, error) {
 			return g.hops.Features.GetUserFeatures(ctx, pl.userID, 0)

@@ -36,8 +36,8 @@ func (g *Gateway) Similar(ctx context.Context, q SimilarQuery) (Reply, error) {
 		if err := validateQuery(q.UserID, q.N, nil, nil, q.Scene); err != nil {
 			return Reply{}, err
 		}
-	} else if q.N < 1 || q.N > MaxN {
-		return Reply{}, apierr.Invalid("n must be between 1 and %d", MaxN)
+	} else if err := validN(q.N); err != nil {
+		return Reply{}, err
 	}
 	seed, err := g.seedItem(ctx, q.ItemID)
 	if err != nil {
@@ -49,7 +49,7 @@ func (g *Gateway) Similar(ctx context.Context, q SimilarQuery) (Reply, error) {
 		res = assigner.AssignIn(q.UserID, q.Scene)
 	}
 	p := &plan{userID: q.UserID, n: q.N, scene: q.Scene, res: res, reserved: assigner.Reserved(), exclude: []int64{q.ItemID},
-		withFeatures: q.UserID != "", seed: &seed}
+		seed: &seed}
 	reply, err := g.serve(ctx, p)
 	reply.ItemID = q.ItemID
 	return reply, err

@@ -15,8 +15,9 @@ import (
 	"github.com/recmesh/recmesh/gateway/rest/openapitest"
 )
 
-// apiClient is a client of the dev gateway whose traffic v validates.
-func (d *devMesh) apiClient(t *testing.T) (*client.Client, *openapitest.Validator) {
+// apiClient is a client of the dev gateway whose every call is validated
+// against its /openapi.json; a mismatch fails t when it ends.
+func (d *devMesh) apiClient(t *testing.T) *client.Client {
 	t.Helper()
 	v, err := openapitest.FromServer(d.gateway, nil)
 	if err != nil {
@@ -27,7 +28,7 @@ func (d *devMesh) apiClient(t *testing.T) (*client.Client, *openapitest.Validato
 			t.Error("openapi:", err)
 		}
 	})
-	return client.New(d.gateway, client.Options{HTTPClient: &http.Client{Transport: v}}), v
+	return client.New(d.gateway, client.Options{HTTPClient: &http.Client{Transport: v}})
 }
 
 var devProbes int
@@ -56,7 +57,7 @@ func devWait(t *testing.T, what string, cond func() bool) {
 }
 
 func (d *devMesh) checkCatalogue(t *testing.T) {
-	c, _ := d.apiClient(t)
+	c := d.apiClient(t)
 	ctx := context.Background()
 	cat := fmt.Sprintf("dev-new-%d", time.Now().UnixNano())
 	const id = 910001
@@ -83,7 +84,7 @@ func (d *devMesh) checkCatalogue(t *testing.T) {
 // A right-to-erasure request leaves nothing of the user in PostgreSQL or
 // Redis.
 func (d *devMesh) checkErasure(t *testing.T) {
-	c, _ := d.apiClient(t)
+	c := d.apiClient(t)
 	ctx := context.Background()
 	user := fmt.Sprintf("dev-erase-%d", time.Now().UnixNano())
 	if _, err := c.PutUser(ctx, user, map[string]string{"categories": "Comedy"}); err != nil {

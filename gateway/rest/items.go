@@ -40,18 +40,23 @@ type ItemsReply struct {
 	Items []domain.Item `json:"items"`
 }
 
-// itemOut is an item as replies carry it: lists are [] rather than null.
-func itemOut(it domain.Item, err error) (any, error) {
-	if err != nil {
-		return nil, err
-	}
+// replied is an item as replies carry it: lists are [] rather than null.
+func replied(it domain.Item) domain.Item {
 	if it.Categories == nil {
 		it.Categories = []string{}
 	}
 	if it.Tags == nil {
 		it.Tags = []string{}
 	}
-	return it, nil
+	return it
+}
+
+// itemOut is the reply of a call that returns one item.
+func itemOut(it domain.Item, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return replied(it), nil
 }
 
 func (a *API) handleItem(_ http.ResponseWriter, r *http.Request) (any, error) {
@@ -79,16 +84,13 @@ func (a *API) handlePutItem(w http.ResponseWriter, r *http.Request) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	return itemOut(items[0], nil)
+	return replied(items[0]), nil
 }
 
 func (a *API) handlePostItems(w http.ResponseWriter, r *http.Request) (any, error) {
 	var req ItemsRequest
 	if err := a.decode(w, r, &req, "items batch"); err != nil {
 		return nil, err
-	}
-	if len(req.Items) > domain.MaxItemBatch {
-		return nil, apierr.TooLarge("a batch holds at most %d items, got %d", domain.MaxItemBatch, len(req.Items))
 	}
 	items := make([]domain.Item, len(req.Items))
 	for i := range req.Items {
@@ -99,8 +101,7 @@ func (a *API) handlePostItems(w http.ResponseWriter, r *http.Request) (any, erro
 		return nil, err
 	}
 	for i := range stored {
-		v, _ := itemOut(stored[i], nil)
-		stored[i] = v.(domain.Item)
+		stored[i] = replied(stored[i])
 	}
 	return ItemsReply{Items: stored}, nil
 }

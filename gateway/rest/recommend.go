@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -64,16 +65,22 @@ func (a *API) handleRecommend(_ http.ResponseWriter, r *http.Request) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	ctx := r.Context()
-	if r.Header.Get(PreviewHeader) == "1" {
-		ctx = gateway.Preview(ctx)
-	}
+	ctx := requestContext(r)
 	rep, err := a.g.Recommend(ctx, gateway.Query{UserID: q.Get("user_id"), N: n, Categories: listParam(q, "category"),
 		Exclude: exclude, Scene: q.Get("scene"), Cursor: q.Get("cursor")})
 	if err != nil {
 		return nil, err
 	}
 	return &rep, nil
+}
+
+// requestContext is r's context, marked as a preview when r asks for one
+// (PreviewHeader): its reply is not logged as an exposure.
+func requestContext(r *http.Request) context.Context {
+	if r.Header.Get(PreviewHeader) == "1" {
+		return gateway.Preview(r.Context())
+	}
+	return r.Context()
 }
 
 func pathID(r *http.Request) (int64, error) {
@@ -94,10 +101,7 @@ func (a *API) handleSimilar(_ http.ResponseWriter, r *http.Request) (any, error)
 	if err != nil {
 		return nil, apierr.Invalid("n must be an integer between 1 and %d", gateway.MaxN)
 	}
-	ctx := r.Context()
-	if r.Header.Get(PreviewHeader) == "1" {
-		ctx = gateway.Preview(ctx)
-	}
+	ctx := requestContext(r)
 	rep, err := a.g.Similar(ctx, gateway.SimilarQuery{ItemID: id, N: n, UserID: q.Get("user_id"), Scene: q.Get("scene")})
 	if err != nil {
 		return nil, err

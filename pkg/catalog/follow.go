@@ -42,8 +42,8 @@ func Follow(feed Feed, view *View, poll time.Duration, reg prometheus.Registerer
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "recmesh_catalog_age_seconds",
 				Help: "Seconds since this service's catalogue view last synced with the features service (-1 before the first sync)."},
 				func() float64 {
-					ok, at := view.Synced()
-					if !ok {
+					at := view.Synced()
+					if at.IsZero() {
 						return -1
 					}
 					return time.Since(at).Seconds()

@@ -26,11 +26,11 @@ type View struct {
 	mu sync.RWMutex
 	// items hold each item with its servability in a form cheap to test:
 	// the admission checks run thousands of times a request.
-	items   map[int64]*record
-	newest  []entry
-	byCat   map[string][]entry
-	rev     int64
-	synced  bool
+	items  map[int64]*record
+	newest []entry
+	byCat  map[string][]entry
+	rev    int64
+	// applied is when the view last applied the feed (zero: never).
 	applied time.Time
 }
 
@@ -40,20 +40,19 @@ type record struct {
 	st   state
 }
 
-// state is what Admits needs of an item.
+// state is what domain.StatusAt needs of an item, kept so that the
+// admission checks (thousands a request) need no time arithmetic.
 type state struct {
-	// blocked: retired or unavailable.
-	blocked bool
+	lasting string
 	// expires is expires_at in Unix ms; 0 for none.
 	expires int64
 }
 
 func stateOf(it *domain.Item) state {
-	return state{blocked: !it.RetiredAt.IsZero() || !it.Available, expires: domain.MillisOf(it.ExpiresAt)}
+	return state{lasting: it.LastingStatus(), expires: domain.MillisOf(it.ExpiresAt)}
 }
 
-// servable is Item.Servable, on the compact state.
-func (s state) servable(nowMs int64) bool { return !s.blocked && (s.expires == 0 || nowMs < s.expires) }
+func (s state) status(nowMs int64) string { return domain.StatusAt(s.lasting, s.expires, nowMs) }
 
 // entry orders items newest first, ties by id.
 type entry struct {
@@ -100,7 +99,6 @@ func (v *View) Apply(items []domain.Item, rev int64) {
 		v.rebuild()
 	}
 	v.rev = max(v.rev, rev)
-	v.synced = true
 	v.applied = time.Now()
 }
 
@@ -203,7 +201,7 @@ func (r Reader) Admits(id int64, nowMs int64, cats []string) (known, ok bool) {
 	if !known {
 		return false, false
 	}
-	return true, rec.st.servable(nowMs) && (len(cats) == 0 || rec.item.HasCategory(cats))
+	return true, rec.st.status(nowMs) == "" && (len(cats) == 0 || rec.item.HasCategory(cats))
 }
 
 // Newest calls f with the unretired items of category (every category
@@ -240,8 +238,10 @@ func (v *View) Statuses(ids []int64, now time.Time, f func(id int64, status stri
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	for _, id := range ids {
-		if rec, ok := v.items[id]; ok && !rec.st.servable(nowMs) {
-			f(id, rec.item.Status(now))
+		if rec, ok := v.items[id]; ok {
+			if s := rec.st.status(nowMs); s != "" {
+				f(id, s)
+			}
 		}
 	}
 }
@@ -260,10 +260,9 @@ func (v *View) Rev() int64 {
 	return v.rev
 }
 
-// Synced reports whether the view has applied the feed once, and when it
-// last did.
-func (v *View) Synced() (bool, time.Time) {
+// Synced is when the view last applied the feed; zero before the first time.
+func (v *View) Synced() time.Time {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.synced, v.applied
+	return v.applied
 }

@@ -30,12 +30,29 @@ const (
 // Status is "" when the item may be recommended at now, else why not:
 // retired (deleted), unavailable, or expired.
 func (it *Item) Status(now time.Time) string {
+	return StatusAt(it.LastingStatus(), MillisOf(it.ExpiresAt), now.UnixMilli())
+}
+
+// LastingStatus is why the item may not be recommended whatever the time
+// (retired, then unavailable), or "".
+func (it *Item) LastingStatus() string {
 	switch {
 	case !it.RetiredAt.IsZero():
 		return StatusRetired
 	case !it.Available:
 		return StatusUnavailable
-	case !it.ExpiresAt.IsZero() && !now.Before(it.ExpiresAt):
+	}
+	return ""
+}
+
+// StatusAt is the one servability rule: an item's lasting status, else
+// expired once nowMs reaches expiresMs (0: no expiry). The catalogue view
+// keeps the two inputs per item and applies it without the item.
+func StatusAt(lasting string, expiresMs, nowMs int64) string {
+	if lasting != "" {
+		return lasting
+	}
+	if expiresMs != 0 && nowMs >= expiresMs {
 		return StatusExpired
 	}
 	return ""

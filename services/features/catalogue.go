@@ -13,15 +13,6 @@ import (
 
 var _ featuresapi.Catalog = (*Service)(nil)
 
-// catalogue is the store's catalogue, or an error when its backend keeps none.
-func (s *Service) catalogue() (store.Catalogue, error) {
-	c, ok := s.store.(store.Catalogue)
-	if !ok {
-		return nil, apierr.New(apierr.KindUnavailable, "this features store keeps no catalogue revisions")
-	}
-	return c, nil
-}
-
 // PutItems implements featuresapi.Catalog: it validates every item (the
 // first bad one refuses the batch), stores them all or none, and returns
 // them as stored.
@@ -46,7 +37,7 @@ func (s *Service) PutItems(ctx context.Context, items []domain.Item) ([]domain.I
 		items[i].RetiredAt, items[i].Rev = time.Time{}, 0 // a put brings a retired item back
 		ids[i] = items[i].ID
 	}
-	if _, err := s.catalogue(); err != nil {
+	if _, err := capability[store.Catalogue](s, "catalogue revisions"); err != nil {
 		return nil, err
 	}
 	if err := s.store.PutItems(ctx, items); err != nil {
@@ -87,7 +78,7 @@ func (s *Service) update(ctx context.Context, id int64, f func(*domain.Item) err
 	if id <= 0 {
 		return domain.Item{}, apierr.Invalid("item_id must be a positive integer")
 	}
-	c, err := s.catalogue()
+	c, err := capability[store.Catalogue](s, "catalogue revisions")
 	if err != nil {
 		return domain.Item{}, err
 	}
@@ -102,7 +93,7 @@ func (s *Service) ItemChanges(ctx context.Context, since int64, limit int) (feat
 	if limit == 0 || limit > store.ItemChangesLimit {
 		limit = store.ItemChangesLimit
 	}
-	c, err := s.catalogue()
+	c, err := capability[store.Catalogue](s, "catalogue revisions")
 	if err != nil {
 		return featuresapi.ItemChanges{}, err
 	}

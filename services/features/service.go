@@ -146,9 +146,9 @@ func (s *Service) IngestEvents(ctx context.Context, b domain.EventBatch) (int, e
 		}
 	}
 	if b.IdempotencyKey != "" {
-		ie, ok := s.store.(store.IdempotentEvents)
-		if !ok {
-			return 0, apierr.New(apierr.KindUnavailable, "this features store keeps no idempotency keys")
+		ie, err := capability[store.IdempotentEvents](s, "idempotency keys")
+		if err != nil {
+			return 0, err
 		}
 		n, _, err := ie.AppendEventsOnce(ctx, b.IdempotencyKey, events)
 		if err != nil {
@@ -177,13 +177,15 @@ func (s *Service) GetItem(ctx context.Context, id int64) (domain.Item, error) {
 	return it, nil
 }
 
-// exposureLog is the store's exposure log, or an error when its backend keeps none.
-func (s *Service) exposureLog() (store.ExposureLog, error) {
-	l, ok := s.store.(store.ExposureLog)
+// capability is the service's store as T (its exposure log, catalogue,
+// users, idempotent events), or an unavailable error naming what the
+// backend lacks (the Redis-alone store keeps none of them).
+func capability[T any](s *Service, lacks string) (T, error) {
+	v, ok := s.store.(T)
 	if !ok {
-		return nil, apierr.New(apierr.KindUnavailable, "this features store keeps no exposure log")
+		return v, apierr.New(apierr.KindUnavailable, "this features store keeps no %s", lacks)
 	}
-	return l, nil
+	return v, nil
 }
 
 // LogExposures implements featuresapi.Exposures.
@@ -199,7 +201,7 @@ func (s *Service) LogExposures(ctx context.Context, replies []domain.ShownReply)
 		}
 		rows += replies[i].Rows()
 	}
-	l, err := s.exposureLog()
+	l, err := capability[store.ExposureLog](s, "exposure log")
 	if err != nil {
 		return 0, err
 	}
@@ -214,7 +216,7 @@ func (s *Service) ExposureStats(ctx context.Context, q domain.ExposureQuery) ([]
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
-	l, err := s.exposureLog()
+	l, err := capability[store.ExposureLog](s, "exposure log")
 	if err != nil {
 		return nil, err
 	}

@@ -5,21 +5,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/services/features/featuresapi"
 	"github.com/recmesh/recmesh/services/features/store"
 )
 
 var _ featuresapi.Users = (*Service)(nil)
-
-func (s *Service) users() (store.Users, error) {
-	u, ok := s.store.(store.Users)
-	if !ok {
-		return nil, apierr.New(apierr.KindUnavailable, "this features store keeps no user profiles")
-	}
-	return u, nil
-}
 
 // PutUserProfile implements featuresapi.Users.
 func (s *Service) PutUserProfile(ctx context.Context, userID string, profile map[string]string) error {
@@ -29,7 +20,7 @@ func (s *Service) PutUserProfile(ctx context.Context, userID string, profile map
 	if err := domain.ValidateProfile(profile); err != nil {
 		return err
 	}
-	u, err := s.users()
+	u, err := capability[store.Users](s, "user profiles")
 	if err != nil {
 		return err
 	}
@@ -44,7 +35,7 @@ func (s *Service) ForgetUser(ctx context.Context, userID string) (featuresapi.Fo
 	if err := domain.ValidateUserID(userID); err != nil {
 		return featuresapi.Forgotten{}, err
 	}
-	u, err := s.users()
+	u, err := capability[store.Users](s, "user profiles")
 	if err != nil {
 		return featuresapi.Forgotten{}, err
 	}

@@ -2,8 +2,7 @@ package recall
 
 import (
 	"context"
-
-	"github.com/recmesh/recmesh/pkg/domain"
+	"time"
 )
 
 // category recalls for a request that names categories (category=): per
@@ -22,17 +21,13 @@ func (category) Recall(_ context.Context, in *Input, n int) []Scored {
 	share := (n + len(cats) - 1) / len(cats)
 	scores := map[int64]float64{}
 	for _, c := range cats {
-		newest := 0
-		in.Live.Newest(c, func(it *domain.Item) bool {
-			if in.admitsItem(it) {
-				scores[it.ID] = max(scores[it.ID], freshScore(in, it))
-				newest++
-			}
-			return newest < share/2
-		})
+		newest := newestScored(in, c, max(share/2, 1), time.Time{})
+		for _, s := range newest {
+			scores[s.ID] = max(scores[s.ID], s.Score)
+		}
 		popular := 0
 		for _, id := range in.Index.ByGenre[c] {
-			if popular >= share-newest {
+			if popular >= share-len(newest) {
 				break
 			}
 			if _, ok := scores[id]; ok || !in.Admits(id) {

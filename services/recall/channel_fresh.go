@@ -3,6 +3,7 @@ package recall
 import (
 	"context"
 	"math"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 )
@@ -14,14 +15,14 @@ import (
 type fresh struct{}
 
 func (fresh) Recall(_ context.Context, in *Input, n int) []Scored {
-	return newestScored(in, "", n)
+	return newestScored(in, "", n, in.Now.Add(-in.Opts.FreshMaxAge))
 }
 
-// newestScored collects up to n admitted items of category ("" for all),
-// newest first, no older than FreshMaxAge, with their fresh scores.
-func newestScored(in *Input, category string, n int) []Scored {
+// newestScored collects up to n admitted items of category ("" for all)
+// from the live catalogue, newest first, none created before oldest, with
+// their fresh scores.
+func newestScored(in *Input, category string, n int, oldest time.Time) []Scored {
 	var out []Scored
-	oldest := in.Now.Add(-in.Opts.FreshMaxAge)
 	in.Live.Newest(category, func(it *domain.Item) bool {
 		if it.CreatedAt.Before(oldest) {
 			return false

@@ -8,10 +8,10 @@ import (
 	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
-// Input is what a channel is given for one request: the trained index, the
-// live catalogue view (nil when recall follows none), the request, and the
-// admission rule every channel applies while it collects, so its quota is
-// spent on items that can be served.
+// Input is what a channel is given for one request: the trained index, a
+// reader of the live catalogue, the request, and the admission rule every
+// channel applies while it collects, so its quota is spent on items that
+// can be served.
 type Input struct {
 	Index *Index
 	// Live reads the live catalogue (new items, statuses and changed

@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -42,11 +42,9 @@ type cachedItem struct {
 // PutItems implements Store, and drops the items from the cache.
 func (d *Durable) PutItems(ctx context.Context, items []domain.Item) error {
 	err := d.Record.PutItems(ctx, items)
-	d.mu.Lock()
 	for _, it := range items {
-		delete(d.items, it.ID)
+		d.uncache(it.ID)
 	}
-	d.mu.Unlock()
 	return err
 }
 
@@ -126,9 +124,9 @@ func (d *Durable) Fallbacks() int64 { return d.fallback.Load() }
 // users' exposure sets in Redis (a Redis failure is counted as stale, like
 // events).
 func (d *Durable) AppendExposures(ctx context.Context, replies []domain.ShownReply) error {
-	rec, ok := d.Record.(ExposureLog)
-	if !ok {
-		return errors.New("the features record keeps no exposure log")
+	rec, err := record[ExposureLog](d, "exposure log")
+	if err != nil {
+		return err
 	}
 	if err := rec.AppendExposures(ctx, replies); err != nil {
 		return err
@@ -146,31 +144,29 @@ func (d *Durable) AppendExposures(ctx context.Context, replies []domain.ShownRep
 
 // ExposureStats implements ExposureLog from the record.
 func (d *Durable) ExposureStats(ctx context.Context, q domain.ExposureQuery, a Attribution) ([]domain.ArmStats, error) {
-	rec, ok := d.Record.(ExposureLog)
-	if !ok {
-		return nil, errors.New("the features record keeps no exposure log")
+	rec, err := record[ExposureLog](d, "exposure log")
+	if err != nil {
+		return nil, err
 	}
 	return rec.ExposureStats(ctx, q, a)
 }
 
 // UpdateItem implements Catalogue on the record, and drops the item from the cache.
 func (d *Durable) UpdateItem(ctx context.Context, id int64, f func(*domain.Item) error) (domain.Item, error) {
-	c, ok := d.Record.(Catalogue)
-	if !ok {
-		return domain.Item{}, errors.New("the features record keeps no catalogue revisions")
+	c, err := record[Catalogue](d, "catalogue revisions")
+	if err != nil {
+		return domain.Item{}, err
 	}
 	it, err := c.UpdateItem(ctx, id, f)
-	d.mu.Lock()
-	delete(d.items, id)
-	d.mu.Unlock()
+	d.uncache(id)
 	return it, err
 }
 
 // ItemChanges implements Catalogue from the record.
 func (d *Durable) ItemChanges(ctx context.Context, since int64, limit int) ([]domain.Item, error) {
-	c, ok := d.Record.(Catalogue)
-	if !ok {
-		return nil, errors.New("the features record keeps no catalogue revisions")
+	c, err := record[Catalogue](d, "catalogue revisions")
+	if err != nil {
+		return nil, err
 	}
 	return c.ItemChanges(ctx, since, limit)
 }
@@ -178,9 +174,9 @@ func (d *Durable) ItemChanges(ctx context.Context, since int64, limit int) ([]do
 // PutProfile implements Users: the record, then Redis, which History
 // reads; a Redis failure fails the call, so the caller retries.
 func (d *Durable) PutProfile(ctx context.Context, userID string, profile map[string]string) error {
-	u, ok := d.Record.(Users)
-	if !ok {
-		return errors.New("the features record keeps no users")
+	u, err := record[Users](d, "users")
+	if err != nil {
+		return err
 	}
 	if err := u.PutProfile(ctx, userID, profile); err != nil {
 		return err
@@ -191,9 +187,9 @@ func (d *Durable) PutProfile(ctx context.Context, userID string, profile map[str
 // ForgetUser implements Users: the record, then Redis; a Redis failure
 // fails the call so that the caller retries until nothing remains.
 func (d *Durable) ForgetUser(ctx context.Context, userID string) (Forgotten, error) {
-	u, ok := d.Record.(Users)
-	if !ok {
-		return Forgotten{}, errors.New("the features record keeps no users")
+	u, err := record[Users](d, "users")
+	if err != nil {
+		return Forgotten{}, err
 	}
 	f, err := u.ForgetUser(ctx, userID)
 	if err != nil {
@@ -208,9 +204,9 @@ func (d *Durable) ForgetUser(ctx context.Context, userID string) (Forgotten, err
 // AppendEventsOnce implements IdempotentEvents: the record decides, and
 // Redis is updated only for a batch stored for the first time.
 func (d *Durable) AppendEventsOnce(ctx context.Context, key string, events []domain.Event) (int, bool, error) {
-	ie, ok := d.Record.(IdempotentEvents)
-	if !ok {
-		return 0, false, errors.New("the features record keeps no idempotency keys")
+	ie, err := record[IdempotentEvents](d, "idempotency keys")
+	if err != nil {
+		return 0, false, err
 	}
 	n, dup, err := ie.AppendEventsOnce(ctx, key, events)
 	if err != nil || dup {
@@ -218,6 +214,24 @@ func (d *Durable) AppendEventsOnce(ctx context.Context, key string, events []dom
 	}
 	d.applyRealTime(ctx, events)
 	return n, false, nil
+}
+
+// record is d.Record as the capability T, or an error naming what it lacks.
+func record[T any](d *Durable, lacks string) (T, error) {
+	v, ok := d.Record.(T)
+	if !ok {
+		return v, fmt.Errorf("the features record keeps no %s", lacks)
+	}
+	return v, nil
+}
+
+// uncache drops items from the in-process catalogue cache.
+func (d *Durable) uncache(ids ...int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, id := range ids {
+		delete(d.items, id)
+	}
 }
 
 var (
