@@ -10,7 +10,7 @@ PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 # Extra flags for go test, e.g. make test TESTFLAGS=-v
 TESTFLAGS ?=
 
-.PHONY: build run dev dev-down test test-unit test-integration test-ops test-alerts test-k8s test-compose dashboards lint proto tidy bench clean deps deps-down image
+.PHONY: build run dev dev-down test test-unit test-integration test-ops test-alerts test-k8s test-compose dashboards lint proto tidy bench bench-serve clean deps deps-down image
 
 build: ## the one binary, bin/recmesh
 	$(GO) build -o $(BIN) ./cmd/recmesh
@@ -82,6 +82,9 @@ tidy: ## go mod tidy in every module
 
 bench: ## benchmarks of every module (benchstat-ready)
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem -count 6 ./...); done
+
+bench-serve: ## the mesh tax: recmesh bench against the embedded mode, then the dev mode, and their ratios (BENCH_FLAGS=…)
+	scripts/bench-serve.sh
 
 deps: ## start Redis, PostgreSQL, Consul and Jaeger on loopback (builds consul/jaeger once)
 	scripts/deps.sh up

@@ -9,6 +9,7 @@
 //	recmesh probe       GET a URL and fail unless 2xx (the image's healthcheck)
 //	recmesh train       fit model artifacts from a MovieLens directory and publish them
 //	recmesh eval        evaluate every method on a time-ordered split
+//	recmesh bench       load the gateway and report throughput, latency and degraded share
 //	recmesh migrate     apply the PostgreSQL schema migrations
 //	recmesh import      load a MovieLens directory into PostgreSQL
 //	recmesh replay      rebuild Redis from the PostgreSQL event log
@@ -57,6 +58,7 @@ commands:
   probe       GET a URL and fail unless it answers 2xx (container healthchecks)
   train       fit model artifacts from a MovieLens directory and publish them
   eval        evaluate every method on a time-ordered split
+  bench       load the gateway (closed or open loop) and report throughput, latency percentiles, errors and degraded replies
   simulate    replay the sample as an online A/B test through the embedded stack and print its results
   migrate     apply the PostgreSQL schema migrations
   import      load a MovieLens directory into PostgreSQL
@@ -99,6 +101,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runTrain(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return runEval(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, args[1:], stdout, stderr)
 	case "migrate":
