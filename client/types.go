@@ -108,6 +108,8 @@ type Event struct {
 	Value     float64 `json:"value,omitempty"`
 	TS        int64   `json:"ts,omitempty"`
 	RequestID string  `json:"request_id,omitempty"`
+	// EventID names the event: a retried event with the same id counts once.
+	EventID string `json:"event_id,omitempty"`
 }
 
 // Interaction is one of a user's recent interactions.

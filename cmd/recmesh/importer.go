@@ -103,7 +103,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	events := ds.Events()
 	for done := 0; done < len(events); {
 		end := min(done+batch, len(events))
-		if err := st.AppendEvents(ctx, events[done:end]); err != nil {
+		if _, err := st.AppendEvents(ctx, events[done:end]); err != nil {
 			return fmt.Errorf("import events %d–%d (the %d before them are stored): %w", done, end, done, err)
 		}
 		done = end

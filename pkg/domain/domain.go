@@ -53,6 +53,10 @@ type Event struct {
 	// RequestID is the request_id of the recommendation reply the event
 	// answers; feedback is attributed to that reply's exposure of the item.
 	RequestID string `json:"request_id,omitempty"`
+	// EventID, when the client sets it, names the event: an event whose
+	// EventID the user already has on record is not stored again, so a
+	// retried event counts once.
+	EventID string `json:"event_id,omitempty"`
 }
 
 // EventBatch is a batch of events sent as one: stored all or none, and at
@@ -65,9 +69,12 @@ type EventBatch struct {
 var idempotencyKeyRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // ValidateIdempotencyKey accepts "" (none) or 1 to 128 of A-Z a-z 0-9 . _ : -.
-func ValidateIdempotencyKey(k string) error {
+func ValidateIdempotencyKey(k string) error { return validateKey("Idempotency-Key", k) }
+
+// validateKey checks a client-chosen key (an Idempotency-Key, an event_id).
+func validateKey(what, k string) error {
 	if k != "" && !idempotencyKeyRE.MatchString(k) {
-		return apierr.Invalid("Idempotency-Key must be 1 to 128 of A-Z, a-z, 0-9, '.', '_', ':', '-'")
+		return apierr.Invalid("%s must be 1 to 128 of A-Z, a-z, 0-9, '.', '_', ':', '-'", what)
 	}
 	return nil
 }
@@ -115,6 +122,9 @@ func (e *Event) Validate(now time.Time) error {
 	}
 	if len(e.RequestID) > MaxRequestIDLen {
 		return apierr.Invalid("request_id is longer than %d bytes", MaxRequestIDLen)
+	}
+	if err := validateKey("event_id", e.EventID); err != nil {
+		return err
 	}
 	if _, ok := eventWeights[e.Type]; !ok {
 		return apierr.Invalid("type %q is not one of impression, click, like, purchase, rating, completion", e.Type)

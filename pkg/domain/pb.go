@@ -255,7 +255,7 @@ func ItemPatchFromPB(r *pb.PatchItemRequest) (int64, ItemPatch) {
 func EventsToPB(in []Event) []*pb.Event {
 	out := make([]*pb.Event, len(in))
 	for i, e := range in {
-		out[i] = &pb.Event{UserId: e.UserID, ItemId: e.ItemID, Type: e.Type, Value: e.Value, TsUnix: e.TS, RequestId: e.RequestID}
+		out[i] = &pb.Event{UserId: e.UserID, ItemId: e.ItemID, Type: e.Type, Value: e.Value, TsUnix: e.TS, RequestId: e.RequestID, EventId: e.EventID}
 	}
 	return out
 }
@@ -264,7 +264,7 @@ func EventsToPB(in []Event) []*pb.Event {
 func EventsFromPB(in []*pb.Event) []Event {
 	out := make([]Event, len(in))
 	for i, e := range in {
-		out[i] = Event{UserID: e.GetUserId(), ItemID: e.GetItemId(), Type: e.GetType(), Value: e.GetValue(), TS: e.GetTsUnix(), RequestID: e.GetRequestId()}
+		out[i] = Event{UserID: e.GetUserId(), ItemID: e.GetItemId(), Type: e.GetType(), Value: e.GetValue(), TS: e.GetTsUnix(), RequestID: e.GetRequestId(), EventID: e.GetEventId()}
 	}
 	return out
 }

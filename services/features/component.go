@@ -121,7 +121,7 @@ func seed(ctx context.Context, st store.Store, dir string, progress io.Writer) e
 	if err := st.PutItems(ctx, ds.Items()); err != nil {
 		return err
 	}
-	if err := st.AppendEvents(ctx, ds.Events()); err != nil {
+	if _, err := st.AppendEvents(ctx, ds.Events()); err != nil {
 		return err
 	}
 	if progress != nil {

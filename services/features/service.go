@@ -150,13 +150,13 @@ func (s *Service) IngestEvents(ctx context.Context, b domain.EventBatch) (int, e
 		if err != nil {
 			return 0, err
 		}
-		n, _, err := ie.AppendEventsOnce(ctx, b.IdempotencyKey, events)
+		a, err := ie.AppendEventsOnce(ctx, b.IdempotencyKey, events)
 		if err != nil {
 			return 0, fmt.Errorf("append %d events: %w", len(events), err)
 		}
-		return n, nil
+		return a.Accepted, nil
 	}
-	if err := s.store.AppendEvents(ctx, events); err != nil {
+	if _, err := s.store.AppendEvents(ctx, events); err != nil {
 		return 0, fmt.Errorf("append %d events: %w", len(events), err)
 	}
 	return len(events), nil

@@ -224,7 +224,10 @@ type Event struct {
 	Value  float64                `protobuf:"fixed64,4,opt,name=value,proto3" json:"value,omitempty"`
 	TsUnix int64                  `protobuf:"varint,5,opt,name=ts_unix,json=tsUnix,proto3" json:"ts_unix,omitempty"`
 	// request_id names the recommendation reply the event answers, if any.
-	RequestId     string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// event_id, when set, names the event: one the user already has on record
+	// is not stored again.
+	EventId       string `protobuf:"bytes,7,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -297,6 +300,13 @@ func (x *Event) GetTsUnix() int64 {
 func (x *Event) GetRequestId() string {
 	if x != nil {
 		return x.RequestId
+	}
+	return ""
+}
+
+func (x *Event) GetEventId() string {
+	if x != nil {
+		return x.EventId
 	}
 	return ""
 }
@@ -1659,7 +1669,7 @@ const file_recmesh_v1_features_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +
 	"\x17GetUserFeaturesResponse\x124\n" +
-	"\bfeatures\x18\x01 \x01(\v2\x18.recmesh.v1.UserFeaturesR\bfeatures\"\x9b\x01\n" +
+	"\bfeatures\x18\x01 \x01(\v2\x18.recmesh.v1.UserFeaturesR\bfeatures\"\xb6\x01\n" +
 	"\x05Event\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x17\n" +
 	"\aitem_id\x18\x02 \x01(\x03R\x06itemId\x12\x12\n" +
@@ -1667,7 +1677,8 @@ const file_recmesh_v1_features_proto_rawDesc = "" +
 	"\x05value\x18\x04 \x01(\x01R\x05value\x12\x17\n" +
 	"\ats_unix\x18\x05 \x01(\x03R\x06tsUnix\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x06 \x01(\tR\trequestId\"i\n" +
+	"request_id\x18\x06 \x01(\tR\trequestId\x12\x19\n" +
+	"\bevent_id\x18\a \x01(\tR\aeventId\"i\n" +
 	"\x13IngestEventsRequest\x12)\n" +
 	"\x06events\x18\x01 \x03(\v2\x11.recmesh.v1.EventR\x06events\x12'\n" +
 	"\x0fidempotency_key\x18\x02 \x01(\tR\x0eidempotencyKey\"2\n" +

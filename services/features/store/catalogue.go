@@ -40,10 +40,21 @@ type Forgotten struct {
 
 // IdempotentEvents stores an event batch at most once per key.
 type IdempotentEvents interface {
-	// AppendEventsOnce stores events, all or none, unless a batch with key
-	// was stored within IdempotencyWindow: then it stores nothing and
-	// returns the first batch's size and dup = true.
-	AppendEventsOnce(ctx context.Context, key string, events []domain.Event) (accepted int, dup bool, err error)
+	// AppendEventsOnce stores events as AppendEvents does, unless a batch
+	// with key was stored within IdempotencyWindow: then it stores nothing
+	// and answers as the first time (Accepted is that batch's size).
+	AppendEventsOnce(ctx context.Context, key string, events []domain.Event) (Appended, error)
+}
+
+// Appended is what AppendEventsOnce did.
+type Appended struct {
+	// Accepted is the batch's size, or the first batch's for a repeated key.
+	Accepted int
+	// Dup is set when the key was on record: nothing was stored.
+	Dup bool
+	// Fresh are the events stored now: the batch less the events whose
+	// EventID was on record.
+	Fresh []domain.Event
 }
 
 // IdempotencyWindow is how long an event batch's idempotency key is kept.

@@ -84,13 +84,16 @@ func (d *Durable) Items(ctx context.Context, ids []int64) (map[int64]domain.Item
 	return out, nil
 }
 
-// AppendEvents implements Store: the record first (all or none), then Redis.
-func (d *Durable) AppendEvents(ctx context.Context, events []domain.Event) error {
-	if err := d.Record.AppendEvents(ctx, events); err != nil {
-		return err
+// AppendEvents implements Store: the record first (all or none), then
+// Redis, with only the events the record stored anew, so a retried event
+// is folded into Redis once.
+func (d *Durable) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error) {
+	fresh, err := d.Record.AppendEvents(ctx, events)
+	if err != nil {
+		return nil, err
 	}
-	d.applyRealTime(ctx, events)
-	return nil
+	d.applyRealTime(ctx, fresh)
+	return fresh, nil
 }
 
 // applyRealTime folds durable events into Redis; a failure is counted as
@@ -203,17 +206,17 @@ func (d *Durable) ForgetUser(ctx context.Context, userID string) (Forgotten, err
 
 // AppendEventsOnce implements IdempotentEvents: the record decides, and
 // Redis is updated only for a batch stored for the first time.
-func (d *Durable) AppendEventsOnce(ctx context.Context, key string, events []domain.Event) (int, bool, error) {
+func (d *Durable) AppendEventsOnce(ctx context.Context, key string, events []domain.Event) (Appended, error) {
 	ie, err := record[IdempotentEvents](d, "idempotency keys")
 	if err != nil {
-		return 0, false, err
+		return Appended{}, err
 	}
-	n, dup, err := ie.AppendEventsOnce(ctx, key, events)
-	if err != nil || dup {
-		return n, dup, err
+	a, err := ie.AppendEventsOnce(ctx, key, events)
+	if err != nil {
+		return Appended{}, err
 	}
-	d.applyRealTime(ctx, events)
-	return n, false, nil
+	d.applyRealTime(ctx, a.Fresh)
+	return a, nil
 }
 
 // record is d.Record as the capability T, or an error naming what it lacks.

@@ -29,7 +29,7 @@ func TestDurablePostgresWithRedisDownLosesNothing(t *testing.T) {
 	d := &store.Durable{Record: pg, RT: store.NewRealTime(dead, store.DefaultRealTimeOptions()), Log: rlog.Discard()}
 	ctx := context.Background()
 	evs := []domain.Event{{UserID: "u", ItemID: 1, Type: "click", Value: 1, TS: 10}, {UserID: "u", ItemID: 2, Type: "like", Value: 1, TS: 20}}
-	if err := d.AppendEvents(ctx, evs); err != nil {
+	if _, err := d.AppendEvents(ctx, evs); err != nil {
 		t.Fatalf("append with Redis down: %v", err)
 	}
 	if n, err := pg.EventCount(ctx); err != nil || n != 2 {

@@ -27,6 +27,8 @@ type userLog struct {
 	interactions []domain.Interaction
 	seen         map[int64]struct{}
 	seenOrder    []int64
+	// eventIDs are the EventIDs on record.
+	eventIDs map[string]struct{}
 	// exposures are the newest MaxUserExposures, oldest first.
 	exposures []domain.Exposure
 	profile   map[string]string
@@ -76,12 +78,23 @@ func (m *Memory) Items(_ context.Context, ids []int64) (map[int64]domain.Item, e
 }
 
 // AppendEvents implements Store. Out-of-order events are placed by timestamp.
-func (m *Memory) AppendEvents(_ context.Context, events []domain.Event) error {
+func (m *Memory) AppendEvents(_ context.Context, events []domain.Event) ([]domain.Event, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	touched := map[*userLog]bool{}
+	fresh := events[:0:0]
 	for _, e := range events {
 		u := m.user(e.UserID)
+		if e.EventID != "" {
+			if _, dup := u.eventIDs[e.EventID]; dup {
+				continue
+			}
+			if u.eventIDs == nil {
+				u.eventIDs = map[string]struct{}{}
+			}
+			u.eventIDs[e.EventID] = struct{}{}
+		}
+		fresh = append(fresh, e)
 		if domain.IsFeedback(e.Type) {
 			m.feedback = append(m.feedback, feedbackEvent{userID: e.UserID, requestID: e.RequestID, typ: e.Type, itemID: e.ItemID, ts: e.TS})
 		}
@@ -95,7 +108,7 @@ func (m *Memory) AppendEvents(_ context.Context, events []domain.Event) error {
 	for u := range touched {
 		sort.SliceStable(u.interactions, func(i, j int) bool { return u.interactions[i].TS < u.interactions[j].TS })
 	}
-	return nil
+	return fresh, nil
 }
 
 // History implements Store.

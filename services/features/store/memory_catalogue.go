@@ -104,12 +104,12 @@ type batchKey struct {
 }
 
 // AppendEventsOnce implements IdempotentEvents.
-func (m *Memory) AppendEventsOnce(ctx context.Context, key string, events []domain.Event) (int, bool, error) {
+func (m *Memory) AppendEventsOnce(ctx context.Context, key string, events []domain.Event) (Appended, error) {
 	now := time.Now()
 	m.mu.Lock()
 	if b, ok := m.batches[key]; ok && now.Sub(b.at) < IdempotencyWindow {
 		m.mu.Unlock()
-		return b.accepted, true, nil
+		return Appended{Accepted: b.accepted, Dup: true}, nil
 	}
 	if m.batches == nil {
 		m.batches = map[string]batchKey{}
@@ -123,5 +123,6 @@ func (m *Memory) AppendEventsOnce(ctx context.Context, key string, events []doma
 	}
 	m.batches[key] = batchKey{len(events), now}
 	m.mu.Unlock()
-	return len(events), false, m.AppendEvents(ctx, events)
+	fresh, err := m.AppendEvents(ctx, events)
+	return Appended{Accepted: len(events), Fresh: fresh}, err
 }

@@ -133,26 +133,84 @@ func (p *Postgres) Items(ctx context.Context, ids []int64) (map[int64]domain.Ite
 }
 
 // AppendEvents implements Store: one transaction, so all or none.
-func (p *Postgres) AppendEvents(ctx context.Context, events []domain.Event) error {
-	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error { return appendEvents(ctx, tx, events) })
+func (p *Postgres) AppendEvents(ctx context.Context, events []domain.Event) (fresh []domain.Event, err error) {
+	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		fresh, err = appendEvents(ctx, tx, events)
+		return err
+	})
+	return fresh, err
 }
 
-func appendEvents(ctx context.Context, tx pgx.Tx, events []domain.Event) error {
+// appendEvents writes events in tx: those without an EventID by COPY, the
+// others by one INSERT that skips the (user, EventID) pairs on record.
+func appendEvents(ctx context.Context, tx pgx.Tx, events []domain.Event) ([]domain.Event, error) {
 	users := make([]string, 0, len(events))
 	seen := map[string]bool{}
-	rows := make([][]any, len(events))
+	var plain [][]any
+	var named []int // indexes of the events with an EventID
 	for i, e := range events {
-		rows[i] = []any{e.UserID, e.ItemID, e.Type, e.Value, e.TS, e.RequestID}
+		if e.EventID != "" {
+			named = append(named, i)
+		} else {
+			plain = append(plain, []any{e.UserID, e.ItemID, e.Type, e.Value, e.TS, e.RequestID})
+		}
 		if !seen[e.UserID] {
 			seen[e.UserID] = true
 			users = append(users, e.UserID)
 		}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"user_id", "item_id", "type", "value", "ts", "request_id"}, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("copy events: %w", err)
+	if len(plain) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"user_id", "item_id", "type", "value", "ts", "request_id"}, pgx.CopyFromRows(plain)); err != nil {
+			return nil, fmt.Errorf("copy events: %w", err)
+		}
+	}
+	fresh := events
+	if len(named) > 0 {
+		stored, err := insertNamedEvents(ctx, tx, events, named)
+		if err != nil {
+			return nil, err
+		}
+		if len(stored) < len(named) {
+			fresh = make([]domain.Event, 0, len(events)-len(named)+len(stored))
+			for _, e := range events {
+				if e.EventID == "" || stored[eventKey{e.UserID, e.EventID}] {
+					fresh = append(fresh, e)
+					delete(stored, eventKey{e.UserID, e.EventID}) // a repeat within the batch counts once
+				}
+			}
+		}
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO users (user_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, users)
-	return err
+	return fresh, err
+}
+
+type eventKey struct{ user, id string }
+
+// insertNamedEvents inserts events[named...], skipping those whose (user,
+// EventID) is on record, and returns the pairs it stored.
+func insertNamedEvents(ctx context.Context, tx pgx.Tx, events []domain.Event, named []int) (map[eventKey]bool, error) {
+	n := len(named)
+	users, ids, types, requests := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	items, tss := make([]int64, n), make([]int64, n)
+	values := make([]float64, n)
+	for j, i := range named {
+		e := events[i]
+		users[j], ids[j], types[j], requests[j], items[j], tss[j], values[j] = e.UserID, e.EventID, e.Type, e.RequestID, e.ItemID, e.TS, e.Value
+	}
+	rows, _ := tx.Query(ctx, `INSERT INTO events (user_id, item_id, type, value, ts, request_id, client_event_id)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::float8[], $5::bigint[], $6::text[], $7::text[])
+		ON CONFLICT (user_id, client_event_id) WHERE client_event_id IS NOT NULL DO NOTHING
+		RETURNING user_id, client_event_id`, users, items, types, values, tss, requests, ids)
+	stored := map[eventKey]bool{}
+	var k eventKey
+	_, err := pgx.ForEachRow(rows, []any{&k.user, &k.id}, func() error {
+		stored[k] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("insert events with ids: %w", err)
+	}
+	return stored, nil
 }
 
 // History implements Store in one round trip.

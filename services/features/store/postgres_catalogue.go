@@ -106,8 +106,8 @@ func (p *Postgres) ForgetUser(ctx context.Context, userID string) (Forgotten, er
 
 // AppendEventsOnce implements IdempotentEvents: the key is inserted in the
 // events' transaction, so the batch and its key commit together.
-func (p *Postgres) AppendEventsOnce(ctx context.Context, key string, events []domain.Event) (int, bool, error) {
-	accepted, dup := len(events), false
+func (p *Postgres) AppendEventsOnce(ctx context.Context, key string, events []domain.Event) (Appended, error) {
+	a := Appended{Accepted: len(events)}
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		if rand.IntN(100) == 0 { // prune expired keys now and then
 			if _, err := tx.Exec(ctx, `DELETE FROM event_batches WHERE at < now() - $1::interval`, IdempotencyWindow.String()); err != nil {
@@ -121,10 +121,11 @@ func (p *Postgres) AppendEventsOnce(ctx context.Context, key string, events []do
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			dup = true
-			return tx.QueryRow(ctx, `SELECT accepted FROM event_batches WHERE key = $1`, key).Scan(&accepted)
+			a.Dup = true
+			return tx.QueryRow(ctx, `SELECT accepted FROM event_batches WHERE key = $1`, key).Scan(&a.Accepted)
 		}
-		return appendEvents(ctx, tx, events)
+		a.Fresh, err = appendEvents(ctx, tx, events)
+		return err
 	})
-	return accepted, dup, err
+	return a, err
 }

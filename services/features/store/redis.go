@@ -58,6 +58,9 @@ func (r *RealTime) key(parts ...string) string { return r.opts.Prefix + strings.
 
 // Apply folds events, in order, into the state with one MULTI/EXEC pipeline.
 func (r *RealTime) Apply(ctx context.Context, events []domain.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
 	users := map[string]bool{}
 	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, e := range events {
@@ -178,9 +181,38 @@ func (r *RealTime) Seen(ctx context.Context, user string) ([]int64, error) {
 	return out, nil
 }
 
-// AppendEvents implements Store: it is Apply.
-func (r *RealTime) AppendEvents(ctx context.Context, events []domain.Event) error {
-	return r.Apply(ctx, events)
+// AppendEvents implements Store: Apply, less the events whose EventID is
+// on record. Redis alone keeps a user's event ids for IdempotencyWindow
+// after their last named event (a hash per user, set with HSETNX); with
+// PostgreSQL behind it (Durable), the record decides instead.
+func (r *RealTime) AppendEvents(ctx context.Context, events []domain.Event) ([]domain.Event, error) {
+	fresh := events
+	var claims []*redis.BoolCmd
+	p := r.rdb.Pipeline()
+	for _, e := range events {
+		if e.EventID != "" {
+			k := r.key("eventids", e.UserID)
+			claims = append(claims, p.HSetNX(ctx, k, e.EventID, e.TS))
+			p.Expire(ctx, k, IdempotencyWindow)
+		}
+	}
+	if len(claims) > 0 {
+		if _, err := p.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("redis event ids: %w", err)
+		}
+		fresh = make([]domain.Event, 0, len(events))
+		for _, e := range events {
+			if e.EventID != "" {
+				claimed := claims[0].Val()
+				claims = claims[1:]
+				if !claimed {
+					continue
+				}
+			}
+			fresh = append(fresh, e)
+		}
+	}
+	return fresh, r.Apply(ctx, fresh)
 }
 
 // PutItems implements Store, writing every item in one MSET.

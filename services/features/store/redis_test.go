@@ -106,7 +106,7 @@ func TestRedisReplayEqualsLive(t *testing.T) {
 			evs = append(evs, domain.Event{UserID: users[(batch+i)%4], ItemID: int64(1 + (batch*7+i*3)%25),
 				Type: []string{"click", "like", "rating"}[i%3], Value: float64(1 + i%5), TS: int64(1_700_000_000 + batch*100 - i)})
 		}
-		if err := pg.AppendEvents(ctx, evs); err != nil {
+		if _, err := pg.AppendEvents(ctx, evs); err != nil {
 			t.Fatal(err)
 		}
 		if err := live.Apply(ctx, evs); err != nil {

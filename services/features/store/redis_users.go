@@ -9,7 +9,7 @@ var _ Users = (*RealTime)(nil)
 
 // userKeys are every key RealTime keeps for the user.
 func (r *RealTime) userKeys(user string) []string {
-	return []string{r.key("recent", user), r.key("seen", user), r.key("count", user), r.key("exposed", user), r.key("profile", user)}
+	return []string{r.key("recent", user), r.key("seen", user), r.key("count", user), r.key("exposed", user), r.key("profile", user), r.key("eventids", user)}
 }
 
 // PutProfile implements Users: the hash is replaced in one MULTI/EXEC.

@@ -32,7 +32,10 @@ type Store interface {
 	// Items returns the known items among ids; unknown ids are absent.
 	Items(ctx context.Context, ids []int64) (map[int64]domain.Item, error)
 	// AppendEvents stores events durably, all or none, before returning.
-	AppendEvents(ctx context.Context, events []domain.Event) error
+	// An event whose EventID its user already has on record is not stored
+	// again; fresh is what this call stored (events without an EventID
+	// always are), in order.
+	AppendEvents(ctx context.Context, events []domain.Event) (fresh []domain.Event, err error)
 	// History returns the user's newest recentLimit interactions and up to
 	// seenCap seen items. An unknown user has an empty history.
 	History(ctx context.Context, userID string, recentLimit, seenCap int) (History, error)

@@ -110,7 +110,7 @@ func RunCatalogue(t *testing.T, newStore func(t *testing.T) FullStore) {
 		}
 		evs := []domain.Event{{UserID: "u", ItemID: 1, Type: "click", Value: 1, TS: 100}, {UserID: "u", ItemID: 2, Type: "like", Value: 1, TS: 200},
 			{UserID: "v", ItemID: 1, Type: "click", Value: 1, TS: 100}}
-		if err := s.AppendEvents(ctx, evs); err != nil {
+		if _, err := s.AppendEvents(ctx, evs); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.AppendExposures(ctx, []domain.ShownReply{{RequestID: "r", UserID: "u", TSMillis: 1000, Items: []domain.ShownItem{{ItemID: 3}}}}); err != nil {
@@ -144,19 +144,32 @@ func RunCatalogue(t *testing.T, newStore func(t *testing.T) FullStore) {
 	t.Run("an event batch is stored once per idempotency key", func(t *testing.T) {
 		s := newStore(t)
 		evs := []domain.Event{{UserID: "u", ItemID: 1, Type: "click", Value: 1, TS: 100}, {UserID: "u", ItemID: 2, Type: "click", Value: 1, TS: 101}}
-		n, dup, err := s.AppendEventsOnce(ctx, "k1", evs)
-		if err != nil || n != 2 || dup {
-			t.Fatalf("first batch: %d, %v, %v", n, dup, err)
+		a, err := s.AppendEventsOnce(ctx, "k1", evs)
+		if err != nil || a.Accepted != 2 || a.Dup || len(a.Fresh) != 2 {
+			t.Fatalf("first batch: %+v, %v", a, err)
 		}
-		n, dup, err = s.AppendEventsOnce(ctx, "k1", evs[:1])
-		if err != nil || n != 2 || !dup {
-			t.Fatalf("retried batch: %d, %v, %v; want the first answer (2) and dup", n, dup, err)
+		a, err = s.AppendEventsOnce(ctx, "k1", evs[:1])
+		if err != nil || a.Accepted != 2 || !a.Dup || len(a.Fresh) != 0 {
+			t.Fatalf("retried batch: %+v, %v; want the first answer (2), dup and nothing fresh", a, err)
 		}
-		if _, _, err := s.AppendEventsOnce(ctx, "k2", evs[:1]); err != nil {
+		if _, err := s.AppendEventsOnce(ctx, "k2", evs[:1]); err != nil {
 			t.Fatal(err)
 		}
 		if h, _ := s.History(ctx, "u", 10, 10); h.Count != 3 {
 			t.Errorf("events stored = %d, want 3 (k1 once, k2 once)", h.Count)
+		}
+	})
+	t.Run("a keyed batch skips the event ids on record", func(t *testing.T) {
+		s := newStore(t)
+		if _, err := s.AppendEvents(ctx, []domain.Event{namedEvent("e", "b", 2)}); err != nil {
+			t.Fatal(err)
+		}
+		a, err := s.AppendEventsOnce(ctx, "k3", []domain.Event{namedEvent("e", "b", 2), namedEvent("e", "c", 5), namedEvent("f", "b", 6)})
+		if err != nil || a.Dup || a.Accepted != 3 || !slices.Equal(itemsOf(a.Fresh), []int64{5, 6}) {
+			t.Fatalf("keyed batch: %+v, %v; want b skipped, c and another user's b stored", a, err)
+		}
+		if h, _ := s.History(ctx, "e", 100, 100); h.Count != 2 {
+			t.Errorf("user e has %d events, want 2", h.Count)
 		}
 	})
 }

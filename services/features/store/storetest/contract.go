@@ -32,6 +32,30 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("Items = %+v", got)
 		}
 	})
+	t.Run("an event is stored once per user and event_id", func(t *testing.T) {
+		s := newStore(t)
+		first := []domain.Event{namedEvent("e", "a", 1), namedEvent("e", "b", 2), namedEvent("e", "", 3), namedEvent("e", "a", 4)}
+		fresh, err := s.AppendEvents(ctx, first)
+		if err != nil || !slices.Equal(itemsOf(fresh), []int64{1, 2, 3}) {
+			t.Fatalf("first append stored %v, %v; want items 1, 2, 3 (the repeated id a once)", itemsOf(fresh), err)
+		}
+		// The same batch five more times: only the event without an id is
+		// stored again.
+		for range 5 {
+			if fresh, err = s.AppendEvents(ctx, first); err != nil || !slices.Equal(itemsOf(fresh), []int64{3}) {
+				t.Fatalf("retry stored %v, %v; want only item 3 (no event_id)", itemsOf(fresh), err)
+			}
+		}
+		if _, err := s.AppendEvents(ctx, []domain.Event{namedEvent("f", "a", 6)}); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := s.History(ctx, "e", 100, 100); h.Count != 2+6 || len(h.Recent) != 8 {
+			t.Errorf("user e has %d events (%d recent), want 8 (a and b once, the unnamed item 3 six times)", h.Count, len(h.Recent))
+		}
+		if h, _ := s.History(ctx, "f", 100, 100); h.Count != 1 {
+			t.Errorf("user f has %d events, want 1 (event ids are per user)", h.Count)
+		}
+	})
 	t.Run("history order, seen and count", func(t *testing.T) {
 		s := newStore(t)
 		evs := []domain.Event{
@@ -40,7 +64,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 			{UserID: "u", ItemID: 10, Type: "like", Value: 1, TS: 200}, // out of order
 			{UserID: "v", ItemID: 12, Type: "click", Value: 1, TS: 50},
 		}
-		if err := s.AppendEvents(ctx, evs); err != nil {
+		if _, err := s.AppendEvents(ctx, evs); err != nil {
 			t.Fatal(err)
 		}
 		h, err := s.History(ctx, "u", 2, 100)
@@ -65,7 +89,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		for i := 0; i < 30; i++ {
 			evs = append(evs, domain.Event{UserID: "w", ItemID: int64(i + 1), Type: "click", Value: 1, TS: int64(i)})
 		}
-		if err := s.AppendEvents(ctx, evs); err != nil {
+		if _, err := s.AppendEvents(ctx, evs); err != nil {
 			t.Fatal(err)
 		}
 		h, err := s.History(ctx, "w", 100, 10)
@@ -85,7 +109,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 				for i := 0; i < 50; i++ {
 					evs = append(evs, domain.Event{UserID: fmt.Sprint("c", w%2), ItemID: int64(w*100 + i + 1), Type: "click", Value: 1, TS: int64(i)})
 				}
-				errs <- s.AppendEvents(ctx, evs)
+				_, err := s.AppendEvents(ctx, evs)
+				errs <- err
 			}(w)
 		}
 		for w := 0; w < 8; w++ {
@@ -105,4 +130,17 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("stored %d events, want 400", total)
 		}
 	})
+}
+
+// namedEvent is a click by user on item with the event id id.
+func namedEvent(user, id string, item int64) domain.Event {
+	return domain.Event{UserID: user, ItemID: item, Type: "click", Value: 1, TS: 100 + item, EventID: id}
+}
+
+func itemsOf(evs []domain.Event) []int64 {
+	out := make([]int64, len(evs))
+	for i, e := range evs {
+		out[i] = e.ItemID
+	}
+	return out
 }

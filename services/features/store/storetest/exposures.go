@@ -65,7 +65,7 @@ func RunExposures(t *testing.T, newStore func(t *testing.T) ExposureStore) {
 		if err := s.AppendExposures(ctx, replies); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AppendEvents(ctx, feedback); err != nil {
+		if _, err := s.AppendEvents(ctx, feedback); err != nil {
 			t.Fatal(err)
 		}
 		return s
