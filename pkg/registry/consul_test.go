@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,10 +15,15 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace/noop"
+	"google.golang.org/grpc"
 
 	"github.com/recmesh/recmesh/pkg/depstest"
+	rlog "github.com/recmesh/recmesh/pkg/log"
 	"github.com/recmesh/recmesh/pkg/registry"
 	"github.com/recmesh/recmesh/pkg/registry/registrytest"
+	"github.com/recmesh/recmesh/pkg/run"
 )
 
 func consulOpts() registry.ConsulOptions {
@@ -195,4 +201,43 @@ func TestConsulHTTPCheckFollowsReadiness(t *testing.T) {
 	waitIDs(t, reg, service, []string{in.ID}, 5*time.Second)
 	ready.Store(false)
 	waitIDs(t, reg, service, nil, 5*time.Second)
+}
+
+// TestConsulRoutesAroundAnInstanceThatIsNotReady: a service started by
+// run.Start is in Consul's healthy set while its readiness passes, leaves
+// it when readiness fails (a features instance whose stores are gone), and
+// comes back when readiness passes again, through the gRPC health check.
+func TestConsulRoutesAroundAnInstanceThatIsNotReady(t *testing.T) {
+	reg := newConsul(t, depstest.Env(t, "RECMESH_CONSUL_ADDR"))
+	var down atomic.Bool
+	service := fmt.Sprintf("it-ready-%d", time.Now().UnixNano())
+	r, err := run.Start(context.Background(), run.Spec{
+		Name: service, Version: "v1", GRPCAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
+		Register: func(*grpc.Server) {}, ReadyEvery: 100 * time.Millisecond,
+		Ready: func(context.Context) error {
+			if down.Load() {
+				return errors.New("postgres and redis are gone")
+			}
+			return nil
+		},
+		Registry: reg, Metrics: prometheus.NewRegistry(), Tracer: noop.NewTracerProvider(), Logger: rlog.Discard(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = r.Stop(context.Background()) }()
+	list, _, err := reg.Instances(context.Background(), service)
+	for deadline := time.Now().Add(10 * time.Second); err == nil && len(list) == 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		list, _, err = reg.Instances(context.Background(), service)
+	}
+	if err != nil || len(list) != 1 {
+		t.Fatalf("instances = %v, %v; want the started one", list, err)
+	}
+	id := list[0].ID
+	down.Store(true)
+	left := waitIDs(t, reg, service, nil, 10*time.Second)
+	down.Store(false)
+	back := waitIDs(t, reg, service, []string{id}, 10*time.Second)
+	t.Logf("left the healthy set %v after readiness failed, back %v after it passed", left.Round(time.Millisecond), back.Round(time.Millisecond))
 }

@@ -39,7 +39,13 @@ type Spec struct {
 	// Register installs the service's gRPC handlers.
 	Register func(*grpc.Server)
 	// Ready reports whether the service can take traffic; nil means always.
+	// The gRPC health service follows it (SERVING or NOT_SERVING), checked
+	// every ReadyEvery, so the registry's check routes around an instance
+	// that cannot answer its contract.
 	Ready func(context.Context) error
+	// ReadyEvery is how often Ready is asked for the gRPC health status
+	// (DefaultReadyEvery when 0).
+	ReadyEvery time.Duration
 	// Admin mounts extra routes on the admin port (the experiment service's
 	// admin API, say); nil adds none.
 	Admin func(*http.ServeMux)
@@ -60,11 +66,19 @@ type Spec struct {
 	Logger  *slog.Logger
 }
 
+// DefaultReadyEvery is how often readiness is checked for gRPC health: as
+// often as Consul's check runs by default (2 s), halved, so a change shows in
+// the next check or the one after.
+const DefaultReadyEvery = time.Second
+
 // Running is a started service.
 type Running struct {
 	spec     Spec
 	grpc     *grpc.Server
 	health   *health.Server
+	ready    prometheus.Gauge
+	stopped  chan struct{} // closed by Stop: ends the readiness loop
+	serving  bool
 	admin    *http.Server
 	grpcLn   net.Listener
 	adminLn  net.Listener
@@ -98,10 +112,16 @@ func Start(ctx context.Context, s Spec) (*Running, error) {
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	s.Register(srv)
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	hs.SetServingStatus(s.Name, healthpb.HealthCheckResponse_SERVING)
 
-	r := &Running{spec: s, grpc: srv, health: hs, grpcLn: grpcLn, adminLn: adminLn, done: make(chan error, 2), instance: instance}
+	r := &Running{spec: s, grpc: srv, health: hs, grpcLn: grpcLn, adminLn: adminLn, done: make(chan error, 2), instance: instance,
+		stopped: make(chan struct{}),
+		ready: prometheus.NewGauge(prometheus.GaugeOpts{Name: "recmesh_service_ready",
+			Help: "1 while the service's readiness check passes and its gRPC health is SERVING."})}
+	if s.Metrics != nil {
+		s.Metrics.MustRegister(r.ready)
+	}
+	r.checkReady(ctx, true)
+	go r.followReadiness()
 	r.admin = &http.Server{Handler: r.adminMux(), ReadHeaderTimeout: 5 * time.Second}
 	go func() { r.done <- srv.Serve(grpcLn) }()
 	go func() {
@@ -134,6 +154,54 @@ func (s Spec) instance(grpcBound, adminBound net.Addr) (registry.Instance, error
 	return in, nil
 }
 
+// checkReady sets the gRPC health status from Ready; only a change is
+// logged (first: the start, logged when not ready).
+func (r *Running) checkReady(ctx context.Context, first bool) {
+	every := r.spec.ReadyEvery
+	if every <= 0 {
+		every = DefaultReadyEvery
+	}
+	var err error
+	if r.spec.Ready != nil {
+		ctx, cancel := context.WithTimeout(ctx, every)
+		err = r.spec.Ready(ctx)
+		cancel()
+	}
+	serving := err == nil
+	if !first && serving == r.serving {
+		return
+	}
+	r.serving = serving
+	status, gauge := healthpb.HealthCheckResponse_SERVING, 1.0
+	if !serving {
+		status, gauge = healthpb.HealthCheckResponse_NOT_SERVING, 0
+		r.spec.Logger.Warn("not ready: gRPC health is NOT_SERVING", "err", err)
+	} else if !first {
+		r.spec.Logger.Info("ready again: gRPC health is SERVING")
+	}
+	r.ready.Set(gauge)
+	r.health.SetServingStatus("", status)
+	r.health.SetServingStatus(r.spec.Name, status)
+}
+
+// followReadiness keeps the gRPC health status in step with Ready until Stop.
+func (r *Running) followReadiness() {
+	every := r.spec.ReadyEvery
+	if every <= 0 {
+		every = DefaultReadyEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stopped:
+			return
+		case <-t.C:
+			r.checkReady(context.Background(), false)
+		}
+	}
+}
+
 // GRPCAddr is the bound gRPC address.
 func (r *Running) GRPCAddr() string { return r.grpcLn.Addr().String() }
 
@@ -148,6 +216,11 @@ func (r *Running) Stop(ctx context.Context) error {
 		if err := r.spec.Registry.Deregister(ctx, r.instance); err != nil {
 			errs = append(errs, fmt.Errorf("deregister: %w", err))
 		}
+	}
+	select {
+	case <-r.stopped:
+	default:
+		close(r.stopped)
 	}
 	r.health.Shutdown()
 	stopped := make(chan struct{})

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,10 +38,11 @@ func get(t *testing.T, url string) (int, string) {
 func TestStartServeStop(t *testing.T) {
 	ctx := context.Background()
 	reg := registry.NewStatic()
-	ready := errors.New("model not loaded")
+	var ready readiness
+	ready.set(errors.New("model not loaded"))
 	r, err := Start(ctx, Spec{
 		Name: "probe", Version: "v9", GRPCAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
-		Register: func(*grpc.Server) {}, Ready: func(context.Context) error { return ready },
+		Register: func(*grpc.Server) {}, Ready: ready.check, ReadyEvery: 20 * time.Millisecond,
 		Registry: reg, Metrics: telemetry.NewRegistry(), Tracer: noop.NewTracerProvider(), Logger: log.Discard(),
 	})
 	if err != nil {
@@ -57,7 +59,7 @@ func TestStartServeStop(t *testing.T) {
 	if code, body := get(t, base+"/readyz"); code != 503 || !strings.Contains(body, "model not loaded") {
 		t.Errorf("/readyz = %d %q, want 503 naming the reason", code, body)
 	}
-	ready = nil
+	ready.set(nil)
 	if code, _ := get(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz = %d once ready", code)
 	}
@@ -70,12 +72,16 @@ func TestStartServeStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	hr, err := healthpb.NewHealthClient(conn).Check(cctx, &healthpb.HealthCheckRequest{Service: "probe"})
-	if err != nil || hr.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		t.Fatalf("health = %v, %v", hr, err)
+	// gRPC health follows readiness, both ways.
+	waitHealth(t, conn, "probe", healthpb.HealthCheckResponse_SERVING)
+	ready.set(errors.New("postgres: connection refused"))
+	waitHealth(t, conn, "probe", healthpb.HealthCheckResponse_NOT_SERVING)
+	waitHealth(t, conn, "", healthpb.HealthCheckResponse_NOT_SERVING)
+	if code, body := get(t, base+"/metrics"); !strings.Contains(body, "recmesh_service_ready 0") {
+		t.Errorf("/metrics = %d without recmesh_service_ready 0", code)
 	}
+	ready.set(nil)
+	waitHealth(t, conn, "probe", healthpb.HealthCheckResponse_SERVING)
 
 	if err := r.Stop(ctx); err != nil {
 		t.Fatal(err)
@@ -101,4 +107,29 @@ func TestExpiredCallsAreDropped(t *testing.T) {
 	if out, err := expiredInterceptor(context.Background(), nil, nil, h); err != nil || out != "ok" || !called {
 		t.Errorf("live call: %v %v", out, err)
 	}
+}
+
+// readiness is a Ready func whose answer a test sets.
+type readiness struct{ err atomic.Pointer[error] }
+
+func (r *readiness) set(err error) { r.err.Store(&err) }
+
+func (r *readiness) check(context.Context) error { return *r.err.Load() }
+
+// waitHealth waits (up to 5 s) until service's gRPC health status is want.
+func waitHealth(t *testing.T, conn *grpc.ClientConn, service string, want healthpb.HealthCheckResponse_ServingStatus) {
+	t.Helper()
+	var got healthpb.HealthCheckResponse_ServingStatus
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		hr, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+		cancel()
+		if err != nil {
+			t.Fatalf("health check: %v", err)
+		}
+		if got = hr.GetStatus(); got == want {
+			return
+		}
+	}
+	t.Fatalf("health of %q = %v after 5 s, want %v", service, got, want)
 }

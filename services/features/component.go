@@ -130,11 +130,19 @@ func seed(ctx context.Context, st store.Store, dir string, progress io.Writer) e
 	return nil
 }
 
-// ping reports whether every backend behind st answers.
+// ping reports whether st can answer: a Durable store when either of its
+// backends answers, any other when its one backend does.
 func ping(ctx context.Context, st store.Store) error {
 	switch s := st.(type) {
 	case *store.Durable:
-		return errors.Join(ping(ctx, s.Record), s.RT.Ping(ctx))
+		// Either one answers the contract: without Redis, history comes
+		// from PostgreSQL; without PostgreSQL, from Redis (events then get
+		// 503 until it returns). Neither: not ready.
+		errRecord, errRT := ping(ctx, s.Record), s.RT.Ping(ctx)
+		if errRecord == nil || errRT == nil {
+			return nil
+		}
+		return errors.Join(errRecord, errRT)
 	case interface{ Ping(context.Context) error }:
 		return s.Ping(ctx)
 	}
