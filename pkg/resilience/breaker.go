@@ -49,7 +49,8 @@ type Metrics struct {
 	changes   *prometheus.CounterVec
 }
 
-// NewMetrics registers the hop metrics in reg.
+// NewMetrics registers the hop metrics in reg. When reg already holds them
+// (two users of breakers in one process, the embedded mode), it shares them.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -69,8 +70,28 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "recmesh_breaker_transitions_total", Help: "Circuit breaker state changes, by new state.",
 		}, []string{"hop", "state"}),
 	}
-	reg.MustRegister(m.calls, m.duration, m.fallbacks, m.open, m.changes)
+	m.calls = registerOrShare(reg, m.calls)
+	m.duration = registerOrShare(reg, m.duration)
+	m.fallbacks = registerOrShare(reg, m.fallbacks)
+	m.open = registerOrShare(reg, m.open)
+	m.changes = registerOrShare(reg, m.changes)
 	return m
+}
+
+// registerOrShare registers c in reg, or returns the collector reg already
+// has under c's name.
+func registerOrShare[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	err := reg.Register(c)
+	if err == nil {
+		return c
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing
+		}
+	}
+	panic(err) // a clash of names with another metric is a programming error
 }
 
 // Breaker is one named hystrix command with its metrics.
@@ -110,6 +131,9 @@ func (m *Metrics) FallbackCounter(hop string) prometheus.Counter {
 
 // Fallback records that a request was answered with hop's fallback.
 func (m *Metrics) Fallback(hop string) { m.fallbacks.WithLabelValues(hop).Inc() }
+
+// CircuitOpen reports whether err is a breaker's refusal while open.
+func CircuitOpen(err error) bool { return errors.Is(err, hystrix.ErrCircuitOpen) }
 
 // Open reports whether the breaker was open after the last call.
 func (b *Breaker) Open() bool { return b.open.Load() }

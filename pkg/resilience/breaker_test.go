@@ -179,3 +179,14 @@ func TestGoroutinesReturnToBaseline(t *testing.T) {
 		t.Errorf("goroutines = %d after load, baseline %d", n, baseline)
 	}
 }
+
+// Two users of breakers in one process share the hop metrics.
+func TestMetricsAreSharedInOneRegistry(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a, b := NewMetrics(reg), NewMetrics(reg)
+	a.Fallback("x")
+	b.Fallback("x")
+	if got := testutil.ToFloat64(b.FallbackCounter("x")); got != 2 {
+		t.Errorf("shared fallback counter = %v, want 2", got)
+	}
+}

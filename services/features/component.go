@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,7 @@ import (
 	"github.com/recmesh/recmesh/pkg/component"
 	"github.com/recmesh/recmesh/pkg/config"
 	"github.com/recmesh/recmesh/pkg/movielens"
+	"github.com/recmesh/recmesh/pkg/resilience"
 	"github.com/recmesh/recmesh/pkg/storeurl"
 	pb "github.com/recmesh/recmesh/proto/recmesh/v1"
 	"github.com/recmesh/recmesh/services/features/featuresapi"
@@ -33,6 +35,8 @@ type Config struct {
 	// AttributionWindow is how far back feedback without a request_id
 	// looks for the exposure it answers (store.Attribution).
 	AttributionWindow time.Duration
+	// RealTimeTimeout bounds one Redis read before PostgreSQL answers instead.
+	RealTimeTimeout time.Duration
 }
 
 // Component is the features service as a component.
@@ -53,6 +57,21 @@ func (c *Component) Bind(f *config.Flags) {
 	f.String(&c.Config.Data, "data", "", "MovieLens directory loaded into a memory: store at start (other stores: recmesh import)")
 	f.Duration(&c.Config.AttributionWindow, "attribution-window", store.DefaultAttributionWindow,
 		"how far back feedback without a request_id looks for the user's latest exposure of the item")
+	f.Duration(&c.Config.RealTimeTimeout, "realtime-timeout", 20*time.Millisecond,
+		"longest wait for one Redis read before PostgreSQL answers instead; Redis has a breaker of its own (hop redis), so a dead Redis costs nothing once it opens")
+}
+
+// redisBreakers numbers the Redis breakers of a process: hystrix-go's
+// commands are process-wide, and each Durable store needs its own.
+var redisBreakers atomic.Int64
+
+// newRedisBreaker guards the Redis in front of the record: it opens after 5
+// calls in 10 s of which half failed, and tries Redis again after a second.
+func newRedisBreaker(env component.Env, timeout time.Duration) *resilience.Breaker {
+	s := resilience.DefaultSettings(timeout)
+	s.VolumeThreshold, s.SleepWindow = 5, time.Second
+	name := fmt.Sprintf("features.redis.%d", redisBreakers.Add(1))
+	return resilience.NewBreaker(name, "redis", s, resilience.NewMetrics(env.Metrics), env.Log)
 }
 
 // itemCacheTTL is how long the features service keeps a catalogue item read
@@ -92,7 +111,10 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 			return nil, err
 		}
 		closers = append(closers, closeRT)
-		d = &store.Durable{Record: st, RT: rt, Log: env.Log, ItemTTL: itemCacheTTL}
+		d = &store.Durable{Record: st, RT: rt, Log: env.Log, ItemTTL: itemCacheTTL, RTTimeout: c.Config.RealTimeTimeout}
+		if c.Config.RealTimeTimeout > 0 {
+			d.RTBreaker = newRedisBreaker(env, c.Config.RealTimeTimeout)
+		}
 		st = d
 	}
 	registerDurableMetrics(env.Metrics, d)

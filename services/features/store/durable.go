@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/pkg/resilience"
 )
 
 // Durable is the Store of the dev and production modes: the record
@@ -26,6 +27,13 @@ type Durable struct {
 	// memory (the catalogue is read on every request and rarely changes);
 	// 0 disables the cache.
 	ItemTTL time.Duration
+	// RTTimeout bounds one Redis read, so that a slow or dead Redis leaves
+	// the request time to be answered from PostgreSQL; 0 for no bound.
+	RTTimeout time.Duration
+	// RTBreaker, when set, guards Redis: while it is open, reads go
+	// straight to PostgreSQL and writes skip Redis (counted as stale), so a
+	// dead Redis costs requests nothing; nil for none.
+	RTBreaker *resilience.Breaker
 
 	stale    atomic.Int64
 	fallback atomic.Int64
@@ -98,7 +106,15 @@ func (d *Durable) AppendEvents(ctx context.Context, events []domain.Event) ([]do
 
 // applyRealTime folds durable events into Redis; a failure is counted as
 // stale and logged, never returned (the events are safe in the record).
+// While the Redis breaker is open, Redis is not tried.
 func (d *Durable) applyRealTime(ctx context.Context, events []domain.Event) {
+	if len(events) == 0 {
+		return
+	}
+	if d.RTBreaker != nil && d.RTBreaker.Open() {
+		d.stale.Add(int64(len(events)))
+		return
+	}
 	if err := d.RT.Apply(context.WithoutCancel(ctx), events); err != nil {
 		d.stale.Add(int64(len(events)))
 		d.Log.WarnContext(ctx, "events are durable but Redis was not updated; run recmesh replay to rebuild it",
@@ -106,15 +122,34 @@ func (d *Durable) applyRealTime(ctx context.Context, events []domain.Event) {
 	}
 }
 
-// History implements Store from Redis, or from the record when Redis fails.
+// History implements Store from Redis, or from the record when Redis fails,
+// is slower than RTTimeout, or its breaker is open.
 func (d *Durable) History(ctx context.Context, userID string, recentLimit, seenCap int) (History, error) {
-	h, err := d.RT.History(ctx, userID, recentLimit, seenCap)
+	h, err := readRealTime(ctx, d, func(ctx context.Context) (History, error) {
+		return d.RT.History(ctx, userID, recentLimit, seenCap)
+	})
 	if err == nil {
 		return h, nil
 	}
 	d.fallback.Add(1)
-	d.Log.WarnContext(ctx, "redis history failed; reading PostgreSQL", "err", err)
+	if !resilience.CircuitOpen(err) {
+		d.Log.WarnContext(ctx, "redis history failed; reading PostgreSQL", "err", err)
+	}
 	return d.Record.History(ctx, userID, recentLimit, seenCap)
+}
+
+// readRealTime runs a Redis read within RTTimeout, under the Redis breaker
+// when there is one.
+func readRealTime[T any](ctx context.Context, d *Durable, f func(context.Context) (T, error)) (T, error) {
+	if d.RTTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.RTTimeout)
+		defer cancel()
+	}
+	if d.RTBreaker == nil {
+		return f(ctx)
+	}
+	return resilience.Call(ctx, d.RTBreaker, f)
 }
 
 // Stale is the number of accepted events Redis missed since start.
