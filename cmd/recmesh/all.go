@@ -20,6 +20,7 @@ type allConfig struct {
 	LogLevel     string
 	GRPCBasePort int
 	AdminBase    int
+	PprofToken   string `secret:"true"`
 	Gateway      mesh.GatewayConfig
 }
 
@@ -34,6 +35,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.String(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	f.Int(&c.GRPCBasePort, "grpc-base-port", 9100, "services' gRPC ports are base+1, base+2, … in the order of `recmesh services`; 0 picks free ports")
 	f.Int(&c.AdminBase, "admin-base-port", 9200, "services' admin HTTP ports are base+1, base+2, …; 0 picks free ports")
+	f.String(&c.PprofToken, "pprof-token", "", "bearer token that turns on /debug/pprof/ on the admin port(s); empty: pprof off")
 	c.Gateway.Bind(f)
 	comps := mesh.Components()
 	for _, comp := range comps {
@@ -51,7 +53,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	m, err := mesh.Start(ctx, mesh.Options{
 		Components: comps, DataDir: c.Data, ModelDir: c.ModelDir, OTLPEndpoint: c.OTLPEndpoint,
 		Instance: "gateway", Gateway: c.Gateway, Log: stderr, LogLevel: rlog.ParseLevel(c.LogLevel), Progress: stderr,
-		GRPCAddrs: ports(c.GRPCBasePort), AdminAddrs: ports(c.AdminBase),
+		GRPCAddrs: ports(c.GRPCBasePort), AdminAddrs: ports(c.AdminBase), PprofToken: c.PprofToken,
 	})
 	if err != nil {
 		return err

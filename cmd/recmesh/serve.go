@@ -44,10 +44,11 @@ func (d *discoveryConfig) registry(stderr io.Writer) (*registry.Consul, error) {
 // nodeConfig is the configuration of one service process; the service's
 // own configuration is bound by its component.
 type nodeConfig struct {
-	Discovery discoveryConfig
-	Version   string
-	GRPCAddr  string
-	AdminAddr string
+	Discovery  discoveryConfig
+	Version    string
+	GRPCAddr   string
+	AdminAddr  string
+	PprofToken string `secret:"true"`
 }
 
 // runNode runs one service as its own process until ctx ends (SIGTERM),
@@ -61,6 +62,7 @@ func runNode(ctx context.Context, comp component.Component, args []string, stdou
 	f.String(&c.Version, "version", "v1", "version tag published in Consul (version=…); variants can route to it")
 	f.String(&c.GRPCAddr, "grpc-addr", fmt.Sprintf("127.0.0.1:%d", port), "gRPC listen address")
 	f.String(&c.AdminAddr, "admin-addr", fmt.Sprintf("127.0.0.1:%d", port+100), "admin HTTP listen address (/healthz, /readyz, /metrics)")
+	f.String(&c.PprofToken, "pprof-token", "", "bearer token that turns on /debug/pprof/ on the admin port(s); empty: pprof off")
 	comp.Bind(f)
 	if err := f.Parse(args); err != nil {
 		return err
@@ -75,7 +77,7 @@ func runNode(ctx context.Context, comp component.Component, args []string, stdou
 	}
 	defer reg.Close()
 	n, err := mesh.StartNode(ctx, mesh.NodeOptions{
-		Component: comp, Version: c.Version, GRPCAddr: c.GRPCAddr, AdminAddr: c.AdminAddr, Advertise: c.Discovery.Advertise, Registry: reg,
+		Component: comp, Version: c.Version, GRPCAddr: c.GRPCAddr, AdminAddr: c.AdminAddr, PprofToken: c.PprofToken, Advertise: c.Discovery.Advertise, Registry: reg,
 		OTLPEndpoint: c.Discovery.OTLPEndpoint, Log: stderr, LogLevel: level,
 	})
 	if err != nil {

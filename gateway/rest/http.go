@@ -38,8 +38,13 @@ type Config struct {
 	// and write (a key without scopes has both); empty switches
 	// authentication off.
 	APIKeys string `secret:"true"`
-	// RateLimit is requests per second per API key; 0 switches it off.
+	// RateLimit is requests per second per API key, or per client address
+	// when keys are off; 0 switches it off.
 	RateLimit int
+	// ClientIPHeader names a header a trusted proxy sets to the client's
+	// address (X-Forwarded-For: its last entry); empty uses the connection's
+	// address. Only set it behind a proxy that overwrites the header.
+	ClientIPHeader string
 	// MaxBodyBytes bounds POST bodies.
 	MaxBodyBytes int
 }
@@ -52,7 +57,8 @@ func (c *Config) Bind(f *config.Flags) {
 	d := DefaultConfig()
 	f.String(&c.Addr, "http-addr", d.Addr, "gateway REST listen address")
 	f.String(&c.APIKeys, "api-keys", "", "comma-separated API keys, each key[:read|:write|:read+write] (no scope: both); empty switches authentication off")
-	f.Int(&c.RateLimit, "rate-limit", 0, "requests per second per API key; 0 switches rate limiting off")
+	f.Int(&c.RateLimit, "rate-limit", 0, "requests per second per API key, or per client address when keys are off; 0 switches rate limiting off")
+	f.String(&c.ClientIPHeader, "client-ip-header", "", "header a trusted proxy sets to the client's address, for per-client rate limits (X-Forwarded-For: its last entry); empty: the connection's address")
 	f.Int(&c.MaxBodyBytes, "max-body-bytes", d.MaxBodyBytes, "largest accepted POST body")
 }
 
@@ -191,7 +197,10 @@ type apiFunc func(w http.ResponseWriter, r *http.Request) (any, error)
 func (a *API) api(route string, need scopes, f apiFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ctx := telemetry.Propagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		// A caller's trace is continued, but its baggage is dropped: inside
+		// the mesh, baggage carries the variants (ab.<layer>), and only the
+		// gateway may set them.
+		ctx := propagation.TraceContext{}.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		ctx, span := a.tracer.Start(ctx, r.Method+" /v1/"+route, trace.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
 		id := requestID(r.Header.Get("X-Request-ID"))

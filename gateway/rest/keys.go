@@ -2,6 +2,7 @@ package rest
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
@@ -60,9 +61,10 @@ func parseKeys(s string) (map[string]scopes, error) {
 }
 
 // admit checks the API key and its scope (when keys are configured) and
-// the key's rate limit.
+// the key's rate limit; without keys, the rate limit is the client
+// address's.
 func (a *API) admit(r *http.Request, need scopes) error {
-	key := "anonymous"
+	key := "addr:" + clientAddr(r, a.cfg.ClientIPHeader)
 	if len(a.keys) > 0 {
 		key = r.Header.Get("X-API-Key")
 		if key == "" {
@@ -80,4 +82,26 @@ func (a *API) admit(r *http.Request, need scopes) error {
 		return apierr.New(apierr.KindRateLimited, "rate limit exceeded; slow down")
 	}
 	return nil
+}
+
+// clientAddr is the caller's address: from header when a trusted proxy sets
+// it (the last entry of a comma list, the one the proxy appended), else the
+// connection's host.
+func clientAddr(r *http.Request, header string) string {
+	if header != "" {
+		if v := r.Header.Values(header); len(v) > 0 {
+			last := v[len(v)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if ip := strings.TrimSpace(last); ip != "" {
+				return ip
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

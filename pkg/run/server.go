@@ -5,12 +5,14 @@ package run
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +51,9 @@ type Spec struct {
 	// Admin mounts extra routes on the admin port (the experiment service's
 	// admin API, say); nil adds none.
 	Admin func(*http.ServeMux)
+	// PprofToken turns on /debug/pprof/ on the admin port, for requests
+	// with "Authorization: Bearer <PprofToken>"; empty leaves it off (404).
+	PprofToken string
 	// Meta is published with the instance in the registry.
 	Meta map[string]string
 	// Advertise is the host published in the registry for both ports;
@@ -65,6 +70,9 @@ type Spec struct {
 	Tracer  trace.TracerProvider
 	Logger  *slog.Logger
 }
+
+// MaxHeaderBytes bounds the request headers every HTTP server of recmesh reads.
+const MaxHeaderBytes = 64 << 10
 
 // DefaultReadyEvery is how often readiness is checked for gRPC health: as
 // often as Consul's check runs by default (2 s), halved, so a change shows in
@@ -122,7 +130,7 @@ func Start(ctx context.Context, s Spec) (*Running, error) {
 	}
 	r.checkReady(ctx, true)
 	go r.followReadiness()
-	r.admin = &http.Server{Handler: r.adminMux(), ReadHeaderTimeout: 5 * time.Second}
+	r.admin = &http.Server{Handler: r.adminMux(), ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: MaxHeaderBytes}
 	go func() { r.done <- srv.Serve(grpcLn) }()
 	go func() {
 		err := r.admin.Serve(adminLn)
@@ -262,10 +270,13 @@ func (r *Running) adminMux() *http.ServeMux {
 		g = prometheus.Gatherers{r.spec.Metrics, r.spec.Extra}
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
-	// Profiles of the whole process; the admin port is internal only.
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	// Profiles of the whole process: off unless a token is set, and then
+	// only for its bearer (a profile reveals code, and costs CPU).
+	if tok := r.spec.PprofToken; tok != "" {
+		mux.Handle("GET /debug/pprof/", bearer(tok, http.HandlerFunc(pprof.Index)))
+		mux.Handle("GET /debug/pprof/profile", bearer(tok, http.HandlerFunc(pprof.Profile)))
+		mux.Handle("GET /debug/pprof/trace", bearer(tok, http.HandlerFunc(pprof.Trace)))
+	}
 	if r.spec.Admin != nil {
 		r.spec.Admin(mux)
 	}
@@ -294,4 +305,21 @@ func expiredInterceptor(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h
 		return nil, status.FromContextError(err).Err()
 	}
 	return h(ctx, req)
+}
+
+// bearer admits only requests with "Authorization: Bearer <token>": 401
+// without one, 403 with another.
+func bearer(token string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		switch {
+		case !ok || got == "":
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			http.Error(w, "missing Authorization: Bearer <pprof token>", http.StatusUnauthorized)
+		case subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1:
+			http.Error(w, "wrong pprof token", http.StatusForbidden)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
 }

@@ -133,3 +133,46 @@ func waitHealth(t *testing.T, conn *grpc.ClientConn, service string, want health
 	}
 	t.Fatalf("health of %q = %v after 5 s, want %v", service, got, want)
 }
+
+// pprof is off unless a token is set, and then only for its bearer.
+func TestPprofNeedsItsToken(t *testing.T) {
+	start := func(token string) string {
+		r, err := Start(context.Background(), Spec{Name: "p", GRPCAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
+			Register: func(*grpc.Server) {}, PprofToken: token,
+			Metrics: telemetry.NewRegistry(), Tracer: noop.NewTracerProvider(), Logger: log.Discard()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Stop(context.Background()) })
+		return "http://" + r.AdminAddr() + "/debug/pprof/"
+	}
+	with := func(url, auth string) int {
+		req, _ := http.NewRequest("GET", url, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	off := start("")
+	on := start("s3cret-pprof")
+	for _, tt := range []struct {
+		name, url, auth string
+		want            int
+	}{
+		{"off without a token", off, "Bearer s3cret-pprof", 404},
+		{"no credentials", on, "", 401},
+		{"a wrong token", on, "Bearer guess", 403},
+		{"not a bearer", on, "Basic czNjcmV0", 401},
+		{"the token", on, "Bearer s3cret-pprof", 200},
+		{"headers past MaxHeaderBytes", on, "Bearer " + strings.Repeat("x", 2*MaxHeaderBytes), 431},
+	} {
+		if got := with(tt.url, tt.auth); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}

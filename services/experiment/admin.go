@@ -2,7 +2,6 @@ package experiment
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -40,7 +39,9 @@ import (
 type Admin struct {
 	Store   store.Store
 	Configs *Configs
-	// Token guards every route; empty switches the admin API off (403).
+	// Token guards every route; empty switches the admin API off (403). It
+	// is one bare token, or name:token pairs (see ParseAdminTokens): a
+	// change is audited under the name of the token it was made with.
 	Token string `secret:"true"`
 	Log   *slog.Logger
 	// Rules are checked on every change, against the whole config it
@@ -165,10 +166,9 @@ func (a *Admin) change(action string, decode func(*http.Request, []byte) (any, f
 		if err != nil {
 			return nil, err
 		}
-		actor := r.Header.Get("X-Actor")
-		if actor == "" {
-			actor = "admin"
-		}
+		// The actor is the holder of the token the request came with; no
+		// header can claim another name.
+		actor := actorOf(r.Context())
 		path := map[string]string{}
 		for _, k := range []string{"layer", "exp", "variant", "user", "launch", "domain"} {
 			if v := r.PathValue(k); v != "" {
@@ -200,19 +200,33 @@ func (a *Admin) Apply(ctx context.Context, actor, action string, detail any, app
 	return cfg, nil
 }
 
-// Authorized reports whether token is the admin token (constant time); an
-// empty admin token authorizes nothing.
-func (a *Admin) Authorized(token string) bool {
-	return a.Token != "" && token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(a.Token)) == 1
+// Identify returns the name of the holder of token (constant time), and
+// whether it is an admin token at all; an empty Token authorizes nothing.
+// A Token that does not parse authorizes nothing either (the component
+// refuses to start with one).
+func (a *Admin) Identify(token string) (string, bool) {
+	tokens, err := ParseAdminTokens(a.Token)
+	if err != nil {
+		return "", false
+	}
+	return identify(tokens, token)
+}
+
+// Tokens are the configured admin credentials (none when Token does not parse).
+func (a *Admin) Tokens() []AdminToken {
+	tokens, _ := ParseAdminTokens(a.Token)
+	return tokens
 }
 
 // handle authenticates, reads the body and writes the JSON reply or error.
 func (a *Admin) handle(f func(*http.Request, []byte) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := a.authorize(r); err != nil {
+		actor, err := a.authorize(r)
+		if err != nil {
 			apierr.WriteHTTP(w, err)
 			return
 		}
+		r = r.WithContext(withActor(r.Context(), actor))
 		body, err := apierr.ReadBody(w, r, MaxAdminBody)
 		var out any
 		if err == nil {
@@ -230,18 +244,20 @@ func (a *Admin) handle(f func(*http.Request, []byte) (any, error)) http.Handler 
 	})
 }
 
-func (a *Admin) authorize(r *http.Request) error {
+// authorize admits a request with an admin token and returns its holder.
+func (a *Admin) authorize(r *http.Request) (string, error) {
 	if a.Token == "" {
-		return &apierr.Error{Kind: apierr.KindForbidden, Message: "the admin API is off: start the experiment service with -admin-token"}
+		return "", &apierr.Error{Kind: apierr.KindForbidden, Message: "the admin API is off: start the experiment service with -admin-token"}
 	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || got == "" {
-		return &apierr.Error{Kind: apierr.KindUnauthenticated, Message: "missing Authorization: Bearer <admin token>"}
+		return "", &apierr.Error{Kind: apierr.KindUnauthenticated, Message: "missing Authorization: Bearer <admin token>"}
 	}
-	if !a.Authorized(got) {
-		return &apierr.Error{Kind: apierr.KindForbidden, Message: "wrong admin token"}
+	name, ok := a.Identify(got)
+	if !ok {
+		return "", &apierr.Error{Kind: apierr.KindForbidden, Message: "wrong admin token"}
 	}
-	return nil
+	return name, nil
 }
 
 // requireFields refuses a JSON object that lacks any of fields: a PUT

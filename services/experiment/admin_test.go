@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -298,4 +299,58 @@ func TestGrowingAndShrinkingNeverReshuffles(t *testing.T) {
 			t.Errorf("final allocation = %s", got)
 		}
 	})
+}
+
+// The audit log names the holder of the token a change was made with; a
+// header cannot claim another name, and a wrong token changes nothing.
+func TestAuditActorIsTheTokensHolder(t *testing.T) {
+	const alice, bob = "alice-0123456789abcdef", "bob-0123456789abcdef"
+	s := store.NewMemory()
+	c := newAdmin(t, s, "alice:"+alice+",bob:"+bob)
+	send := func(tok, actorHeader, path, body string) int {
+		req, _ := http.NewRequest("POST", c.url+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("X-Actor", actorHeader)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := send(bob, "alice", "/admin/v1/layers", layerBody); got != http.StatusOK {
+		t.Fatalf("bob's change: %d", got)
+	}
+	if got := send("alice-wrong-token-000", "alice", "/admin/v1/layers/ranking/experiments", expBody); got != http.StatusForbidden {
+		t.Fatalf("a wrong token: %d, want 403", got)
+	}
+	audit, err := s.Audit(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) != 1 || audit[0].Actor != "bob" {
+		t.Errorf("audit = %+v; want one entry by bob (not the claimed alice), nothing from the wrong token", audit)
+	}
+}
+
+func TestParseAdminTokens(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []experiment.AdminToken
+		bad  bool
+	}{
+		{in: ""},
+		{in: "dev-token", want: []experiment.AdminToken{{Name: "admin", Token: "dev-token"}}},
+		{in: "alice:0123456789abcdef, ci:fedcba9876543210", want: []experiment.AdminToken{{"alice", "0123456789abcdef"}, {"ci", "fedcba9876543210"}}},
+		{in: "alice:short", bad: true},
+		{in: "Alice:0123456789abcdef", bad: true},
+		{in: "a:0123456789abcdef,b:0123456789abcdef", bad: true},
+		{in: "a:0123456789abcdef,a:fedcba9876543210", bad: true},
+		{in: "a:0123456789abcdef,", bad: true},
+	} {
+		got, err := experiment.ParseAdminTokens(tt.in)
+		if (err != nil) != tt.bad || !slices.Equal(got, tt.want) {
+			t.Errorf("ParseAdminTokens(%q) = %v, %v", tt.in, got, err)
+		}
+	}
 }

@@ -58,7 +58,7 @@ func (*Component) Name() string { return experimentapi.Name }
 func (c *Component) Bind(f *config.Flags) {
 	storeurl.BindFlag(f, &c.Config.Store)
 	f.String(&c.Config.Experiments, "experiments", "config/experiments.json", "experiment config an empty store is seeded from; empty seeds nothing")
-	f.String(&c.Config.AdminToken, "admin-token", "", "bearer token of the experiment admin REST API (on the experiment admin port); empty switches it off")
+	f.String(&c.Config.AdminToken, "admin-token", "", "bearer token of the experiment admin API and console (on the experiment admin port): one token, or name:token pairs, comma-separated, so the audit log names who changed what; empty switches it off")
 	f.Duration(&c.Config.StorePoll, "store-poll", time.Second, "how often the experiment store is checked for changes made through other instances")
 	f.Duration(&c.Config.ResultsRefresh, "results-refresh", 30*time.Second, "how often every experiment's results are recomputed from the exposure log for /metrics")
 }
@@ -66,6 +66,9 @@ func (c *Component) Bind(f *config.Flags) {
 // Open implements component.Component: it opens the store, seeds it when
 // empty, and follows it.
 func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.Service, err error) {
+	if _, err := ParseAdminTokens(c.Config.AdminToken); err != nil {
+		return nil, fmt.Errorf("-admin-token: %w", err)
+	}
 	sm := storeurl.NewMetrics(env.Metrics)
 	st, closeStore, err := store.Open(ctx, c.Config.Store, sm)
 	if err != nil {

@@ -5,10 +5,11 @@
 // intervals and the SRM flag; the audit log; and "try a user": the user's
 // assignment in every layer and their live recommendation list.
 //
-// Sign-in exchanges the admin token for a cookie holding an HMAC of it
-// (HttpOnly, SameSite=Strict); forms are accepted only from the console's
-// own origin. Changes go through the same store transaction, rules and
-// audit log as the admin API, with the actor "console".
+// Sign-in exchanges an admin token for a cookie holding its holder's name
+// and an HMAC keyed by the token (HttpOnly, SameSite=Strict); forms are
+// accepted only from the console's own origin. Changes go through the same
+// store transaction, rules and audit log as the admin API, with the actor
+// "console:<holder>".
 package console
 
 import (
@@ -69,7 +70,7 @@ func (c *Console) Register(mux *http.ServeMux) error {
 		c.Client = &http.Client{Timeout: 5 * time.Second}
 	}
 	mux.HandleFunc("GET /console/login", c.loginPage)
-	mux.HandleFunc("POST /console/login", c.login)
+	mux.Handle("POST /console/login", limitForm(http.HandlerFunc(c.login)))
 	mux.HandleFunc("POST /console/logout", c.logout)
 	mux.Handle("GET /console/{$}", c.page(c.overview))
 	mux.Handle("GET /console/layers/{layer}/experiments/{exp}", c.page(c.results))
@@ -82,17 +83,38 @@ func (c *Console) Register(mux *http.ServeMux) error {
 	return nil
 }
 
-// session is the cookie value for the admin token: an HMAC, so the token
-// itself never sits in the browser.
-func (c *Console) session() string {
-	m := hmac.New(sha256.New, []byte(c.Admin.Token))
-	m.Write([]byte("recmesh-console-v1"))
-	return hex.EncodeToString(m.Sum(nil))
+// session is the cookie value for the holder of an admin token: the name
+// and an HMAC keyed by the token, so the token itself never sits in the
+// browser.
+func session(t experiment.AdminToken) string {
+	m := hmac.New(sha256.New, []byte(t.Token))
+	m.Write([]byte("recmesh-console-v2|" + t.Name))
+	return t.Name + "." + hex.EncodeToString(m.Sum(nil))
 }
 
-func (c *Console) signedIn(r *http.Request) bool {
+// signedIn returns the holder the request's cookie names, if it is valid.
+func (c *Console) signedIn(r *http.Request) (string, bool) {
 	ck, err := r.Cookie(cookieName)
-	return err == nil && c.Admin.Token != "" && hmac.Equal([]byte(ck.Value), []byte(c.session()))
+	if err != nil {
+		return "", false
+	}
+	name, _, _ := strings.Cut(ck.Value, ".")
+	for _, t := range c.Admin.Tokens() {
+		if t.Name == name && hmac.Equal([]byte(ck.Value), []byte(session(t))) {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// actor is what the audit log records for a console change.
+func actor(r *http.Request) string { return "console:" + actorName(r.Context()) }
+
+type holderKey struct{}
+
+func actorName(ctx context.Context) string {
+	name, _ := ctx.Value(holderKey{}).(string)
+	return name
 }
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -104,11 +126,12 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cross-origin form refused", http.StatusForbidden)
 		return
 	}
-	if !c.Admin.Authorized(r.PostFormValue("token")) {
+	name, ok := c.Admin.Identify(r.PostFormValue("token"))
+	if !ok {
 		c.render(w, http.StatusUnauthorized, "login", map[string]any{"Error": "wrong admin token", "Off": c.Admin.Token == ""})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: c.session(), Path: "/console", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: session(experiment.AdminToken{Name: name, Token: r.PostFormValue("token")}), Path: "/console", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 12 * 3600})
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
 }
@@ -116,6 +139,19 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/console", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+}
+
+// MaxFormBytes bounds a console form (the params of a new experiment are
+// the largest field).
+const MaxFormBytes = 64 << 10
+
+// limitForm bounds the body a form handler may read; a larger one fails to
+// parse, and the handler sees empty fields.
+func limitForm(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // sameOrigin refuses a form posted from another site: the Origin (or
@@ -141,7 +177,7 @@ type view struct {
 
 func (c *Console) page(f func(*http.Request) (view, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !c.signedIn(r) {
+		if _, ok := c.signedIn(r); !ok {
 			http.Redirect(w, r, "/console/login", http.StatusSeeOther)
 			return
 		}
@@ -160,11 +196,13 @@ func (c *Console) page(f func(*http.Request) (view, error)) http.Handler {
 // form handles a POST that changes the config, then returns to the page
 // the form was on (or shows the error there).
 func (c *Console) form(f func(*http.Request) (string, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !c.signedIn(r) {
+	return limitForm(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, ok := c.signedIn(r)
+		if !ok {
 			http.Redirect(w, r, "/console/login", http.StatusSeeOther)
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), holderKey{}, name))
 		if !sameOrigin(r) {
 			http.Error(w, "cross-origin form refused", http.StatusForbidden)
 			return
@@ -175,7 +213,7 @@ func (c *Console) form(f func(*http.Request) (string, error)) http.Handler {
 			return
 		}
 		http.Redirect(w, r, next, http.StatusSeeOther)
-	})
+	}))
 }
 
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -344,7 +382,7 @@ func (c *Console) create(r *http.Request) (string, error) {
 		}
 		req.Variants[len(req.Variants)-1].Params = params
 	}
-	_, err = c.Admin.Apply(r.Context(), "console", "add_experiment",
+	_, err = c.Admin.Apply(r.Context(), actor(r), "add_experiment",
 		map[string]any{"path": map[string]string{"layer": layer}, "request": req}, experiment.AddExperiment(layer, req))
 	return "/console/", err
 }
@@ -356,7 +394,7 @@ func (c *Console) ramp(r *http.Request) (string, error) {
 	}
 	layer, exp, variant := r.PathValue("layer"), r.PathValue("exp"), r.PathValue("variant")
 	u := experiment.VariantUpdate{Size: &size}
-	_, err = c.Admin.Apply(r.Context(), "console", "update_variant",
+	_, err = c.Admin.Apply(r.Context(), actor(r), "update_variant",
 		map[string]any{"path": map[string]string{"layer": layer, "exp": exp, "variant": variant}, "request": u},
 		experiment.UpdateVariant(layer, exp, variant, u))
 	return "/console/", err
@@ -364,7 +402,7 @@ func (c *Console) ramp(r *http.Request) (string, error) {
 
 func (c *Console) stop(r *http.Request) (string, error) {
 	layer, exp := r.PathValue("layer"), r.PathValue("exp")
-	_, err := c.Admin.Apply(r.Context(), "console", "delete_experiment",
+	_, err := c.Admin.Apply(r.Context(), actor(r), "delete_experiment",
 		map[string]any{"path": map[string]string{"layer": layer, "exp": exp}}, experiment.DeleteExperiment(layer, exp))
 	return "/console/", err
 }

@@ -29,6 +29,8 @@ func overview() Dashboard {
 				Queries: []Query{{`sum by (hop) (recmesh_breaker_open)`, "{{hop}}"}}},
 			{Title: "Instances up", Unit: "short", Stat: true, Description: "Scraped instances answering, by service (Prometheus finds them in Consul).",
 				Queries: []Query{{`sum by (job) (up{job!="prometheus"})`, "{{job}}"}}},
+			{Title: "Instances ready", Unit: "short", Stat: true, Description: "Instances whose readiness passes, by service: their gRPC health is SERVING, so Consul routes to them. Fewer than up: an instance cannot answer its contract (no model, no store).",
+				Queries: []Query{{`sum by (job) (recmesh_service_ready)`, "{{job}}"}}},
 		}}}}
 }
 

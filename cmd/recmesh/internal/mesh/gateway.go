@@ -17,6 +17,7 @@ import (
 	"github.com/recmesh/recmesh/gateway/rest"
 	"github.com/recmesh/recmesh/pkg/config"
 	"github.com/recmesh/recmesh/pkg/registry"
+	"github.com/recmesh/recmesh/pkg/run"
 	"github.com/recmesh/recmesh/pkg/telemetry"
 	"github.com/recmesh/recmesh/services/recall"
 )
@@ -74,7 +75,7 @@ func StartGateway(ctx context.Context, reg registry.Registry, tp trace.TracerPro
 	s := &GatewayServer{Gateway: gw, closeHops: closeHops, ln: ln, done: make(chan error, 1)}
 	s.srv = &http.Server{
 		Handler:           api.Handler(promhttp.HandlerFor(prometheus.Gatherer(metrics), promhttp.HandlerOpts{})),
-		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxHeaderBytes: run.MaxHeaderBytes,
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
 	log.Info("gateway started", "url", s.URL())

@@ -40,6 +40,8 @@ type Options struct {
 	// GRPCAddrs and AdminAddrs map a service to its listen addresses; a
 	// missing service listens on 127.0.0.1:0.
 	GRPCAddrs, AdminAddrs map[string]string
+	// PprofToken turns on pprof on every admin port (see run.Spec).
+	PprofToken string
 	// OTLPEndpoint exports traces when set (host:port).
 	OTLPEndpoint string
 	// SpanExporter, when set, also receives every span (tests use an in-memory one).
@@ -129,7 +131,7 @@ func (m *Mesh) open(ctx context.Context, c component.Component) error {
 	m.order = append(m.order, name)
 	m.specs[name] = run.Spec{
 		Name: name, Version: "v1", GRPCAddr: addr(m.opts.GRPCAddrs, name), AdminAddr: addr(m.opts.AdminAddrs, name),
-		Register: svc.Register, Ready: svc.Ready, Admin: svc.Admin, Registry: m.reg, Extra: own,
+		PprofToken: m.opts.PprofToken, Register: svc.Register, Ready: svc.Ready, Admin: svc.Admin, Registry: m.reg, Extra: own,
 		Tracer: tp, Logger: log,
 	}
 	return nil

@@ -24,6 +24,8 @@ type NodeOptions struct {
 	// Version is published as the version=… tag.
 	Version             string
 	GRPCAddr, AdminAddr string
+	// PprofToken turns on pprof on the admin port (see run.Spec).
+	PprofToken string
 	// Advertise is the host published in the registry (see run.Spec).
 	Advertise    string
 	Registry     registry.Registry
@@ -60,7 +62,7 @@ func StartNode(ctx context.Context, o NodeOptions) (_ *Node, err error) {
 		}
 	}()
 	n.running, err = run.Start(ctx, run.Spec{
-		Name: name, Version: o.Version, GRPCAddr: o.GRPCAddr, AdminAddr: o.AdminAddr, Advertise: o.Advertise, Registry: o.Registry,
+		Name: name, Version: o.Version, GRPCAddr: o.GRPCAddr, AdminAddr: o.AdminAddr, PprofToken: o.PprofToken, Advertise: o.Advertise, Registry: o.Registry,
 		Register: n.svc.Register, Ready: n.svc.Ready, Admin: n.svc.Admin, Metrics: metrics, Tracer: n.tp, Logger: log,
 	})
 	if err != nil {
