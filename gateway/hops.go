@@ -35,6 +35,17 @@ const (
 	HopUsers      = "users"
 )
 
+// DegradedNames lists what a recommendation's degraded field may name: a
+// serving hop whose fallback answered, or "recall:<channel>", a recall
+// channel that missed the hop's deadline (the others were served).
+func DegradedNames(channels []string) []string {
+	out := []string{HopFeatures, HopRecall, HopFilter, HopRanking}
+	for _, ch := range channels {
+		out = append(out, HopRecall+":"+ch)
+	}
+	return out
+}
+
 // Hops are the downstream services the gateway calls, each through its
 // contract package. The gateway runs every call under the hop's breaker.
 type Hops struct {

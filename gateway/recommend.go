@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -187,6 +188,9 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 		g.degrade(ctx, &reply, HopRecall, err)
 		cands = g.popularFallback(pl.seed)
 	}
+	for _, ch := range rec.Missed { // partial: the other channels answered
+		g.degrade(ctx, &reply, HopRecall+":"+ch, errChannelMissed)
+	}
 
 	maxPerGenre := 0
 	if p.MaxPerGenre != nil {
@@ -291,6 +295,9 @@ func exposureRules(f domain.UserFeatures, c *abtest.FrequencyCap) filterapi.Expo
 	}
 	return e
 }
+
+// errChannelMissed is why a recall channel is named in degraded.
+var errChannelMissed = errors.New("the channel missed recall's deadline; the other channels were served")
 
 func (g *Gateway) degrade(ctx context.Context, r *Reply, hop string, err error) {
 	r.Degraded = append(r.Degraded, hop)

@@ -66,7 +66,11 @@ func (f fakes) Recall(_ context.Context, r recallapi.Request) (recallapi.Respons
 	if r.OnlyQuotas && r.Quotas[recallapi.ChannelPopular] > 0 {
 		return recallapi.Response{Candidates: []domain.Candidate{cand(9, "popular"), cand(2, "popular"), cand(8, "popular")}}, nil
 	}
-	return recallapi.Response{Candidates: []domain.Candidate{cand(1, "item_cf"), cand(2, "item_cf"), cand(3, "genre"), cand(3, "genre")}}, nil
+	resp := recallapi.Response{Candidates: []domain.Candidate{cand(1, "item_cf"), cand(2, "item_cf"), cand(3, "genre"), cand(3, "genre")}}
+	if f.isDown(HopRecall + ":embedding") { // the embedding channel missed the deadline
+		resp.Missed = []string{"embedding"}
+	}
+	return resp, nil
 }
 func (f fakes) Filter(_ context.Context, r filterapi.Request) (filterapi.Response, error) {
 	if f.isDown(HopFilter) {
@@ -149,6 +153,7 @@ func TestFallbackLadder(t *testing.T) {
 		{[]string{HopFeatures}, []string{"features"}, []int64{3, 2, 1}},                 // cold start: nothing is seen
 		{[]string{HopRecall}, []string{"recall"}, []int64{9, 8}},                        // cached popular list, seen 2 dropped
 		{[]string{HopFilter}, []string{"filter"}, []int64{3, 1}},                        // minimal filter still drops seen and dups
+		{[]string{"recall:embedding"}, []string{"recall:embedding"}, []int64{3, 1}},     // a channel missed: the others are served
 		{[]string{HopRanking}, []string{"ranking"}, []int64{1, 3}},                      // recall order
 		{[]string{HopRecall, HopRanking}, []string{"recall", "ranking"}, []int64{9, 8}}, // popular, in popular order
 		{[]string{HopFeatures, HopRecall, HopFilter, HopRanking}, []string{"features", "recall", "filter", "ranking"}, []int64{9, 2, 8}},

@@ -117,7 +117,7 @@ func New(g *gateway.Gateway, cfg Config, o Options) (*API, error) {
 }
 
 // openAPIDocument fills the template's enums that derive from code: the
-// recall channels and the error codes.
+// recall channels, the error codes and what degraded may name.
 func openAPIDocument(channels []string) ([]byte, error) {
 	var doc map[string]any
 	if err := json.Unmarshal(openAPITemplate, &doc); err != nil {
@@ -131,6 +131,7 @@ func openAPIDocument(channels []string) ([]byte, error) {
 	for path, values := range map[string][]string{
 		"Item.properties.sources.items":          channels,
 		"Error.properties.error.properties.code": codes,
+		"Recommendations.properties.degraded.items": gateway.DegradedNames(channels),
 	} {
 		node := dig(schemas, strings.Split(path, ".")...)
 		if node == nil {

@@ -168,6 +168,15 @@ func (v *View) Read(f func(Reader)) {
 	f(Reader{v})
 }
 
+// Hold takes the read lock and returns a Reader valid until release is
+// called, which may happen on another goroutine: work that fans out and
+// may outlive its caller (a channel that missed its deadline) keeps the
+// view still until it ends.
+func (v *View) Hold() (r Reader, release func()) {
+	v.mu.RLock()
+	return Reader{v}, v.mu.RUnlock
+}
+
 // Get returns the item as the view knows it.
 func (r Reader) Get(id int64) (*domain.Item, bool) {
 	if r.v == nil {

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,7 +57,13 @@ func (r *Recaller) Ready(context.Context) error {
 	return nil
 }
 
-// Recall runs every channel with a positive quota and merges their lists.
+// ErrAllChannelsMissed means no channel answered before the deadline.
+var ErrAllChannelsMissed = errors.New("recall: every channel missed the deadline")
+
+// Recall runs every channel with a positive quota, each on its own
+// goroutine, and merges the lists of those that answered by the channel
+// deadline (see channelDeadline); the others are dropped and named in
+// Missed, so one slow channel costs its own candidates, not the hop.
 func (r *Recaller) Recall(ctx context.Context, req recallapi.Request) (recallapi.Response, error) {
 	idx := r.index.Load()
 	if idx == nil {
@@ -65,26 +73,86 @@ func (r *Recaller) Recall(ctx context.Context, req recallapi.Request) (recallapi
 	if err != nil {
 		return recallapi.Response{}, err
 	}
-	var resp recallapi.Response
-	run := func(live catalog.Reader) {
-		in := newInput(idx, live, req, r.now(), &r.opts)
-		lists := make([][]Scored, len(registry))
-		per := map[string]int{}
-		for i, spec := range registry {
-			if quotas[i] <= 0 {
-				continue
-			}
-			lists[i] = spec.Channel.Recall(ctx, in, quotas[i])
-			per[spec.Name] = len(lists[i])
+	// One read lock of the catalogue view for the whole request, released
+	// when the request and every channel it started are done: a channel
+	// that missed the deadline may still be reading.
+	live, release := catalog.Reader{}, func() {}
+	if r.view != nil {
+		live, release = r.view.Hold()
+	}
+	var holders sync.WaitGroup
+	holders.Add(1)
+	go func() { holders.Wait(); release() }()
+	defer holders.Done()
+
+	in := newInput(idx, live, req, r.now(), &r.opts)
+	lists, missed := fanOut(ctx, in, quotas, &holders)
+	per := map[string]int{}
+	for i, l := range lists {
+		if quotas[i] > 0 && !slices.Contains(missed, registry[i].Name) {
+			per[registry[i].Name] = len(l)
 		}
-		resp = recallapi.Response{Candidates: merge(in, lists, k), PerChannel: per, ModelVersion: idx.Version}
 	}
-	if r.view == nil {
-		run(catalog.Reader{})
-	} else {
-		r.view.Read(run) // one read lock for the whole request
+	if len(per) == 0 && len(missed) > 0 {
+		return recallapi.Response{}, fmt.Errorf("%w: %v", ErrAllChannelsMissed, missed)
 	}
-	return resp, nil
+	return recallapi.Response{Candidates: merge(in, lists, k), PerChannel: per, ModelVersion: idx.Version, Missed: missed}, nil
+}
+
+// fanOut runs the channels with a positive quota concurrently and returns
+// their lists (by registry position) and the names of those that missed the
+// channel deadline. Each started channel holds holders until it returns.
+func fanOut(ctx context.Context, in *Input, quotas []int, holders *sync.WaitGroup) ([][]Scored, []string) {
+	type result struct {
+		i    int
+		list []Scored
+	}
+	cctx, cancel := channelContext(ctx)
+	defer cancel() // a channel still running sees it and stops early
+	results := make(chan result, len(registry))
+	started := 0
+	for i, spec := range registry {
+		if quotas[i] <= 0 {
+			continue
+		}
+		started++
+		holders.Add(1)
+		go func() {
+			defer holders.Done()
+			if cctx.Err() != nil { // started too late: nothing to gain
+				return
+			}
+			results <- result{i, spec.Channel.Recall(cctx, in, quotas[i])}
+		}()
+	}
+	lists := make([][]Scored, len(registry))
+	answered := make([]bool, len(registry))
+	for got := 0; got < started; got++ {
+		select {
+		case res := <-results:
+			lists[res.i], answered[res.i] = res.list, true
+		case <-cctx.Done():
+			var missed []string
+			for i, spec := range registry {
+				if quotas[i] > 0 && !answered[i] {
+					missed = append(missed, spec.Name)
+				}
+			}
+			return lists, missed
+		}
+	}
+	return lists, nil
+}
+
+// channelContext ends before ctx does, leaving the tenth of the time left
+// (at least 2 ms) to merge and answer; without a deadline it only cancels.
+func channelContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	margin := max(time.Until(deadline)/10, 2*time.Millisecond)
+	return context.WithDeadline(ctx, deadline.Add(-margin))
 }
 
 // resolve returns each registered channel's quota for req (by registry

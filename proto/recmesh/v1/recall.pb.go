@@ -142,8 +142,11 @@ type RecallResponse struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Candidates *Candidates            `protobuf:"bytes,1,opt,name=candidates,proto3" json:"candidates,omitempty"`
 	// per_channel counts the candidates each channel contributed before de-duplication.
-	PerChannel    map[string]int32 `protobuf:"bytes,2,rep,name=per_channel,json=perChannel,proto3" json:"per_channel,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	ModelVersion  string           `protobuf:"bytes,3,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	PerChannel   map[string]int32 `protobuf:"bytes,2,rep,name=per_channel,json=perChannel,proto3" json:"per_channel,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	ModelVersion string           `protobuf:"bytes,3,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	// missed names the channels dropped because they missed the deadline; the
+	// other channels' candidates are served.
+	Missed        []string `protobuf:"bytes,4,rep,name=missed,proto3" json:"missed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -199,6 +202,13 @@ func (x *RecallResponse) GetModelVersion() string {
 	return ""
 }
 
+func (x *RecallResponse) GetMissed() []string {
+	if x != nil {
+		return x.Missed
+	}
+	return nil
+}
+
 var File_recmesh_v1_recall_proto protoreflect.FileDescriptor
 
 const file_recmesh_v1_recall_proto_rawDesc = "" +
@@ -223,14 +233,15 @@ const file_recmesh_v1_recall_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a9\n" +
 	"\vQuotasEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\xf9\x01\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x91\x02\n" +
 	"\x0eRecallResponse\x126\n" +
 	"\n" +
 	"candidates\x18\x01 \x01(\v2\x16.recmesh.v1.CandidatesR\n" +
 	"candidates\x12K\n" +
 	"\vper_channel\x18\x02 \x03(\v2*.recmesh.v1.RecallResponse.PerChannelEntryR\n" +
 	"perChannel\x12#\n" +
-	"\rmodel_version\x18\x03 \x01(\tR\fmodelVersion\x1a=\n" +
+	"\rmodel_version\x18\x03 \x01(\tR\fmodelVersion\x12\x16\n" +
+	"\x06missed\x18\x04 \x03(\tR\x06missed\x1a=\n" +
 	"\x0fPerChannelEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x012P\n" +

@@ -34,7 +34,7 @@ func ResponseToPB(r Response) *pb.RecallResponse {
 	for k, v := range r.PerChannel {
 		per[k] = int32(v)
 	}
-	return &pb.RecallResponse{Candidates: domain.CandidatesToPB(r.Candidates, true), PerChannel: per, ModelVersion: r.ModelVersion}
+	return &pb.RecallResponse{Candidates: domain.CandidatesToPB(r.Candidates, true), PerChannel: per, ModelVersion: r.ModelVersion, Missed: r.Missed}
 }
 
 // ResponseFromPB decodes a response; a malformed candidate batch is an error.
@@ -43,7 +43,7 @@ func ResponseFromPB(r *pb.RecallResponse) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{Candidates: cands, PerChannel: intMap(r.GetPerChannel()), ModelVersion: r.GetModelVersion()}, nil
+	return Response{Candidates: cands, PerChannel: intMap(r.GetPerChannel()), ModelVersion: r.GetModelVersion(), Missed: r.GetMissed()}, nil
 }
 
 func intMap(in map[string]int32) map[string]int {

@@ -64,6 +64,9 @@ type Response struct {
 	// PerChannel counts what each channel produced before de-duplication.
 	PerChannel   map[string]int
 	ModelVersion string
+	// Missed names the channels that missed the hop's deadline and were
+	// dropped; the others' candidates are served.
+	Missed []string
 }
 
 // Service is the recall service's business interface.
