@@ -41,6 +41,9 @@ type Config struct {
 	Exposures ExposureConfig
 	// CatalogPoll is how often the gateway's catalogue view asks for changes.
 	CatalogPoll time.Duration
+	// WarmupTimeout is the longest the gateway waits, after start, for
+	// every serving hop to answer a probe before it says it is ready.
+	WarmupTimeout time.Duration
 }
 
 // DefaultConfig returns the defaults listed in the README.
@@ -51,7 +54,7 @@ func DefaultConfig() Config {
 		ConfigWait: 25 * time.Second, ConfigPoll: 2 * time.Second, PopularRefresh: 30 * time.Second,
 		BreakerSleep: 2 * time.Second, RecallK: 500, TraceSample: 1,
 		Exposures:   ExposureConfig{Queue: 10000, Batch: 500, Flush: 200 * time.Millisecond},
-		CatalogPoll: catalog.DefaultPoll,
+		CatalogPoll: catalog.DefaultPoll, WarmupTimeout: 10 * time.Second,
 	}
 }
 
@@ -70,6 +73,7 @@ func (c *Config) Bind(f *config.Flags) {
 	f.String(&c.ConfigCache, "config-cache", "", "file keeping the last good experiment config; empty keeps it in memory")
 	f.Duration(&c.PopularRefresh, "popular-refresh", d.PopularRefresh, "how often the fallback popular list is refreshed")
 	f.Duration(&c.BreakerSleep, "breaker-sleep", d.BreakerSleep, "how long an open circuit breaker waits before a trial call")
+	f.Duration(&c.WarmupTimeout, "warmup-timeout", d.WarmupTimeout, "longest the gateway waits after start for every serving hop to answer a probe before /readyz says ready (then it is ready anyway, with fallbacks for the rest)")
 	f.Int(&c.RecallK, "recall-k", d.RecallK, "candidates asked of recall")
 	f.Float(&c.TraceSample, "trace-sample", d.TraceSample, "share of requests traced (0..1); services follow the gateway's decision")
 	f.Int(&c.Exposures.Queue, "exposure-queue", d.Exposures.Queue, "replies that may wait for the exposure log; a full queue drops (and counts) rows; 0 switches exposure logging off")
@@ -86,8 +90,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("budget of %s must be positive", name)
 		}
 	}
-	if c.RecallK <= 0 || c.ConfigPoll <= 0 || c.ConfigWait <= 0 || c.PopularRefresh <= 0 || c.BreakerSleep <= 0 || c.TraceSample < 0 || c.TraceSample > 1 {
-		return fmt.Errorf("recall k, poll and refresh intervals and breaker sleep must be positive; trace sample within 0..1")
+	if c.RecallK <= 0 || c.ConfigPoll <= 0 || c.ConfigWait <= 0 || c.PopularRefresh <= 0 || c.BreakerSleep <= 0 || c.WarmupTimeout <= 0 || c.TraceSample < 0 || c.TraceSample > 1 {
+		return fmt.Errorf("recall k, poll and refresh intervals, breaker sleep and warm-up timeout must be positive; trace sample within 0..1")
 	}
 	if e := c.Exposures; e.Queue < 0 || (e.Queue > 0 && (e.Batch < 1 || e.Batch > 1000 || e.Flush <= 0)) {
 		return fmt.Errorf("exposure queue must be ≥ 0, the batch within 1..1000 and the flush interval positive")

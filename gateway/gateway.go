@@ -41,6 +41,10 @@ type Gateway struct {
 
 	assigner atomic.Pointer[abtest.Assigner]
 	popular  atomic.Pointer[[]domain.Candidate]
+	warm     atomic.Bool // the warm-up is over (warm.go)
+	// retries are the serving hops' retry budgets (retry.go); the map is
+	// fixed at New.
+	retries map[string]*retryBudget
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -57,6 +61,7 @@ func New(cfg Config, hops Hops, reg prometheus.Registerer, log *slog.Logger, ins
 	g := &Gateway{
 		cfg: cfg, hops: hops, breakers: newBreakers(instance, cfg, m, log), log: log, metrics: m, instance: instance,
 		stop: make(chan struct{}), reg: reg,
+		retries: map[string]*retryBudget{HopFeatures: {}, HopRecall: {}, HopFilter: {}, HopRanking: {}},
 	}
 	if hops.Catalog != nil {
 		g.view = catalog.NewView(true)
@@ -86,6 +91,7 @@ func (g *Gateway) Start(ctx context.Context) {
 		g.useConfig(ctx, cfg)
 	}
 	g.refreshPopular(ctx)
+	g.warmUp(ctx)
 	g.watchConfig()
 	g.keepPopular()
 	if g.view != nil {
@@ -111,7 +117,7 @@ func (g *Gateway) Ready(context.Context) error {
 	if p := g.popular.Load(); p == nil || len(*p) == 0 {
 		return errors.New("popular fallback list not loaded yet")
 	}
-	return nil
+	return g.warmErr()
 }
 
 // ConfigVersion is the version of the experiment config in use.

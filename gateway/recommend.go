@@ -161,7 +161,7 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 	feats := domain.UserFeatures{UserID: pl.userID}
 	if pl.userID != "" {
 		bf := g.breaker(g.breakers.features, HopFeatures, b.Features, res.Routes)
-		got, err := hop(ctx, bf, b.Features, func(ctx context.Context) (domain.UserFeatures, error) {
+		got, err := servingHop(g, ctx, bf, HopFeatures, b.Features, b.Recall+b.Filter+b.Ranking, func(ctx context.Context) (domain.UserFeatures, error) {
 			return g.hops.Features.GetUserFeatures(ctx, pl.userID, 0)
 		})
 		if err != nil {
@@ -180,7 +180,7 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 		rreq = similarRecall(pl.seed, p, g.cfg.RecallK, pl.exclude)
 	}
 	br := g.breaker(g.breakers.recall, HopRecall, b.Recall, res.Routes)
-	rec, err := hop(ctx, br, b.Recall, func(ctx context.Context) (recallapi.Response, error) {
+	rec, err := servingHop(g, ctx, br, HopRecall, b.Recall, b.Filter+b.Ranking, func(ctx context.Context) (recallapi.Response, error) {
 		return g.hops.Recall.Recall(ctx, rreq)
 	})
 	cands := rec.Candidates
@@ -198,7 +198,7 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 	}
 	exposure := exposureRules(feats, p.FrequencyCap)
 	bl := g.breaker(g.breakers.filter, HopFilter, b.Filter, res.Routes)
-	filtered, err := hop(ctx, bl, b.Filter, func(ctx context.Context) (filterapi.Response, error) {
+	filtered, err := servingHop(g, ctx, bl, HopFilter, b.Filter, b.Ranking, func(ctx context.Context) (filterapi.Response, error) {
 		return g.hops.Filter.Filter(ctx, filterapi.Request{UserID: pl.userID, Candidates: cands, Seen: feats.Seen, MaxPerGenre: maxPerGenre,
 			Exposure: exposure, Categories: pl.categories, Exclude: pl.exclude})
 	})
@@ -218,7 +218,7 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 		affinity = rreq.Affinity
 	}
 	bk := g.breaker(g.breakers.ranking, HopRanking, b.Ranking, res.Routes)
-	ranked, err := hop(ctx, bk, b.Ranking, func(ctx context.Context) (rankingapi.Response, error) {
+	ranked, err := servingHop(g, ctx, bk, HopRanking, b.Ranking, 0, func(ctx context.Context) (rankingapi.Response, error) {
 		return g.hops.Ranking.Rank(ctx, rankingapi.Request{UserID: pl.userID, Affinity: affinity, Candidates: kept,
 			Weights: p.RankingWeights, ModelVersion: p.RankingModel})
 	})

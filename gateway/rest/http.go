@@ -129,8 +129,8 @@ func openAPIDocument(channels []string) ([]byte, error) {
 	}
 	schemas := dig(doc, "components", "schemas")
 	for path, values := range map[string][]string{
-		"Item.properties.sources.items":          channels,
-		"Error.properties.error.properties.code": codes,
+		"Item.properties.sources.items":             channels,
+		"Error.properties.error.properties.code":    codes,
 		"Recommendations.properties.degraded.items": gateway.DegradedNames(channels),
 	} {
 		node := dig(schemas, strings.Split(path, ".")...)

@@ -18,7 +18,9 @@ import (
 // a consistent-hash ring with bounded loads over the instances with the
 // requested version tag: a user sticks to one warm instance unless that
 // instance already carries more than (1+Epsilon) times the mean of the
-// requests in flight. Connections are dialled lazily and reused.
+// requests in flight. A connection to every instance is opened as soon as
+// the instance is seen (not on its first request, which would pay for the
+// handshake within its budget) and reused.
 type Picker struct {
 	reg     registry.Registry
 	service string
@@ -89,13 +91,9 @@ func (p *Picker) ConnAvoiding(ctx context.Context, key, version, avoid string) (
 	if addr == "" || addr == avoid {
 		return nil, nil, fmt.Errorf("%s: %w", p.service, ErrNoInstance)
 	}
-	c, ok := p.conns[addr]
-	if !ok {
-		c, err = grpc.NewClient(addr, p.dial...)
-		if err != nil {
-			return nil, nil, &apierr.Error{Kind: apierr.KindUnavailable, Message: err.Error()}
-		}
-		p.conns[addr] = c
+	c, err := p.conn(addr)
+	if err != nil {
+		return nil, nil, err
 	}
 	p.inflight[addr]++
 	p.total[version]++
@@ -141,7 +139,23 @@ func (p *Picker) Load(addr string) int {
 	return p.inflight[addr]
 }
 
-// rebuild recomputes the rings and closes connections to departed instances.
+// conn is the connection to addr, made and set connecting on first use;
+// p.mu must be held.
+func (p *Picker) conn(addr string) (*grpc.ClientConn, error) {
+	if c, ok := p.conns[addr]; ok {
+		return c, nil
+	}
+	c, err := grpc.NewClient(addr, p.dial...)
+	if err != nil {
+		return nil, &apierr.Error{Kind: apierr.KindUnavailable, Message: err.Error()}
+	}
+	c.Connect() // leave idle now, in the background
+	p.conns[addr] = c
+	return c, nil
+}
+
+// rebuild recomputes the rings, opens connections to new instances and
+// closes those to departed ones.
 func (p *Picker) rebuild(list []registry.Instance, index uint64) {
 	byVersion := map[string][]string{}
 	live := map[string]bool{}
@@ -162,6 +176,9 @@ func (p *Picker) rebuild(list []registry.Instance, index uint64) {
 			_ = c.Close()
 			delete(p.conns, addr)
 		}
+	}
+	for addr := range live {
+		_, _ = p.conn(addr) // an error surfaces again when the instance is picked
 	}
 	p.index = index
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,7 +153,8 @@ func TestPickerAvoidsARefusingInstance(t *testing.T) {
 }
 
 // TestCollectorReportsInFlightPerInstance: the gauges follow the picker's
-// load, one series per dialled instance.
+// load, one series per instance; a connection to every instance is open
+// from the first pick on, not only to the picked one.
 func TestCollectorReportsInFlightPerInstance(t *testing.T) {
 	p, _ := staticPicker(t, 2, 0)
 	reg := prometheus.NewRegistry()
@@ -161,20 +163,28 @@ func TestCollectorReportsInFlightPerInstance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := conn.Target()
-	want := fmt.Sprintf(`
+	addr, other := conn.Target(), "127.0.0.1:40000"
+	if addr == other {
+		other = "127.0.0.1:40001"
+	}
+	series := func(n int) string {
+		lines := []string{fmt.Sprintf(`recmesh_hop_inflight{service="s",target=%q} %d`, addr, n),
+			fmt.Sprintf(`recmesh_hop_inflight{service="s",target=%q} 0`, other)}
+		slices.Sort(lines)
+		return strings.Join(lines, "\n")
+	}
+	want := `
 # HELP recmesh_hop_connections Open gRPC connections from this gateway to a service's instances.
 # TYPE recmesh_hop_connections gauge
-recmesh_hop_connections{service="s"} 1
+recmesh_hop_connections{service="s"} 2
 # HELP recmesh_hop_inflight Requests in flight from this gateway to one instance (target) of a service.
 # TYPE recmesh_hop_inflight gauge
-recmesh_hop_inflight{service="s",target=%q} 1
-`, addr)
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want+series(1)+"\n")); err != nil {
 		t.Error(err)
 	}
 	done()
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(strings.Replace(want, "} 1\n", "} 0\n", 2)), "recmesh_hop_inflight"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want+series(0)+"\n"), "recmesh_hop_inflight"); err != nil {
 		t.Error(err)
 	}
 }

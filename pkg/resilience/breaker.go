@@ -16,6 +16,8 @@ import (
 
 	"github.com/afex/hystrix-go/hystrix"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/telemetry"
@@ -35,9 +37,15 @@ type Settings struct {
 	SleepWindow time.Duration
 }
 
-// DefaultSettings are sane for a hop with the given budget.
+// DefaultSettings are sane for a hop with the given budget. The volume
+// threshold is high enough that a burst of slow calls (the first second
+// after a start, a GC pause on a busy machine) cannot open the breaker
+// while its 10 s window holds only that burst: hystrix-go judges the error
+// share over the window, and at 20 calls a fifth of a second of timeouts
+// opened it for everyone for a whole sleep window. A hop that is down still
+// opens it within its first 100 calls, each of them bounded by the budget.
 func DefaultSettings(timeout time.Duration) Settings {
-	return Settings{Timeout: timeout, MaxConcurrent: 512, VolumeThreshold: 20, ErrorPercent: 50, SleepWindow: 2 * time.Second}
+	return Settings{Timeout: timeout, MaxConcurrent: 512, VolumeThreshold: 100, ErrorPercent: 50, SleepWindow: 2 * time.Second}
 }
 
 // Metrics are the per-hop Prometheus series shared by every breaker of a process.
@@ -47,6 +55,7 @@ type Metrics struct {
 	fallbacks *prometheus.CounterVec
 	open      *prometheus.GaugeVec
 	changes   *prometheus.CounterVec
+	retries   *prometheus.CounterVec
 }
 
 // NewMetrics registers the hop metrics in reg. When reg already holds them
@@ -69,12 +78,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "recmesh_breaker_transitions_total", Help: "Circuit breaker state changes, by new state.",
 		}, []string{"hop", "state"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "recmesh_hop_retries_total", Help: "Calls to a hop tried a second time after a timeout, within the request's budget and the retry budget.",
+		}, []string{"hop"}),
 	}
 	m.calls = registerOrShare(reg, m.calls)
 	m.duration = registerOrShare(reg, m.duration)
 	m.fallbacks = registerOrShare(reg, m.fallbacks)
 	m.open = registerOrShare(reg, m.open)
 	m.changes = registerOrShare(reg, m.changes)
+	m.retries = registerOrShare(reg, m.retries)
 	return m
 }
 
@@ -118,6 +131,7 @@ func NewBreaker(command, hop string, s Settings, m *Metrics, log *slog.Logger) *
 		m.calls.WithLabelValues(hop, o)
 	}
 	m.fallbacks.WithLabelValues(hop)
+	m.retries.WithLabelValues(hop)
 	for _, state := range []string{"open", "closed"} {
 		m.changes.WithLabelValues(hop, state)
 	}
@@ -131,6 +145,19 @@ func (m *Metrics) FallbackCounter(hop string) prometheus.Counter {
 
 // Fallback records that a request was answered with hop's fallback.
 func (m *Metrics) Fallback(hop string) { m.fallbacks.WithLabelValues(hop).Inc() }
+
+// Timeout reports whether err is a call that ran out of its budget (the
+// breaker's timeout, or a deadline, locally or as a gRPC status).
+func Timeout(err error) bool {
+	return errors.Is(err, hystrix.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) ||
+		status.Code(err) == codes.DeadlineExceeded
+}
+
+// Retried records that a call of hop was tried again.
+func (m *Metrics) Retried(hop string) { m.retries.WithLabelValues(hop).Inc() }
+
+// RetryCounter is the counter of hop's retries, for tests and dashboards.
+func (m *Metrics) RetryCounter(hop string) prometheus.Counter { return m.retries.WithLabelValues(hop) }
 
 // CircuitOpen reports whether err is a breaker's refusal while open.
 func CircuitOpen(err error) bool { return errors.Is(err, hystrix.ErrCircuitOpen) }

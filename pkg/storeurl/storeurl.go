@@ -30,12 +30,21 @@ func BindFlag(f *config.Flags, dsn *string) {
 	f.String(dsn, "store", "memory:", "store URL: memory: (in process) or postgres://user@host:5432/db?sslmode=disable")
 }
 
+// DefaultMinConns is how many connections a pool keeps open (and opens at
+// start) unless its URL says otherwise (pool_min_conns, min_idle_conns).
+const DefaultMinConns = 4
+
 // OpenPostgres opens and pings a pgx pool; m (nil for none) times its
 // queries and reports its connections.
 func OpenPostgres(ctx context.Context, dsn string, m *Metrics) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres %s: %w", Redact(dsn), err)
+	}
+	if !strings.Contains(dsn, "pool_min_conns") {
+		// Connections are opened at start, not by the first requests
+		// within their budgets.
+		cfg.MinConns = min(DefaultMinConns, cfg.MaxConns)
 	}
 	m.instrument(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -65,20 +65,19 @@ func (c *Component) Bind(f *config.Flags) {
 // commands are process-wide, and each Durable store needs its own.
 var redisBreakers atomic.Int64
 
-// newRedisBreaker guards the Redis in front of the record: it opens after 5
+// newRedisBreaker guards the Redis in front of the record: it opens after 20
 // calls in 10 s of which half failed, and tries Redis again after a second.
 func newRedisBreaker(env component.Env, timeout time.Duration) *resilience.Breaker {
 	s := resilience.DefaultSettings(timeout)
-	s.VolumeThreshold, s.SleepWindow = 5, time.Second
+	s.VolumeThreshold, s.SleepWindow = 20, time.Second
 	name := fmt.Sprintf("features.redis.%d", redisBreakers.Add(1))
 	return resilience.NewBreaker(name, "redis", s, resilience.NewMetrics(env.Metrics), env.Log)
 }
 
-// itemCacheTTL is how long the features service keeps a catalogue item read
-// from the record in memory: the catalogue is read on every request and
-// rarely changes; short, so a catalogue change made through another replica
-// shows within seconds.
-const itemCacheTTL = 5 * time.Second
+// itemPoll is how often the features service reads the catalogue's changes
+// into its in-memory cache: a change made through another replica shows
+// within it (its own changes show at once).
+const itemPoll = time.Second
 
 // Open implements component.Component.
 func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.Service, err error) {
@@ -111,10 +110,16 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 			return nil, err
 		}
 		closers = append(closers, closeRT)
-		d = &store.Durable{Record: st, RT: rt, Log: env.Log, ItemTTL: itemCacheTTL, RTTimeout: c.Config.RealTimeTimeout}
+		d = &store.Durable{Record: st, RT: rt, Log: env.Log, ItemPoll: itemPoll, RTTimeout: c.Config.RealTimeTimeout}
 		if c.Config.RealTimeTimeout > 0 {
 			d.RTBreaker = newRedisBreaker(env, c.Config.RealTimeTimeout)
 		}
+		n, err := d.SyncItems(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("features: read the catalogue into memory: %w", err)
+		}
+		env.Log.Info("catalogue read into memory", "items", n)
+		closers = append(closers, d.FollowItems())
 		st = d
 	}
 	registerDurableMetrics(env.Metrics, d)

@@ -17,16 +17,17 @@ import (
 // from it. An event is durable in the record before Redis is touched, so a
 // Redis failure loses nothing: the batch is still accepted, counted as
 // stale, and `recmesh replay` rebuilds Redis from the log. History reads go
-// to Redis and fall back to the record when Redis fails; catalogue reads go
-// to the record, through an in-process cache.
+// to Redis and fall back to the record when Redis fails; catalogue reads are
+// served from memory, a cache kept current from the record's item changes
+// (durable_items.go).
 type Durable struct {
 	Record Store
 	RT     *RealTime
 	Log    *slog.Logger
-	// ItemTTL is how long a catalogue item read from PostgreSQL is kept in
-	// memory (the catalogue is read on every request and rarely changes);
-	// 0 disables the cache.
-	ItemTTL time.Duration
+	// ItemPoll is how often the catalogue cache reads the record's item
+	// changes (FollowItems); 0 disables the cache, and every catalogue
+	// read goes to the record.
+	ItemPoll time.Duration
 	// RTTimeout bounds one Redis read, so that a slow or dead Redis leaves
 	// the request time to be answered from PostgreSQL; 0 for no bound.
 	RTTimeout time.Duration
@@ -39,57 +40,8 @@ type Durable struct {
 	fallback atomic.Int64
 
 	mu    sync.RWMutex
-	items map[int64]cachedItem
-}
-
-type cachedItem struct {
-	item domain.Item
-	at   time.Time
-}
-
-// PutItems implements Store, and drops the items from the cache.
-func (d *Durable) PutItems(ctx context.Context, items []domain.Item) error {
-	err := d.Record.PutItems(ctx, items)
-	for _, it := range items {
-		d.uncache(it.ID)
-	}
-	return err
-}
-
-// Items implements Store: fresh cached items, and the rest from PostgreSQL.
-func (d *Durable) Items(ctx context.Context, ids []int64) (map[int64]domain.Item, error) {
-	if d.ItemTTL <= 0 {
-		return d.Record.Items(ctx, ids)
-	}
-	out := make(map[int64]domain.Item, len(ids))
-	var missing []int64
-	now := time.Now()
-	d.mu.RLock()
-	for _, id := range ids {
-		if c, ok := d.items[id]; ok && now.Sub(c.at) < d.ItemTTL {
-			out[id] = c.item
-		} else {
-			missing = append(missing, id)
-		}
-	}
-	d.mu.RUnlock()
-	if len(missing) == 0 {
-		return out, nil
-	}
-	got, err := d.Record.Items(ctx, missing)
-	if err != nil {
-		return nil, err
-	}
-	d.mu.Lock()
-	if d.items == nil {
-		d.items = map[int64]cachedItem{}
-	}
-	for id, it := range got {
-		out[id] = it
-		d.items[id] = cachedItem{it, now}
-	}
-	d.mu.Unlock()
-	return out, nil
+	items map[int64]domain.Item // the catalogue cache
+	rev   int64                 // the last revision it has read
 }
 
 // AppendEvents implements Store: the record first (all or none), then
@@ -122,14 +74,23 @@ func (d *Durable) applyRealTime(ctx context.Context, events []domain.Event) {
 	}
 }
 
-// History implements Store from Redis, or from the record when Redis fails,
-// is slower than RTTimeout, or its breaker is open.
+// History implements Store from Redis, or from the record when Redis
+// refuses or fails, or its breaker is open. A Redis that is only slower than
+// RTTimeout, its breaker still closed, fails the call instead: the slowness
+// is nearly always the whole machine's (a burst of load), and a read of the
+// user's history from PostgreSQL costs more than the Redis one it replaces,
+// so falling back would feed the burst; the gateway's features fallback
+// answers that request. A Redis that stays slow (hung) opens its breaker
+// within RTBreaker's volume, and from then on PostgreSQL answers.
 func (d *Durable) History(ctx context.Context, userID string, recentLimit, seenCap int) (History, error) {
 	h, err := readRealTime(ctx, d, func(ctx context.Context) (History, error) {
 		return d.RT.History(ctx, userID, recentLimit, seenCap)
 	})
 	if err == nil {
 		return h, nil
+	}
+	if d.RTBreaker != nil && resilience.Timeout(err) && !d.RTBreaker.Open() && ctx.Err() == nil {
+		return History{}, fmt.Errorf("redis history of %s: %w", userID, err)
 	}
 	d.fallback.Add(1)
 	if !resilience.CircuitOpen(err) {
@@ -261,15 +222,6 @@ func record[T any](d *Durable, lacks string) (T, error) {
 		return v, fmt.Errorf("the features record keeps no %s", lacks)
 	}
 	return v, nil
-}
-
-// uncache drops items from the in-process catalogue cache.
-func (d *Durable) uncache(ids ...int64) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, id := range ids {
-		delete(d.items, id)
-	}
 }
 
 var (

@@ -57,6 +57,9 @@ func OpenRealTime(ctx context.Context, dsn string, m *storeurl.Metrics) (*RealTi
 	if err != nil {
 		return nil, nil, fmt.Errorf("redis %s: %w", storeurl.Redact(dsn), err)
 	}
+	if !q.Has("min_idle_conns") {
+		ropts.MinIdleConns = storeurl.DefaultMinConns // opened at start, not by the first requests
+	}
 	rdb := redis.NewClient(ropts)
 	if m != nil {
 		rdb.AddHook(redisHook{m})
