@@ -58,8 +58,11 @@ func hops() Dashboard {
 					{`max(recmesh_breaker_open{` + sel + `})`, "open"},
 					{`sum by (state) (increase(recmesh_breaker_transitions_total{` + sel + `}[5m]))`, "to {{state}}"},
 				}},
-			{Title: h + ": fallbacks", Unit: "reqps", Description: "Requests per second answered by the " + h + " fallback.",
-				Queries: []Query{{`sum(rate(recmesh_hop_fallbacks_total{` + sel + `}[1m]))`, "fallbacks"}}},
+			{Title: h + ": fallbacks and retries", Unit: "reqps", Description: "Requests per second answered by the " + h + " fallback, and calls tried a second time after a timeout (within the request's budget and a 10% retry budget).",
+				Queries: []Query{
+					{`sum(rate(recmesh_hop_fallbacks_total{` + sel + `}[1m]))`, "fallbacks"},
+					{`sum(rate(recmesh_hop_retries_total{` + sel + `}[1m]))`, "retries"},
+				}},
 			{Title: h + ": in flight per instance", Unit: "short", Description: "Requests in flight from the gateways to each " + h + " instance (the bounded-load ring keeps them even), and open connections.",
 				Queries: []Query{
 					{fmt.Sprintf(`sum by (target) (recmesh_hop_inflight{service=%q})`, h), "{{target}}"},
