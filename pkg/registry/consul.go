@@ -26,13 +26,18 @@ type ConsulOptions struct {
 	DeregisterAfter time.Duration
 	// Wait is the longest a blocking query waits for a change.
 	Wait time.Duration
+	// Resync is how often the registry checks that the agent still has the
+	// instances it registered, and registers again those it lost (an agent
+	// restarted without its state, as a -dev agent is).
+	Resync time.Duration
 	// Logger receives discovery errors; nil discards them.
 	Logger *slog.Logger
 }
 
 // DefaultConsulOptions check every 2 s and deregister after a minute critical.
 func DefaultConsulOptions() ConsulOptions {
-	return ConsulOptions{CheckInterval: 2 * time.Second, CheckTimeout: time.Second, DeregisterAfter: time.Minute, Wait: 30 * time.Second}
+	return ConsulOptions{CheckInterval: 2 * time.Second, CheckTimeout: time.Second, DeregisterAfter: time.Minute, Wait: 30 * time.Second,
+		Resync: 5 * time.Second}
 }
 
 // Consul is the Registry backed by a Consul agent. Register adds the
@@ -50,6 +55,10 @@ type Consul struct {
 
 	mu      sync.RWMutex
 	watches map[string]*watch
+
+	regMu      sync.Mutex
+	registered map[string]Instance // by id: what Register added and Deregister has not removed
+	resyncing  bool
 }
 
 // watch is the followed healthy set of one service.
@@ -78,6 +87,9 @@ func NewConsul(addr string, o ConsulOptions) (*Consul, error) {
 	}
 	if o.Wait <= 0 {
 		o.Wait = def.Wait
+	}
+	if o.Resync <= 0 {
+		o.Resync = def.Resync
 	}
 	cfg := api.DefaultConfig()
 	cfg.Address = addr
@@ -132,11 +144,61 @@ func (c *Consul) Register(ctx context.Context, in Instance) error {
 	if err := c.client.Agent().ServiceRegisterOpts(reg, api.ServiceRegisterOpts{ReplaceExistingChecks: true}.WithContext(ctx)); err != nil {
 		return fmt.Errorf("register %s in consul: %w", in.ID, err)
 	}
+	c.regMu.Lock()
+	defer c.regMu.Unlock()
+	if c.registered == nil {
+		c.registered = map[string]Instance{}
+	}
+	c.registered[in.ID] = in
+	if !c.resyncing {
+		c.resyncing = true
+		c.wg.Add(1)
+		go c.resync()
+	}
 	return nil
+}
+
+// resync registers again, every Resync, the instances the agent has lost,
+// until Close.
+func (c *Consul) resync() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.opts.Resync)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+		}
+		have, err := c.client.Agent().ServicesWithFilterOpts("", (&api.QueryOptions{}).WithContext(c.ctx))
+		if err != nil {
+			continue // the agent is away; try again at the next tick
+		}
+		c.regMu.Lock()
+		var lost []Instance
+		for id, in := range c.registered {
+			if _, ok := have[id]; !ok {
+				lost = append(lost, in)
+			}
+		}
+		c.regMu.Unlock()
+		for _, in := range lost {
+			ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+			if err := c.Register(ctx, in); err != nil {
+				c.log.Warn("registering again with the consul agent failed", "id", in.ID, "err", err)
+			} else {
+				c.log.Info("registered again with the consul agent, which had lost the instance", "id", in.ID)
+			}
+			cancel()
+		}
+	}
 }
 
 // Deregister removes the instance from the local agent.
 func (c *Consul) Deregister(ctx context.Context, in Instance) error {
+	c.regMu.Lock()
+	delete(c.registered, in.ID)
+	c.regMu.Unlock()
 	if err := c.client.Agent().ServiceDeregisterOpts(in.ID, (&api.QueryOptions{}).WithContext(ctx)); err != nil {
 		return fmt.Errorf("deregister %s from consul: %w", in.ID, err)
 	}

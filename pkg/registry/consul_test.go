@@ -241,3 +241,45 @@ func TestConsulRoutesAroundAnInstanceThatIsNotReady(t *testing.T) {
 	back := waitIDs(t, reg, service, []string{id}, 10*time.Second)
 	t.Logf("left the healthy set %v after readiness failed, back %v after it passed", left.Round(time.Millisecond), back.Round(time.Millisecond))
 }
+
+// TestConsulRegistersAgainWhatTheAgentLost: an agent that forgets an
+// instance (a -dev agent restarted, the catalog wiped) gets it back from
+// the registry that registered it, within Resync.
+func TestConsulRegistersAgainWhatTheAgentLost(t *testing.T) {
+	addr := depstest.Env(t, "RECMESH_CONSUL_ADDR")
+	o := consulOpts()
+	o.Resync = time.Second
+	reg, err := registry.NewConsul(addr, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	service := fmt.Sprintf("it-resync-%d", time.Now().UnixNano())
+	grpcAddr, _ := registrytest.HealthServer(t, service)
+	in := registry.Instance{ID: service + "-1", Service: service, Addr: grpcAddr}
+	if err := reg.Register(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = reg.Deregister(context.Background(), in) }()
+	waitIDs(t, reg, service, []string{in.ID}, 5*time.Second)
+	cfg := api.DefaultConfig()
+	cfg.Address = addr
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.Agent().ServiceDeregister(in.ID); err != nil { // the agent forgets it
+		t.Fatal(err)
+	}
+	waitIDs(t, reg, service, nil, 5*time.Second)
+	back := waitIDs(t, reg, service, []string{in.ID}, 5*time.Second)
+	t.Logf("registered again within %v", back.Round(time.Millisecond))
+	// A deliberate Deregister is not undone.
+	if err := reg.Deregister(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // two resyncs
+	if list, _, _ := reg.Instances(context.Background(), service); len(list) != 0 {
+		t.Errorf("a deregistered instance came back: %v", list)
+	}
+}
