@@ -10,7 +10,7 @@ PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 # Extra flags for go test, e.g. make test TESTFLAGS=-v
 TESTFLAGS ?=
 
-.PHONY: build run dev dev-down test test-unit test-integration test-ops test-alerts test-k8s test-compose dashboards lint proto tidy bench bench-serve clean deps deps-down image
+.PHONY: build run dev dev-down test test-unit test-integration test-chaos test-ops test-alerts test-k8s test-compose dashboards lint proto tidy bench bench-serve clean deps deps-down image
 
 build: ## the one binary, bin/recmesh
 	$(GO) build -o $(BIN) ./cmd/recmesh
@@ -24,7 +24,10 @@ dev: ## dev mode: real Consul/Redis/PostgreSQL/Jaeger, each service and the gate
 dev-down: ## stop what `make dev` started
 	scripts/dev.sh down
 
-test: lint test-unit test-integration test-ops ## what CI runs: unit tests, integration tests against real dependencies, then the operator surface
+test: lint test-unit test-integration test-chaos test-ops ## what CI runs: unit tests, integration tests against real dependencies, the chaos suite, then the operator surface
+
+test-chaos: ## the dev mode under load while services are killed or paused and Redis, PostgreSQL, Consul stopped (private dependencies)
+	scripts/chaos.sh
 
 test-ops: test-alerts test-k8s test-compose ## alert rules, Kubernetes manifests and the compose stack on a real Docker engine
 

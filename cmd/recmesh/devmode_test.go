@@ -44,6 +44,13 @@ type devMesh struct {
 	consul    *api.Client
 	rdb       *redis.Client
 	pg        *pgxpool.Pool
+	models    string
+	// procs and args are the running process and the arguments of each
+	// named process, so a chaos test can kill and start it again; top is
+	// the test that owns them (a restarted process lives as long as it).
+	procs map[string]*proc
+	args  map[string][]string
+	top   *testing.T
 }
 
 // proc is one started recmesh process.
@@ -76,6 +83,10 @@ func (d *devMesh) start(t *testing.T, name string, args ...string) *proc {
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	if d.procs == nil {
+		d.procs, d.args = map[string]*proc{}, map[string][]string{}
+	}
+	d.procs[name], d.args[name] = p, args
 	go func() {
 		_ = p.cmd.Wait()
 		out.Close()
@@ -117,12 +128,13 @@ func (d *devMesh) runCmd(t *testing.T, args ...string) string {
 }
 
 // startDevMesh builds recmesh, trains a model, imports the sample into a
-// schema of the test's own, and starts every service and the gateway.
-func startDevMesh(t *testing.T) *devMesh {
+// schema of the test's own, and starts every service and the gateway;
+// gatewayArgs are appended to the gateway's (a later flag wins).
+func startDevMesh(t *testing.T, gatewayArgs ...string) *devMesh {
 	consulAddr := depstest.Env(t, "RECMESH_CONSUL_ADDR")
 	redisAddr := depstest.Env(t, "RECMESH_REDIS_ADDR")
 	depstest.Env(t, "RECMESH_OTLP_ENDPOINT")
-	d := &devMesh{dir: t.TempDir(), dsn: pgtest.DSN(t), prefix: fmt.Sprintf("it%d:", time.Now().UnixNano())}
+	d := &devMesh{dir: t.TempDir(), dsn: pgtest.DSN(t), prefix: fmt.Sprintf("it%d:", time.Now().UnixNano()), top: t}
 	d.bin = filepath.Join(d.dir, "recmesh")
 	if out, err := exec.Command("go", "build", "-o", d.bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -131,6 +143,7 @@ func startDevMesh(t *testing.T) *devMesh {
 	d.env = append(os.Environ(), "RECMESH_STORE="+d.dsn, "RECMESH_CHECK_INTERVAL=1s", "RECMESH_LOG_LEVEL=info")
 	data := "../../data/movielens-small"
 	models := filepath.Join(d.dir, "models")
+	d.models = models
 	// The one job a fresh deployment runs: migrate, import, replay, train.
 	d.runCmd(t, "init", "-data", data, "-realtime", d.realtime, "-model-dir", models)
 
@@ -169,8 +182,8 @@ func startDevMesh(t *testing.T) *devMesh {
 	// Generous budgets, as in the embedded end-to-end tests: CI machines are
 	// shared, and a timeout would turn a correctness check into a degraded
 	// answer or a refused event batch.
-	d.start(t, "gateway", "gateway", "-http-addr", strings.TrimPrefix(d.gateway, "http://"), "-config-poll", "200ms",
-		"-budget-request", "5s", "-budget-features", "1s", "-budget-recall", "2s", "-budget-filter", "1s", "-budget-ranking", "2s")
+	d.start(t, "gateway", append([]string{"gateway", "-http-addr", strings.TrimPrefix(d.gateway, "http://"), "-config-poll", "200ms",
+		"-budget-request", "5s", "-budget-features", "1s", "-budget-recall", "2s", "-budget-filter", "1s", "-budget-ranking", "2s"}, gatewayArgs...)...)
 	d.waitReady(t)
 	return d
 }

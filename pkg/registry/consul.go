@@ -249,17 +249,31 @@ func (c *Consul) watchOf(service string) *watch {
 }
 
 // follow runs blocking queries for service until Close.
+//
+// An agent that comes back after being unreachable may have lost its
+// catalog (a -dev agent restarted): it answers "no instances" until they
+// register again (see Resync). Such an empty answer within three Resync
+// periods of the return keeps the last good set instead, so discovery
+// rides through the restart; a set that is still empty after that is
+// taken.
 func (c *Consul) follow(service string, w *watch) {
 	var index uint64
 	first := true
+	var back time.Time // when Consul answered again after failing
+	grace := 3 * c.opts.Resync
 	for c.ctx.Err() == nil {
-		q := (&api.QueryOptions{WaitIndex: index, WaitTime: c.opts.Wait}).WithContext(c.ctx)
+		wait := c.opts.Wait
+		if left := grace - time.Since(back); left > 0 {
+			wait = min(wait, left)
+		}
+		q := (&api.QueryOptions{WaitIndex: index, WaitTime: wait}).WithContext(c.ctx)
 		entries, meta, err := c.client.Health().Service(service, "", true, q)
 		if err != nil {
 			if c.ctx.Err() != nil {
 				break
 			}
 			w.failed(err)
+			back = time.Time{}
 			if w.fails == 1 || w.fails%30 == 0 {
 				c.log.Warn("consul discovery failed; keeping the last good instances", "service", service, "err", err, "failures", w.fails)
 			}
@@ -271,7 +285,15 @@ func (c *Consul) follow(service string, w *watch) {
 			} else {
 				index = meta.LastIndex
 			}
-			w.set(fromEntries(entries))
+			if back.IsZero() && w.failing() {
+				back = time.Now()
+			}
+			list := fromEntries(entries)
+			if len(list) == 0 && !back.IsZero() && time.Since(back) < grace && w.hasList() {
+				w.recovered() // keep the last good set while the agent catches up
+			} else {
+				w.set(list)
+			}
 		}
 		if first {
 			close(w.ready)
@@ -289,6 +311,27 @@ func (c *Consul) follow(service string, w *watch) {
 		w.failed(errors.New("registry closed"))
 		close(w.ready)
 	}
+}
+
+// failing reports whether the last query failed.
+func (w *watch) failing() bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.fails > 0
+}
+
+// hasList reports whether the watch holds a non-empty good set.
+func (w *watch) hasList() bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.good && len(w.list) > 0
+}
+
+// recovered clears the failure count, keeping the list.
+func (w *watch) recovered() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.fails = 0
 }
 
 func (w *watch) failed(err error) {

@@ -239,7 +239,9 @@ func (r *Running) Stop(ctx context.Context) error {
 		r.grpc.Stop()
 		<-stopped
 	}
-	if err := r.admin.Shutdown(ctx); err != nil {
+	if ctx.Err() != nil {
+		_ = r.admin.Close() // out of time: the calls in flight were cut already
+	} else if err := r.admin.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
 	}
 	for i := 0; i < 2; i++ {

@@ -60,6 +60,12 @@ func OpenRealTime(ctx context.Context, dsn string, m *storeurl.Metrics) (*RealTi
 	if !q.Has("min_idle_conns") {
 		ropts.MinIdleConns = storeurl.DefaultMinConns // opened at start, not by the first requests
 	}
+	if !q.Has("max_retries") {
+		// No retries: a Redis that refuses is answered from PostgreSQL at
+		// once (Durable), where go-redis's retries with backoff would spend
+		// the request's budget first.
+		ropts.MaxRetries = -1
+	}
 	rdb := redis.NewClient(ropts)
 	if m != nil {
 		rdb.AddHook(redisHook{m})
