@@ -57,7 +57,7 @@ func (down) WatchConfig(ctx context.Context, _ int64, _ time.Duration) (*abtest.
 
 var seq int
 
-func newServer(t *testing.T, cfg Config) *httptest.Server {
+func newServer(t testing.TB, cfg Config) *httptest.Server {
 	t.Helper()
 	seq++
 	reg := prometheus.NewRegistry()

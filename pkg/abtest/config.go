@@ -3,6 +3,7 @@ package abtest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -232,14 +233,27 @@ func LoadFile(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read experiment config: %w", err)
 	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("experiment config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes one JSON config strictly (unknown fields and trailing data
+// are refused) and validates it.
+func Parse(b []byte) (*Config, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var c Config
 	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("parse experiment config %s: %w", path, err)
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("parse: data after the config object")
 	}
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("experiment config %s: %w", path, err)
+		return nil, err
 	}
 	return &c, nil
 }

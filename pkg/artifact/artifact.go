@@ -39,6 +39,10 @@ var ErrNoVersion = errors.New("no model version published")
 
 var versionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
+// fileRE is a payload file's name: within the version's directory, never
+// a path out of it (a manifest is outside input).
+var fileRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
 // Store is a directory of artifact sets.
 type Store struct{ Dir string }
 
@@ -160,7 +164,13 @@ func (s Store) Open(version string) (*Set, error) {
 	if err := json.Unmarshal(mb, &m); err != nil {
 		return nil, fmt.Errorf("artifact: version %s manifest: %w", version, err)
 	}
+	if m.Version != version {
+		return nil, fmt.Errorf("artifact: version %s: its manifest names version %q", version, m.Version)
+	}
 	for name, want := range m.Files {
+		if !fileRE.MatchString(name) {
+			return nil, fmt.Errorf("artifact: version %s: bad file name %q in the manifest", version, name)
+		}
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			return nil, fmt.Errorf("artifact: version %s: %w", version, err)

@@ -25,12 +25,17 @@ type Embeddings struct {
 // validate checks the flattened arrays match the ids and the dimension, so
 // a malformed artifact is refused instead of crashing the index build.
 func (e *Embeddings) validate() error {
-	if e.Dim <= 0 || len(e.Items) != len(e.ItemIDs)*e.Dim || len(e.Users) != len(e.UserIDs)*e.Dim {
+	if e.Dim <= 0 || e.Dim > MaxDim || len(e.Items) != len(e.ItemIDs)*e.Dim || len(e.Users) != len(e.UserIDs)*e.Dim {
 		return fmt.Errorf("embeddings of dimension %d: %d item values for %d items, %d user values for %d users",
 			e.Dim, len(e.Items), len(e.ItemIDs), len(e.Users), len(e.UserIDs))
 	}
 	return nil
 }
+
+// MaxDim bounds the embeddings' dimension a model file may declare: a
+// vector is made of this size for every request, so a corrupt file must not
+// make it gigabytes.
+const MaxDim = 4096
 
 // MFOptions tune BPR training.
 type MFOptions struct {
