@@ -14,13 +14,19 @@ import (
 // startWith starts a gateway over fakes with the given hops down from the
 // start, and a warm-up timeout of wait.
 func startWith(t *testing.T, wait time.Duration, down ...string) (*Gateway, fakes) {
+	return startWithConfig(t, func(c *Config) { c.WarmupTimeout = wait }, down...)
+}
+
+// startWithConfig is startWith with the config changed by edit.
+func startWithConfig(t *testing.T, edit func(*Config), down ...string) (*Gateway, fakes) {
 	t.Helper()
 	f := newFakes()
 	for _, h := range down {
 		f.setDown(h)
 	}
 	cfg := DefaultConfig()
-	cfg.ConfigPoll, cfg.ConfigWait, cfg.WarmupTimeout = 10*time.Millisecond, 50*time.Millisecond, wait
+	cfg.ConfigPoll, cfg.ConfigWait = 10*time.Millisecond, 50*time.Millisecond
+	edit(&cfg)
 	g, err := New(cfg, Hops{Features: f, Recall: f, Filter: f, Ranking: f, Experiment: f}, prometheus.NewRegistry(), log.Discard(), uniqueInstance(t))
 	if err != nil {
 		t.Fatal(err)
