@@ -189,23 +189,35 @@ func (c *chaos) killService(t *testing.T, svc string) {
 	}
 }
 
-// stopRedis kills Redis under load and events: recommendations stay whole
-// (features answers from PostgreSQL), every event is accepted, and after
-// Redis returns and replay runs, Redis holds what the log holds.
-func (c *chaos) stopRedis(t *testing.T) {
-	ev := c.events("redis")
+// outage runs the steady load, and ev's events when ev is not nil, for
+// 10 s, with the dependency dep stopped from the 2nd second to the 6th.
+func (c *chaos) outage(t *testing.T, dep string, ev *chaosEvents) *load.Result {
+	t.Helper()
 	res := c.run(t, 10*time.Second, chaosRate, func(ctx context.Context) {
-		go ev.send(ctx, c.d.gateway)
+		if ev != nil {
+			go ev.send(ctx, c.d.gateway)
+		}
 		if !after(ctx, 2*time.Second) {
 			return
 		}
-		c.stopDep(t, "redis")
+		c.stopDep(t, dep)
 		if !after(ctx, 4*time.Second) {
 			return
 		}
 		c.startDeps(t)
 	})
-	ev.wait()
+	if ev != nil {
+		ev.wait()
+	}
+	return res
+}
+
+// stopRedis kills Redis under load and events: recommendations stay whole
+// (features answers from PostgreSQL), every event is accepted, and after
+// Redis returns and replay runs, Redis holds what the log holds.
+func (c *chaos) stopRedis(t *testing.T) {
+	ev := c.events("redis")
+	res := c.outage(t, "redis", ev)
 	stored := ev.stored(t, c.d)
 	c.record("stop Redis", res, ev.ackedCount(), stored)
 	noErrors(t, res)
@@ -235,18 +247,7 @@ func (c *chaos) stopRedis(t *testing.T) {
 // sent again once PostgreSQL is back, are stored once.
 func (c *chaos) stopPostgres(t *testing.T) {
 	ev := c.events("pg")
-	res := c.run(t, 10*time.Second, chaosRate, func(ctx context.Context) {
-		go ev.send(ctx, c.d.gateway)
-		if !after(ctx, 2*time.Second) {
-			return
-		}
-		c.stopDep(t, "postgres")
-		if !after(ctx, 4*time.Second) {
-			return
-		}
-		c.startDeps(t)
-	})
-	ev.wait()
+	res := c.outage(t, "postgres", ev)
 	time.Sleep(2 * time.Second) // the pools reconnect
 	stored := ev.stored(t, c.d)
 	c.record("stop PostgreSQL", res, ev.ackedCount(), stored)
@@ -271,16 +272,7 @@ func (c *chaos) stopPostgres(t *testing.T) {
 // after Consul returns the instances register again, and a newly started
 // instance is discovered and used.
 func (c *chaos) stopConsul(t *testing.T) {
-	res := c.run(t, 10*time.Second, chaosRate, func(ctx context.Context) {
-		if !after(ctx, 2*time.Second) {
-			return
-		}
-		c.stopDep(t, "consul")
-		if !after(ctx, 4*time.Second) {
-			return
-		}
-		c.startDeps(t)
-	})
+	res := c.outage(t, "consul", nil)
 	c.record("stop Consul", res, 0, 0)
 	noErrors(t, res)
 	if res.DegradedReplies != 0 {
