@@ -45,6 +45,8 @@ type Gateway struct {
 	// retries are the serving hops' retry budgets (retry.go); the map is
 	// fixed at New.
 	retries map[string]*retryBudget
+	// shed is the adaptive limit and its ladder (shed.go); nil when off.
+	shed *shedder
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -65,6 +67,9 @@ func New(cfg Config, hops Hops, reg prometheus.Registerer, log *slog.Logger, ins
 	}
 	if hops.Catalog != nil {
 		g.view = catalog.NewView(true)
+	}
+	if cfg.Shed {
+		g.shed = newShedder(reg)
 	}
 	if hops.Exposures != nil && cfg.Exposures.Queue > 0 {
 		g.exposures = newExposureLog(hops.Exposures, g.breakers.exposures, cfg.Exposures, reg, log)

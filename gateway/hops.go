@@ -36,10 +36,11 @@ const (
 )
 
 // DegradedNames lists what a recommendation's degraded field may name: a
-// serving hop whose fallback answered, or "recall:<channel>", a recall
-// channel that missed the hop's deadline (the others were served).
+// serving hop whose fallback answered, a rung of the shedding ladder
+// (shed:ranking, shed:popular), or "recall:<channel>", a recall channel that
+// missed the hop's deadline (the others were served).
 func DegradedNames(channels []string) []string {
-	out := []string{HopFeatures, HopRecall, HopFilter, HopRanking}
+	out := []string{HopFeatures, HopRecall, HopFilter, HopRanking, DegradedShedRanking, DegradedShedPopular}
 	for _, ch := range channels {
 		out = append(out, HopRecall+":"+ch)
 	}

@@ -155,6 +155,14 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 	if reply.Experiments == nil {
 		reply.Experiments = []abtest.Assignment{}
 	}
+	rung, exit := g.shed.enter()
+	defer exit()
+	switch rung {
+	case RungRefuse:
+		return Reply{}, errOverloaded
+	case RungPopular:
+		return g.servePopular(ctx, pl, reply), nil
+	}
 	p := res.Params
 	b := g.cfg.Budgets
 
@@ -217,24 +225,27 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 	if pl.seed != nil && len(affinity) == 0 {
 		affinity = rreq.Affinity
 	}
-	bk := g.breaker(g.breakers.ranking, HopRanking, b.Ranking, res.Routes)
-	ranked, err := servingHop(g, ctx, bk, HopRanking, b.Ranking, 0, func(ctx context.Context) (rankingapi.Response, error) {
-		return g.hops.Ranking.Rank(ctx, rankingapi.Request{UserID: pl.userID, Affinity: affinity, Candidates: kept,
-			Weights: p.RankingWeights, ModelVersion: p.RankingModel})
-	})
+	var ranked rankingapi.Response
+	err = errShedRanking
+	if rung != RungSkipRanking {
+		bk := g.breaker(g.breakers.ranking, HopRanking, b.Ranking, res.Routes)
+		ranked, err = servingHop(g, ctx, bk, HopRanking, b.Ranking, 0, func(ctx context.Context) (rankingapi.Response, error) {
+			return g.hops.Ranking.Rank(ctx, rankingapi.Request{UserID: pl.userID, Affinity: affinity, Candidates: kept,
+				Weights: p.RankingWeights, ModelVersion: p.RankingModel})
+		})
+	}
 	final := ranked.Ranked
-	if err != nil {
+	switch {
+	case rung == RungSkipRanking:
+		reply.Degraded = append(reply.Degraded, DegradedShedRanking)
+		final = kept // recall order
+	case err != nil:
 		g.degrade(ctx, &reply, HopRanking, err)
 		final = kept // recall order
 	}
 	reply.ModelVersion = ranked.ModelVersion
 
-	final = final[:min(pl.n, len(final))]
-	reply.Items = make([]Item, len(final))
-	for i := range final {
-		c := &final[i]
-		reply.Items[i] = Item{ItemID: c.ID, Title: c.Title, Score: c.Score, Sources: sourceNames(c)}
-	}
+	reply.Items = itemsOf(final[:min(pl.n, len(final))])
 	if pl.userID != "" {
 		g.logExposures(ctx, &reply)
 	}
@@ -294,6 +305,36 @@ func exposureRules(f domain.UserFeatures, c *abtest.FrequencyCap) filterapi.Expo
 		}
 	}
 	return e
+}
+
+// errOverloaded answers a request past the shedding ladder's last rung.
+var errOverloaded = apierr.New(apierr.KindUnavailable, "the gateway is overloaded; retry after a second")
+
+// errShedRanking marks a request that skips ranking by shedding.
+var errShedRanking = errors.New("ranking skipped: shedding load")
+
+// itemsOf is the reply's items for the candidates, in order.
+func itemsOf(cands []domain.Candidate) []Item {
+	out := make([]Item, len(cands))
+	for i := range cands {
+		c := &cands[i]
+		out[i] = Item{ItemID: c.ID, Title: c.Title, Score: c.Score, Sources: sourceNames(c)}
+	}
+	return out
+}
+
+// servePopular answers from the cached popular list alone, with no hop: the
+// shedding ladder's cheapest answer that is still an answer.
+func (g *Gateway) servePopular(ctx context.Context, pl *plan, reply Reply) Reply {
+	kept := filterapi.Apply(g.popularFallback(pl.seed), filterapi.Rules{Exclude: pl.exclude, Categories: pl.categories}).Kept
+	kept = g.servable(kept)
+	kept = kept[:min(pl.n, len(kept))]
+	reply.Degraded = append(reply.Degraded, DegradedShedPopular)
+	reply.Items = itemsOf(kept)
+	if pl.userID != "" {
+		g.logExposures(ctx, &reply)
+	}
+	return reply
 }
 
 // errChannelMissed is why a recall channel is named in degraded.

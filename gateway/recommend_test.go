@@ -36,10 +36,12 @@ type fakes struct {
 	down      *sync.Map     // hop name → true
 	watches   *atomic.Int64 // WatchConfig calls
 	rankCalls *atomic.Int64 // Rank calls
+	// rankGate, when it holds a channel, makes Rank wait until it closes.
+	rankGate *atomic.Pointer[chan struct{}]
 }
 
 func newFakes() fakes {
-	return fakes{down: new(sync.Map), watches: new(atomic.Int64), rankCalls: new(atomic.Int64)}
+	return fakes{down: new(sync.Map), watches: new(atomic.Int64), rankCalls: new(atomic.Int64), rankGate: new(atomic.Pointer[chan struct{}])}
 }
 
 func (f fakes) isDown(hop string) bool { _, ok := f.down.Load(hop); return ok }
@@ -80,6 +82,9 @@ func (f fakes) Filter(_ context.Context, r filterapi.Request) (filterapi.Respons
 }
 func (f fakes) Rank(ctx context.Context, r rankingapi.Request) (rankingapi.Response, error) {
 	f.rankCalls.Add(1)
+	if gate := f.rankGate.Load(); gate != nil {
+		<-*gate
+	}
 	_, version := balancer.RouteFrom(ctx, HopRanking)
 	if f.isDown(HopRanking) || (version != "" && f.isDown(HopRanking+"@"+version)) {
 		return rankingapi.Response{}, errDown
