@@ -100,13 +100,30 @@ func (m *Model) Validate() error {
 	if len(m.Objectives) == 0 {
 		return fmt.Errorf("ranking model %s has no objectives", m.Version)
 	}
+	for i := range n {
+		if !finite(m.Mean[i]) || !finite(m.Std[i]) || m.Std[i] <= 0 {
+			return fmt.Errorf("ranking model %s: feature %s has mean %v and std %v; want finite, std positive", m.Version, m.Features[i], m.Mean[i], m.Std[i])
+		}
+	}
 	for name, o := range m.Objectives {
 		if len(o.Weights) != n {
 			return fmt.Errorf("ranking model %s: objective %s has %d weights, want %d", m.Version, name, len(o.Weights), n)
 		}
+		if !finite(o.Bias) || slices.ContainsFunc(o.Weights, func(w float64) bool { return !finite(w) }) {
+			return fmt.Errorf("ranking model %s: objective %s has a weight that is not finite", m.Version, name)
+		}
+	}
+	// A request without weights is ranked with the defaults, so they must
+	// name the model's own objectives.
+	for name, w := range m.DefaultWeights {
+		if _, ok := m.Objectives[name]; !ok || !finite(w) {
+			return fmt.Errorf("ranking model %s: default weight %s=%v names no objective of the model, or is not finite", m.Version, name, w)
+		}
 	}
 	return nil
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // Standardise turns raw features into the model's input space, in place.
 func (m *Model) Standardise(x []float64) {
