@@ -297,7 +297,8 @@ func (c *chaos) stopConsul(t *testing.T) {
 
 // pauseRanking stops the ranking process (SIGSTOP) so that it hangs rather
 // than refuses: its breaker opens, the hop's budget bounds latency, and the
-// p99 stays under the request budget.
+// p99 stays under the request budget; the replies are degraded on ranking
+// only (or shed by the ladder, which sees the pile-up).
 func (c *chaos) pauseRanking(t *testing.T) {
 	res := c.run(t, 10*time.Second, 2*chaosRate, func(ctx context.Context) {
 		if !after(ctx, 2*time.Second) {
@@ -313,8 +314,10 @@ func (c *chaos) pauseRanking(t *testing.T) {
 	if res.Latency.P99 >= 1000 {
 		t.Errorf("p99 %.0f ms with ranking paused; the request budget is 1 s", res.Latency.P99)
 	}
+	// Requests that wait on a hung hop pile up, and the shedding ladder may
+	// start to act (shed:ranking, shed:popular): that is its work.
 	for hop := range res.Degraded {
-		if hop != "ranking" {
+		if hop != "ranking" && !strings.HasPrefix(hop, "shed:") {
 			t.Errorf("with ranking paused, replies were degraded on %s: %v", hop, res.Degraded)
 		}
 	}
