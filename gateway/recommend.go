@@ -226,7 +226,7 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 		affinity = rreq.Affinity
 	}
 	var ranked rankingapi.Response
-	err = errShedRanking
+	err = nil
 	if rung != RungSkipRanking {
 		bk := g.breaker(g.breakers.ranking, HopRanking, b.Ranking, res.Routes)
 		ranked, err = servingHop(g, ctx, bk, HopRanking, b.Ranking, 0, func(ctx context.Context) (rankingapi.Response, error) {
@@ -309,9 +309,6 @@ func exposureRules(f domain.UserFeatures, c *abtest.FrequencyCap) filterapi.Expo
 
 // errOverloaded answers a request past the shedding ladder's last rung.
 var errOverloaded = apierr.New(apierr.KindUnavailable, "the gateway is overloaded; retry after a second")
-
-// errShedRanking marks a request that skips ranking by shedding.
-var errShedRanking = errors.New("ranking skipped: shedding load")
 
 // itemsOf is the reply's items for the candidates, in order.
 func itemsOf(cands []domain.Candidate) []Item {
