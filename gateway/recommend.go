@@ -269,6 +269,20 @@ func (g *Gateway) servable(cands []domain.Candidate) []domain.Candidate {
 	return out
 }
 
+// firstServable is the first n candidates, in order, that pass the rules
+// and the catalogue. It looks at a prefix a few times n long and widens it
+// only when too few pass, so a popular list served under overload costs
+// the same however long the list is.
+func (g *Gateway) firstServable(cands []domain.Candidate, r filterapi.Rules, n int) []domain.Candidate {
+	for k := 4*n + len(r.Exclude); ; k *= 2 {
+		k = min(k, len(cands))
+		kept := g.servable(filterapi.Apply(cands[:k], r).Kept)
+		if len(kept) >= n || k == len(cands) {
+			return kept[:min(n, len(kept))]
+		}
+	}
+}
+
 type previewKey struct{}
 
 // Preview marks ctx's request as a preview (the operator console's "try a
@@ -323,9 +337,7 @@ func itemsOf(cands []domain.Candidate) []Item {
 // servePopular answers from the cached popular list alone, with no hop: the
 // shedding ladder's cheapest answer that is still an answer.
 func (g *Gateway) servePopular(ctx context.Context, pl *plan, reply Reply) Reply {
-	kept := filterapi.Apply(g.popularFallback(pl.seed), filterapi.Rules{Exclude: pl.exclude, Categories: pl.categories}).Kept
-	kept = g.servable(kept)
-	kept = kept[:min(pl.n, len(kept))]
+	kept := g.firstServable(g.popularFallback(pl.seed), filterapi.Rules{Exclude: pl.exclude, Categories: pl.categories}, pl.n)
 	reply.Degraded = append(reply.Degraded, DegradedShedPopular)
 	reply.Items = itemsOf(kept)
 	if pl.userID != "" {

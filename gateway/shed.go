@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -10,16 +11,26 @@ import (
 )
 
 // Shedding. The gateway keeps an adaptive limit on the recommendation
-// requests it runs at once: Netflix's gradient2 algorithm (the
-// go-concurrency-limits port), which lowers the limit when the latency of
-// the work rises above its long-run baseline and raises it while latency
-// holds. What arrives past the limit climbs a ladder that sheds the
+// requests that run the pipeline at once: Netflix's gradient2 algorithm
+// (the go-concurrency-limits port), which lowers the limit when the
+// latency of the work rises above its long-run baseline and raises it while
+// latency holds. What arrives past the limit climbs a ladder that sheds the
 // cheapest work first and keeps answers whole for those admitted:
 //
-//	in flight ≤ limit          the whole pipeline
-//	≤ 1.5 × limit              a growing share skips ranking (recall order)
-//	≤ 2 × limit                the cached popular list, no hop at all
-//	beyond                     503 unavailable with Retry-After
+//	pipeline in flight ≤ limit   the whole pipeline
+//	≤ 1.25 × limit               a growing share skips ranking (recall order),
+//	                             while overload is mild (see below)
+//	beyond                       the cached popular list, no hop at all
+//	all in flight > 2 × limit    503 unavailable with Retry-After
+//
+// Skipping ranking saves only the ranking hop, a small part of a request's
+// work, so it can absorb a mild overload and no more. Once more than a tenth of
+// the previous second's arrivals overflowed to the popular list or a
+// refusal, the overload is past what it can absorb: a request skipping
+// ranking would then take CPU from the whole answers and save nobody from
+// the popular list, so requests past the limit go straight to it and the
+// admitted ones stay whole. This is what keeps the goodput (whole answers
+// per second) near its peak at three times the load the mesh can carry.
 //
 // Only the pipeline's own requests feed the limit their latency; the
 // popular list and refusals cost next to nothing and would teach it nothing.
@@ -47,19 +58,28 @@ const (
 
 // shedder is the limit and the ladder; nil switches shedding off.
 type shedder struct {
-	limit    *limit.Gradient2Limit
-	inflight atomic.Int64
-	rungs    *prometheus.CounterVec
+	limit *limit.Gradient2Limit
+	// pipeline counts the requests running the pipeline (whole or without
+	// ranking); inflight counts every recommendation request at the gate.
+	pipeline, inflight atomic.Int64
+	overflow           overflowWindow
+	rungs              *prometheus.CounterVec
 }
 
 // Shed limits: the limit starts at initialLimit and stays within
 // [minLimit, maxLimit]; each sample may add queueAllowance above the
-// gradient's estimate while latency holds.
+// gradient's estimate while latency holds. Past skipBand times the limit,
+// no request skips ranking; past refuseAt times it (all in flight), requests
+// are refused. skipWhileOverflowBelow is the overflow share of the previous
+// window above which the skip-ranking rung closes.
 const (
-	initialLimit   = 32
-	minLimit       = 16
-	maxLimit       = 4096
-	queueAllowance = 4
+	initialLimit           = 32
+	minLimit               = 16
+	maxLimit               = 4096
+	queueAllowance         = 4
+	skipBand               = 1.25
+	refuseAt               = 2
+	skipWhileOverflowBelow = 0.1
 )
 
 func newShedder(reg prometheus.Registerer) *shedder {
@@ -74,47 +94,103 @@ func newShedder(reg prometheus.Registerer) *shedder {
 	}
 	reg.MustRegister(s.rungs,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "recmesh_shed_limit",
-			Help: "The adaptive limit on recommendation requests in flight (gradient2)."},
+			Help: "The adaptive limit on recommendation requests running the pipeline at once (gradient2)."},
 			func() float64 { return float64(s.limit.EstimatedLimit()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "recmesh_shed_inflight",
-			Help: "Recommendation requests in flight at the gateway."},
-			func() float64 { return float64(s.inflight.Load()) }))
+			Help: "Recommendation requests in flight at the gateway, every rung."},
+			func() float64 { return float64(s.inflight.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "recmesh_shed_pipeline",
+			Help: "Recommendation requests running the pipeline (whole or without ranking)."},
+			func() float64 { return float64(s.pipeline.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "recmesh_shed_overflow_share",
+			Help: "Share of the previous second's recommendation requests that got the popular list or a refusal; above 0.1 no request skips ranking."},
+			func() float64 { return s.overflow.share(time.Now()) }))
 	return s
 }
 
-// enter admits a request to a rung; exit must be called when it is
-// answered, with whether its latency is a sample of the pipeline's.
+// enter admits a request to a rung; the returned func must be called when
+// it is answered.
 func (s *shedder) enter() (Rung, func()) {
 	if s == nil {
 		return RungFull, func() {}
 	}
 	start := time.Now()
-	n := s.inflight.Add(1)
-	rung := ladder(float64(n) / float64(s.limit.EstimatedLimit()))
+	lim := float64(s.limit.EstimatedLimit())
+	all := s.inflight.Add(1)
+	p := s.pipeline.Add(1)
+	rung := ladder(float64(p)/lim, float64(all)/lim, s.overflow.share(start))
+	s.overflow.add(start, rung >= RungPopular)
 	s.rungs.WithLabelValues(rung.String()).Inc()
+	if rung >= RungPopular {
+		s.pipeline.Add(-1)
+		return rung, func() { s.inflight.Add(-1) }
+	}
 	return rung, func() {
-		in := s.inflight.Add(-1)
-		if rung <= RungSkipRanking {
-			s.limit.OnSample(start.UnixNano(), int64(time.Since(start)), int(in)+1, false)
-		}
+		in := s.pipeline.Add(-1)
+		s.inflight.Add(-1)
+		s.limit.OnSample(start.UnixNano(), int64(time.Since(start)), int(in)+1, false)
 	}
 }
 
-// ladder picks the rung for a request that makes the in-flight count ratio
-// times the limit.
-func ladder(ratio float64) Rung {
+// ladder picks the rung for a request that makes the pipeline's in-flight
+// count pipeline times the limit and the gate's count all times it, given
+// the share of the previous window's arrivals that overflowed.
+func ladder(pipeline, all, overflow float64) Rung {
 	switch {
-	case ratio <= 1:
+	case all > refuseAt:
+		return RungRefuse
+	case pipeline <= 1:
 		return RungFull
-	case ratio <= 1.5:
+	case pipeline <= skipBand && overflow < skipWhileOverflowBelow:
 		// The share that skips ranking grows from none at the limit to
-		// all at 1.5 times it.
-		if rand.Float64() < (ratio-1)/0.5 {
+		// all at the top of the band.
+		if rand.Float64() < (pipeline-1)/(skipBand-1) {
 			return RungSkipRanking
 		}
 		return RungFull
-	case ratio <= 2:
-		return RungPopular
 	}
-	return RungRefuse
+	return RungPopular
+}
+
+// overflowWindow is the share of arrivals that overflowed (popular list or
+// refusal) in the last complete window of overflowEvery.
+type overflowWindow struct {
+	mu             sync.Mutex
+	start          time.Time
+	arrivals, over int
+	last           float64
+}
+
+// overflowEvery is the window; a window with fewer than overflowMinArrivals
+// arrivals says nothing about overload.
+const (
+	overflowEvery       = time.Second
+	overflowMinArrivals = 20
+)
+
+func (w *overflowWindow) roll(now time.Time) {
+	if d := now.Sub(w.start); d >= overflowEvery {
+		w.last = 0
+		if d < 2*overflowEvery && w.arrivals >= overflowMinArrivals {
+			w.last = float64(w.over) / float64(w.arrivals)
+		}
+		w.start, w.arrivals, w.over = now, 0, 0
+	}
+}
+
+func (w *overflowWindow) share(now time.Time) float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.roll(now)
+	return w.last
+}
+
+func (w *overflowWindow) add(now time.Time, over bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.roll(now)
+	w.arrivals++
+	if over {
+		w.over++
+	}
 }
