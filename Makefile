@@ -10,7 +10,7 @@ PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 # Extra flags for go test, e.g. make test TESTFLAGS=-v
 TESTFLAGS ?=
 
-.PHONY: build run dev dev-down test test-unit test-integration test-chaos test-ops test-alerts test-k8s test-compose dashboards lint proto tidy bench bench-serve fuzz clean deps deps-down image
+.PHONY: build run dev dev-down test test-unit test-integration test-chaos test-ops test-alerts test-k8s test-compose dashboards lint proto tidy bench bench-serve bench-overload fuzz clean deps deps-down image
 
 build: ## the one binary, bin/recmesh
 	$(GO) build -o $(BIN) ./cmd/recmesh
@@ -89,7 +89,10 @@ bench: ## benchmarks of every module (benchstat-ready)
 bench-serve: ## the mesh tax: recmesh bench against the embedded mode, then the dev mode, and their ratios (BENCH_FLAGS=…)
 	scripts/bench-serve.sh
 
-fuzz: ## every fuzz target for FUZZTIME (60s) each, with a table of executions and new coverage (FUZZ=pattern picks targets)
+bench-overload: ## the shedding ladder: recmesh all with shedding on and off at 1×, 2×, 3× load (OVERLOAD_RATES=…, OVERLOAD_ROUNDS=…)
+	scripts/bench-overload.sh
+
+fuzz: ## every fuzz target for FUZZTIME (60s) each, with a table of executions and new coverage (FUZZ=pattern picks targets, FUZZPARALLEL=workers)
 	scripts/fuzz.sh
 
 deps: ## start Redis, PostgreSQL, Consul and Jaeger on loopback (builds consul/jaeger once)

@@ -7,6 +7,7 @@
 # Settings (environment):
 #   FUZZTIME   time per target (go test -fuzztime)   default 60s
 #   FUZZ       run only the targets matching this (grep -E pattern)
+#   FUZZPARALLEL  fuzzing workers per target (go test -parallel)   default: one per core
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-60s}
@@ -31,7 +32,7 @@ echo "$TARGETS" | while read -r dir target; do
   [ -n "$dir" ] || continue
   if [ -n "${FUZZ:-}" ] && ! echo "$dir $target" | grep -Eq "$FUZZ"; then continue; fi
   echo "fuzz: $dir $target for $FUZZTIME" >&2
-  out=$(cd "$dir" && go test -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 5s . 2>&1) || {
+  out=$(cd "$dir" && go test -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 5s ${FUZZPARALLEL:+-parallel "$FUZZPARALLEL"} . 2>&1) || {
     echo "$out" | tail -30; echo "fuzz: $dir $target FAILED" >&2; exit 1; }
   last=$(echo "$out" | grep '^fuzz: elapsed' | tail -1)
   execs=$(echo "$last" | sed -n 's/.*execs: \([0-9]*\).*/\1/p')
