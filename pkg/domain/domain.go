@@ -5,6 +5,7 @@ package domain
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"time"
 
@@ -128,6 +129,9 @@ func (e *Event) Validate(now time.Time) error {
 	}
 	if _, ok := eventWeights[e.Type]; !ok {
 		return apierr.Invalid("type %q is not one of impression, click, like, purchase, rating, completion", e.Type)
+	}
+	if math.IsNaN(e.Value) || math.IsInf(e.Value, 0) {
+		return apierr.Invalid("value must be a finite number")
 	}
 	if e.Type == "rating" && (e.Value < 0.5 || e.Value > 5) {
 		return apierr.Invalid("a rating's value must be between 0.5 and 5")

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,8 @@ func TestEventValidate(t *testing.T) {
 		{"bad type", Event{UserID: "u", ItemID: 1, Type: "stare"}, "type", Event{}},
 		{"bad rating", Event{UserID: "u", ItemID: 1, Type: "rating", Value: 9}, "rating", Event{}},
 		{"negative", Event{UserID: "u", ItemID: 1, Type: "click", Value: -1}, "negative", Event{}},
+		{"NaN rating", Event{UserID: "u", ItemID: 1, Type: "rating", Value: math.NaN()}, "finite", Event{}},
+		{"infinite", Event{UserID: "u", ItemID: 1, Type: "purchase", Value: math.Inf(1)}, "finite", Event{}},
 		{"future", Event{UserID: "u", ItemID: 1, Type: "click", TS: now.Add(48 * time.Hour).Unix()}, "future", Event{}},
 	}
 	for _, tt := range tests {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/recmesh/recmesh/pkg/abtest"
@@ -52,6 +53,14 @@ type Admin struct {
 	Exposures ExposureStats
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+
+	// parsed caches Token parsed, for as long as Token is the same.
+	parsed atomic.Pointer[parsedTokens]
+}
+
+type parsedTokens struct {
+	from   string
+	tokens []AdminToken
 }
 
 // MaxAdminBody bounds an admin request body.
@@ -205,16 +214,17 @@ func (a *Admin) Apply(ctx context.Context, actor, action string, detail any, app
 // A Token that does not parse authorizes nothing either (the component
 // refuses to start with one).
 func (a *Admin) Identify(token string) (string, bool) {
-	tokens, err := ParseAdminTokens(a.Token)
-	if err != nil {
-		return "", false
-	}
-	return identify(tokens, token)
+	return identify(a.Tokens(), token)
 }
 
-// Tokens are the configured admin credentials (none when Token does not parse).
+// Tokens are the configured admin credentials (none when Token does not
+// parse), parsed once per value of Token.
 func (a *Admin) Tokens() []AdminToken {
+	if p := a.parsed.Load(); p != nil && p.from == a.Token {
+		return p.tokens
+	}
 	tokens, _ := ParseAdminTokens(a.Token)
+	a.parsed.Store(&parsedTokens{from: a.Token, tokens: tokens})
 	return tokens
 }
 
