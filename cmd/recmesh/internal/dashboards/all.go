@@ -29,10 +29,11 @@ func overview() Dashboard {
 				Queries: []Query{{`sum by (hop) (recmesh_breaker_open)`, "{{hop}}"}}},
 			{Title: "Instances up", Unit: "short", Stat: true, Description: "Scraped instances answering, by service (Prometheus finds them in Consul).",
 				Queries: []Query{{`sum by (job) (up{job!="prometheus"})`, "{{job}}"}}},
-			{Title: "Shedding", Unit: "reqps", Description: "Recommendation requests per second by the rung of the shedding ladder that served them (full, skip_ranking, popular, refuse), with the adaptive limit and the requests in flight.",
+			{Title: "Shedding", Unit: "reqps", Description: "Recommendation requests per second by the rung of the shedding ladder that served them (full, skip_ranking, popular, refuse), with the adaptive limit on the pipeline, the requests running it and all those in flight.",
 				Queries: []Query{
 					{`sum by (rung) (rate(recmesh_shed_requests_total[1m]))`, "{{rung}}"},
 					{`sum(recmesh_shed_limit)`, "limit"},
+					{`sum(recmesh_shed_pipeline)`, "pipeline"},
 					{`sum(recmesh_shed_inflight)`, "in flight"},
 				}},
 			{Title: "Instances ready", Unit: "short", Stat: true, Description: "Instances whose readiness passes, by service: their gRPC health is SERVING, so Consul routes to them. Fewer than up: an instance cannot answer its contract (no model, no store).",
