@@ -174,7 +174,7 @@ func (b *Breaker) Open() bool { return b.open.Load() }
 func Call[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, error)) (T, error) {
 	start := time.Now()
 	var resp T
-	var business error
+	var business, gone error
 	err := hystrix.DoC(ctx, b.command, func(ctx context.Context) error {
 		r, err := f(ctx)
 		if err == nil {
@@ -185,8 +185,17 @@ func Call[T any](ctx context.Context, b *Breaker, f func(context.Context) (T, er
 			business = be
 			return nil
 		}
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// The caller went away (a client that disconnected): that says
+			// nothing about the hop, so the breaker does not count it.
+			gone = err
+			return nil
+		}
 		return err
 	}, nil)
+	if err == nil && gone != nil {
+		err = gone
+	}
 	b.observe(start, err, business)
 	if err != nil {
 		var zero T
@@ -210,6 +219,8 @@ func (b *Breaker) observe(start time.Time, err, business error) {
 		outcome = "rejected"
 	case errors.Is(err, hystrix.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		outcome = "timeout"
+	case errors.Is(err, context.Canceled), status.Code(err) == codes.Canceled:
+		outcome = "canceled"
 	case err != nil:
 		outcome = "error"
 	}

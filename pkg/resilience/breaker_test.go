@@ -190,3 +190,38 @@ func TestMetricsAreSharedInOneRegistry(t *testing.T) {
 		t.Errorf("shared fallback counter = %v, want 2", got)
 	}
 }
+
+// A caller that goes away (a client that disconnects) cancels its calls:
+// that says nothing about the hop, so however many there are, the breaker
+// stays closed, and the calls are counted as canceled.
+func TestCallerCancellationsDoNotOpenTheBreaker(t *testing.T) {
+	b, m := newBreaker(t, Settings{Timeout: time.Second, MaxConcurrent: 100, VolumeThreshold: 5, ErrorPercent: 10, SleepWindow: time.Minute})
+	var cancel context.CancelFunc
+	ep := guarded(b, func(ctx context.Context) (any, error) {
+		cancel() // the caller goes away while the call runs; gRPC answers so
+		return nil, status.Error(codes.Canceled, "context canceled")
+	})
+	for i := 0; i < 50; i++ {
+		var ctx context.Context
+		ctx, cancel = context.WithCancel(context.Background())
+		if _, err := ep(ctx, nil); err == nil {
+			t.Fatalf("call %d: no error, want the cancellation", i)
+		}
+		time.Sleep(time.Millisecond) // hystrix-go counts asynchronously
+	}
+	if b.Open() {
+		t.Fatal("callers' cancellations opened the breaker")
+	}
+	if got := testutil.ToFloat64(m.calls.WithLabelValues("hop", "canceled")); got != 50 {
+		t.Errorf("canceled count = %v, want 50", got)
+	}
+	// The hop's own failures still open it.
+	fail := guarded(b, func(context.Context) (any, error) { return nil, status.Error(codes.Unavailable, "down") })
+	for deadline := time.Now().Add(5 * time.Second); !b.Open() && time.Now().Before(deadline); {
+		_, _ = fail(context.Background(), nil)
+		time.Sleep(time.Millisecond)
+	}
+	if !b.Open() {
+		t.Error("the hop's failures did not open the breaker")
+	}
+}

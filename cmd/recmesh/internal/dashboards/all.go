@@ -56,7 +56,7 @@ func hops() Dashboard {
 	for _, h := range Hops {
 		sel := fmt.Sprintf(`hop=%q`, h)
 		d.Rows = append(d.Rows, Row{Title: h, Panels: []Panel{
-			{Title: h + ": calls by outcome", Unit: "reqps", Description: "Calls from the gateways to " + h + ", by outcome: ok, business_error, error, timeout, circuit_open, rejected.",
+			{Title: h + ": calls by outcome", Unit: "reqps", Description: "Calls from the gateways to " + h + ", by outcome: ok, business_error, error, timeout, canceled (the caller went away), circuit_open, rejected.",
 				Queries: []Query{{`sum by (outcome) (rate(recmesh_hop_requests_total{` + sel + `}[1m]))`, "{{outcome}}"}}},
 			{Title: h + ": latency", Unit: "s", Description: "Time the gateways spend in the " + h + " hop, p50, p95 and p99 (the hop's budget bounds it).",
 				Queries: quantiles(`sum by (le) (rate(recmesh_hop_duration_seconds_bucket{` + sel + `}[1m]))`)},
