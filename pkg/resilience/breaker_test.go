@@ -202,9 +202,11 @@ func TestCallerCancellationsDoNotOpenTheBreaker(t *testing.T) {
 		return nil, status.Error(codes.Canceled, "context canceled")
 	})
 	for i := 0; i < 50; i++ {
-		var ctx context.Context
-		ctx, cancel = context.WithCancel(context.Background())
-		if _, err := ep(ctx, nil); err == nil {
+		ctx, c := context.WithCancel(context.Background())
+		cancel = c
+		_, err := ep(ctx, nil)
+		c()
+		if err == nil {
 			t.Fatalf("call %d: no error, want the cancellation", i)
 		}
 		time.Sleep(time.Millisecond) // hystrix-go counts asynchronously

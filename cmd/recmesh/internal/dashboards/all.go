@@ -36,6 +36,8 @@ func overview() Dashboard {
 					{`sum(recmesh_shed_pipeline)`, "pipeline"},
 					{`sum(recmesh_shed_inflight)`, "in flight"},
 				}},
+			{Title: "Shedding: overflow", Unit: "percentunit", Description: "Share of the last second's recommendation requests that overflowed to the popular list or a refusal. Above 10%, nobody skips ranking: the overload is past what skipping it absorbs, and the admitted requests run whole.",
+				Queries: []Query{{`max(recmesh_shed_overflow_share)`, "overflow"}}},
 			{Title: "Instances ready", Unit: "short", Stat: true, Description: "Instances whose readiness passes, by service: their gRPC health is SERVING, so Consul routes to them. Fewer than up: an instance cannot answer its contract (no model, no store).",
 				Queries: []Query{{`sum by (job) (recmesh_service_ready)`, "{{job}}"}}},
 		}}}}
