@@ -61,6 +61,11 @@ func (c *Component) Bind(f *config.Flags) {
 		"longest wait for one Redis read before PostgreSQL answers instead; Redis has a breaker of its own (hop redis), so a dead Redis costs nothing once it opens")
 }
 
+// slowRedisFallbacks is how many history reads a slow Redis may hand to
+// PostgreSQL at once (store.Durable.SlowFallbacks): the odd stalled read is
+// answered whole, a burst is not fed onto PostgreSQL.
+const slowRedisFallbacks = 2
+
 // redisBreakers numbers the Redis breakers of a process: hystrix-go's
 // commands are process-wide, and each Durable store needs its own.
 var redisBreakers atomic.Int64
@@ -110,7 +115,8 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 			return nil, err
 		}
 		closers = append(closers, closeRT)
-		d = &store.Durable{Record: st, RT: rt, Log: env.Log, ItemPoll: itemPoll, RTTimeout: c.Config.RealTimeTimeout}
+		d = &store.Durable{Record: st, RT: rt, Log: env.Log, ItemPoll: itemPoll, RTTimeout: c.Config.RealTimeTimeout,
+			SlowFallbacks: slowRedisFallbacks}
 		if c.Config.RealTimeTimeout > 0 {
 			d.RTBreaker = newRedisBreaker(env, c.Config.RealTimeTimeout)
 		}

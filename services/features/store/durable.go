@@ -35,9 +35,15 @@ type Durable struct {
 	// straight to PostgreSQL and writes skip Redis (counted as stale), so a
 	// dead Redis costs requests nothing; nil for none.
 	RTBreaker *resilience.Breaker
+	// SlowFallbacks bounds the reads that a slow Redis (a read past
+	// RTTimeout, its breaker closed) hands to PostgreSQL at once: the odd
+	// stalled read is still answered whole, and a burst of them is not fed
+	// onto PostgreSQL. 0 hands none.
+	SlowFallbacks int
 
 	stale    atomic.Int64
 	fallback atomic.Int64
+	slow     atomic.Int64 // slow-Redis fallbacks in flight
 
 	mu    sync.RWMutex
 	items map[int64]domain.Item // the catalogue cache
@@ -76,12 +82,14 @@ func (d *Durable) applyRealTime(ctx context.Context, events []domain.Event) {
 
 // History implements Store from Redis, or from the record when Redis
 // refuses or fails, or its breaker is open. A Redis that is only slower than
-// RTTimeout, its breaker still closed, fails the call instead: the slowness
-// is nearly always the whole machine's (a burst of load), and a read of the
-// user's history from PostgreSQL costs more than the Redis one it replaces,
-// so falling back would feed the burst; the gateway's features fallback
-// answers that request. A Redis that stays slow (hung) opens its breaker
-// within RTBreaker's volume, and from then on PostgreSQL answers.
+// RTTimeout, its breaker still closed, hands the read to PostgreSQL only
+// while fewer than SlowFallbacks such reads are in flight, and fails it
+// otherwise: a burst of slow reads is nearly always the whole machine's (a
+// burst of load), and a read of the user's history from PostgreSQL costs
+// more than the Redis one it replaces, so falling back for all of them
+// would feed the burst; the gateway's features fallback answers those. A
+// Redis that stays slow (hung) opens its breaker within RTBreaker's volume,
+// and from then on PostgreSQL answers every read.
 func (d *Durable) History(ctx context.Context, userID string, recentLimit, seenCap int) (History, error) {
 	h, err := readRealTime(ctx, d, func(ctx context.Context) (History, error) {
 		return d.RT.History(ctx, userID, recentLimit, seenCap)
@@ -90,7 +98,11 @@ func (d *Durable) History(ctx context.Context, userID string, recentLimit, seenC
 		return h, nil
 	}
 	if d.RTBreaker != nil && resilience.Timeout(err) && !d.RTBreaker.Open() && ctx.Err() == nil {
-		return History{}, fmt.Errorf("redis history of %s: %w", userID, err)
+		if d.slow.Add(1) > int64(d.SlowFallbacks) {
+			d.slow.Add(-1)
+			return History{}, fmt.Errorf("redis history of %s: %w", userID, err)
+		}
+		defer d.slow.Add(-1)
 	}
 	d.fallback.Add(1)
 	if !resilience.CircuitOpen(err) {

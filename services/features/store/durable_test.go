@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,33 +72,7 @@ func TestDurableCatalogue(t *testing.T) {
 // every read, each under the features hop's 40 ms budget, is answered from
 // PostgreSQL, whole.
 func TestDurableAnswersFromPostgresWhenRedisHangs(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var held []net.Conn // accepted and never answered
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range held {
-			_ = c.Close()
-		}
-		mu.Unlock()
-	})
-	hung := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1})
-	t.Cleanup(func() { _ = hung.Close() })
+	hung := hungRedis(t)
 	pg := store.NewPostgres(postgresPool(t))
 	ctx := context.Background()
 	if _, err := pg.AppendEvents(ctx, []domain.Event{{UserID: "h", ItemID: 7, Type: "like", Value: 1, TS: 10}}); err != nil {
@@ -170,5 +145,105 @@ func TestDurableCatalogueCacheFollowsTheRecord(t *testing.T) {
 	}
 	if got, err := d.Items(ctx, []int64{3}); err != nil || got[3].Title != "three" {
 		t.Errorf("a new item: %+v, %v", got, err)
+	}
+}
+
+// hungRedis is a Redis client whose server accepts connections and never
+// answers (a stopped process behind a live socket, or dropped packets).
+func hungRedis(t *testing.T) *redis.Client {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn // accepted and never answered
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range held {
+			_ = c.Close()
+		}
+		mu.Unlock()
+	})
+	hung := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1})
+	t.Cleanup(func() { _ = hung.Close() })
+	return hung
+}
+
+// gatedRecord is a record whose History waits for its gate and counts the
+// reads in flight; nothing else of it is called.
+type gatedRecord struct {
+	store.Store
+	gate           chan struct{}
+	inFlight, peak atomic.Int64
+}
+
+func (g *gatedRecord) History(ctx context.Context, userID string, _, _ int) (store.History, error) {
+	n := g.inFlight.Add(1)
+	defer g.inFlight.Add(-1)
+	for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {
+	}
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return store.History{}, ctx.Err()
+	}
+	return store.History{Count: 1}, nil
+}
+
+// A slow Redis (breaker closed) hands at most SlowFallbacks reads to the
+// record at once: one stalled read is answered whole, and of a burst of
+// them the rest fail fast instead of piling onto PostgreSQL.
+func TestDurableHandsFewSlowReadsToTheRecord(t *testing.T) {
+	s := resilience.DefaultSettings(20 * time.Millisecond)
+	s.SleepWindow = time.Minute
+	b := resilience.NewBreaker(fmt.Sprintf("test.redis.slow.%d", time.Now().UnixNano()), "redis", s, resilience.NewMetrics(prometheus.NewRegistry()), rlog.Discard())
+	rec := &gatedRecord{gate: make(chan struct{})}
+	d := &store.Durable{Record: rec, RT: store.NewRealTime(hungRedis(t), store.DefaultRealTimeOptions()), Log: rlog.Discard(),
+		RTTimeout: 10 * time.Millisecond, RTBreaker: b, SlowFallbacks: 2}
+
+	const burst = 8
+	errs := make(chan error, burst)
+	for range burst {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_, err := d.History(ctx, "h", 10, 10)
+			errs <- err
+		}()
+	}
+	var failed int
+	for range burst - 2 { // all but the two handed to the record fail fast
+		if err := <-errs; err == nil || !resilience.Timeout(err) {
+			t.Fatalf("a slow read beyond the two handed on: %v, want the Redis timeout", err)
+		}
+		failed++
+	}
+	close(rec.gate)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("a slow read handed to the record: %v, want its history", err)
+		}
+	}
+	if p := rec.peak.Load(); p != 2 || d.Fallbacks() != 2 {
+		t.Errorf("the record saw %d reads at once, %d fallbacks; want 2 and 2", p, d.Fallbacks())
+	}
+	// One at a time, every stalled read is answered whole.
+	for i := range 3 {
+		if h, err := d.History(context.Background(), "h", 10, 10); err != nil || h.Count != 1 {
+			t.Errorf("stalled read %d alone: %+v, %v; want the record's history", i, h, err)
+		}
 	}
 }
