@@ -75,7 +75,7 @@ func (c *Config) Bind(f *config.Flags) {
 	f.String(&c.ConfigCache, "config-cache", "", "file keeping the last good experiment config; empty keeps it in memory")
 	f.Duration(&c.PopularRefresh, "popular-refresh", d.PopularRefresh, "how often the fallback popular list is refreshed")
 	f.Duration(&c.BreakerSleep, "breaker-sleep", d.BreakerSleep, "how long an open circuit breaker waits before a trial call")
-	f.Bool(&c.Shed, "shed", d.Shed, "an adaptive limit on recommendation requests in flight (gradient2); past it, a growing share skips ranking, then the popular list is served, then 503 with Retry-After")
+	f.Bool(&c.Shed, "shed", d.Shed, "an adaptive limit on the recommendation requests running the pipeline (gradient2); past it, a growing share skips ranking while overload is mild, then the popular list is served, then 503 with Retry-After")
 	f.Duration(&c.WarmupTimeout, "warmup-timeout", d.WarmupTimeout, "longest the gateway waits after start for every serving hop to answer a probe before /readyz says ready (then it is ready anyway, with fallbacks for the rest)")
 	f.Int(&c.RecallK, "recall-k", d.RecallK, "candidates asked of recall")
 	f.Float(&c.TraceSample, "trace-sample", d.TraceSample, "share of requests traced (0..1); services follow the gateway's decision")

@@ -225,31 +225,22 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 	if pl.seed != nil && len(affinity) == 0 {
 		affinity = rreq.Affinity
 	}
-	var ranked rankingapi.Response
-	err = nil
-	if rung != RungSkipRanking {
+	final := kept // recall order, unless ranking answers
+	if rung == RungSkipRanking {
+		reply.Degraded = append(reply.Degraded, DegradedShedRanking)
+	} else {
 		bk := g.breaker(g.breakers.ranking, HopRanking, b.Ranking, res.Routes)
-		ranked, err = servingHop(g, ctx, bk, HopRanking, b.Ranking, 0, func(ctx context.Context) (rankingapi.Response, error) {
+		ranked, err := servingHop(g, ctx, bk, HopRanking, b.Ranking, 0, func(ctx context.Context) (rankingapi.Response, error) {
 			return g.hops.Ranking.Rank(ctx, rankingapi.Request{UserID: pl.userID, Affinity: affinity, Candidates: kept,
 				Weights: p.RankingWeights, ModelVersion: p.RankingModel})
 		})
+		if err != nil {
+			g.degrade(ctx, &reply, HopRanking, err)
+		} else {
+			final, reply.ModelVersion = ranked.Ranked, ranked.ModelVersion
+		}
 	}
-	final := ranked.Ranked
-	switch {
-	case rung == RungSkipRanking:
-		reply.Degraded = append(reply.Degraded, DegradedShedRanking)
-		final = kept // recall order
-	case err != nil:
-		g.degrade(ctx, &reply, HopRanking, err)
-		final = kept // recall order
-	}
-	reply.ModelVersion = ranked.ModelVersion
-
-	reply.Items = itemsOf(final[:min(pl.n, len(final))])
-	if pl.userID != "" {
-		g.logExposures(ctx, &reply)
-	}
-	return reply, nil
+	return g.answer(ctx, pl, reply, final), nil
 }
 
 // servable drops what the gateway's own catalogue view says may not be
@@ -324,26 +315,27 @@ func exposureRules(f domain.UserFeatures, c *abtest.FrequencyCap) filterapi.Expo
 // errOverloaded answers a request past the shedding ladder's last rung.
 var errOverloaded = apierr.New(apierr.KindUnavailable, "the gateway is overloaded; retry after a second")
 
-// itemsOf is the reply's items for the candidates, in order.
-func itemsOf(cands []domain.Candidate) []Item {
-	out := make([]Item, len(cands))
-	for i := range cands {
-		c := &cands[i]
-		out[i] = Item{ItemID: c.ID, Title: c.Title, Score: c.Score, Sources: sourceNames(c)}
+// answer fills the reply's items with the first n candidates and logs
+// their exposure to the user.
+func (g *Gateway) answer(ctx context.Context, pl *plan, reply Reply, final []domain.Candidate) Reply {
+	final = final[:min(pl.n, len(final))]
+	reply.Items = make([]Item, len(final))
+	for i := range final {
+		c := &final[i]
+		reply.Items[i] = Item{ItemID: c.ID, Title: c.Title, Score: c.Score, Sources: sourceNames(c)}
 	}
-	return out
+	if pl.userID != "" {
+		g.logExposures(ctx, &reply)
+	}
+	return reply
 }
 
 // servePopular answers from the cached popular list alone, with no hop: the
 // shedding ladder's cheapest answer that is still an answer.
 func (g *Gateway) servePopular(ctx context.Context, pl *plan, reply Reply) Reply {
-	kept := g.firstServable(g.popularFallback(pl.seed), filterapi.Rules{Exclude: pl.exclude, Categories: pl.categories}, pl.n)
 	reply.Degraded = append(reply.Degraded, DegradedShedPopular)
-	reply.Items = itemsOf(kept)
-	if pl.userID != "" {
-		g.logExposures(ctx, &reply)
-	}
-	return reply
+	kept := g.firstServable(g.popularFallback(pl.seed), filterapi.Rules{Exclude: pl.exclude, Categories: pl.categories}, pl.n)
+	return g.answer(ctx, pl, reply, kept)
 }
 
 // errChannelMissed is why a recall channel is named in degraded.

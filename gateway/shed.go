@@ -63,7 +63,7 @@ type shedder struct {
 	// ranking); inflight counts every recommendation request at the gate.
 	pipeline, inflight atomic.Int64
 	overflow           overflowWindow
-	rungs              *prometheus.CounterVec
+	rungs              [len(rungNames)]prometheus.Counter // by Rung
 }
 
 // Shed limits: the limit starts at initialLimit and stays within
@@ -85,14 +85,15 @@ const (
 func newShedder(reg prometheus.Registerer) *shedder {
 	lim, _ := limit.NewGradient2Limit("gateway", initialLimit, maxLimit, minLimit,
 		func(int) int { return queueAllowance }, 0.2, 600, nil, nil)
-	s := &shedder{limit: lim, rungs: prometheus.NewCounterVec(prometheus.CounterOpts{
+	s := &shedder{limit: lim}
+	rungs := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "recmesh_shed_requests_total",
 		Help: "Recommendation requests by the rung of the shedding ladder that served them: full, skip_ranking, popular, refuse.",
-	}, []string{"rung"})}
-	for _, n := range rungNames {
-		s.rungs.WithLabelValues(n)
+	}, []string{"rung"})
+	for i, n := range rungNames {
+		s.rungs[i] = rungs.WithLabelValues(n)
 	}
-	reg.MustRegister(s.rungs,
+	reg.MustRegister(rungs,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "recmesh_shed_limit",
 			Help: "The adaptive limit on recommendation requests running the pipeline at once (gradient2)."},
 			func() float64 { return float64(s.limit.EstimatedLimit()) }),
@@ -118,9 +119,10 @@ func (s *shedder) enter() (Rung, func()) {
 	lim := float64(s.limit.EstimatedLimit())
 	all := s.inflight.Add(1)
 	p := s.pipeline.Add(1)
-	rung := ladder(float64(p)/lim, float64(all)/lim, s.overflow.share(start))
-	s.overflow.add(start, rung >= RungPopular)
-	s.rungs.WithLabelValues(rung.String()).Inc()
+	rung := s.overflow.admit(start, func(overflow float64) Rung {
+		return ladder(float64(p)/lim, float64(all)/lim, overflow)
+	})
+	s.rungs[rung].Inc()
 	if rung >= RungPopular {
 		s.pipeline.Add(-1)
 		return rung, func() { s.inflight.Add(-1) }
@@ -185,12 +187,16 @@ func (w *overflowWindow) share(now time.Time) float64 {
 	return w.last
 }
 
-func (w *overflowWindow) add(now time.Time, over bool) {
+// admit counts an arrival, whose rung pick chooses from the last window's
+// share, as overflowing when it got the popular list or a refusal.
+func (w *overflowWindow) admit(now time.Time, pick func(overflow float64) Rung) Rung {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.roll(now)
+	r := pick(w.last)
 	w.arrivals++
-	if over {
+	if r >= RungPopular {
 		w.over++
 	}
+	return r
 }

@@ -50,7 +50,7 @@ func TestOverflowWindow(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	w.share(t0)
 	for i := range 100 {
-		w.add(t0.Add(time.Duration(i)*time.Millisecond), i%4 == 0)
+		arrive(&w, t0.Add(time.Duration(i)*time.Millisecond), i%4 == 0)
 	}
 	if got := w.share(t0.Add(500 * time.Millisecond)); got != 0 {
 		t.Errorf("within the first window: %v, want 0 (no complete window yet)", got)
@@ -60,17 +60,27 @@ func TestOverflowWindow(t *testing.T) {
 		t.Errorf("after the window: %v, want 0.25", got)
 	}
 	for range overflowMinArrivals - 1 {
-		w.add(t1, true)
+		arrive(&w, t1, true)
 	}
 	if got := w.share(t1.Add(overflowEvery)); got != 0 {
 		t.Errorf("a window of %d arrivals: %v, want 0 (too few to say)", overflowMinArrivals-1, got)
 	}
 	for range 50 {
-		w.add(t1.Add(overflowEvery), true)
+		arrive(&w, t1.Add(overflowEvery), true)
 	}
 	if got := w.share(t1.Add(5 * overflowEvery)); got != 0 {
 		t.Errorf("after a quiet spell: %v, want 0 (the last window is stale)", got)
 	}
+}
+
+// arrive counts one arrival in w, overflowing or not.
+func arrive(w *overflowWindow, now time.Time, over bool) {
+	w.admit(now, func(float64) Rung {
+		if over {
+			return RungPopular
+		}
+		return RungFull
+	})
 }
 
 // Past the limit, requests climb the ladder: while ranking holds the first
@@ -83,7 +93,7 @@ func TestSheddingClimbsTheLadder(t *testing.T) {
 	if kinds["whole"] < initialLimit/2 || kinds["whole"] > 2*initialLimit || kinds["popular"] == 0 || kinds["skip_ranking"] == 0 {
 		t.Errorf("%v: want whole answers up to about the limit, then answers without ranking, then popular lists", kinds)
 	}
-	if got := testutil.ToFloat64(g.shed.rungs.WithLabelValues("popular")); int(got) != kinds["popular"] {
+	if got := testutil.ToFloat64(g.shed.rungs[RungPopular]); int(got) != kinds["popular"] {
 		t.Errorf("popular lists counted %v, seen %d", got, kinds["popular"])
 	}
 	g.shed.inflight.Add(2 * initialLimit) // as many again hang in the gateway itself

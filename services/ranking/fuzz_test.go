@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
-	"time"
 
 	"github.com/recmesh/recmesh/pkg/artifact"
+	"github.com/recmesh/recmesh/pkg/artifact/artifacttest"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/services/ranking/rankingapi"
 )
@@ -21,14 +21,7 @@ func FuzzLoadModel(f *testing.F) {
 	}
 	f.Add([]byte(`{"features":[],"mean":[],"std":[]}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		s := artifact.Store{Dir: t.TempDir()}
-		if err := s.Publish(artifact.Manifest{Version: "v1", CreatedAt: time.Unix(0, 0)}, map[string][]byte{ModelFileName: payload}); err != nil {
-			t.Fatal(err)
-		}
-		set, err := s.Open("v1")
-		if err != nil {
-			t.Fatal(err)
-		}
+		set := artifacttest.Publish(t, artifact.Store{Dir: t.TempDir()}, "v1", map[string][]byte{ModelFileName: payload})
 		m, err := LoadModel(set)
 		if err != nil {
 			return

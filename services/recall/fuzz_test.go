@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/recmesh/recmesh/pkg/artifact"
+	"github.com/recmesh/recmesh/pkg/artifact/artifacttest"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
@@ -24,14 +24,7 @@ func FuzzLoadIndex(f *testing.F) {
 	f.Add([]byte(`{"items":[{"item_id":1}],"embeddings":{"dim":2,"item_ids":[1],"items":[1,2],"user_ids":["u"],"users":[1,1],"graph":{"m":1}}}`))
 	f.Add([]byte(`{"items":[]}`))
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		s := artifact.Store{Dir: t.TempDir()}
-		if err := s.Publish(artifact.Manifest{Version: "v1", CreatedAt: time.Unix(0, 0)}, map[string][]byte{IndexFileName: payload}); err != nil {
-			t.Fatal(err)
-		}
-		set, err := s.Open("v1")
-		if err != nil {
-			t.Fatal(err)
-		}
+		set := artifacttest.Publish(t, artifact.Store{Dir: t.TempDir()}, "v1", map[string][]byte{IndexFileName: payload})
 		idx, err := LoadIndex(set)
 		if err != nil {
 			return

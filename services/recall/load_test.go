@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/recmesh/recmesh/pkg/artifact"
+	"github.com/recmesh/recmesh/pkg/artifact/artifacttest"
 )
 
 func TestLoadIndexRefusesMalformedEmbeddings(t *testing.T) {
@@ -17,14 +18,7 @@ func TestLoadIndexRefusesMalformedEmbeddings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Publish(artifact.Manifest{Version: version}, map[string][]byte{IndexFileName: b}); err != nil {
-			t.Fatal(err)
-		}
-		set, err := st.OpenCurrent()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return set
+		return artifacttest.Publish(t, st, version, map[string][]byte{IndexFileName: b})
 	}
 	idx, err := LoadIndex(publish("v1", good))
 	if err != nil || idx.Version != "v1" || idx.emb == nil {
@@ -47,14 +41,7 @@ func TestLoadIndexRefusesMalformedEmbeddings(t *testing.T) {
 func TestLoadIndexReadsLegacyGenres(t *testing.T) {
 	st := artifact.Store{Dir: t.TempDir()}
 	legacy := `{"items":[{"item_id":1,"title":"A","genres":["Drama","War"],"popularity":2}],"neighbours":{}}`
-	if err := st.Publish(artifact.Manifest{Version: "v1"}, map[string][]byte{IndexFileName: []byte(legacy)}); err != nil {
-		t.Fatal(err)
-	}
-	set, err := st.OpenCurrent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := LoadIndex(set)
+	idx, err := LoadIndex(artifacttest.Publish(t, st, "v1", map[string][]byte{IndexFileName: []byte(legacy)}))
 	if err != nil || strings.Join(idx.Items[1].Categories, ",") != "Drama,War" || len(idx.ByGenre["War"]) != 1 {
 		t.Fatalf("legacy index: %+v, %v", idx, err)
 	}
