@@ -25,6 +25,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/recmesh/recmesh/pkg/codec"
 	"github.com/recmesh/recmesh/pkg/registry"
 	"github.com/recmesh/recmesh/pkg/telemetry"
 )
@@ -113,6 +114,7 @@ func Start(ctx context.Context, s Spec) (*Running, error) {
 	}
 	rpcMetrics := telemetry.NewRPCMetrics(s.Metrics)
 	srv := grpc.NewServer(
+		grpc.ForceServerCodecV2(codec.Codec{}),
 		grpc.StatsHandler(otelgrpc.NewServerHandler(
 			otelgrpc.WithTracerProvider(s.Tracer), otelgrpc.WithPropagators(telemetry.Propagator()))),
 		grpc.ChainUnaryInterceptor(recoverInterceptor(s.Logger), rpcMetrics.UnaryInterceptor(), expiredInterceptor),

@@ -447,6 +447,142 @@ func (x *Exposure) GetTsUnixMs() int64 {
 	return 0
 }
 
+// RankedList is one user's ranked and filtered list as the gateway's list
+// cache keeps it in Redis: the pipeline's whole output, so later pages and
+// other page sizes are served from it without a hop.
+type RankedList struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Candidates *Candidates            `protobuf:"bytes,1,opt,name=candidates,proto3" json:"candidates,omitempty"`
+	// model_version is the ranking model version the replies name.
+	ModelVersion string `protobuf:"bytes,2,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	// versions are the recall and ranking model versions the list was built
+	// with; a list built with others is stale.
+	Versions string `protobuf:"bytes,3,opt,name=versions,proto3" json:"versions,omitempty"`
+	// scene and categories are the request's, so a pre-warm rebuilds it.
+	Scene         string   `protobuf:"bytes,4,opt,name=scene,proto3" json:"scene,omitempty"`
+	Categories    []string `protobuf:"bytes,5,rep,name=categories,proto3" json:"categories,omitempty"`
+	BuiltUnixMs   int64    `protobuf:"varint,6,opt,name=built_unix_ms,json=builtUnixMs,proto3" json:"built_unix_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RankedList) Reset() {
+	*x = RankedList{}
+	mi := &file_recmesh_v1_common_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RankedList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RankedList) ProtoMessage() {}
+
+func (x *RankedList) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_common_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RankedList.ProtoReflect.Descriptor instead.
+func (*RankedList) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_common_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RankedList) GetCandidates() *Candidates {
+	if x != nil {
+		return x.Candidates
+	}
+	return nil
+}
+
+func (x *RankedList) GetModelVersion() string {
+	if x != nil {
+		return x.ModelVersion
+	}
+	return ""
+}
+
+func (x *RankedList) GetVersions() string {
+	if x != nil {
+		return x.Versions
+	}
+	return ""
+}
+
+func (x *RankedList) GetScene() string {
+	if x != nil {
+		return x.Scene
+	}
+	return ""
+}
+
+func (x *RankedList) GetCategories() []string {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+func (x *RankedList) GetBuiltUnixMs() int64 {
+	if x != nil {
+		return x.BuiltUnixMs
+	}
+	return 0
+}
+
+// ServedItems are the items of a RankedList already served, oldest first.
+type ServedItems struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ItemIds       []int64                `protobuf:"varint,1,rep,packed,name=item_ids,json=itemIds,proto3" json:"item_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServedItems) Reset() {
+	*x = ServedItems{}
+	mi := &file_recmesh_v1_common_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServedItems) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServedItems) ProtoMessage() {}
+
+func (x *ServedItems) ProtoReflect() protoreflect.Message {
+	mi := &file_recmesh_v1_common_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServedItems.ProtoReflect.Descriptor instead.
+func (*ServedItems) Descriptor() ([]byte, []int) {
+	return file_recmesh_v1_common_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ServedItems) GetItemIds() []int64 {
+	if x != nil {
+		return x.ItemIds
+	}
+	return nil
+}
+
 var File_recmesh_v1_common_proto protoreflect.FileDescriptor
 
 const file_recmesh_v1_common_proto_rawDesc = "" +
@@ -499,7 +635,21 @@ const file_recmesh_v1_common_proto_rawDesc = "" +
 	"\bExposure\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x1c\n" +
 	"\n" +
-	"ts_unix_ms\x18\x02 \x01(\x03R\btsUnixMsB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
+	"ts_unix_ms\x18\x02 \x01(\x03R\btsUnixMs\"\xdf\x01\n" +
+	"\n" +
+	"RankedList\x126\n" +
+	"\n" +
+	"candidates\x18\x01 \x01(\v2\x16.recmesh.v1.CandidatesR\n" +
+	"candidates\x12#\n" +
+	"\rmodel_version\x18\x02 \x01(\tR\fmodelVersion\x12\x1a\n" +
+	"\bversions\x18\x03 \x01(\tR\bversions\x12\x14\n" +
+	"\x05scene\x18\x04 \x01(\tR\x05scene\x12\x1e\n" +
+	"\n" +
+	"categories\x18\x05 \x03(\tR\n" +
+	"categories\x12\"\n" +
+	"\rbuilt_unix_ms\x18\x06 \x01(\x03R\vbuiltUnixMs\"(\n" +
+	"\vServedItems\x12\x19\n" +
+	"\bitem_ids\x18\x01 \x03(\x03R\aitemIdsB7Z5github.com/recmesh/recmesh/proto/recmesh/v1;recmeshv1b\x06proto3"
 
 var (
 	file_recmesh_v1_common_proto_rawDescOnce sync.Once
@@ -513,25 +663,28 @@ func file_recmesh_v1_common_proto_rawDescGZIP() []byte {
 	return file_recmesh_v1_common_proto_rawDescData
 }
 
-var file_recmesh_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_recmesh_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_recmesh_v1_common_proto_goTypes = []any{
 	(*Interaction)(nil),  // 0: recmesh.v1.Interaction
 	(*Candidates)(nil),   // 1: recmesh.v1.Candidates
 	(*Params)(nil),       // 2: recmesh.v1.Params
 	(*FrequencyCap)(nil), // 3: recmesh.v1.FrequencyCap
 	(*Exposure)(nil),     // 4: recmesh.v1.Exposure
-	nil,                  // 5: recmesh.v1.Params.RecallQuotasEntry
-	nil,                  // 6: recmesh.v1.Params.RankingWeightsEntry
+	(*RankedList)(nil),   // 5: recmesh.v1.RankedList
+	(*ServedItems)(nil),  // 6: recmesh.v1.ServedItems
+	nil,                  // 7: recmesh.v1.Params.RecallQuotasEntry
+	nil,                  // 8: recmesh.v1.Params.RankingWeightsEntry
 }
 var file_recmesh_v1_common_proto_depIdxs = []int32{
-	5, // 0: recmesh.v1.Params.recall_quotas:type_name -> recmesh.v1.Params.RecallQuotasEntry
-	6, // 1: recmesh.v1.Params.ranking_weights:type_name -> recmesh.v1.Params.RankingWeightsEntry
+	7, // 0: recmesh.v1.Params.recall_quotas:type_name -> recmesh.v1.Params.RecallQuotasEntry
+	8, // 1: recmesh.v1.Params.ranking_weights:type_name -> recmesh.v1.Params.RankingWeightsEntry
 	3, // 2: recmesh.v1.Params.frequency_cap:type_name -> recmesh.v1.FrequencyCap
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	1, // 3: recmesh.v1.RankedList.candidates:type_name -> recmesh.v1.Candidates
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_recmesh_v1_common_proto_init() }
@@ -546,7 +699,7 @@ func file_recmesh_v1_common_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_recmesh_v1_common_proto_rawDesc), len(file_recmesh_v1_common_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

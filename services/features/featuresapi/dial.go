@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/grpc"
 
 	"github.com/recmesh/recmesh/pkg/balancer"
 	"github.com/recmesh/recmesh/pkg/catalog"
@@ -20,11 +19,7 @@ import (
 // log), discovering instances through reg and tracing calls with tp (nil:
 // untraced). The returned func closes its connections.
 func Dial(reg registry.Registry, tp trace.TracerProvider) (*Client, func()) {
-	var dial []grpc.DialOption
-	if tp != nil {
-		dial = run.ClientDialOptions(tp)
-	}
-	p := balancer.NewPicker(reg, Name, dial...)
+	p := balancer.NewPicker(reg, Name, run.ClientDialOptions(tp)...)
 	return NewClient(p), func() { _ = p.Close() }
 }
 
