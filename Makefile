@@ -7,6 +7,7 @@ BIN     := bin/recmesh
 TOOLS   ?= $(HOME)/.cache/recmesh/bin
 PROTOC_GEN_GO      := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.6
 PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
+PROTOC_GEN_VTPROTO := github.com/planetscale/vtprotobuf/cmd/protoc-gen-go-vtproto@v0.6.0
 # Extra flags for go test, e.g. make test TESTFLAGS=-v
 TESTFLAGS ?=
 
@@ -55,7 +56,7 @@ test-unit: ## unit and end-to-end tests of every module, with the race detector
 # Packages with integration tests. Outside make they skip when their
 # RECMESH_* variables are unset; here RECMESH_REQUIRE_DEPS=1 turns a missing
 # dependency into a failure.
-INTEGRATION_PKGS := ./pkg/registry ./pkg/balancer ./pkg/storeurl ./services/features/store/... ./services/experiment/... ./cmd/recmesh ./cmd/recmesh/internal/browser
+INTEGRATION_PKGS := ./pkg/registry ./pkg/balancer ./pkg/storeurl ./pkg/listcache/redislists ./services/features/store/... ./services/experiment/... ./cmd/recmesh ./cmd/recmesh/internal/browser
 # Test ports, so integration tests can run while `make deps` or `make dev` is up.
 TEST_DEPS := REDIS_PORT=26379 PG_PORT=25432 CONSUL_HTTP_PORT=28500 CONSUL_DNS_PORT=28600 \
   CONSUL_SERF_LAN_PORT=28301 CONSUL_SERF_WAN_PORT=28302 CONSUL_SERVER_PORT=28300 JAEGER_UI_PORT=26686 JAEGER_QUERY_GRPC_PORT=26685 \
@@ -72,13 +73,15 @@ lint: ## gofmt and go vet over every module
 	  if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) vet ./...); done
 
-proto: ## regenerate proto/recmesh/v1/*.pb.go with pinned plugins
+proto: ## regenerate proto/recmesh/v1/*.pb.go with pinned plugins (vtprotobuf: generated marshalling for the gRPC codec)
 	@command -v protoc >/dev/null || { echo "protoc is missing: apt-get install protobuf-compiler libprotobuf-dev"; exit 1; }
 	GOBIN=$(TOOLS) $(GO) install $(PROTOC_GEN_GO)
 	GOBIN=$(TOOLS) $(GO) install $(PROTOC_GEN_GO_GRPC)
+	GOBIN=$(TOOLS) GOFLAGS=-mod=mod $(GO) install $(PROTOC_GEN_VTPROTO)
 	cd proto && PATH=$(TOOLS):$$PATH protoc -I . \
 	  --go_out=. --go_opt=paths=source_relative \
-	  --go-grpc_out=. --go-grpc_opt=paths=source_relative recmesh/v1/*.proto
+	  --go-grpc_out=. --go-grpc_opt=paths=source_relative \
+	  --go-vtproto_out=. --go-vtproto_opt=paths=source_relative,features=marshal+unmarshal+size recmesh/v1/*.proto
 
 tidy: ## go mod tidy in every module
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && GOWORK=off $(GO) mod tidy); done

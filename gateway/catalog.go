@@ -12,7 +12,12 @@ import (
 // durably (all or none, once per idempotency key) before it answers. A
 // business error (an invalid event) is returned as such; any other
 // failure means nothing was acknowledged and the caller should retry.
+//
+// Every user in the batch has their cached lists dropped, whatever the
+// outcome (a batch may be stored in the instant its deadline passes), so
+// their next request reflects it.
 func (g *Gateway) IngestEvents(ctx context.Context, b domain.EventBatch) (int, error) {
+	defer g.invalidateLists(ctx, b.Events)
 	return hop(ctx, g.breakers.events, g.cfg.Budgets.Request, func(ctx context.Context) (int, error) {
 		return g.hops.Features.IngestEvents(ctx, b)
 	})
@@ -120,5 +125,6 @@ func (g *Gateway) ForgetUser(ctx context.Context, userID string) (featuresapi.Fo
 	if g.hops.Users == nil {
 		return featuresapi.Forgotten{}, errNoCatalog
 	}
+	defer g.invalidateLists(ctx, []domain.Event{{UserID: userID}})
 	return write(g, ctx, func(ctx context.Context) (featuresapi.Forgotten, error) { return g.hops.Users.ForgetUser(ctx, userID) })
 }

@@ -46,6 +46,8 @@ type Config struct {
 	// WarmupTimeout is the longest the gateway waits, after start, for
 	// every serving hop to answer a probe before it says it is ready.
 	WarmupTimeout time.Duration
+	// ListCache configures the ranked-list cache (lists.go).
+	ListCache ListCacheConfig
 }
 
 // DefaultConfig returns the defaults listed in the README.
@@ -57,6 +59,7 @@ func DefaultConfig() Config {
 		BreakerSleep: 2 * time.Second, RecallK: 500, TraceSample: 1,
 		Exposures:   ExposureConfig{Queue: 10000, Batch: 500, Flush: 200 * time.Millisecond},
 		CatalogPoll: catalog.DefaultPoll, WarmupTimeout: 10 * time.Second, Shed: true,
+		ListCache: ListCacheConfig{TTL: 30 * time.Second, MiB: 64, Items: 200, PrewarmRate: 50},
 	}
 }
 
@@ -77,6 +80,11 @@ func (c *Config) Bind(f *config.Flags) {
 	f.Duration(&c.BreakerSleep, "breaker-sleep", d.BreakerSleep, "how long an open circuit breaker waits before a trial call")
 	f.Bool(&c.Shed, "shed", d.Shed, "an adaptive limit on the recommendation requests running the pipeline (gradient2); past it, a growing share skips ranking while overload is mild, then the popular list is served, then 503 with Retry-After")
 	f.Duration(&c.WarmupTimeout, "warmup-timeout", d.WarmupTimeout, "longest the gateway waits after start for every serving hop to answer a probe before /readyz says ready (then it is ready anyway, with fallbacks for the rest)")
+	f.Duration(&c.ListCache.TTL, "list-cache-ttl", d.ListCache.TTL, "longest a user's cached ranked list serves their next pages (less up to a tenth, per list); their own event drops it at once; 0 switches the list cache off")
+	f.Int(&c.ListCache.MiB, "list-cache-mib", d.ListCache.MiB, "memory bound of the in-process list cache, in MiB")
+	f.String(&c.ListCache.Redis, "list-cache-redis", "", "redis:// URL of the list cache's shared level (replicas share lists and invalidations; ?prefix= sets the key prefix, rm: by default); empty keeps lists in process")
+	f.Int(&c.ListCache.Items, "list-cache-items", d.ListCache.Items, "most items of a pipeline run's ranked list that are cached")
+	f.Float(&c.ListCache.PrewarmRate, "list-cache-prewarm-rate", d.ListCache.PrewarmRate, "lists per second rebuilt in the background after a new model version is seen")
 	f.Int(&c.RecallK, "recall-k", d.RecallK, "candidates asked of recall")
 	f.Float(&c.TraceSample, "trace-sample", d.TraceSample, "share of requests traced (0..1); services follow the gateway's decision")
 	f.Int(&c.Exposures.Queue, "exposure-queue", d.Exposures.Queue, "replies that may wait for the exposure log; a full queue drops (and counts) rows; 0 switches exposure logging off")
@@ -95,6 +103,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RecallK <= 0 || c.ConfigPoll <= 0 || c.ConfigWait <= 0 || c.PopularRefresh <= 0 || c.BreakerSleep <= 0 || c.WarmupTimeout <= 0 || c.TraceSample < 0 || c.TraceSample > 1 {
 		return fmt.Errorf("recall k, poll and refresh intervals, breaker sleep and warm-up timeout must be positive; trace sample within 0..1")
+	}
+	if l := c.ListCache; l.TTL < 0 || (l.TTL > 0 && (l.MiB < 1 || l.Items < 1 || l.PrewarmRate <= 0)) {
+		return fmt.Errorf("list cache: TTL must be ≥ 0; with a TTL, MiB, items and pre-warm rate must be positive")
 	}
 	if e := c.Exposures; e.Queue < 0 || (e.Queue > 0 && (e.Batch < 1 || e.Batch > 1000 || e.Flush <= 0)) {
 		return fmt.Errorf("exposure queue must be ≥ 0, the batch within 1..1000 and the flush interval positive")

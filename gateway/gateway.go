@@ -47,6 +47,8 @@ type Gateway struct {
 	retries map[string]*retryBudget
 	// shed is the adaptive limit and its ladder (shed.go); nil when off.
 	shed *shedder
+	// lists is the ranked-list cache (lists.go); nil when off.
+	lists *lists
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -70,6 +72,15 @@ func New(cfg Config, hops Hops, reg prometheus.Registerer, log *slog.Logger, ins
 	}
 	if cfg.Shed {
 		g.shed = newShedder(reg)
+	}
+	if cfg.ListCache.TTL > 0 {
+		l, err := newLists(cfg.ListCache, hops.Lists, reg)
+		if err != nil {
+			return nil, fmt.Errorf("list cache: %w", err)
+		}
+		g.lists = l
+		g.wg.Add(1)
+		go g.prewarmLoop()
 	}
 	if hops.Exposures != nil && cfg.Exposures.Queue > 0 {
 		g.exposures = newExposureLog(hops.Exposures, g.breakers.exposures, cfg.Exposures, reg, log)
@@ -114,6 +125,9 @@ func (g *Gateway) Close() {
 	}
 	if g.exposures != nil {
 		g.exposures.close()
+	}
+	if g.lists != nil {
+		g.lists.cache.Close()
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/recmesh/recmesh/pkg/balancer"
+	"github.com/recmesh/recmesh/pkg/listcache"
 	"github.com/recmesh/recmesh/pkg/registry"
 	"github.com/recmesh/recmesh/pkg/resilience"
 	"github.com/recmesh/recmesh/pkg/run"
@@ -62,6 +63,9 @@ type Hops struct {
 	Catalog featuresapi.Catalog
 	// Users takes profile writes and erasures; nil refuses them.
 	Users featuresapi.Users
+	// Lists is the list cache's shared level (Redis, opened by the binary
+	// from -list-cache-redis); nil keeps lists in process.
+	Lists listcache.Store
 }
 
 // DialHops builds a client per service, discovering instances through reg,

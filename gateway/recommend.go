@@ -113,7 +113,12 @@ func (g *Gateway) Recommend(ctx context.Context, q Query) (Reply, error) {
 	res := assigner.AssignIn(q.UserID, q.Scene)
 	p := &plan{userID: q.UserID, n: q.N, scene: q.Scene, res: res, reserved: assigner.Reserved(), categories: q.Categories,
 		exclude: append(slices.Clone(q.Exclude), shown...)}
-	reply, err := g.serve(ctx, p)
+	var reply Reply
+	if g.listed(ctx, p) {
+		reply, err = g.serveListed(ctx, p)
+	} else {
+		reply, err = g.serve(ctx, p)
+	}
 	if err != nil {
 		return Reply{}, err
 	}
@@ -138,6 +143,11 @@ type plan struct {
 	exclude       []int64
 	// seed makes it a similar-items request for that item.
 	seed *domain.Item
+	// listKey keeps a whole run's output in the list cache under this key
+	// (lists.go); empty: not kept.
+	listKey string
+	// prewarm marks a pre-warm's run: its list is kept with nothing served.
+	prewarm bool
 }
 
 // serve runs features, recall, filter and ranking under their budgets and
@@ -150,11 +160,7 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 	res := pl.res
 	ctx = g.annotate(ctx, res.Assignments)
 	ctx = balancer.WithRoutes(ctx, pl.userID, res.Routes, pl.reserved)
-	reply := Reply{UserID: pl.userID, Scene: pl.scene, Experiments: res.Assignments, Degraded: []string{},
-		RequestID: rlog.RequestID(ctx), TraceID: trace.SpanFromContext(ctx).SpanContext().TraceID().String()}
-	if reply.Experiments == nil {
-		reply.Experiments = []abtest.Assignment{}
-	}
+	reply := g.newReply(ctx, pl)
 	rung, exit := g.shed.enter()
 	defer exit()
 	switch rung {
@@ -240,7 +246,20 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 			final, reply.ModelVersion = ranked.Ranked, ranked.ModelVersion
 		}
 	}
+	if pl.listKey != "" && rung == RungFull && len(reply.Degraded) == 0 {
+		g.keepList(ctx, pl, final, rec.ModelVersion, reply.ModelVersion)
+	}
 	return g.answer(ctx, pl, reply, final), nil
+}
+
+// newReply is a reply to pl with no items yet.
+func (g *Gateway) newReply(ctx context.Context, pl *plan) Reply {
+	reply := Reply{UserID: pl.userID, Scene: pl.scene, Experiments: pl.res.Assignments, Degraded: []string{},
+		RequestID: rlog.RequestID(ctx), TraceID: trace.SpanFromContext(ctx).SpanContext().TraceID().String()}
+	if reply.Experiments == nil {
+		reply.Experiments = []abtest.Assignment{}
+	}
+	return reply
 }
 
 // servable drops what the gateway's own catalogue view says may not be

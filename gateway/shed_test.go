@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -97,7 +98,7 @@ func TestSheddingClimbsTheLadder(t *testing.T) {
 		t.Errorf("popular lists counted %v, seen %d", got, kinds["popular"])
 	}
 	g.shed.inflight.Add(2 * initialLimit) // as many again hang in the gateway itself
-	if _, err := g.Recommend(context.Background(), Query{UserID: "u1", N: 10}); err != errOverloaded {
+	if _, err := g.Recommend(context.Background(), Query{UserID: "no-list-yet", N: 10}); err != errOverloaded {
 		t.Errorf("past twice the limit: %v, want the overload refusal", err)
 	}
 	g.shed.inflight.Add(-2 * initialLimit)
@@ -139,7 +140,8 @@ func burst(t *testing.T, g *Gateway, f fakes) map[string]int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := g.Recommend(context.Background(), Query{UserID: "u1", N: 10})
+			// A user each: one user's burst is one pipeline run (lists.go).
+			r, err := g.Recommend(context.Background(), Query{UserID: fmt.Sprint("burst", i), N: 10})
 			kind := "whole"
 			switch {
 			case err != nil:

@@ -1,6 +1,7 @@
 // Package storeurl holds what every store package's Open(dsn) shares: the
-// scheme of a store URL, a PostgreSQL pool opened from one, and URLs with
-// their passwords redacted for messages and logs.
+// scheme of a store URL, a PostgreSQL pool opened from one, Redis options
+// parsed from one, and URLs with their passwords redacted for messages and
+// logs.
 package storeurl
 
 import (
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/recmesh/recmesh/pkg/config"
 )
@@ -84,4 +86,34 @@ func Redact(dsn string) string {
 // Unknown is the error of an Open given a scheme it does not serve.
 func Unknown(what, dsn string, schemes ...string) error {
 	return fmt.Errorf("%s store %q: the URL must start with one of %s", what, Redact(dsn), strings.Join(schemes, ", "))
+}
+
+// RedisOptions parses a redis:// URL as every recmesh Redis client reads
+// it: its prefix query parameter is the key prefix (prefix when absent),
+// and unless the URL says otherwise the pool keeps DefaultMinConns open
+// from the start and commands are not retried, so a Redis that refuses is
+// answered by the caller's fallback at once rather than after go-redis's
+// retries with backoff spent the request's budget.
+func RedisOptions(dsn, prefix string) (*redis.Options, string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, "", fmt.Errorf("redis %s: %w", Redact(dsn), err)
+	}
+	q := u.Query()
+	if p, ok := q["prefix"]; ok {
+		prefix = p[0]
+		q.Del("prefix")
+		u.RawQuery = q.Encode()
+	}
+	o, err := redis.ParseURL(u.String())
+	if err != nil {
+		return nil, "", fmt.Errorf("redis %s: %w", Redact(dsn), err)
+	}
+	if !q.Has("min_idle_conns") {
+		o.MinIdleConns = DefaultMinConns
+	}
+	if !q.Has("max_retries") {
+		o.MaxRetries = -1
+	}
+	return o, prefix, nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/redis/go-redis/v9"
 
@@ -42,30 +41,13 @@ func Open(ctx context.Context, dsn string, m *storeurl.Metrics) (Store, func(), 
 // prefix query parameter overrides the key prefix ("rm:"). m (nil for
 // none) times every command and reports the connection pool.
 func OpenRealTime(ctx context.Context, dsn string, m *storeurl.Metrics) (*RealTime, func(), error) {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return nil, nil, fmt.Errorf("redis %s: %w", storeurl.Redact(dsn), err)
-	}
 	o := DefaultRealTimeOptions()
-	q := u.Query()
-	if p, ok := q["prefix"]; ok {
-		o.Prefix = p[0]
-		q.Del("prefix")
-		u.RawQuery = q.Encode()
-	}
-	ropts, err := redis.ParseURL(u.String())
+	// No retries: a Redis that refuses is answered from PostgreSQL at once (Durable).
+	ropts, prefix, err := storeurl.RedisOptions(dsn, o.Prefix)
 	if err != nil {
-		return nil, nil, fmt.Errorf("redis %s: %w", storeurl.Redact(dsn), err)
+		return nil, nil, err
 	}
-	if !q.Has("min_idle_conns") {
-		ropts.MinIdleConns = storeurl.DefaultMinConns // opened at start, not by the first requests
-	}
-	if !q.Has("max_retries") {
-		// No retries: a Redis that refuses is answered from PostgreSQL at
-		// once (Durable), where go-redis's retries with backoff would spend
-		// the request's budget first.
-		ropts.MaxRetries = -1
-	}
+	o.Prefix = prefix
 	rdb := redis.NewClient(ropts)
 	if m != nil {
 		rdb.AddHook(redisHook{m})

@@ -38,6 +38,18 @@ func overview() Dashboard {
 				}},
 			{Title: "Shedding: overflow", Unit: "percentunit", Description: "Share of the last second's recommendation requests that overflowed to the popular list or a refusal. Above 10%, nobody skips ranking: the overload is past what skipping it absorbs, and the admitted requests run whole.",
 				Queries: []Query{{`max(recmesh_shed_overflow_share)`, "overflow"}}},
+			{Title: "List cache: hit ratio", Unit: "percentunit", Description: "Share of list-cache lookups served from a user's cached ranked list, in process (hit_l1) or from Redis (hit_l2); the rest ran the pipeline.",
+				Queries: []Query{{`sum(rate(recmesh_list_cache_requests_total{result=~"hit_l1|hit_l2"}[1m])) / sum(rate(recmesh_list_cache_requests_total[1m]))`, "hit ratio"}}},
+			{Title: "List cache: lookups", Unit: "reqps", Description: "List-cache lookups per second by result (hit_l1, hit_l2, miss, stale: older model versions or expired, exhausted: no page left), with the users invalidated by their own events (event) or by another replica's (remote), lists rebuilt by a pre-warm after a release, evictions by cause, and failed calls of the Redis level.",
+				Queries: []Query{
+					{`sum by (result) (rate(recmesh_list_cache_requests_total[1m]))`, "{{result}}"},
+					{`sum by (reason) (rate(recmesh_list_cache_invalidations_total[1m]))`, "invalidated: {{reason}}"},
+					{`sum(rate(recmesh_list_cache_prewarmed_total[1m]))`, "pre-warmed"},
+					{`sum by (cause) (rate(recmesh_list_cache_evictions_total[1m]))`, "evicted: {{cause}}"},
+					{`sum by (op) (rate(recmesh_list_cache_store_errors_total[1m]))`, "store errors: {{op}}"},
+				}},
+			{Title: "List cache: size", Unit: "bytes", Description: "Estimated memory of the in-process list cache (bounded by -list-cache-mib), and the users it holds.",
+				Queries: []Query{{`sum(recmesh_list_cache_bytes)`, "bytes"}, {`sum(recmesh_list_cache_users)`, "users"}}},
 			{Title: "Instances ready", Unit: "short", Stat: true, Description: "Instances whose readiness passes, by service: their gRPC health is SERVING, so Consul routes to them. Fewer than up: an instance cannot answer its contract (no model, no store).",
 				Queries: []Query{{`sum by (job) (recmesh_service_ready)`, "{{job}}"}}},
 		}}}}

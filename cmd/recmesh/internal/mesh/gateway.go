@@ -16,6 +16,7 @@ import (
 	"github.com/recmesh/recmesh/gateway"
 	"github.com/recmesh/recmesh/gateway/rest"
 	"github.com/recmesh/recmesh/pkg/config"
+	"github.com/recmesh/recmesh/pkg/listcache/redislists"
 	"github.com/recmesh/recmesh/pkg/registry"
 	"github.com/recmesh/recmesh/pkg/run"
 	"github.com/recmesh/recmesh/pkg/telemetry"
@@ -56,6 +57,23 @@ func (c *GatewayConfig) Bind(f *config.Flags) {
 func StartGateway(ctx context.Context, reg registry.Registry, tp trace.TracerProvider, cfg GatewayConfig, log *slog.Logger, instance string) (*GatewayServer, error) {
 	metrics := telemetry.NewRegistry()
 	hops, closeHops := gateway.DialHops(reg, tp, metrics)
+	if cfg.ListCache.Redis != "" && cfg.ListCache.TTL > 0 {
+		lists, closeLists, err := redislists.Open(cfg.ListCache.Redis)
+		if err != nil {
+			closeHops()
+			return nil, err
+		}
+		// Not answering yet is only logged: the cache is an optimisation,
+		// and go-redis reconnects once Redis is back.
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := lists.Ping(pctx); err != nil {
+			log.Warn("the list cache's Redis does not answer yet", "err", err)
+		}
+		cancel()
+		hops.Lists = lists
+		closeDial := closeHops
+		closeHops = func() { closeDial(); closeLists() }
+	}
 	gw, err := gateway.New(cfg.Config, hops, metrics, log, instance)
 	if err != nil {
 		closeHops()

@@ -250,7 +250,7 @@ func TestRankingFallbackAndRecovery(t *testing.T) {
 	if err := m.StopService(ctx, rankingapi.Name); err != nil {
 		t.Fatal(err)
 	}
-	r := recommend(t, "1", 10)
+	r := recommend(t, "ranking-down", 10) // a user with no cached list: the pipeline runs
 	if !slices.Equal(r.Degraded, []string{"ranking"}) || len(r.Items) != 10 {
 		t.Fatalf("with ranking stopped: degraded %v, %d items; want [ranking] and 10 items", r.Degraded, len(r.Items))
 	}
@@ -259,7 +259,7 @@ func TestRankingFallbackAndRecovery(t *testing.T) {
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		r = recommend(t, "1", 10)
+		r = recommend(t, "ranking-down", 10) // degraded replies are not cached
 		if len(r.Degraded) == 0 {
 			break
 		}
@@ -369,7 +369,7 @@ func TestOperationalEndpoints(t *testing.T) {
 // each hop's server span is a child of the gateway's client span, and the
 // root span carries the user's variants.
 func TestOneRequestIsOneTrace(t *testing.T) {
-	r := recommend(t, "7", 5)
+	r := recommend(t, "one-trace", 5) // a user with no cached list: every hop runs
 	if len(r.Degraded) != 0 {
 		t.Fatalf("degraded reply %v: a hop failed, so its spans are missing", r.Degraded)
 	}

@@ -1,0 +1,232 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"hash/fnv"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/pkg/listcache"
+)
+
+// ListCacheConfig configures the ranked-list cache (package listcache).
+type ListCacheConfig struct {
+	// TTL is the longest a list is served; 0 switches the cache off.
+	TTL time.Duration
+	// MiB bounds the in-process level.
+	MiB int
+	// Redis is the shared level's redis:// URL, which the binary opens
+	// (Hops.Lists); empty keeps lists in process.
+	Redis string
+	// Items is the most items of a pipeline run's list that are kept.
+	Items int
+	// PrewarmRate is how many lists per second a pre-warm rebuilds after a
+	// new model version is seen.
+	PrewarmRate float64
+}
+
+// lists is the gateway's side of the list cache: the cache, the model
+// versions lists must match, and the pre-warm.
+type lists struct {
+	cache *listcache.Cache
+	cfg   ListCacheConfig
+
+	mu sync.Mutex
+	// versions are the newest model versions ("recall/ranking") seen per
+	// pinned ranking model ("" for the current one).
+	versions map[string]string
+	prewarm  chan string // a pinned ranking model whose versions changed
+}
+
+// newLists opens the list cache over store (nil: in process only).
+func newLists(cfg ListCacheConfig, store listcache.Store, reg prometheus.Registerer) (*lists, error) {
+	c, err := listcache.New(listcache.Options{TTL: cfg.TTL, MaxBytes: uint64(cfg.MiB) << 20, Store: store}, reg)
+	if err != nil {
+		return nil, err
+	}
+	return &lists{cache: c, cfg: cfg, versions: map[string]string{}, prewarm: make(chan string, 1)}, nil
+}
+
+// versionsOf is the model versions a list built by a run with these
+// recall and ranking versions carries.
+func versionsOf(recall, ranking string) string { return recall + "/" + ranking }
+
+// current is the newest versions seen for the pinned ranking model.
+func (l *lists) current(rankingModel string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.versions[rankingModel]
+}
+
+// saw records the versions a whole pipeline run answered with; a change
+// from versions known before starts a pre-warm.
+func (l *lists) saw(rankingModel, v string) {
+	l.mu.Lock()
+	old := l.versions[rankingModel]
+	l.versions[rankingModel] = v
+	l.mu.Unlock()
+	if old != "" && old != v {
+		select {
+		case l.prewarm <- rankingModel:
+		default: // one is pending already
+		}
+	}
+}
+
+// listKey is everything a user's list depends on besides the user: the
+// scene, the variant's params and routes, the categories asked for. Two
+// requests with the same key get the same pipeline output.
+func listKey(pl *plan) string {
+	b, _ := json.Marshal(struct {
+		P any               `json:"p"`
+		R map[string]string `json:"r,omitempty"`
+		C []string          `json:"c,omitempty"`
+	}{pl.res.Params, pl.res.Routes, pl.categories})
+	h := fnv.New64a()
+	_, _ = h.Write(b)
+	return pl.scene + ":" + strconv.FormatUint(h.Sum64(), 36)
+}
+
+// listed says whether pl is served through the list cache: a user's
+// request, not a console preview, and not under a frequency cap, which
+// shows an item again until it was shown K times (a list serves each item
+// once).
+func (g *Gateway) listed(ctx context.Context, pl *plan) bool {
+	fc := pl.res.Params.FrequencyCap
+	return g.lists != nil && pl.userID != "" && !isPreview(ctx) && (fc == nil || fc.K == 0)
+}
+
+// serveListed answers from the user's cached list when it has a page
+// left, and otherwise runs the pipeline, once for a burst of the same
+// user's requests, keeping the run's list for the next pages.
+func (g *Gateway) serveListed(ctx context.Context, pl *plan) (Reply, error) {
+	pl.listKey = listKey(pl)
+	req := listcache.Request{User: pl.userID, Key: pl.listKey, Versions: g.lists.current(pl.res.Params.RankingModel),
+		N: pl.n, Exclude: pl.exclude, Admit: g.admit(time.Now())}
+	if items, mv, ok := g.lists.cache.Take(ctx, req); ok {
+		return g.listedReply(ctx, pl, items, mv), nil
+	}
+	v, shared, err := g.lists.cache.Build(pl.userID, pl.listKey, func() (any, error) { return g.serve(ctx, pl) })
+	if !shared {
+		r, _ := v.(Reply)
+		return r, err
+	}
+	if items, mv, ok := g.lists.cache.Take(ctx, req); ok {
+		return g.listedReply(ctx, pl, items, mv), nil
+	}
+	return g.serve(ctx, pl)
+}
+
+// listedReply is a reply from a cached list.
+func (g *Gateway) listedReply(ctx context.Context, pl *plan, items []domain.Candidate, modelVersion string) Reply {
+	trace.SpanFromContext(ctx).SetAttributes(attribute.Bool("list_cache.hit", true))
+	reply := g.newReply(ctx, pl)
+	reply.ModelVersion = modelVersion
+	return g.answer(ctx, pl, reply, items)
+}
+
+// keepList keeps a whole pipeline run's output as the user's list, with
+// the page the run answers already served.
+// A pre-warm's list has nothing served; a console preview's is not kept.
+func (g *Gateway) keepList(ctx context.Context, pl *plan, final []domain.Candidate, recallVersion, rankingVersion string) {
+	v := versionsOf(recallVersion, rankingVersion)
+	g.lists.saw(pl.res.Params.RankingModel, v)
+	if (isPreview(ctx) && !pl.prewarm) || len(final) <= pl.n {
+		return // a preview shows nothing; a list with no page left serves nothing
+	}
+	final = final[:min(len(final), g.lists.cfg.Items)]
+	var served []int64
+	if !pl.prewarm {
+		for _, c := range final[:min(pl.n, len(final))] {
+			served = append(served, c.ID)
+		}
+	}
+	g.lists.cache.Put(pl.userID, pl.listKey, listcache.List{Items: slices.Clone(final), ModelVersion: rankingVersion, Versions: v,
+		Scene: pl.scene, Categories: pl.categories}, served)
+}
+
+// admit says whether the catalogue lets an item be served at now.
+func (g *Gateway) admit(now time.Time) func(*domain.Candidate) bool {
+	if g.view == nil {
+		return nil
+	}
+	return func(c *domain.Candidate) bool {
+		ok := true
+		g.view.Statuses([]int64{c.ID}, now, func(int64, string) { ok = false })
+		return ok
+	}
+}
+
+// invalidateLists drops the lists of every user in events, so their next
+// request runs the pipeline on what they just did.
+func (g *Gateway) invalidateLists(ctx context.Context, events []domain.Event) {
+	if g.lists == nil {
+		return
+	}
+	done := map[string]bool{}
+	for _, e := range events {
+		if !done[e.UserID] {
+			done[e.UserID] = true
+			g.lists.cache.Invalidate(ctx, e.UserID)
+		}
+	}
+}
+
+// prewarmLoop rebuilds, after a new model version is seen, the lists in
+// process built with the old one, at most PrewarmRate a second, so a
+// release does not start every active user cold.
+func (g *Gateway) prewarmLoop() {
+	defer g.wg.Done()
+	for {
+		select {
+		case <-g.stop:
+			return
+		case model := <-g.lists.prewarm:
+			g.prewarmOnce(model)
+		}
+	}
+}
+
+func (g *Gateway) prewarmOnce(model string) {
+	v := g.lists.current(model)
+	stale := g.lists.cache.StaleLists(v, 100_000)
+	tick := time.NewTicker(time.Duration(float64(time.Second) / g.lists.cfg.PrewarmRate))
+	defer tick.Stop()
+	done := 0
+	for _, s := range stale {
+		select {
+		case <-g.stop:
+			return
+		case <-tick.C:
+		}
+		if g.lists.current(model) != v {
+			break // a newer release: its own pre-warm follows
+		}
+		assigner := g.assigner.Load()
+		res := assigner.AssignIn(s.User, s.Scene)
+		if res.Params.RankingModel != model {
+			continue
+		}
+		pl := &plan{userID: s.User, n: 1, scene: s.Scene, res: res, reserved: assigner.Reserved(), categories: s.Categories}
+		pl.listKey = listKey(pl)
+		if pl.listKey != s.Key {
+			continue // the variant changed since: the user's next request builds it
+		}
+		// A pre-warm shows nothing: no exposure, no served item.
+		pl.prewarm = true
+		if _, err := g.serve(Preview(context.Background()), pl); err == nil {
+			done++
+		}
+	}
+	g.lists.cache.Prewarmed(done)
+	g.log.Info("list cache pre-warm done", slog.String("versions", v), slog.Int("lists", done), slog.Int("stale", len(stale)))
+}

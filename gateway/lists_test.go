@@ -1,0 +1,219 @@
+package gateway
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/recmesh/recmesh/pkg/abtest"
+	"github.com/recmesh/recmesh/pkg/domain"
+	"github.com/recmesh/recmesh/pkg/listcache"
+	"github.com/recmesh/recmesh/pkg/log"
+	"github.com/recmesh/recmesh/services/ranking/rankingapi"
+	"github.com/recmesh/recmesh/services/recall/recallapi"
+)
+
+// listFakes recall 50 items, and after a user likes item x, item x+1000
+// too, which ranking puts first; events are kept per user.
+type listFakes struct {
+	fakes
+	mu      *sync.Mutex
+	events  map[string][]domain.Interaction
+	version *atomic.Pointer[string] // the ranking model version
+}
+
+func (f listFakes) GetUserFeatures(_ context.Context, u string, _ int) (domain.UserFeatures, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return domain.UserFeatures{UserID: u, Recent: append([]domain.Interaction(nil), f.events[u]...)}, nil
+}
+
+func (f listFakes) IngestEvents(_ context.Context, b domain.EventBatch) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range b.Events {
+		f.events[e.UserID] = append(f.events[e.UserID], domain.Interaction{ItemID: e.ItemID, Type: e.Type, Value: 1})
+	}
+	return len(b.Events), nil
+}
+
+func (f listFakes) Recall(_ context.Context, r recallapi.Request) (recallapi.Response, error) {
+	var out []domain.Candidate
+	for _, in := range r.Query.Recent {
+		out = append(out, cand(in.ItemID+1000, "item_cf"))
+	}
+	for id := int64(100); id < 150; id++ {
+		out = append(out, cand(id, "popular"))
+	}
+	return recallapi.Response{Candidates: out, ModelVersion: "recall-1"}, nil
+}
+
+func (f listFakes) Rank(ctx context.Context, r rankingapi.Request) (rankingapi.Response, error) {
+	resp, err := f.fakes.Rank(ctx, r)
+	resp.ModelVersion = *f.version.Load()
+	return resp, err
+}
+
+func newListGateway(t *testing.T, store listcache.Store) (*Gateway, listFakes) {
+	t.Helper()
+	f := listFakes{fakes: newFakes(), mu: new(sync.Mutex), events: map[string][]domain.Interaction{}, version: new(atomic.Pointer[string])}
+	v := "m1"
+	f.version.Store(&v)
+	cfg := DefaultConfig()
+	cfg.ConfigPoll, cfg.ConfigWait = 10*time.Millisecond, 50*time.Millisecond
+	cfg.ListCache.PrewarmRate = 1000
+	g, err := New(cfg, Hops{Features: f, Recall: f, Filter: f, Ranking: f, Experiment: f, Lists: store}, prometheus.NewRegistry(), log.Discard(), uniqueInstance(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	return g, f
+}
+
+func itemIDs(r Reply) []int64 {
+	out := make([]int64, len(r.Items))
+	for i, it := range r.Items {
+		out[i] = it.ItemID
+	}
+	return out
+}
+
+func recommend(t *testing.T, g *Gateway, user string, n int) Reply {
+	t.Helper()
+	r, err := g.Recommend(context.Background(), Query{UserID: user, N: n})
+	if err != nil || len(r.Items) != n || len(r.Degraded) != 0 {
+		t.Fatalf("Recommend(%s): %d items, degraded %v, %v", user, len(r.Items), r.Degraded, err)
+	}
+	return r
+}
+
+// A user's next page comes from their cached list, with no hop; their own
+// event drops it, so the reply after a like reflects the like.
+func TestListCacheServesPagesAndAnEventRefreshesIt(t *testing.T) {
+	g, f := newListGateway(t, nil)
+	r1 := recommend(t, g, "u", 5)
+	calls := f.rankCalls.Load()
+	r2 := recommend(t, g, "u", 5)
+	if f.rankCalls.Load() != calls {
+		t.Fatal("the second page ran the pipeline")
+	}
+	if got, want := itemIDs(r2), []int64{144, 143, 142, 141, 140}; !slices.Equal(got, want) {
+		t.Fatalf("second page %v, want %v (first %v)", got, want, itemIDs(r1))
+	}
+	if r2.ModelVersion != "m1" {
+		t.Fatalf("model version %q from the cache, want m1", r2.ModelVersion)
+	}
+	if _, err := g.IngestEvents(context.Background(), domain.EventBatch{Events: []domain.Event{{UserID: "u", ItemID: 145, Type: "like", Value: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	r3 := recommend(t, g, "u", 5)
+	if f.rankCalls.Load() != calls+1 {
+		t.Fatal("the reply after the event did not run the pipeline")
+	}
+	if r3.Items[0].ItemID != 1145 {
+		t.Fatalf("after liking 145: %v, want 1145 first", itemIDs(r3))
+	}
+	// Another user's list is untouched by u's event.
+	recommend(t, g, "v", 5)
+	calls = f.rankCalls.Load()
+	_, _ = g.IngestEvents(context.Background(), domain.EventBatch{Events: []domain.Event{{UserID: "u", ItemID: 1, Type: "click", Value: 1}}})
+	recommend(t, g, "v", 5)
+	if f.rankCalls.Load() != calls {
+		t.Fatal("u's event dropped v's list")
+	}
+}
+
+// A variant's params are part of the key: a config change that gives the
+// user other params misses; one that leaves theirs alone does not.
+func TestListCacheIsPerVariant(t *testing.T) {
+	g, f := newListGateway(t, nil)
+	recommend(t, g, "u", 5)
+	calls := f.rankCalls.Load()
+	same, _ := abtest.NewAssigner(&abtest.Config{Version: 8})
+	g.assigner.Store(same)
+	recommend(t, g, "u", 5)
+	if f.rankCalls.Load() != calls {
+		t.Fatal("a config change that leaves the user's params alone dropped their list")
+	}
+	other, _ := abtest.NewAssigner(&abtest.Config{Version: 9, Defaults: abtest.Params{RankingWeights: map[string]float64{"click": 2}}})
+	g.assigner.Store(other)
+	recommend(t, g, "u", 5)
+	if f.rankCalls.Load() != calls+1 {
+		t.Fatal("new params were served from the old params' list")
+	}
+}
+
+// After a new model version is seen, the lists built with the old one are
+// rebuilt in the background, so their users' next pages are hits of the
+// new model.
+func TestNewModelVersionPrewarmsLists(t *testing.T) {
+	g, f := newListGateway(t, nil)
+	recommend(t, g, "a", 5)
+	recommend(t, g, "b", 5)
+	v := "m2"
+	f.version.Store(&v)
+	recommend(t, g, "c", 5) // the first run that sees m2
+	waitUntil(t, func() bool { return testutil.ToFloat64(g.lists.cache.PrewarmedCounter()) == 2 })
+	calls := f.rankCalls.Load()
+	for _, u := range []string{"a", "b"} {
+		r := recommend(t, g, u, 5)
+		if r.ModelVersion != "m2" {
+			t.Fatalf("%s after the pre-warm: model %q, want m2", u, r.ModelVersion)
+		}
+		if r.Items[0].ItemID != 149 {
+			t.Fatalf("%s's pre-warmed list starts at %d: a pre-warm must serve nothing", u, r.Items[0].ItemID)
+		}
+	}
+	if f.rankCalls.Load() != calls {
+		t.Fatal("pre-warmed users ran the pipeline")
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("not within 5 s")
+}
+
+// Two gateways over one shared level are two replicas: a user's next page
+// comes from the other's list, and an event at one drops it at both.
+func TestListCacheAcrossReplicas(t *testing.T) {
+	store := listcache.NewMemory()
+	a, fa := newListGateway(t, store)
+	b, fb := newListGateway(t, store)
+	recommend(t, a, "u", 5)
+	waitUntil(t, func() bool {
+		_, served, ok, _ := store.Get(context.Background(), "u", listKeyFor(b, "u"))
+		return ok && len(served) == 5
+	})
+	r := recommend(t, b, "u", 5)
+	if fb.rankCalls.Load() != 0 || r.Items[0].ItemID != 144 {
+		t.Fatalf("replica b: %d rank calls, page %v; want a's list's second page", fb.rankCalls.Load(), itemIDs(r))
+	}
+	// The like goes to a (and its features); b's copy must go too.
+	_, _ = a.IngestEvents(context.Background(), domain.EventBatch{Events: []domain.Event{{UserID: "u", ItemID: 7, Type: "like", Value: 1}}})
+	waitUntil(t, func() bool { return testutil.ToFloat64(b.lists.cache.InvalidationsCounter("remote")) == 1 })
+	fa.mu.Lock()
+	fb.mu.Lock()
+	fb.events["u"] = fa.events["u"] // one features store behind both
+	fb.mu.Unlock()
+	fa.mu.Unlock()
+	if r := recommend(t, b, "u", 5); r.Items[0].ItemID != 1007 {
+		t.Fatalf("b after a's like: %v, want 1007 first", itemIDs(r))
+	}
+}
+
+func listKeyFor(g *Gateway, user string) string {
+	a := g.assigner.Load()
+	return listKey(&plan{userID: user, res: a.AssignIn(user, "")})
+}

@@ -1,0 +1,407 @@
+// Package listcache is the gateway's cache of ranked lists: the whole
+// output of one pipeline run for a user (recall, filter and ranking), kept
+// so the user's next pages, and other page sizes, are served from it with
+// no hop at all.
+//
+// Two levels: an in-process cache bounded by memory (otter, a W-TinyLFU
+// cache) in front of a shared Store (Redis in dev and production, so
+// gateway replicas share lists and survive a restart). A list is keyed by
+// user and by everything else its contents depend on (scene, the variant's
+// params and routes, categories: see Key), and it records the model
+// versions it was built with, so a new model version or a changed variant
+// misses without a sweep. A user's own event invalidates all of their
+// lists, in every replica (Store.Invalidations), so the next request
+// reflects what they just did.
+//
+// Serving from a list consumes it: an item served once is not served again
+// from the same list, as the exposure rules would not show it again (every
+// shown item counts as seen unless a variant sets a frequency cap). When
+// fewer than n unserved items remain, the list is exhausted and the
+// pipeline runs again.
+package listcache
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// List is one ranked list.
+type List struct {
+	// Items are ranked, filtered and servable when built, best first.
+	Items []domain.Candidate
+	// ModelVersion is the ranking model version replies from it name.
+	ModelVersion string
+	// Versions are the model versions it was built with (see Cache.Take).
+	Versions string
+	// Scene and Categories are the request's, so a pre-warm can rebuild it.
+	Scene      string
+	Categories []string
+	// Built is when the pipeline produced it.
+	Built time.Time
+}
+
+// Store is the shared second level.
+type Store interface {
+	// Get returns the list under (user, key) and the items already
+	// served from it; ok is false when there is none.
+	Get(ctx context.Context, user, key string) (l List, served []int64, ok bool, err error)
+	// Put stores l under (user, key), with no item served, for ttl.
+	Put(ctx context.Context, user, key string, l List, ttl time.Duration) error
+	// Served records that the list under (user, key) has served these
+	// items in all (the whole set so far, oldest first).
+	Served(ctx context.Context, user, key string, served []int64) error
+	// Invalidate drops every list of user and tells every subscriber.
+	Invalidate(ctx context.Context, user string) error
+	// Invalidations delivers the users other replicas invalidate until ctx
+	// ends.
+	Invalidations(ctx context.Context) (<-chan string, error)
+}
+
+// Options configure a Cache.
+type Options struct {
+	// TTL is how long a list is served at most; each list gets a TTL up
+	// to a tenth shorter (jitter), so lists built together do not expire
+	// together.
+	TTL time.Duration
+	// MaxBytes bounds the in-process level (an estimate of the lists'
+	// memory).
+	MaxBytes uint64
+	// Store is the shared level; nil keeps lists in process only.
+	Store Store
+	// StoreTimeout bounds each call to the store.
+	StoreTimeout time.Duration
+}
+
+// Cache is the two-level list cache. Its methods are safe for concurrent use.
+type Cache struct {
+	opts   Options
+	l1     *otter.Cache[string, *userLists]
+	flight singleflight.Group
+	m      *metrics
+	writes chan func(context.Context) // store writes, off the request path
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// userLists are one user's lists in process, by key.
+type userLists struct {
+	mu    sync.Mutex
+	lists map[string]*entry
+}
+
+type entry struct {
+	list    List
+	served  map[int64]struct{}
+	order   []int64 // served, oldest first, as the store keeps it
+	expires time.Time
+}
+
+// itemBytes is a rough size of one cached candidate (id, title, sources,
+// score, the slices' headers), for the memory bound.
+const itemBytes = 160
+
+// New returns a cache; Close stops its store writer and subscription.
+func New(opts Options, reg prometheus.Registerer) (*Cache, error) {
+	if opts.TTL <= 0 || opts.MaxBytes == 0 {
+		return nil, errors.New("listcache: TTL and MaxBytes must be positive")
+	}
+	if opts.StoreTimeout <= 0 {
+		opts.StoreTimeout = 50 * time.Millisecond
+	}
+	m := newMetrics(reg)
+	l1, err := otter.New(&otter.Options[string, *userLists]{
+		MaximumWeight: opts.MaxBytes,
+		Weigher: func(_ string, u *userLists) uint32 {
+			u.mu.Lock()
+			defer u.mu.Unlock()
+			n := 0
+			for _, e := range u.lists {
+				n += len(e.list.Items)
+			}
+			return uint32(64 + n*itemBytes)
+		},
+		ExpiryCalculator: otter.ExpiryWriting[string, *userLists](opts.TTL),
+		OnDeletion: func(e otter.DeletionEvent[string, *userLists]) {
+			if e.Cause.IsEviction() {
+				m.evictions.WithLabelValues(e.Cause.String()).Inc()
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.size(l1)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Cache{opts: opts, l1: l1, m: m, writes: make(chan func(context.Context), 1024), stop: cancel}
+	if opts.Store != nil {
+		inv, err := opts.Store.Invalidations(ctx)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		c.wg.Add(2)
+		go c.writer(ctx)
+		go c.follow(inv)
+	}
+	return c, nil
+}
+
+// Close stops the cache's goroutines; pending store writes are dropped.
+func (c *Cache) Close() {
+	c.stop()
+	c.wg.Wait()
+	c.l1.StopAllGoroutines()
+}
+
+// writer runs store writes one at a time, so a slow store costs no
+// request anything but a dropped write (counted).
+func (c *Cache) writer(ctx context.Context) {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case w := <-c.writes:
+			wctx, cancel := context.WithTimeout(ctx, c.opts.StoreTimeout)
+			w(wctx)
+			cancel()
+		}
+	}
+}
+
+func (c *Cache) follow(inv <-chan string) {
+	defer c.wg.Done()
+	for user := range inv {
+		if _, ok := c.l1.Invalidate(user); ok {
+			c.m.invalidations.WithLabelValues("remote").Inc()
+		}
+	}
+}
+
+func (c *Cache) write(w func(context.Context)) {
+	if c.opts.Store == nil {
+		return
+	}
+	select {
+	case c.writes <- w:
+	default:
+		c.m.storeErrors.WithLabelValues("dropped").Inc()
+	}
+}
+
+// Request is what Take needs of a request.
+type Request struct {
+	User, Key string
+	// Versions are the model versions now (see CurrentVersions); a list
+	// built with others is stale. Empty: not known yet, any list is good.
+	Versions string
+	N        int
+	// Exclude are items the client shows already.
+	Exclude []int64
+	// Admit says whether an item may be served now (the catalogue).
+	Admit func(*domain.Candidate) bool
+}
+
+// Take serves r.N items from the user's list under r.Key, the best ones
+// not served from it yet, and marks them served. ok is false on a miss:
+// no list, a stale or expired one, or fewer than N items left.
+func (c *Cache) Take(ctx context.Context, r Request) (items []domain.Candidate, modelVersion string, ok bool) {
+	u, level := c.lookup(ctx, r.User, r.Key)
+	if u == nil {
+		c.m.result("miss")
+		return nil, "", false
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	e := u.lists[r.Key]
+	switch {
+	case e == nil:
+		c.m.result("miss")
+		return nil, "", false
+	case time.Now().After(e.expires) || (r.Versions != "" && e.list.Versions != r.Versions):
+		delete(u.lists, r.Key)
+		c.m.result("stale")
+		return nil, "", false
+	}
+	items = make([]domain.Candidate, 0, r.N)
+	for i := range e.list.Items {
+		it := &e.list.Items[i]
+		if _, done := e.served[it.ID]; done || contains(r.Exclude, it.ID) || (r.Admit != nil && !r.Admit(it)) {
+			continue
+		}
+		items = append(items, *it)
+		if len(items) == r.N {
+			break
+		}
+	}
+	if len(items) < r.N {
+		delete(u.lists, r.Key)
+		c.m.result("exhausted")
+		return nil, "", false
+	}
+	for _, it := range items {
+		e.served[it.ID] = struct{}{}
+		e.order = append(e.order, it.ID)
+	}
+	order := append([]int64(nil), e.order...)
+	c.write(func(ctx context.Context) { c.storeErr("served", c.opts.Store.Served(ctx, r.User, r.Key, order)) })
+	c.m.result(level)
+	return items, e.list.ModelVersion, true
+}
+
+// lookup finds the user's lists in process, or else loads the one under
+// key from the store into process.
+func (c *Cache) lookup(ctx context.Context, user, key string) (*userLists, string) {
+	if u, ok := c.l1.GetIfPresent(user); ok {
+		u.mu.Lock()
+		_, has := u.lists[key]
+		u.mu.Unlock()
+		if has || c.opts.Store == nil {
+			return u, "hit_l1"
+		}
+	}
+	if c.opts.Store == nil {
+		return nil, ""
+	}
+	sctx, cancel := context.WithTimeout(ctx, c.opts.StoreTimeout)
+	l, served, ok, err := c.opts.Store.Get(sctx, user, key)
+	cancel()
+	if c.storeErr("get", err); !ok || err != nil {
+		return nil, ""
+	}
+	return c.keep(user, key, l, served), "hit_l2"
+}
+
+// keep puts l under (user, key) in process.
+func (c *Cache) keep(user, key string, l List, served []int64) *userLists {
+	e := &entry{list: l, served: make(map[int64]struct{}, len(served)), order: served,
+		expires: l.Built.Add(c.ttl(user, key))}
+	for _, id := range served {
+		e.served[id] = struct{}{}
+	}
+	u, _ := c.l1.Compute(user, func(old *userLists, found bool) (*userLists, otter.ComputeOp) {
+		if !found {
+			old = &userLists{lists: map[string]*entry{}}
+		}
+		old.mu.Lock()
+		old.lists[key] = e
+		old.mu.Unlock()
+		return old, otter.WriteOp
+	})
+	return u
+}
+
+// ttl is the list's TTL: Options.TTL less up to a tenth, fixed per list so
+// the two levels agree.
+func (c *Cache) ttl(user, key string) time.Duration {
+	j := rand.New(rand.NewPCG(hash(user), hash(key))).Float64() * 0.1
+	return time.Duration(float64(c.opts.TTL) * (1 - j))
+}
+
+func hash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h
+}
+
+// Put keeps l as the user's list under key, with served already served
+// (the page the run that built it answered).
+func (c *Cache) Put(user, key string, l List, served []int64) {
+	if l.Built.IsZero() {
+		l.Built = time.Now()
+	}
+	c.keep(user, key, l, append([]int64(nil), served...))
+	ttl := c.ttl(user, key)
+	order := append([]int64(nil), served...)
+	c.write(func(ctx context.Context) {
+		if c.storeErr("put", c.opts.Store.Put(ctx, user, key, l, ttl)); len(order) > 0 {
+			c.storeErr("served", c.opts.Store.Served(ctx, user, key, order))
+		}
+	})
+}
+
+// Invalidate drops every list of user, in this process, in the store and
+// (through the store) in every other replica.
+func (c *Cache) Invalidate(ctx context.Context, user string) {
+	c.l1.Invalidate(user)
+	c.m.invalidations.WithLabelValues("event").Inc()
+	if c.opts.Store != nil {
+		sctx, cancel := context.WithTimeout(ctx, c.opts.StoreTimeout)
+		c.storeErr("invalidate", c.opts.Store.Invalidate(sctx, user))
+		cancel()
+	}
+}
+
+// Build runs build once for concurrent misses of the same user and key
+// (singleflight): a burst of requests for one user costs one pipeline run.
+// shared is true for the callers that waited for another's run.
+func (c *Cache) Build(user, key string, build func() (any, error)) (v any, shared bool, err error) {
+	ran := false
+	v, err, _ = c.flight.Do(user+"\x00"+key, func() (any, error) {
+		ran = true
+		return build()
+	})
+	return v, !ran, err
+}
+
+// Stale is one list a pre-warm should rebuild.
+type Stale struct {
+	User, Key, Scene string
+	Categories       []string
+}
+
+// StaleLists are the lists in process built with versions other than
+// versions (at most limit), most recently used users first.
+func (c *Cache) StaleLists(versions string, limit int) []Stale {
+	var out []Stale
+	for e := range c.l1.Hottest() {
+		e.Value.mu.Lock()
+		for key, l := range e.Value.lists {
+			if l.list.Versions != versions && time.Now().Before(l.expires) {
+				out = append(out, Stale{User: e.Key, Key: key, Scene: l.list.Scene, Categories: l.list.Categories})
+			}
+		}
+		e.Value.mu.Unlock()
+		if len(out) >= limit {
+			break
+		}
+	}
+	return out
+}
+
+// PrewarmedCounter is recmesh_list_cache_prewarmed_total, for tests.
+func (c *Cache) PrewarmedCounter() prometheus.Counter { return c.m.prewarmed }
+
+// InvalidationsCounter is recmesh_list_cache_invalidations_total{reason}, for tests.
+func (c *Cache) InvalidationsCounter(reason string) prometheus.Counter {
+	return c.m.invalidations.WithLabelValues(reason)
+}
+
+// Prewarmed counts lists a pre-warm rebuilt.
+func (c *Cache) Prewarmed(n int) { c.m.prewarmed.Add(float64(n)) }
+
+func (c *Cache) storeErr(op string, err error) {
+	if err != nil {
+		c.m.storeErrors.WithLabelValues(op).Inc()
+	}
+}
+
+func contains(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
