@@ -25,13 +25,14 @@ type listFakes struct {
 	fakes
 	mu      *sync.Mutex
 	events  map[string][]domain.Interaction
+	shown   map[string][]domain.Exposure
 	version *atomic.Pointer[string] // the ranking model version
 }
 
 func (f listFakes) GetUserFeatures(_ context.Context, u string, _ int) (domain.UserFeatures, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return domain.UserFeatures{UserID: u, Recent: append([]domain.Interaction(nil), f.events[u]...)}, nil
+	return domain.UserFeatures{UserID: u, Recent: append([]domain.Interaction(nil), f.events[u]...), Exposures: f.shown[u]}, nil
 }
 
 func (f listFakes) IngestEvents(_ context.Context, b domain.EventBatch) (int, error) {
@@ -48,8 +49,10 @@ func (f listFakes) Recall(_ context.Context, r recallapi.Request) (recallapi.Res
 	for _, in := range r.Query.Recent {
 		out = append(out, cand(in.ItemID+1000, "item_cf"))
 	}
-	for id := int64(100); id < 150; id++ {
-		out = append(out, cand(id, "popular"))
+	for id := int64(149); id >= 100 && len(out) < max(r.K, 1); id-- {
+		if !slices.Contains(r.Exclude, id) {
+			out = append(out, cand(id, "popular"))
+		}
 	}
 	return recallapi.Response{Candidates: out, ModelVersion: "recall-1"}, nil
 }
@@ -62,7 +65,8 @@ func (f listFakes) Rank(ctx context.Context, r rankingapi.Request) (rankingapi.R
 
 func newListGateway(t *testing.T, store listcache.Store) (*Gateway, listFakes) {
 	t.Helper()
-	f := listFakes{fakes: newFakes(), mu: new(sync.Mutex), events: map[string][]domain.Interaction{}, version: new(atomic.Pointer[string])}
+	f := listFakes{fakes: newFakes(), mu: new(sync.Mutex), events: map[string][]domain.Interaction{}, shown: map[string][]domain.Exposure{},
+		version: new(atomic.Pointer[string])}
 	v := "m1"
 	f.version.Store(&v)
 	cfg := DefaultConfig()
@@ -216,4 +220,19 @@ func TestListCacheAcrossReplicas(t *testing.T) {
 func listKeyFor(g *Gateway, user string) string {
 	a := g.assigner.Load()
 	return listKey(&plan{userID: user, res: a.AssignIn(user, "")})
+}
+
+// Recall is asked to leave out what the exposure rules hide, so an engaged
+// user's recall budget goes to items that can still be shown: here recall
+// returns only 10 items, and the 10 best were all shown before.
+func TestRecallLeavesOutHiddenExposures(t *testing.T) {
+	g, f := newListGateway(t, nil)
+	g.cfg.RecallK = 10
+	for id := int64(140); id < 150; id++ {
+		f.shown["u"] = append(f.shown["u"], domain.Exposure{ItemID: id, TSMillis: time.Now().UnixMilli()})
+	}
+	r := recommend(t, g, "u", 5)
+	if got := itemIDs(r); !slices.Equal(got, []int64{139, 138, 137, 136, 135}) {
+		t.Fatalf("got %v: want the best items not shown before", got)
+	}
 }

@@ -188,8 +188,12 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 		}
 	}
 
+	exposure := exposureRules(feats, p.FrequencyCap)
+	hidden := exposure.Hidden()
+	// Recall leaves out what the filter would hide anyway, so its K are
+	// items that can be shown: an engaged user's feed does not run dry.
 	rreq := recallapi.Request{UserID: pl.userID, Query: recallapi.Query{Recent: feats.Recent, Affinity: feats.GenreAffinity},
-		Quotas: p.RecallQuotas, K: g.cfg.RecallK, Categories: pl.categories, Exclude: pl.exclude}
+		Quotas: p.RecallQuotas, K: g.cfg.RecallK, Categories: pl.categories, Exclude: withHidden(pl.exclude, hidden)}
 	if pl.seed != nil {
 		rreq = similarRecall(pl.seed, p, g.cfg.RecallK, pl.exclude)
 	}
@@ -210,7 +214,6 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 	if p.MaxPerGenre != nil {
 		maxPerGenre = *p.MaxPerGenre
 	}
-	exposure := exposureRules(feats, p.FrequencyCap)
 	bl := g.breaker(g.breakers.filter, HopFilter, b.Filter, res.Routes)
 	filtered, err := servingHop(g, ctx, bl, HopFilter, b.Filter, b.Ranking, func(ctx context.Context) (filterapi.Response, error) {
 		return g.hops.Filter.Filter(ctx, filterapi.Request{UserID: pl.userID, Candidates: cands, Seen: feats.Seen, MaxPerGenre: maxPerGenre,
@@ -223,7 +226,7 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 		// catalogue takes out of serving, one of another category, or one
 		// the user has seen or the exposure rules hide.
 		kept = filterapi.Apply(cands, filterapi.Rules{Exclude: pl.exclude, Categories: pl.categories, Seen: feats.Seen,
-			Hidden: exposure.Hidden()}).Kept
+			Hidden: hidden}).Kept
 	}
 	kept = g.servable(kept)
 
@@ -329,6 +332,22 @@ func exposureRules(f domain.UserFeatures, c *abtest.FrequencyCap) filterapi.Expo
 		}
 	}
 	return e
+}
+
+// withHidden is exclude and the hidden items, at most recallapi.MaxExclude.
+func withHidden(exclude []int64, hidden map[int64]string) []int64 {
+	if len(hidden) == 0 {
+		return exclude
+	}
+	out := make([]int64, len(exclude), min(len(exclude)+len(hidden), recallapi.MaxExclude))
+	copy(out, exclude)
+	for id := range hidden { // a repeat of an excluded id costs recall nothing
+		if len(out) >= recallapi.MaxExclude {
+			break
+		}
+		out = append(out, id)
+	}
+	return out
 }
 
 // errOverloaded answers a request past the shedding ladder's last rung.

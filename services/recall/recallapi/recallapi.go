@@ -54,8 +54,11 @@ type Request struct {
 // Limits on the lists a request carries.
 const (
 	MaxCategories = 20
-	MaxExclude    = 1000
-	MaxSeeds      = 20
+	// MaxExclude fits what the gateway excludes: the client's list (500),
+	// a pagination session's (1000) and the exposures the filter would
+	// hide anyway (1000), so recall fills its K with items that can be shown.
+	MaxExclude = 2500
+	MaxSeeds   = 20
 )
 
 // Response carries the merged candidates.

@@ -75,6 +75,7 @@ type outcome struct {
 	latency  time.Duration
 	code     string // "200", "503", "timeout", "transport", …
 	degraded []string
+	items    int // items in a 200 reply
 }
 
 // Run sends the load and returns what it measured. It stops early, with what
@@ -213,12 +214,13 @@ func send(ctx context.Context, client *http.Client, cfg Config, user string, due
 	o := outcome{code: strconv.Itoa(resp.StatusCode)}
 	if resp.StatusCode == http.StatusOK {
 		var body struct {
-			Degraded []string `json:"degraded"`
+			Degraded []string   `json:"degraded"`
+			Items    []struct{} `json:"items"`
 		}
 		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 			o.code = "bad_body"
 		}
-		o.degraded = body.Degraded
+		o.degraded, o.items = body.Degraded, len(body.Items)
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	o.latency = time.Since(due)

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +22,8 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // server answers user 1 with 503, user 2 with a reply degraded on ranking,
-// and everyone else whole; it counts what it answered.
+// user 3 with a short page (one item), and everyone else whole; it counts
+// what it answered.
 type server struct {
 	mu    sync.Mutex
 	by    map[string]int
@@ -38,8 +41,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":{"code":"unavailable"}}`, http.StatusServiceUnavailable)
 	case "2":
 		_ = json.NewEncoder(w).Encode(map[string]any{"degraded": []string{"ranking"}, "items": []any{}})
+	case "3":
+		_ = json.NewEncoder(w).Encode(map[string]any{"degraded": []string{}, "items": []any{map[string]any{"item_id": 1}}})
 	default:
-		_ = json.NewEncoder(w).Encode(map[string]any{"degraded": []string{}, "items": []any{}})
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		_ = json.NewEncoder(w).Encode(map[string]any{"degraded": []string{}, "items": make([]map[string]any, n)})
 	}
 }
 
@@ -63,6 +69,9 @@ func TestClosedLoopCountsEveryAnswer(t *testing.T) {
 	}
 	if s.by["1"] == 0 || s.by["3"] == 0 {
 		t.Errorf("users not picked at random: %v", s.by)
+	}
+	if res.ShortReplies != s.by["3"] || math.Round(res.Goodput*res.Seconds) != float64(s.by["4"]) {
+		t.Errorf("short %d, goodput %v over %vs; server saw %v: only user 4's replies are whole", res.ShortReplies, res.Goodput, res.Seconds, s.by)
 	}
 	want := float64(s.by["2"]) / float64(res.Codes["200"])
 	if res.DegradedShare != want {

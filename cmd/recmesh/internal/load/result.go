@@ -18,7 +18,8 @@ type Result struct {
 	Rate        float64 `json:"rate,omitempty"` // open loop's target, per second
 	Seconds     float64 `json:"seconds"`
 	Sent        int     `json:"sent"`
-	// Throughput counts every answer; Goodput only whole ones (200, not degraded).
+	// Throughput counts every answer; Goodput only whole ones (200, not
+	// degraded, a full page).
 	Throughput float64 `json:"throughput_rps"`
 	Goodput    float64 `json:"goodput_rps"`
 	Latency    Latency `json:"latency_ms"`
@@ -29,13 +30,17 @@ type Result struct {
 	Codes map[string]int `json:"codes"`
 	// DegradedReplies counts 200 replies that named any degraded hop;
 	// Degraded counts them per hop (a reply may name several).
-	DegradedReplies int            `json:"degraded_replies"`
-	DegradedShare   float64        `json:"degraded_share"`
-	Degraded        map[string]int `json:"degraded"`
+	DegradedReplies int `json:"degraded_replies"`
+	// ShortReplies counts 200 replies with fewer items than asked (n):
+	// a user with little left to show, which a feed sees as a gap.
+	ShortReplies  int            `json:"short_replies"`
+	DegradedShare float64        `json:"degraded_share"`
+	Degraded      map[string]int `json:"degraded"`
 	// Percentiles is the latency curve for the plot: percentile → ms.
 	Percentiles []Point `json:"percentiles"`
 
 	hist, okHist *hdrhistogram.Histogram
+	n            int // items asked per request
 }
 
 // Latency is a latency summary in milliseconds.
@@ -65,7 +70,7 @@ func newResult(cfg Config) *Result {
 		mode = "open"
 	}
 	return &Result{Mode: mode, Connections: cfg.Connections, Rate: cfg.Rate,
-		Codes: map[string]int{}, Degraded: map[string]int{}, hist: newHist(), okHist: newHist()}
+		Codes: map[string]int{}, Degraded: map[string]int{}, hist: newHist(), okHist: newHist(), n: cfg.N}
 }
 
 func (r *Result) add(o outcome) {
@@ -79,6 +84,8 @@ func (r *Result) add(o outcome) {
 	_ = r.okHist.RecordValue(us)
 	if len(o.degraded) > 0 {
 		r.DegradedReplies++
+	} else if o.items < r.n {
+		r.ShortReplies++
 	}
 	for _, h := range o.degraded {
 		r.Degraded[h]++
@@ -96,7 +103,7 @@ func (r *Result) finish(d time.Duration) {
 	r.Seconds = d.Seconds()
 	answered := r.Sent - r.Codes["timeout"] - r.Codes["transport"]
 	r.Throughput = float64(answered) / max(r.Seconds, 1e-9)
-	r.Goodput = float64(r.Codes["200"]-r.DegradedReplies) / max(r.Seconds, 1e-9)
+	r.Goodput = float64(r.Codes["200"]-r.DegradedReplies-r.ShortReplies) / max(r.Seconds, 1e-9)
 	if ok := r.Codes["200"]; ok > 0 {
 		r.DegradedShare = float64(r.DegradedReplies) / float64(ok)
 	}
@@ -121,7 +128,7 @@ func (r *Result) WriteText(w io.Writer) {
 		loop = fmt.Sprintf("open loop, %.0f/s target, at most %d in flight", r.Rate, r.Connections)
 	}
 	fmt.Fprintf(w, "%s, %.1fs\n", loop, r.Seconds)
-	fmt.Fprintf(w, "  requests    %d sent, %.1f/s answered, %.1f/s whole (200, not degraded)\n", r.Sent, r.Throughput, r.Goodput)
+	fmt.Fprintf(w, "  requests    %d sent, %.1f/s answered, %.1f/s whole (200, not degraded, a full page)\n", r.Sent, r.Throughput, r.Goodput)
 	l := r.Latency
 	fmt.Fprintf(w, "  latency ms  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  mean %.2f\n", l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean)
 	fmt.Fprintf(w, "  codes       %s\n", counts(r.Codes))
@@ -130,6 +137,7 @@ func (r *Result) WriteText(w io.Writer) {
 		fmt.Fprintf(w, ": %s", counts(r.Degraded))
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  short       %d of %d replies had fewer items than asked\n", r.ShortReplies, r.Codes["200"])
 }
 
 // counts prints a map as "k=v k=v" in key order.
