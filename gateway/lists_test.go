@@ -26,13 +26,14 @@ type listFakes struct {
 	mu      *sync.Mutex
 	events  map[string][]domain.Interaction
 	shown   map[string][]domain.Exposure
+	seen    map[string][]int64
 	version *atomic.Pointer[string] // the ranking model version
 }
 
 func (f listFakes) GetUserFeatures(_ context.Context, u string, _ int) (domain.UserFeatures, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return domain.UserFeatures{UserID: u, Recent: append([]domain.Interaction(nil), f.events[u]...), Exposures: f.shown[u]}, nil
+	return domain.UserFeatures{UserID: u, Recent: append([]domain.Interaction(nil), f.events[u]...), Exposures: f.shown[u], Seen: f.seen[u]}, nil
 }
 
 func (f listFakes) IngestEvents(_ context.Context, b domain.EventBatch) (int, error) {
@@ -50,7 +51,7 @@ func (f listFakes) Recall(_ context.Context, r recallapi.Request) (recallapi.Res
 		out = append(out, cand(in.ItemID+1000, "item_cf"))
 	}
 	for id := int64(149); id >= 100 && len(out) < max(r.K, 1); id-- {
-		if !slices.Contains(r.Exclude, id) {
+		if !slices.Contains(r.Exclude, id) && !slices.Contains(r.Seen, id) {
 			out = append(out, cand(id, "popular"))
 		}
 	}
@@ -65,7 +66,7 @@ func (f listFakes) Rank(ctx context.Context, r rankingapi.Request) (rankingapi.R
 
 func newListGateway(t *testing.T, store listcache.Store) (*Gateway, listFakes) {
 	t.Helper()
-	f := listFakes{fakes: newFakes(), mu: new(sync.Mutex), events: map[string][]domain.Interaction{}, shown: map[string][]domain.Exposure{},
+	f := listFakes{fakes: newFakes(), mu: new(sync.Mutex), events: map[string][]domain.Interaction{}, shown: map[string][]domain.Exposure{}, seen: map[string][]int64{},
 		version: new(atomic.Pointer[string])}
 	v := "m1"
 	f.version.Store(&v)
@@ -222,17 +223,21 @@ func listKeyFor(g *Gateway, user string) string {
 	return listKey(&plan{userID: user, res: a.AssignIn(user, "")})
 }
 
-// Recall is asked to leave out what the exposure rules hide, so an engaged
-// user's recall budget goes to items that can still be shown: here recall
-// returns only 10 items, and the 10 best were all shown before.
+// Recall is asked to leave out what the exposure rules hide and what the
+// user has seen, so an engaged user's recall budget goes to items that can
+// still be shown: here recall returns only 10 items, the 10 best were
+// shown before and the next 10 are seen.
 func TestRecallLeavesOutHiddenExposures(t *testing.T) {
 	g, f := newListGateway(t, nil)
 	g.cfg.RecallK = 10
 	for id := int64(140); id < 150; id++ {
 		f.shown["u"] = append(f.shown["u"], domain.Exposure{ItemID: id, TSMillis: time.Now().UnixMilli()})
 	}
+	for id := int64(130); id < 140; id++ {
+		f.seen["u"] = append(f.seen["u"], id)
+	}
 	r := recommend(t, g, "u", 5)
-	if got := itemIDs(r); !slices.Equal(got, []int64{139, 138, 137, 136, 135}) {
+	if got := itemIDs(r); !slices.Equal(got, []int64{129, 128, 127, 126, 125}) {
 		t.Fatalf("got %v: want the best items not shown before", got)
 	}
 }

@@ -190,10 +190,12 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 
 	exposure := exposureRules(feats, p.FrequencyCap)
 	hidden := exposure.Hidden()
-	// Recall leaves out what the filter would hide anyway, so its K are
-	// items that can be shown: an engaged user's feed does not run dry.
+	// Recall leaves out what the filter would drop anyway (seen, hidden),
+	// so its K are items that can be shown: an engaged user's feed does
+	// not run dry.
 	rreq := recallapi.Request{UserID: pl.userID, Query: recallapi.Query{Recent: feats.Recent, Affinity: feats.GenreAffinity},
-		Quotas: p.RecallQuotas, K: g.cfg.RecallK, Categories: pl.categories, Exclude: withHidden(pl.exclude, hidden)}
+		Quotas: p.RecallQuotas, K: g.cfg.RecallK, Categories: pl.categories, Exclude: withHidden(pl.exclude, hidden),
+		Seen: feats.Seen[:min(len(feats.Seen), recallapi.MaxSeen)]}
 	if pl.seed != nil {
 		rreq = similarRecall(pl.seed, p, g.cfg.RecallK, pl.exclude)
 	}

@@ -29,9 +29,12 @@ type Input struct {
 
 func newInput(idx *Index, live catalog.Reader, req recallapi.Request, now time.Time, o *Options) *Input {
 	in := &Input{Index: idx, Live: live, Req: req, Now: now, Opts: o, nowMs: now.UnixMilli()}
-	if n := len(req.Exclude) + len(req.Seeds); n > 0 {
+	if n := len(req.Exclude) + len(req.Seeds) + len(req.Seen); n > 0 {
 		in.exclude = make(map[int64]bool, n)
 		for _, id := range req.Exclude {
+			in.exclude[id] = true
+		}
+		for _, id := range req.Seen {
 			in.exclude[id] = true
 		}
 		for _, id := range req.Seeds {

@@ -175,9 +175,10 @@ func resolve(req recallapi.Request) ([]int, int, error) {
 		}
 		quotas[i] = n
 	}
-	if len(req.Categories) > recallapi.MaxCategories || len(req.Exclude) > recallapi.MaxExclude || len(req.Seeds) > recallapi.MaxSeeds {
-		return nil, 0, apierr.Invalid("at most %d categories, %d excluded items and %d seed items",
-			recallapi.MaxCategories, recallapi.MaxExclude, recallapi.MaxSeeds)
+	if len(req.Categories) > recallapi.MaxCategories || len(req.Exclude) > recallapi.MaxExclude || len(req.Seeds) > recallapi.MaxSeeds ||
+		len(req.Seen) > recallapi.MaxSeen {
+		return nil, 0, apierr.Invalid("at most %d categories, %d excluded items, %d seed items and %d seen items",
+			recallapi.MaxCategories, recallapi.MaxExclude, recallapi.MaxSeeds, recallapi.MaxSeen)
 	}
 	k := req.K
 	if k == 0 {

@@ -40,7 +40,11 @@ type RecallRequest struct {
 	ExcludeItemIds []int64 `protobuf:"varint,8,rep,packed,name=exclude_item_ids,json=excludeItemIds,proto3" json:"exclude_item_ids,omitempty"`
 	// seed_item_ids ask for items similar to these (similar items): item-CF
 	// and embeddings start from them instead of the user's history.
-	SeedItemIds   []int64 `protobuf:"varint,9,rep,packed,name=seed_item_ids,json=seedItemIds,proto3" json:"seed_item_ids,omitempty"`
+	SeedItemIds []int64 `protobuf:"varint,9,rep,packed,name=seed_item_ids,json=seedItemIds,proto3" json:"seed_item_ids,omitempty"`
+	// seen_item_ids are the items the user interacted with: never returned,
+	// as the filter would drop them, so the candidates are items that can
+	// be shown.
+	SeenItemIds   []int64 `protobuf:"varint,10,rep,packed,name=seen_item_ids,json=seenItemIds,proto3" json:"seen_item_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -138,6 +142,13 @@ func (x *RecallRequest) GetSeedItemIds() []int64 {
 	return nil
 }
 
+func (x *RecallRequest) GetSeenItemIds() []int64 {
+	if x != nil {
+		return x.SeenItemIds
+	}
+	return nil
+}
+
 type RecallResponse struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Candidates *Candidates            `protobuf:"bytes,1,opt,name=candidates,proto3" json:"candidates,omitempty"`
@@ -214,7 +225,7 @@ var File_recmesh_v1_recall_proto protoreflect.FileDescriptor
 const file_recmesh_v1_recall_proto_rawDesc = "" +
 	"\n" +
 	"\x17recmesh/v1/recall.proto\x12\n" +
-	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\x87\x04\n" +
+	"recmesh.v1\x1a\x17recmesh/v1/common.proto\"\xab\x04\n" +
 	"\rRecallRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12/\n" +
 	"\x06recent\x18\x02 \x03(\v2\x17.recmesh.v1.InteractionR\x06recent\x12S\n" +
@@ -227,7 +238,9 @@ const file_recmesh_v1_recall_proto_rawDesc = "" +
 	"categories\x18\a \x03(\tR\n" +
 	"categories\x12(\n" +
 	"\x10exclude_item_ids\x18\b \x03(\x03R\x0eexcludeItemIds\x12\"\n" +
-	"\rseed_item_ids\x18\t \x03(\x03R\vseedItemIds\x1a@\n" +
+	"\rseed_item_ids\x18\t \x03(\x03R\vseedItemIds\x12\"\n" +
+	"\rseen_item_ids\x18\n" +
+	" \x03(\x03R\vseenItemIds\x1a@\n" +
 	"\x12GenreAffinityEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a9\n" +

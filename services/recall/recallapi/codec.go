@@ -11,7 +11,7 @@ func RequestFromPB(r *pb.RecallRequest) (Request, error) {
 		UserID: r.GetUserId(),
 		Query:  Query{Recent: domain.InteractionsFromPB(r.GetRecent()), Affinity: r.GetGenreAffinity()},
 		Quotas: intMap(r.GetQuotas()), OnlyQuotas: r.GetOnlyQuotas(), K: int(r.GetK()),
-		Categories: r.GetCategories(), Exclude: r.GetExcludeItemIds(), Seeds: r.GetSeedItemIds(),
+		Categories: r.GetCategories(), Exclude: r.GetExcludeItemIds(), Seeds: r.GetSeedItemIds(), Seen: r.GetSeenItemIds(),
 	}, nil
 }
 
@@ -24,7 +24,7 @@ func RequestToPB(r Request) *pb.RecallRequest {
 	return &pb.RecallRequest{
 		UserId: r.UserID, Recent: domain.InteractionsToPB(r.Recent), GenreAffinity: r.Affinity,
 		Quotas: q, OnlyQuotas: r.OnlyQuotas, K: int32(r.K),
-		Categories: r.Categories, ExcludeItemIds: r.Exclude, SeedItemIds: r.Seeds,
+		Categories: r.Categories, ExcludeItemIds: r.Exclude, SeedItemIds: r.Seeds, SeenItemIds: r.Seen,
 	}
 }
 

@@ -49,6 +49,9 @@ type Request struct {
 	// Seeds ask for items similar to these: item-CF and the embedding start
 	// from them instead of the user's history, and they are never returned.
 	Seeds []int64
+	// Seen are the items the user interacted with (features' seen set, at
+	// most MaxSeen): never returned, as the filter would drop them.
+	Seen []int64
 }
 
 // Limits on the lists a request carries.
@@ -59,6 +62,9 @@ const (
 	// hide anyway (1000), so recall fills its K with items that can be shown.
 	MaxExclude = 2500
 	MaxSeeds   = 20
+	// MaxSeen bounds the seen set a request carries; a caller with more
+	// sends part of it (the filter still drops the rest).
+	MaxSeen = 20000
 )
 
 // Response carries the merged candidates.
