@@ -61,10 +61,12 @@ func (d *devMesh) checkVersionRouting(t *testing.T) {
 			t.Fatal("the routing experiment never reached the gateway")
 		}
 	}
-	served := func(wantV2Down bool) map[string]int {
+	// Each phase asks users of its own: a user's cached list would answer
+	// without ranking.
+	served := func(prefix string, wantV2Down bool) map[string]int {
 		arms := map[string]int{}
 		for i := range 60 {
-			user := fmt.Sprint("route-", i)
+			user := fmt.Sprint(prefix, i)
 			rep, status := d.recommend(user)
 			if status != http.StatusOK {
 				t.Fatalf("%s: status %d", user, status)
@@ -90,7 +92,7 @@ func (d *devMesh) checkVersionRouting(t *testing.T) {
 		}
 		return arms
 	}
-	arms := served(false)
+	arms := served("route-", false)
 	t.Logf("v2 up: %v", arms)
 	if arms["v1"] < 10 || arms["v2"] < 10 {
 		t.Fatalf("arms = %v", arms)
@@ -98,7 +100,7 @@ func (d *devMesh) checkVersionRouting(t *testing.T) {
 	_ = v2.cmd.Process.Signal(syscall.SIGTERM)
 	<-v2.done
 	d.waitHealthy(t, "ranking", 1)
-	arms = served(true)
+	arms = served("route-down-", true)
 	t.Logf("v2 down: %v", arms)
 	if status, body := d.admin(t, "DELETE", "/admin/v1/layers/routing/experiments/ranking-v2", devToken, ""); status != http.StatusOK {
 		t.Errorf("stop the routing experiment: %d %s", status, body)
