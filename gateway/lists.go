@@ -45,6 +45,8 @@ type lists struct {
 	// pinned ranking model ("" for the current one).
 	versions map[string]string
 	prewarm  chan string // a pinned ranking model whose versions changed
+	// refreshing holds a token per background rebuild in flight.
+	refreshing chan struct{}
 }
 
 // newLists opens the list cache over store (nil: in process only).
@@ -53,7 +55,8 @@ func newLists(cfg ListCacheConfig, store listcache.Store, reg prometheus.Registe
 	if err != nil {
 		return nil, err
 	}
-	return &lists{cache: c, cfg: cfg, versions: map[string]string{}, prewarm: make(chan string, 1)}, nil
+	return &lists{cache: c, cfg: cfg, versions: map[string]string{}, prewarm: make(chan string, 1),
+		refreshing: make(chan struct{}, maxRefreshes)}, nil
 }
 
 // versionsOf is the model versions a list built by a run with these
@@ -111,20 +114,56 @@ func (g *Gateway) listed(ctx context.Context, pl *plan) bool {
 func (g *Gateway) serveListed(ctx context.Context, pl *plan) (Reply, error) {
 	pl.listKey = listKey(pl)
 	req := listcache.Request{User: pl.userID, Key: pl.listKey, Versions: g.lists.current(pl.res.Params.RankingModel),
-		N: pl.n, Exclude: pl.exclude, Admit: g.admit(time.Now())}
-	if items, mv, ok := g.lists.cache.Take(ctx, req); ok {
-		return g.listedReply(ctx, pl, items, mv), nil
+		N: pl.n, Exclude: pl.exclude, Admit: g.admit(time.Now()), RefreshBelow: refreshPages * pl.n}
+	if page, ok := g.lists.cache.Take(ctx, req); ok {
+		if page.Refresh {
+			g.refreshList(pl, page.Served)
+		}
+		return g.listedReply(ctx, pl, page.Items, page.ModelVersion), nil
 	}
 	v, shared, err := g.lists.cache.Build(pl.userID, pl.listKey, func() (any, error) { return g.serve(ctx, pl) })
 	if !shared {
 		r, _ := v.(Reply)
 		return r, err
 	}
-	if items, mv, ok := g.lists.cache.Take(ctx, req); ok {
-		return g.listedReply(ctx, pl, items, mv), nil
+	if page, ok := g.lists.cache.Take(ctx, req); ok {
+		return g.listedReply(ctx, pl, page.Items, page.ModelVersion), nil
 	}
 	return g.serve(ctx, pl)
 }
+
+// refreshPages: a list with fewer than this many pages left is rebuilt in
+// the background, so its user's next pages do not wait for the pipeline.
+const refreshPages = 3
+
+// maxRefreshes bounds the background rebuilds in flight; past it a list
+// runs out and its user's request runs the pipeline, as without refresh.
+const maxRefreshes = 2
+
+// refreshList rebuilds pl's list in the background, leaving out what the
+// old one served (the exposure log may not have it yet); the new list
+// replaces the old one, which hands over what it served meanwhile.
+func (g *Gateway) refreshList(pl *plan, served []int64) {
+	select {
+	case g.lists.refreshing <- struct{}{}:
+	default:
+		return
+	}
+	rp := *pl
+	rp.exclude, rp.prewarm = served[max(0, len(served)-maxRefreshExclude):], true
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		defer func() { <-g.lists.refreshing }()
+		if _, err := g.serve(Preview(context.Background()), &rp); err == nil {
+			g.lists.cache.Refreshed()
+		}
+	}()
+}
+
+// maxRefreshExclude is how many of the newest served items a refresh
+// leaves out; older ones are in the exposure log by then.
+const maxRefreshExclude = 1000
 
 // listedReply is a reply from a cached list.
 func (g *Gateway) listedReply(ctx context.Context, pl *plan, items []domain.Candidate, modelVersion string) Reply {

@@ -19,7 +19,7 @@ import (
 	"github.com/recmesh/recmesh/services/recall/recallapi"
 )
 
-// listFakes recall 50 items, and after a user likes item x, item x+1000
+// listFakes recall 100 items (149 down to 50), and after a user likes item x, item x+1000
 // too, which ranking puts first; events are kept per user.
 type listFakes struct {
 	fakes
@@ -50,7 +50,7 @@ func (f listFakes) Recall(_ context.Context, r recallapi.Request) (recallapi.Res
 	for _, in := range r.Query.Recent {
 		out = append(out, cand(in.ItemID+1000, "item_cf"))
 	}
-	for id := int64(149); id >= 100 && len(out) < max(r.K, 1); id-- {
+	for id := int64(149); id >= 50 && len(out) < max(r.K, 1); id-- {
 		if !slices.Contains(r.Exclude, id) && !slices.Contains(r.Seen, id) {
 			out = append(out, cand(id, "popular"))
 		}
@@ -64,7 +64,7 @@ func (f listFakes) Rank(ctx context.Context, r rankingapi.Request) (rankingapi.R
 	return resp, err
 }
 
-func newListGateway(t *testing.T, store listcache.Store) (*Gateway, listFakes) {
+func newListGateway(t *testing.T, store listcache.Store, edit ...func(*Config)) (*Gateway, listFakes) {
 	t.Helper()
 	f := listFakes{fakes: newFakes(), mu: new(sync.Mutex), events: map[string][]domain.Interaction{}, shown: map[string][]domain.Exposure{}, seen: map[string][]int64{},
 		version: new(atomic.Pointer[string])}
@@ -73,6 +73,9 @@ func newListGateway(t *testing.T, store listcache.Store) (*Gateway, listFakes) {
 	cfg := DefaultConfig()
 	cfg.ConfigPoll, cfg.ConfigWait = 10*time.Millisecond, 50*time.Millisecond
 	cfg.ListCache.PrewarmRate = 1000
+	for _, e := range edit {
+		e(&cfg)
+	}
 	g, err := New(cfg, Hops{Features: f, Recall: f, Filter: f, Ranking: f, Experiment: f, Lists: store}, prometheus.NewRegistry(), log.Discard(), uniqueInstance(t))
 	if err != nil {
 		t.Fatal(err)
@@ -171,8 +174,8 @@ func TestNewModelVersionPrewarmsLists(t *testing.T) {
 		if r.ModelVersion != "m2" {
 			t.Fatalf("%s after the pre-warm: model %q, want m2", u, r.ModelVersion)
 		}
-		if r.Items[0].ItemID != 149 {
-			t.Fatalf("%s's pre-warmed list starts at %d: a pre-warm must serve nothing", u, r.Items[0].ItemID)
+		if r.Items[0].ItemID != 144 {
+			t.Fatalf("%s's pre-warmed list starts at %d, want 144: it serves neither the old list's first page again nor a page itself", u, r.Items[0].ItemID)
 		}
 	}
 	if f.rankCalls.Load() != calls {
@@ -239,5 +242,30 @@ func TestRecallLeavesOutHiddenExposures(t *testing.T) {
 	r := recommend(t, g, "u", 5)
 	if got := itemIDs(r); !slices.Equal(got, []int64{129, 128, 127, 126, 125}) {
 		t.Fatalf("got %v: want the best items not shown before", got)
+	}
+}
+
+// A list near its end is rebuilt in the background, leaving out what it
+// served: the user pages on with hits only and never sees an item twice.
+func TestListRefreshedAheadOfItsEnd(t *testing.T) {
+	g, _ := newListGateway(t, nil, func(c *Config) { c.ListCache.Items = 40 })
+	seen := map[int64]bool{}
+	page := func() {
+		for _, id := range itemIDs(recommend(t, g, "u", 5)) {
+			if seen[id] {
+				t.Fatalf("item %d served twice", id)
+			}
+			seen[id] = true
+		}
+	}
+	for range 6 { // 30 of the list's 40 items: fewer than three pages left
+		page()
+	}
+	waitUntil(t, func() bool { return testutil.ToFloat64(g.lists.cache.RefreshedCounter()) == 1 })
+	for range 8 { // past the first list's end, on the refreshed one
+		page()
+	}
+	if got := testutil.ToFloat64(g.lists.cache.ResultCounter("exhausted")) + testutil.ToFloat64(g.lists.cache.ResultCounter("miss")); got != 1 {
+		t.Fatalf("%v misses, want only the first request's", got)
 	}
 }

@@ -103,6 +103,8 @@ type entry struct {
 	served  map[int64]struct{}
 	order   []int64 // served, oldest first, as the store keeps it
 	expires time.Time
+	// refreshing is set once Take asked for the list's refresh.
+	refreshing bool
 }
 
 // itemBytes is a rough size of one cached candidate (id, title, sources,
@@ -209,16 +211,30 @@ type Request struct {
 	Exclude []int64
 	// Admit says whether an item may be served now (the catalogue).
 	Admit func(*domain.Candidate) bool
+	// RefreshBelow asks, once per list, for the list's refresh when fewer
+	// unserved items than this are left after the page (0: never).
+	RefreshBelow int
+}
+
+// Page is what Take serves.
+type Page struct {
+	Items        []domain.Candidate
+	ModelVersion string
+	// Refresh asks the caller to rebuild the list in the background
+	// (Request.RefreshBelow); Served are its items served so far, which
+	// the new list should leave out.
+	Refresh bool
+	Served  []int64
 }
 
 // Take serves r.N items from the user's list under r.Key, the best ones
 // not served from it yet, and marks them served. ok is false on a miss:
 // no list, a stale or expired one, or fewer than N items left.
-func (c *Cache) Take(ctx context.Context, r Request) (items []domain.Candidate, modelVersion string, ok bool) {
+func (c *Cache) Take(ctx context.Context, r Request) (Page, bool) {
 	u, level := c.lookup(ctx, r.User, r.Key)
 	if u == nil {
 		c.m.result("miss")
-		return nil, "", false
+		return Page{}, false
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -226,13 +242,13 @@ func (c *Cache) Take(ctx context.Context, r Request) (items []domain.Candidate, 
 	switch {
 	case e == nil:
 		c.m.result("miss")
-		return nil, "", false
+		return Page{}, false
 	case time.Now().After(e.expires) || (r.Versions != "" && e.list.Versions != r.Versions):
 		delete(u.lists, r.Key)
 		c.m.result("stale")
-		return nil, "", false
+		return Page{}, false
 	}
-	items = make([]domain.Candidate, 0, r.N)
+	items := make([]domain.Candidate, 0, r.N)
 	for i := range e.list.Items {
 		it := &e.list.Items[i]
 		if _, done := e.served[it.ID]; done || contains(r.Exclude, it.ID) || (r.Admit != nil && !r.Admit(it)) {
@@ -246,7 +262,7 @@ func (c *Cache) Take(ctx context.Context, r Request) (items []domain.Candidate, 
 	if len(items) < r.N {
 		delete(u.lists, r.Key)
 		c.m.result("exhausted")
-		return nil, "", false
+		return Page{}, false
 	}
 	for _, it := range items {
 		e.served[it.ID] = struct{}{}
@@ -255,7 +271,22 @@ func (c *Cache) Take(ctx context.Context, r Request) (items []domain.Candidate, 
 	order := append([]int64(nil), e.order...)
 	c.write(func(ctx context.Context) { c.storeErr("served", c.opts.Store.Served(ctx, r.User, r.Key, order)) })
 	c.m.result(level)
-	return items, e.list.ModelVersion, true
+	p := Page{Items: items, ModelVersion: e.list.ModelVersion}
+	if !e.refreshing && r.RefreshBelow > 0 && e.unserved() < r.RefreshBelow {
+		e.refreshing, p.Refresh, p.Served = true, true, order
+	}
+	return p, true
+}
+
+// unserved is how many of the list's items are not served yet.
+func (e *entry) unserved() int {
+	n := 0
+	for i := range e.list.Items {
+		if _, done := e.served[e.list.Items[i].ID]; !done {
+			n++
+		}
+	}
+	return n
 }
 
 // lookup finds the user's lists in process, or else loads the one under
@@ -278,26 +309,37 @@ func (c *Cache) lookup(ctx context.Context, user, key string) (*userLists, strin
 	if c.storeErr("get", err); !ok || err != nil {
 		return nil, ""
 	}
-	return c.keep(user, key, l, served), "hit_l2"
+	u, _ := c.keep(user, key, l, served)
+	return u, "hit_l2"
 }
 
-// keep puts l under (user, key) in process.
-func (c *Cache) keep(user, key string, l List, served []int64) *userLists {
-	e := &entry{list: l, served: make(map[int64]struct{}, len(served)), order: served,
-		expires: l.Built.Add(c.ttl(user, key))}
-	for _, id := range served {
-		e.served[id] = struct{}{}
+// keep puts l under (user, key) in process. A list it replaces (a refresh
+// or a pre-warm) hands over what it served, so no item is served twice
+// under one key; keep returns the served items, as the new entry has them.
+func (c *Cache) keep(user, key string, l List, served []int64) (*userLists, []int64) {
+	e := &entry{list: l, served: make(map[int64]struct{}, len(served)), expires: l.Built.Add(c.ttl(user, key))}
+	add := func(ids []int64) {
+		for _, id := range ids {
+			if _, dup := e.served[id]; !dup {
+				e.served[id] = struct{}{}
+				e.order = append(e.order, id)
+			}
+		}
 	}
 	u, _ := c.l1.Compute(user, func(old *userLists, found bool) (*userLists, otter.ComputeOp) {
 		if !found {
 			old = &userLists{lists: map[string]*entry{}}
 		}
 		old.mu.Lock()
+		if prev := old.lists[key]; prev != nil {
+			add(prev.order)
+		}
+		add(served)
 		old.lists[key] = e
 		old.mu.Unlock()
 		return old, otter.WriteOp
 	})
-	return u
+	return u, append([]int64(nil), e.order...)
 }
 
 // ttl is the list's TTL: Options.TTL less up to a tenth, fixed per list so
@@ -316,14 +358,14 @@ func hash(s string) uint64 {
 }
 
 // Put keeps l as the user's list under key, with served already served
-// (the page the run that built it answered).
+// (the page the run that built it answered), and whatever the list it
+// replaces served.
 func (c *Cache) Put(user, key string, l List, served []int64) {
 	if l.Built.IsZero() {
 		l.Built = time.Now()
 	}
-	c.keep(user, key, l, append([]int64(nil), served...))
+	_, order := c.keep(user, key, l, served)
 	ttl := c.ttl(user, key)
-	order := append([]int64(nil), served...)
 	c.write(func(ctx context.Context) {
 		if c.storeErr("put", c.opts.Store.Put(ctx, user, key, l, ttl)); len(order) > 0 {
 			c.storeErr("served", c.opts.Store.Served(ctx, user, key, order))
@@ -387,6 +429,15 @@ func (c *Cache) PrewarmedCounter() prometheus.Counter { return c.m.prewarmed }
 func (c *Cache) InvalidationsCounter(reason string) prometheus.Counter {
 	return c.m.invalidations.WithLabelValues(reason)
 }
+
+// RefreshedCounter is recmesh_list_cache_refreshed_total, for tests.
+func (c *Cache) RefreshedCounter() prometheus.Counter { return c.m.refreshed }
+
+// ResultCounter is recmesh_list_cache_requests_total{result}, for tests.
+func (c *Cache) ResultCounter(result string) prometheus.Counter { return c.m.results[result] }
+
+// Refreshed counts a list rebuilt ahead of its end.
+func (c *Cache) Refreshed() { c.m.refreshed.Inc() }
 
 // Prewarmed counts lists a pre-warm rebuilt.
 func (c *Cache) Prewarmed(n int) { c.m.prewarmed.Add(float64(n)) }

@@ -57,21 +57,21 @@ func TestTakeConsumesTheList(t *testing.T) {
 	ctx := context.Background()
 	c.Put("u", "k", list(1, 2, 3, 4, 5, 6, 7), []int64{1, 2})
 	noFour := func(it *domain.Candidate) bool { return it.ID != 4 }
-	got, mv, ok := c.Take(ctx, Request{User: "u", Key: "k", Versions: "m1/r1", N: 2, Exclude: []int64{3}, Admit: noFour})
-	if !ok || mv != "r1" || !slices.Equal(ids(got), []int64{5, 6}) {
-		t.Fatalf("page %v (ok %v, model %q), want [5 6]", ids(got), ok, mv)
+	p, ok := c.Take(ctx, Request{User: "u", Key: "k", Versions: "m1/r1", N: 2, Exclude: []int64{3}, Admit: noFour})
+	if !ok || p.ModelVersion != "r1" || !slices.Equal(ids(p.Items), []int64{5, 6}) {
+		t.Fatalf("page %v (ok %v, model %q), want [5 6]", ids(p.Items), ok, p.ModelVersion)
 	}
-	got, _, ok = c.Take(ctx, Request{User: "u", Key: "k", N: 1})
-	if !ok || !slices.Equal(ids(got), []int64{3}) {
-		t.Fatalf("page %v, want [3]: excluded once is not served", ids(got))
+	p, ok = c.Take(ctx, Request{User: "u", Key: "k", N: 1})
+	if !ok || !slices.Equal(ids(p.Items), []int64{3}) {
+		t.Fatalf("page %v, want [3]: excluded once is not served", ids(p.Items))
 	}
-	if _, _, ok := c.Take(ctx, Request{User: "u", Key: "k", N: 3}); ok {
+	if _, ok := c.Take(ctx, Request{User: "u", Key: "k", N: 3}); ok {
 		t.Fatal("a page of 3 from 2 unserved items")
 	}
-	if _, _, ok := c.Take(ctx, Request{User: "u", Key: "k", N: 1}); ok {
+	if _, ok := c.Take(ctx, Request{User: "u", Key: "k", N: 1}); ok {
 		t.Fatal("an exhausted list was kept")
 	}
-	if _, _, ok := c.Take(ctx, Request{User: "other", Key: "k", N: 1}); ok {
+	if _, ok := c.Take(ctx, Request{User: "other", Key: "k", N: 1}); ok {
 		t.Fatal("another user's lookup hit")
 	}
 	r := counts(c)
@@ -86,16 +86,16 @@ func TestOtherModelVersionsAreStale(t *testing.T) {
 	c, _ := newCache(t, nil)
 	ctx := context.Background()
 	c.Put("u", "k", list(1, 2, 3), nil)
-	if _, _, ok := c.Take(ctx, Request{User: "u", Key: "k", N: 1}); !ok {
+	if _, ok := c.Take(ctx, Request{User: "u", Key: "k", N: 1}); !ok {
 		t.Fatal("unknown versions refused the list")
 	}
-	if _, _, ok := c.Take(ctx, Request{User: "u", Key: "k", Versions: "m2/r1", N: 1}); ok {
+	if _, ok := c.Take(ctx, Request{User: "u", Key: "k", Versions: "m2/r1", N: 1}); ok {
 		t.Fatal("a list of model m1 served at m2")
 	}
 	if got := counts(c)["stale"]; got != 1 {
 		t.Fatalf("stale %v, want 1", got)
 	}
-	if _, _, ok := c.Take(ctx, Request{User: "u", Key: "k", N: 1}); ok {
+	if _, ok := c.Take(ctx, Request{User: "u", Key: "k", N: 1}); ok {
 		t.Fatal("the stale list was kept")
 	}
 }
@@ -109,13 +109,13 @@ func TestReplicasShareListsAndInvalidations(t *testing.T) {
 	b, _ := newCache(t, s)
 	ctx := context.Background()
 	a.Put("u", "k", list(1, 2, 3, 4), []int64{1})
-	if _, _, ok := a.Take(ctx, Request{User: "u", Key: "k", N: 1}); !ok {
+	if _, ok := a.Take(ctx, Request{User: "u", Key: "k", N: 1}); !ok {
 		t.Fatal("a's own list missed")
 	}
 	waitFor(t, func() bool { _, served, _, _ := s.Get(ctx, "u", "k"); return len(served) == 2 })
-	got, _, ok := b.Take(ctx, Request{User: "u", Key: "k", N: 2})
-	if !ok || !slices.Equal(ids(got), []int64{3, 4}) {
-		t.Fatalf("b served %v (ok %v), want [3 4]", ids(got), ok)
+	p, ok := b.Take(ctx, Request{User: "u", Key: "k", N: 2})
+	if !ok || !slices.Equal(ids(p.Items), []int64{3, 4}) {
+		t.Fatalf("b served %v (ok %v), want [3 4]", ids(p.Items), ok)
 	}
 	if r := counts(b); r["hit_l2"] != 1 {
 		t.Fatalf("b's results %v, want one hit_l2", r)
@@ -198,5 +198,30 @@ func TestStaleLists(t *testing.T) {
 	got := c.StaleLists("m2/r1", 10)
 	if len(got) != 1 || got[0].User != "u" || got[0].Scene != "home" || got[0].Categories[0] != "Drama" {
 		t.Fatalf("stale %+v, want u's home list", got)
+	}
+}
+
+// Near its end a list asks once for its refresh, with what it served; the
+// list that replaces it serves none of that again.
+func TestRefreshAheadHandsOverServedItems(t *testing.T) {
+	c, _ := newCache(t, nil)
+	ctx := context.Background()
+	c.Put("u", "k", list(1, 2, 3, 4, 5, 6), []int64{1, 2})
+	r := Request{User: "u", Key: "k", N: 1, RefreshBelow: 3}
+	if p, _ := c.Take(ctx, r); p.Refresh {
+		t.Fatal("refresh asked with 3 items left")
+	}
+	p, ok := c.Take(ctx, r)
+	if !ok || !p.Refresh || !slices.Equal(p.Served, []int64{1, 2, 3, 4}) {
+		t.Fatalf("page %+v: want a refresh with [1 2 3 4] served", p)
+	}
+	if p, _ := c.Take(ctx, r); p.Refresh {
+		t.Fatal("refresh asked twice")
+	}
+	// The refreshed list ranks 4 and 5 first again: they must not be served twice.
+	c.Put("u", "k", list(4, 5, 7, 8), nil)
+	p, ok = c.Take(ctx, Request{User: "u", Key: "k", N: 2})
+	if !ok || !slices.Equal(ids(p.Items), []int64{7, 8}) {
+		t.Fatalf("after the refresh: %v, want [7 8]", ids(p.Items))
 	}
 }

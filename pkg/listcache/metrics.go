@@ -12,6 +12,7 @@ type metrics struct {
 	invalidations *prometheus.CounterVec
 	storeErrors   *prometheus.CounterVec
 	prewarmed     prometheus.Counter
+	refreshed     prometheus.Counter
 	reg           prometheus.Registerer
 }
 
@@ -31,6 +32,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Failed calls of the shared level by operation (dropped: a write that found the write queue full)."}, []string{"op"}),
 		prewarmed: prometheus.NewCounter(prometheus.CounterOpts{Name: "recmesh_list_cache_prewarmed_total",
 			Help: "Lists rebuilt in the background after a new model version was seen."}),
+		refreshed: prometheus.NewCounter(prometheus.CounterOpts{Name: "recmesh_list_cache_refreshed_total",
+			Help: "Lists rebuilt in the background before they ran out (fewer than three pages left), so their users' next pages are hits."}),
 		results: map[string]prometheus.Counter{},
 		reg:     reg,
 	}
@@ -38,7 +41,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.results[r] = m.requests.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.evictions, m.invalidations, m.storeErrors, m.prewarmed)
+		reg.MustRegister(m.requests, m.evictions, m.invalidations, m.storeErrors, m.prewarmed, m.refreshed)
 	}
 	return m
 }

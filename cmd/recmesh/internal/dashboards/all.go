@@ -40,11 +40,12 @@ func overview() Dashboard {
 				Queries: []Query{{`max(recmesh_shed_overflow_share)`, "overflow"}}},
 			{Title: "List cache: hit ratio", Unit: "percentunit", Description: "Share of list-cache lookups served from a user's cached ranked list, in process (hit_l1) or from Redis (hit_l2); the rest ran the pipeline.",
 				Queries: []Query{{`sum(rate(recmesh_list_cache_requests_total{result=~"hit_l1|hit_l2"}[1m])) / sum(rate(recmesh_list_cache_requests_total[1m]))`, "hit ratio"}}},
-			{Title: "List cache: lookups", Unit: "reqps", Description: "List-cache lookups per second by result (hit_l1, hit_l2, miss, stale: older model versions or expired, exhausted: no page left), with the users invalidated by their own events (event) or by another replica's (remote), lists rebuilt by a pre-warm after a release, evictions by cause, and failed calls of the Redis level.",
+			{Title: "List cache: lookups", Unit: "reqps", Description: "List-cache lookups per second by result (hit_l1, hit_l2, miss, stale: older model versions or expired, exhausted: no page left), with the users invalidated by their own events (event) or by another replica's (remote), lists rebuilt by a pre-warm after a release or ahead of their end, evictions by cause, and failed calls of the Redis level.",
 				Queries: []Query{
 					{`sum by (result) (rate(recmesh_list_cache_requests_total[1m]))`, "{{result}}"},
 					{`sum by (reason) (rate(recmesh_list_cache_invalidations_total[1m]))`, "invalidated: {{reason}}"},
 					{`sum(rate(recmesh_list_cache_prewarmed_total[1m]))`, "pre-warmed"},
+					{`sum(rate(recmesh_list_cache_refreshed_total[1m]))`, "refreshed ahead"},
 					{`sum by (cause) (rate(recmesh_list_cache_evictions_total[1m]))`, "evicted: {{cause}}"},
 					{`sum by (op) (rate(recmesh_list_cache_store_errors_total[1m]))`, "store errors: {{op}}"},
 				}},
