@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -134,7 +135,7 @@ func New(opts Options, reg prometheus.Registerer) (*Cache, error) {
 		ExpiryCalculator: otter.ExpiryWriting[string, *userLists](opts.TTL),
 		OnDeletion: func(e otter.DeletionEvent[string, *userLists]) {
 			if e.Cause.IsEviction() {
-				m.evictions.WithLabelValues(e.Cause.String()).Inc()
+				m.evictions.WithLabelValues(strings.ToLower(e.Cause.String())).Inc()
 			}
 		},
 	})

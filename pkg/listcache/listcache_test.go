@@ -184,7 +184,7 @@ func TestMemoryBoundEvicts(t *testing.T) {
 		t.Fatalf("weighted size %d over the bound %d", w, 200*itemBytes)
 	}
 	waitFor(t, func() bool {
-		return testutil.ToFloat64(c.m.evictions.WithLabelValues("Overflow")) > 0 || c.l1.EstimatedSize() < 100
+		return testutil.ToFloat64(c.m.evictions.WithLabelValues("overflow")) > 0 || c.l1.EstimatedSize() < 100
 	})
 }
 

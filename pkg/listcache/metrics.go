@@ -40,6 +40,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range results {
 		m.results[r] = m.requests.WithLabelValues(r)
 	}
+	// Every series exists from the start, at 0, so dashboards and alerts
+	// see a rate of 0 rather than no data.
+	for _, op := range []string{"get", "put", "served", "invalidate", "dropped"} {
+		m.storeErrors.WithLabelValues(op)
+	}
+	for _, cause := range []string{"overflow", "expiration"} {
+		m.evictions.WithLabelValues(cause)
+	}
+	for _, reason := range []string{"event", "remote"} {
+		m.invalidations.WithLabelValues(reason)
+	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.evictions, m.invalidations, m.storeErrors, m.prewarmed, m.refreshed)
 	}
