@@ -114,7 +114,7 @@ func (g *Gateway) listed(ctx context.Context, pl *plan) bool {
 func (g *Gateway) serveListed(ctx context.Context, pl *plan) (Reply, error) {
 	pl.listKey = listKey(pl)
 	req := listcache.Request{User: pl.userID, Key: pl.listKey, Versions: g.lists.current(pl.res.Params.RankingModel),
-		N: pl.n, Exclude: pl.exclude, Admit: g.admit(time.Now()), RefreshBelow: refreshPages * pl.n}
+		N: pl.n, Exclude: pl.exclude, Admit: g.admit(time.Now()), RefreshBelow: refreshPages * pl.n, TryRefresh: g.lists.tryRefresh}
 	if page, ok := g.lists.cache.Take(ctx, req); ok {
 		if page.Refresh {
 			g.refreshList(pl, page.Served)
@@ -140,15 +140,21 @@ const refreshPages = 3
 // runs out and its user's request runs the pipeline, as without refresh.
 const maxRefreshes = 2
 
+// tryRefresh takes a token for a background rebuild, if one is free.
+func (l *lists) tryRefresh() bool {
+	select {
+	case l.refreshing <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
 // refreshList rebuilds pl's list in the background, leaving out what the
 // old one served (the exposure log may not have it yet); the new list
-// replaces the old one, which hands over what it served meanwhile.
+// replaces the old one, which hands over what it served meanwhile. The
+// caller holds a token (tryRefresh).
 func (g *Gateway) refreshList(pl *plan, served []int64) {
-	select {
-	case g.lists.refreshing <- struct{}{}:
-	default:
-		return
-	}
 	rp := *pl
 	rp.exclude, rp.prewarm = served[max(0, len(served)-maxRefreshExclude):], true
 	g.wg.Add(1)

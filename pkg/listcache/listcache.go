@@ -213,8 +213,11 @@ type Request struct {
 	// Admit says whether an item may be served now (the catalogue).
 	Admit func(*domain.Candidate) bool
 	// RefreshBelow asks, once per list, for the list's refresh when fewer
-	// unserved items than this are left after the page (0: never).
+	// unserved items than this are left after the page (0: never), if
+	// TryRefresh (nil: always) agrees; a list it refuses asks again on its
+	// next page.
 	RefreshBelow int
+	TryRefresh   func() bool
 }
 
 // Page is what Take serves.
@@ -273,7 +276,7 @@ func (c *Cache) Take(ctx context.Context, r Request) (Page, bool) {
 	c.write(func(ctx context.Context) { c.storeErr("served", c.opts.Store.Served(ctx, r.User, r.Key, order)) })
 	c.m.result(level)
 	p := Page{Items: items, ModelVersion: e.list.ModelVersion}
-	if !e.refreshing && r.RefreshBelow > 0 && e.unserved() < r.RefreshBelow {
+	if !e.refreshing && r.RefreshBelow > 0 && e.unserved() < r.RefreshBelow && (r.TryRefresh == nil || r.TryRefresh()) {
 		e.refreshing, p.Refresh, p.Served = true, true, order
 	}
 	return p, true

@@ -218,6 +218,16 @@ func TestRefreshAheadHandsOverServedItems(t *testing.T) {
 	if p, _ := c.Take(ctx, r); p.Refresh {
 		t.Fatal("refresh asked twice")
 	}
+	// A refresh the caller cannot start now is asked for again.
+	c.Put("u", "k2", list(1, 2, 3), nil)
+	busy := Request{User: "u", Key: "k2", N: 1, RefreshBelow: 3, TryRefresh: func() bool { return false }}
+	if p, _ := c.Take(ctx, busy); p.Refresh {
+		t.Fatal("a refused refresh was asked for")
+	}
+	busy.TryRefresh = func() bool { return true }
+	if p, _ := c.Take(ctx, busy); !p.Refresh {
+		t.Fatal("a refused refresh was not asked for again")
+	}
 	// The refreshed list ranks 4 and 5 first again: they must not be served twice.
 	c.Put("u", "k", list(4, 5, 7, 8), nil)
 	p, ok = c.Take(ctx, Request{User: "u", Key: "k", N: 2})
