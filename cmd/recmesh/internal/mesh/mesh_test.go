@@ -373,18 +373,26 @@ func TestOneRequestIsOneTrace(t *testing.T) {
 	if len(r.Degraded) != 0 {
 		t.Fatalf("degraded reply %v: a hop failed, so its spans are missing", r.Degraded)
 	}
-	byID := map[string]tracetest.SpanStub{}
-	services := map[string]bool{}
+	var byID map[string]tracetest.SpanStub
+	var services map[string]bool
 	var root *tracetest.SpanStub
-	for _, s := range spans.GetSpans() {
-		if s.SpanContext.TraceID().String() != r.TraceID {
-			continue
+	// A service's server span ends just after its answer is on the wire,
+	// so the reply can arrive a moment before the span is recorded.
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		byID, services, root = map[string]tracetest.SpanStub{}, map[string]bool{}, nil
+		for _, s := range spans.GetSpans() {
+			if s.SpanContext.TraceID().String() != r.TraceID {
+				continue
+			}
+			byID[s.SpanContext.SpanID().String()] = s
+			name, _ := s.Resource.Set().Value(semconv.ServiceNameKey)
+			services[name.AsString()] = true
+			if !s.Parent.IsValid() {
+				root = &s
+			}
 		}
-		byID[s.SpanContext.SpanID().String()] = s
-		name, _ := s.Resource.Set().Value(semconv.ServiceNameKey)
-		services[name.AsString()] = true
-		if !s.Parent.IsValid() {
-			root = &s
+		if len(services) == 5 || time.Now().After(deadline) {
+			break
 		}
 	}
 	for _, svc := range []string{"gateway", "features", "recall", "filter", "ranking"} {
