@@ -17,7 +17,7 @@ import (
 // outcome (a batch may be stored in the instant its deadline passes), so
 // their next request reflects it.
 func (g *Gateway) IngestEvents(ctx context.Context, b domain.EventBatch) (int, error) {
-	defer g.invalidateLists(ctx, b.Events)
+	defer g.invalidateLists(ctx, eventUsers(b.Events)...)
 	return hop(ctx, g.breakers.events, g.cfg.Budgets.Request, func(ctx context.Context) (int, error) {
 		return g.hops.Features.IngestEvents(ctx, b)
 	})
@@ -125,6 +125,6 @@ func (g *Gateway) ForgetUser(ctx context.Context, userID string) (featuresapi.Fo
 	if g.hops.Users == nil {
 		return featuresapi.Forgotten{}, errNoCatalog
 	}
-	defer g.invalidateLists(ctx, []domain.Event{{UserID: userID}})
+	defer g.invalidateLists(ctx, userID)
 	return write(g, ctx, func(ctx context.Context) (featuresapi.Forgotten, error) { return g.hops.Users.ForgetUser(ctx, userID) })
 }

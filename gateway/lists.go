@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/listcache"
 )
@@ -90,7 +91,7 @@ func (l *lists) saw(rankingModel, v string) {
 // requests with the same key get the same pipeline output.
 func listKey(pl *plan) string {
 	b, _ := json.Marshal(struct {
-		P any               `json:"p"`
+		P abtest.Params     `json:"p"`
 		R map[string]string `json:"r,omitempty"`
 		C []string          `json:"c,omitempty"`
 	}{pl.res.Params, pl.res.Routes, pl.categories})
@@ -156,15 +157,23 @@ func (l *lists) tryRefresh() bool {
 // caller holds a token (tryRefresh).
 func (g *Gateway) refreshList(pl *plan, served []int64) {
 	rp := *pl
-	rp.exclude, rp.prewarm = served[max(0, len(served)-maxRefreshExclude):], true
+	rp.exclude = served[max(0, len(served)-maxRefreshExclude):]
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
 		defer func() { <-g.lists.refreshing }()
-		if _, err := g.serve(Preview(context.Background()), &rp); err == nil {
+		if g.rebuild(&rp) {
 			g.lists.cache.Refreshed()
 		}
 	}()
+}
+
+// rebuild runs the pipeline for pl in the background, for its list only:
+// no exposure is logged, and the list is kept with nothing served.
+func (g *Gateway) rebuild(pl *plan) bool {
+	pl.rebuild = true
+	_, err := g.serve(Preview(context.Background()), pl)
+	return err == nil
 }
 
 // maxRefreshExclude is how many of the newest served items a refresh
@@ -181,16 +190,16 @@ func (g *Gateway) listedReply(ctx context.Context, pl *plan, items []domain.Cand
 
 // keepList keeps a whole pipeline run's output as the user's list, with
 // the page the run answers already served.
-// A pre-warm's list has nothing served; a console preview's is not kept.
+// A rebuild's list has nothing served; a console preview's is not kept.
 func (g *Gateway) keepList(ctx context.Context, pl *plan, final []domain.Candidate, recallVersion, rankingVersion string) {
 	v := versionsOf(recallVersion, rankingVersion)
 	g.lists.saw(pl.res.Params.RankingModel, v)
-	if (isPreview(ctx) && !pl.prewarm) || len(final) <= pl.n {
+	if (isPreview(ctx) && !pl.rebuild) || len(final) <= pl.n {
 		return // a preview shows nothing; a list with no page left serves nothing
 	}
 	final = final[:min(len(final), g.lists.cfg.Items)]
 	var served []int64
-	if !pl.prewarm {
+	if !pl.rebuild {
 		for _, c := range final[:min(pl.n, len(final))] {
 			served = append(served, c.ID)
 		}
@@ -211,19 +220,25 @@ func (g *Gateway) admit(now time.Time) func(*domain.Candidate) bool {
 	}
 }
 
-// invalidateLists drops the lists of every user in events, so their next
-// request runs the pipeline on what they just did.
-func (g *Gateway) invalidateLists(ctx context.Context, events []domain.Event) {
+// invalidateLists drops the lists of these users, so their next request
+// runs the pipeline on what they just did.
+func (g *Gateway) invalidateLists(ctx context.Context, users ...string) {
 	if g.lists == nil {
 		return
 	}
-	done := map[string]bool{}
-	for _, e := range events {
-		if !done[e.UserID] {
-			done[e.UserID] = true
-			g.lists.cache.Invalidate(ctx, e.UserID)
-		}
+	slices.Sort(users)
+	for _, u := range slices.Compact(users) {
+		g.lists.cache.Invalidate(ctx, u)
 	}
+}
+
+// eventUsers are the users of a batch of events.
+func eventUsers(events []domain.Event) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = e.UserID
+	}
+	return out
 }
 
 // prewarmLoop rebuilds, after a new model version is seen, the lists in
@@ -266,9 +281,7 @@ func (g *Gateway) prewarmOnce(model string) {
 		if pl.listKey != s.Key {
 			continue // the variant changed since: the user's next request builds it
 		}
-		// A pre-warm shows nothing: no exposure, no served item.
-		pl.prewarm = true
-		if _, err := g.serve(Preview(context.Background()), pl); err == nil {
+		if g.rebuild(pl) {
 			done++
 		}
 	}

@@ -146,8 +146,9 @@ type plan struct {
 	// listKey keeps a whole run's output in the list cache under this key
 	// (lists.go); empty: not kept.
 	listKey string
-	// prewarm marks a pre-warm's run: its list is kept with nothing served.
-	prewarm bool
+	// rebuild marks a background rebuild (a refresh or a pre-warm): it
+	// shows nothing, and its list is kept with nothing served.
+	rebuild bool
 }
 
 // serve runs features, recall, filter and ranking under their budgets and

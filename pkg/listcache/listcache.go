@@ -23,7 +23,9 @@ package listcache
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -204,8 +206,9 @@ func (c *Cache) write(w func(context.Context)) {
 // Request is what Take needs of a request.
 type Request struct {
 	User, Key string
-	// Versions are the model versions now (see CurrentVersions); a list
-	// built with others is stale. Empty: not known yet, any list is good.
+	// Versions are the model versions the caller knows to be current; a
+	// list built with others is stale. Empty: not known yet, any list is
+	// good.
 	Versions string
 	N        int
 	// Exclude are items the client shows already.
@@ -255,7 +258,7 @@ func (c *Cache) Take(ctx context.Context, r Request) (Page, bool) {
 	items := make([]domain.Candidate, 0, r.N)
 	for i := range e.list.Items {
 		it := &e.list.Items[i]
-		if _, done := e.served[it.ID]; done || contains(r.Exclude, it.ID) || (r.Admit != nil && !r.Admit(it)) {
+		if _, done := e.served[it.ID]; done || slices.Contains(r.Exclude, it.ID) || (r.Admit != nil && !r.Admit(it)) {
 			continue
 		}
 		items = append(items, *it)
@@ -272,12 +275,17 @@ func (c *Cache) Take(ctx context.Context, r Request) (Page, bool) {
 		e.served[it.ID] = struct{}{}
 		e.order = append(e.order, it.ID)
 	}
-	order := append([]int64(nil), e.order...)
-	c.write(func(ctx context.Context) { c.storeErr("served", c.opts.Store.Served(ctx, r.User, r.Key, order)) })
 	c.m.result(level)
 	p := Page{Items: items, ModelVersion: e.list.ModelVersion}
 	if !e.refreshing && r.RefreshBelow > 0 && e.unserved() < r.RefreshBelow && (r.TryRefresh == nil || r.TryRefresh()) {
-		e.refreshing, p.Refresh, p.Served = true, true, order
+		e.refreshing, p.Refresh = true, true
+	}
+	if c.opts.Store != nil || p.Refresh { // a copy only for those that read it after the lock
+		order := slices.Clone(e.order)
+		c.write(func(ctx context.Context) { c.storeErr("served", c.opts.Store.Served(ctx, r.User, r.Key, order)) })
+		if p.Refresh {
+			p.Served = order
+		}
 	}
 	return p, true
 }
@@ -354,11 +362,9 @@ func (c *Cache) ttl(user, key string) time.Duration {
 }
 
 func hash(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * 1099511628211
-	}
-	return h
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum64()
 }
 
 // Put keeps l as the user's list under key, with served already served
@@ -450,13 +456,4 @@ func (c *Cache) storeErr(op string, err error) {
 	if err != nil {
 		c.m.storeErrors.WithLabelValues(op).Inc()
 	}
-}
-
-func contains(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }

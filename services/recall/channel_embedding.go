@@ -1,7 +1,6 @@
 package recall
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -159,7 +158,7 @@ func (x *embeddingIndex) scan(u []float32, n int, recent map[int64]bool, in *Inp
 		}
 		h.offer(Scored{id, dot}, n)
 	}
-	slices.SortFunc(h, func(a, b Scored) int { return cmp.Compare(b.Score, a.Score) })
+	slices.SortFunc(h, byScore)
 	return h
 }
 

@@ -17,6 +17,10 @@ func topN(scores map[int64]float64, n int) []Scored {
 	for id, s := range scores {
 		out = append(out, Scored{id, s})
 	}
-	slices.SortFunc(out, func(a, b Scored) int { return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.ID, b.ID)) })
+	slices.SortFunc(out, byScore)
 	return out[:min(n, len(out))]
 }
+
+// byScore orders the best score first, ties by id, so a channel's list
+// does not depend on map or heap order.
+func byScore(a, b Scored) int { return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.ID, b.ID)) }
