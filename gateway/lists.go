@@ -205,7 +205,7 @@ func (g *Gateway) keepList(ctx context.Context, pl *plan, final []domain.Candida
 		}
 	}
 	g.lists.cache.Put(pl.userID, pl.listKey, listcache.List{Items: slices.Clone(final), ModelVersion: rankingVersion, Versions: v,
-		Scene: pl.scene, Categories: pl.categories}, served)
+		Scene: pl.scene, Categories: pl.categories, Built: pl.started}, served)
 }
 
 // admit says whether the catalogue lets an item be served at now.

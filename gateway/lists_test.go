@@ -28,6 +28,8 @@ type listFakes struct {
 	shown   map[string][]domain.Exposure
 	seen    map[string][]int64
 	version *atomic.Pointer[string] // the ranking model version
+	// beforeRank, when set, runs at the start of each Rank call.
+	beforeRank *atomic.Pointer[func()]
 }
 
 func (f listFakes) GetUserFeatures(_ context.Context, u string, _ int) (domain.UserFeatures, error) {
@@ -59,6 +61,9 @@ func (f listFakes) Recall(_ context.Context, r recallapi.Request) (recallapi.Res
 }
 
 func (f listFakes) Rank(ctx context.Context, r rankingapi.Request) (rankingapi.Response, error) {
+	if hook := f.beforeRank.Load(); hook != nil {
+		(*hook)()
+	}
 	resp, err := f.fakes.Rank(ctx, r)
 	resp.ModelVersion = *f.version.Load()
 	return resp, err
@@ -67,7 +72,7 @@ func (f listFakes) Rank(ctx context.Context, r rankingapi.Request) (rankingapi.R
 func newListGateway(t *testing.T, store listcache.Store, edit ...func(*Config)) (*Gateway, listFakes) {
 	t.Helper()
 	f := listFakes{fakes: newFakes(), mu: new(sync.Mutex), events: map[string][]domain.Interaction{}, shown: map[string][]domain.Exposure{}, seen: map[string][]int64{},
-		version: new(atomic.Pointer[string])}
+		version: new(atomic.Pointer[string]), beforeRank: new(atomic.Pointer[func()])}
 	v := "m1"
 	f.version.Store(&v)
 	cfg := DefaultConfig()
@@ -134,6 +139,40 @@ func TestListCacheServesPagesAndAnEventRefreshesIt(t *testing.T) {
 	recommend(t, g, "v", 5)
 	if f.rankCalls.Load() != calls {
 		t.Fatal("u's event dropped v's list")
+	}
+}
+
+// A run that read the user's features before their event does not keep
+// its list: the next request runs the pipeline and reflects the event.
+func TestListOfARunBeforeAnEventIsNotKept(t *testing.T) {
+	g, f := newListGateway(t, nil)
+	entered, release := make(chan struct{}), make(chan struct{})
+	hook := func() { close(entered); <-release }
+	f.beforeRank.Store(&hook)
+	done := make(chan error)
+	go func() {
+		_, err := g.Recommend(context.Background(), Query{UserID: "u", N: 5})
+		done <- err
+	}()
+	<-entered // the run has read u's features and recalled
+	f.beforeRank.Store(nil)
+	if _, err := g.IngestEvents(context.Background(), domain.EventBatch{Events: []domain.Event{{UserID: "u", ItemID: 145, Type: "like", Value: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	calls := f.rankCalls.Load()
+	r := recommend(t, g, "u", 5)
+	if f.rankCalls.Load() != calls+1 {
+		t.Fatal("the list of a run that started before the event was served")
+	}
+	if r.Items[0].ItemID != 1145 {
+		t.Fatalf("after liking 145: %v, want 1145 first", itemIDs(r))
+	}
+	if got := testutil.ToFloat64(g.lists.cache.OutdatedCounter()); got != 1 {
+		t.Fatalf("outdated lists %v, want 1", got)
 	}
 }
 

@@ -149,6 +149,9 @@ type plan struct {
 	// rebuild marks a background rebuild (a refresh or a pre-warm): it
 	// shows nothing, and its list is kept with nothing served.
 	rebuild bool
+	// started is when serve began, before any hop read the user: a list
+	// the run builds is as old as that (listcache.Cache.Put).
+	started time.Time
 }
 
 // serve runs features, recall, filter and ranking under their budgets and
@@ -156,6 +159,7 @@ type plan struct {
 // more (the gateway's own view) so that no path serves an item the
 // catalogue has taken out of serving.
 func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
+	pl.started = time.Now()
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Budgets.Request)
 	defer cancel()
 	res := pl.res

@@ -57,17 +57,25 @@ type Store interface {
 	// Get returns the list under (user, key) and the items already
 	// served from it; ok is false when there is none.
 	Get(ctx context.Context, user, key string) (l List, served []int64, ok bool, err error)
-	// Put stores l under (user, key), with no item served, for ttl.
+	// Put stores l under (user, key), with no item served, for ttl,
+	// unless the user was invalidated at or after l.Built (the run that
+	// built it started before the user's event, so it may not reflect it).
 	Put(ctx context.Context, user, key string, l List, ttl time.Duration) error
 	// Served records that the list under (user, key) has served these
 	// items in all (the whole set so far, oldest first).
 	Served(ctx context.Context, user, key string, served []int64) error
-	// Invalidate drops every list of user and tells every subscriber.
+	// Invalidate drops every list of user, marks the user invalidated now
+	// for at least MarkTTL (see Put) and tells every subscriber.
 	Invalidate(ctx context.Context, user string) error
 	// Invalidations delivers the users other replicas invalidate until ctx
 	// ends.
 	Invalidations(ctx context.Context) (<-chan string, error)
 }
+
+// MarkTTL is how long a store and a cache remember that a user was
+// invalidated: longer than any pipeline run, so a run that started before
+// the user's event cannot keep its list after it.
+const MarkTTL = time.Minute
 
 // Options configure a Cache.
 type Options struct {
@@ -88,6 +96,8 @@ type Options struct {
 type Cache struct {
 	opts   Options
 	l1     *otter.Cache[string, *userLists]
+	// marks are when users were last invalidated, for MarkTTL.
+	marks  *otter.Cache[string, time.Time]
 	flight singleflight.Group
 	m      *metrics
 	writes chan func(context.Context) // store writes, off the request path
@@ -145,8 +155,12 @@ func New(opts Options, reg prometheus.Registerer) (*Cache, error) {
 		return nil, err
 	}
 	m.size(l1)
+	marks, err := otter.New(&otter.Options[string, time.Time]{ExpiryCalculator: otter.ExpiryWriting[string, time.Time](MarkTTL)})
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &Cache{opts: opts, l1: l1, m: m, writes: make(chan func(context.Context), 1024), stop: cancel}
+	c := &Cache{opts: opts, l1: l1, marks: marks, m: m, writes: make(chan func(context.Context), 1024), stop: cancel}
 	if opts.Store != nil {
 		inv, err := opts.Store.Invalidations(ctx)
 		if err != nil {
@@ -165,6 +179,7 @@ func (c *Cache) Close() {
 	c.stop()
 	c.wg.Wait()
 	c.l1.StopAllGoroutines()
+	c.marks.StopAllGoroutines()
 }
 
 // writer runs store writes one at a time, so a slow store costs no
@@ -186,6 +201,7 @@ func (c *Cache) writer(ctx context.Context) {
 func (c *Cache) follow(inv <-chan string) {
 	defer c.wg.Done()
 	for user := range inv {
+		c.mark(user)
 		if _, ok := c.l1.Invalidate(user); ok {
 			c.m.invalidations.WithLabelValues("remote").Inc()
 		}
@@ -369,10 +385,16 @@ func hash(s string) uint64 {
 
 // Put keeps l as the user's list under key, with served already served
 // (the page the run that built it answered), and whatever the list it
-// replaces served.
+// replaces served. l.Built is when the run that built it started (zero:
+// now); a list whose run started before the user's last invalidation is
+// dropped, as the run may not have seen the user's event.
 func (c *Cache) Put(user, key string, l List, served []int64) {
 	if l.Built.IsZero() {
 		l.Built = time.Now()
+	}
+	if t, ok := c.marks.GetIfPresent(user); ok && !l.Built.After(t) {
+		c.m.outdated.Inc()
+		return
 	}
 	_, order := c.keep(user, key, l, served)
 	ttl := c.ttl(user, key)
@@ -386,6 +408,7 @@ func (c *Cache) Put(user, key string, l List, served []int64) {
 // Invalidate drops every list of user, in this process, in the store and
 // (through the store) in every other replica.
 func (c *Cache) Invalidate(ctx context.Context, user string) {
+	c.mark(user)
 	c.l1.Invalidate(user)
 	c.m.invalidations.WithLabelValues("event").Inc()
 	if c.opts.Store != nil {
@@ -394,6 +417,10 @@ func (c *Cache) Invalidate(ctx context.Context, user string) {
 		cancel()
 	}
 }
+
+// mark records that user was invalidated now. A list whose run started
+// at the same clock reading is dropped too (Put compares with After).
+func (c *Cache) mark(user string) { c.marks.Set(user, time.Now()) }
 
 // Build runs build once for concurrent misses of the same user and key
 // (singleflight): a burst of requests for one user costs one pipeline run.
@@ -445,6 +472,9 @@ func (c *Cache) RefreshedCounter() prometheus.Counter { return c.m.refreshed }
 
 // ResultCounter is recmesh_list_cache_requests_total{result}, for tests.
 func (c *Cache) ResultCounter(result string) prometheus.Counter { return c.m.results[result] }
+
+// OutdatedCounter is recmesh_list_cache_outdated_total, for tests.
+func (c *Cache) OutdatedCounter() prometheus.Counter { return c.m.outdated }
 
 // Refreshed counts a list rebuilt ahead of its end.
 func (c *Cache) Refreshed() { c.m.refreshed.Inc() }

@@ -13,6 +13,8 @@ type Memory struct {
 	mu   sync.Mutex
 	now  func() time.Time
 	data map[string]map[string]memList // user → key → list
+	// marks are when users were invalidated (Store.Put).
+	marks map[string]time.Time
 	subs []chan string
 }
 
@@ -23,7 +25,9 @@ type memList struct {
 }
 
 // NewMemory returns an empty store.
-func NewMemory() *Memory { return &Memory{now: time.Now, data: map[string]map[string]memList{}} }
+func NewMemory() *Memory {
+	return &Memory{now: time.Now, data: map[string]map[string]memList{}, marks: map[string]time.Time{}}
+}
 
 // Get implements Store.
 func (m *Memory) Get(_ context.Context, user, key string) (List, []int64, bool, error) {
@@ -40,6 +44,9 @@ func (m *Memory) Get(_ context.Context, user, key string) (List, []int64, bool, 
 func (m *Memory) Put(_ context.Context, user, key string, l List, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if t, ok := m.marks[user]; ok && !l.Built.After(t) {
+		return nil
+	}
 	if m.data[user] == nil {
 		m.data[user] = map[string]memList{}
 	}
@@ -63,6 +70,13 @@ func (m *Memory) Invalidate(_ context.Context, user string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.data, user)
+	now := m.now()
+	for u, t := range m.marks { // forget marks past MarkTTL, so they do not pile up
+		if now.Sub(t) > MarkTTL {
+			delete(m.marks, u)
+		}
+	}
+	m.marks[user] = now
 	for _, s := range m.subs {
 		select {
 		case s <- user:

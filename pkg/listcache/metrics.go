@@ -13,6 +13,7 @@ type metrics struct {
 	storeErrors   *prometheus.CounterVec
 	prewarmed     prometheus.Counter
 	refreshed     prometheus.Counter
+	outdated      prometheus.Counter
 	reg           prometheus.Registerer
 }
 
@@ -34,6 +35,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Lists rebuilt in the background after a new model version was seen."}),
 		refreshed: prometheus.NewCounter(prometheus.CounterOpts{Name: "recmesh_list_cache_refreshed_total",
 			Help: "Lists rebuilt in the background before they ran out (fewer than three pages left), so their users' next pages are hits."}),
+		outdated: prometheus.NewCounter(prometheus.CounterOpts{Name: "recmesh_list_cache_outdated_total",
+			Help: "Lists not kept because the run that built them started before their user's last invalidation (it may not reflect the user's event)."}),
 		results: map[string]prometheus.Counter{},
 		reg:     reg,
 	}
@@ -52,7 +55,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.invalidations.WithLabelValues(reason)
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.evictions, m.invalidations, m.storeErrors, m.prewarmed, m.refreshed)
+		reg.MustRegister(m.requests, m.evictions, m.invalidations, m.storeErrors, m.prewarmed, m.refreshed, m.outdated)
 	}
 	return m
 }

@@ -91,6 +91,27 @@ func Contract(t *testing.T, s listcache.Store) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("the invalidation was not announced")
 	}
+	// A list built before the user's invalidation is refused (its run
+	// may not have seen the event); one built after it is kept.
+	old := List(7)
+	old.Built = old.Built.Add(-time.Second)
+	time.Sleep(5 * time.Millisecond)
+	if err := s.Invalidate(ctx, "u3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "u3", "k", old, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, _ := s.Get(ctx, "u3", "k"); ok {
+		t.Fatal("a list built before the user's invalidation was kept")
+	}
+	time.Sleep(5 * time.Millisecond)
+	if err := s.Put(ctx, "u3", "k", List(8), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, _ := s.Get(ctx, "u3", "k"); !ok {
+		t.Fatal("a list built after the user's invalidation was refused")
+	}
 	// Expiry.
 	if err := s.Put(ctx, "u2", "k", List(1), 100*time.Millisecond); err != nil {
 		t.Fatal(err)

@@ -20,7 +20,10 @@ import (
 // with a field per key for the list ("l:"+key, a RankedList) and one for
 // the items served from it ("s:"+key, ServedItems), so invalidating a user
 // is one DEL, and the braces keep a user's lists on one Redis Cluster
-// slot. Invalidations are announced on the channel prefix+"lists:invalidate".
+// slot. An invalidated user's hash keeps one field, "inv", the
+// invalidation's time in Unix milliseconds, for listcache.MarkTTL: Put
+// refuses lists built before it. (Replicas compare their own clocks
+// there, so their skew bounds what the mark catches.) Invalidations are announced on the channel prefix+"lists:invalidate".
 type Redis struct {
 	rdb    redis.UniversalClient
 	prefix string
@@ -66,15 +69,23 @@ func (r *Redis) Put(ctx context.Context, user, key string, l listcache.List, ttl
 	if err != nil {
 		return err
 	}
-	k := r.key(user)
-	_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, k, "l:"+key, b)
-		p.HDel(ctx, k, "s:"+key)
-		p.Expire(ctx, k, ttl)
-		return nil
-	})
-	return err
+	return putScript.Run(ctx, r.rdb, []string{r.key(user)}, "l:"+key, "s:"+key, b, l.Built.UnixMilli(), ttl.Milliseconds()).Err()
 }
+
+// putScript: KEYS[1] the user's hash; ARGV the list's field, its served
+// field, the list, when it was built (ms) and its TTL (ms). The hash's TTL
+// is the newest list's, or the mark's if that is longer.
+var putScript = redis.NewScript(`
+local inv = redis.call('HGET', KEYS[1], 'inv')
+if inv and tonumber(inv) >= tonumber(ARGV[4]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HDEL', KEYS[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+end
+return 1`)
 
 // Served implements listcache.Store: only while the list is there, so a write that
 // arrives after an invalidation does not bring a user's hash back.
@@ -94,8 +105,11 @@ return 0`)
 
 // Invalidate implements listcache.Store.
 func (r *Redis) Invalidate(ctx context.Context, user string) error {
-	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, r.key(user))
+	k := r.key(user)
+	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, k)
+		p.HSet(ctx, k, "inv", time.Now().UnixMilli())
+		p.PExpire(ctx, k, listcache.MarkTTL)
 		p.Publish(ctx, r.channel(), user)
 		return nil
 	})
