@@ -94,8 +94,8 @@ type Options struct {
 
 // Cache is the two-level list cache. Its methods are safe for concurrent use.
 type Cache struct {
-	opts   Options
-	l1     *otter.Cache[string, *userLists]
+	opts Options
+	l1   *otter.Cache[string, *userLists]
 	// marks are when users were last invalidated, for MarkTTL.
 	marks  *otter.Cache[string, time.Time]
 	flight singleflight.Group

@@ -15,7 +15,7 @@ type Memory struct {
 	data map[string]map[string]memList // user → key → list
 	// marks are when users were invalidated (Store.Put).
 	marks map[string]time.Time
-	subs []chan string
+	subs  []chan string
 }
 
 type memList struct {
