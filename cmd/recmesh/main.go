@@ -27,6 +27,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -89,11 +90,33 @@ func progress(w io.Writer, job, unit string, done, total int64) {
 	fmt.Fprintf(w, "%s: %d/%d %s (%.0f%%)\n", job, done, total, unit, 100*float64(done)/float64(max(total, 1)))
 }
 
+// servingGCPercent is the GC target of the serving commands (Go's
+// default is 100): the serving path allocates per request, and at 200 the
+// collector's share of the CPU under load halves (about 10% to 5% of
+// samples in the embedded mode's profile) for a larger heap (about 0.4 GiB
+// under load on the sample). GOGC, when set, wins.
+const servingGCPercent = 200
+
+// servingGC sets servingGCPercent for a command that serves requests.
+func servingGC(command string) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return
+	}
+	serving := command == "all" || command == "gateway"
+	for _, c := range mesh.Components() {
+		serving = serving || c.Name() == command
+	}
+	if serving {
+		debug.SetGCPercent(servingGCPercent)
+	}
+}
+
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("no command given")
 	}
+	servingGC(args[0])
 	switch args[0] {
 	case "all":
 		return runAll(ctx, args[1:], stdout, stderr)

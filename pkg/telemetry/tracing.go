@@ -32,10 +32,15 @@ func NewTracerProvider(ctx context.Context, service, otlpEndpoint string, extra 
 // NewSampledTracerProvider is NewTracerProvider where a root span (the
 // gateway's, for a request) is sampled with probability ratio, chosen from
 // its trace id; downstream services follow the decision, so a trace is
-// whole or absent. A ratio of 1 or more samples everything.
+// whole or absent. A ratio of 1 or more samples everything. With no
+// exporter at all nothing is sampled: spans still carry trace ids, which
+// propagate, but cost no recording that nobody would read.
 func NewSampledTracerProvider(ctx context.Context, service, otlpEndpoint string, ratio float64, extra ...sdktrace.SpanExporter) (*sdktrace.TracerProvider, error) {
 	root := sdktrace.AlwaysSample()
-	if ratio < 1 {
+	switch {
+	case otlpEndpoint == "" && len(extra) == 0:
+		root = sdktrace.NeverSample()
+	case ratio < 1:
 		root = sdktrace.TraceIDRatioBased(ratio)
 	}
 	res := resource.NewSchemaless(semconv.ServiceName(service))

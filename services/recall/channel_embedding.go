@@ -5,6 +5,8 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/maypok86/otter/v2"
+
 	"github.com/recmesh/recmesh/pkg/ann"
 	"github.com/recmesh/recmesh/pkg/domain"
 )
@@ -17,13 +19,34 @@ type embeddingIndex struct {
 	users map[string]int32
 	mips  ann.MIPS
 	graph *ann.HNSW
+	// tops are trained users' items ranked by inner product, the head of
+	// the catalogue (see walk): a trained user's vector is fixed for the
+	// model's life, and the index, with this cache, is replaced with the
+	// model.
+	tops *otter.Cache[string, []ranked]
 }
+
+// ranked is an item (its index in Embeddings) and its inner product with
+// a user's vector.
+type ranked struct {
+	i     int32
+	score float32
+}
+
+// topsBytes bounds the memory of embeddingIndex.tops; a user's head
+// costs 8 bytes an item.
+const topsBytes = 64 << 20
+
+// topsMin is the shortest head a user's first request ranks.
+const topsMin = 1000
 
 // newEmbeddingIndex restores the graph stored with the embeddings (built
 // by `recmesh train`), or builds it when there is none or it does not fit.
 func newEmbeddingIndex(e *Embeddings) *embeddingIndex {
 	x := &embeddingIndex{e: e, items: make(map[int64]int32, len(e.ItemIDs)), users: make(map[string]int32, len(e.UserIDs)),
 		mips: ann.NewMIPS(e.Items, e.Dim)}
+	x.tops = otter.Must(&otter.Options[string, []ranked]{MaximumWeight: topsBytes,
+		Weigher: func(u string, r []ranked) uint32 { return uint32(len(u) + 8*len(r)) }})
 	aug := make([]float32, 0, len(e.ItemIDs)*(e.Dim+1))
 	for i, id := range e.ItemIDs {
 		x.items[id] = int32(i)
@@ -115,6 +138,9 @@ func (embedding) Recall(_ context.Context, in *Input, n int) []Scored {
 		recent[s.ItemID] = true
 	}
 	if len(x.e.ItemIDs) <= exactMaxItems {
+		if _, trained := x.users[user]; trained {
+			return x.walk(user, u, n, recent, in)
+		}
 		return x.scan(u, n, recent, in)
 	}
 	// Ask for more than n: some hits are recent, excluded or unservable.
@@ -147,19 +173,62 @@ var exactMaxItems = 50_000 // a var so tests can force the graph
 // scan is the n admitted items with the largest inner product with u, by
 // a full scan, best first.
 func (x *embeddingIndex) scan(u []float32, n int, recent map[int64]bool, in *Input) []Scored {
+	h := x.rank(u, n, func(id int64) bool { return !recent[id] && in.Admits(id) })
+	out := make([]Scored, len(h))
+	for k, r := range h {
+		out[k] = Scored{x.e.ItemIDs[r.i], float64(r.score)}
+	}
+	return out
+}
+
+// rank is the n items that keep (nil: all) lets through with the largest
+// inner product with u, best first (ties by id), by a full scan.
+func (x *embeddingIndex) rank(u []float32, n int, keep func(int64) bool) []ranked {
 	h := make(scoredHeap, 0, n)
 	d := x.e.Dim
 	u = u[:d]
 	for i, id := range x.e.ItemIDs {
 		dot := float64(dot(u, x.e.Items[i*d:(i+1)*d]))
 		// The cheap test first: most items score below the n-th best.
-		if len(h) == n && dot <= h[0].Score || recent[id] || !in.Admits(id) {
+		if len(h) == n && dot <= h[0].Score || keep != nil && !keep(id) {
 			continue
 		}
-		h.offer(Scored{id, dot}, n)
+		h.offer(Scored{int64(i), dot}, n)
 	}
-	slices.SortFunc(h, byScore)
-	return h
+	out := make([]ranked, len(h))
+	for k, s := range h {
+		out[k] = ranked{int32(s.ID), float32(s.Score)}
+	}
+	slices.SortFunc(out, func(a, b ranked) int { return byScore(x.scored(a), x.scored(b)) })
+	return out
+}
+
+func (x *embeddingIndex) scored(r ranked) Scored { return Scored{x.e.ItemIDs[r.i], float64(r.score)} }
+
+// walk answers as scan does, from the head of the catalogue ranked for
+// a trained user (tops): the user's next requests walk it, skipping what
+// they exclude, instead of scoring the catalogue again. A head too short
+// for a request's exclusions is ranked again, twice as long at least.
+func (x *embeddingIndex) walk(user string, u []float32, n int, recent map[int64]bool, in *Input) []Scored {
+	head, _ := x.tops.GetIfPresent(user)
+	out := make([]Scored, 0, n)
+	for {
+		out = out[:0]
+		for _, r := range head {
+			if len(out) == n {
+				break
+			}
+			if id := x.e.ItemIDs[r.i]; !recent[id] && in.Admits(id) {
+				out = append(out, x.scored(r))
+			}
+		}
+		if len(out) == n || len(head) == len(x.e.ItemIDs) {
+			return out
+		}
+		m := min(len(x.e.ItemIDs), max(topsMin, 2*len(head), 2*(n+len(recent)+len(in.exclude))))
+		head = x.rank(u, m, nil)
+		x.tops.Set(user, head)
+	}
 }
 
 // scoredHeap is a min-heap on Score: the n best seen so far, worst on top.

@@ -9,6 +9,8 @@ require (
 	google.golang.org/grpc v1.72.2
 )
 
+require github.com/maypok86/otter/v2 v2.4.0 // indirect
+
 require (
 	github.com/armon/go-metrics v0.4.1 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -395,3 +395,44 @@ func BenchmarkDot(b *testing.B) {
 		_ = s
 	})
 }
+
+// A trained user's requests walk their cached head of the catalogue
+// (embeddingIndex.walk) and answer as the full scan does, also once their
+// exclusions outgrow the head and it is ranked again.
+func TestEmbeddingWalkAnswersAsTheScan(t *testing.T) {
+	const items, dim = 3000, 8
+	rng := rand.New(rand.NewPCG(1, 2))
+	e := &Embeddings{Dim: dim, UserIDs: []string{"u"}}
+	idx := &Index{Items: map[int64]*ItemInfo{}}
+	for i := range items {
+		id := int64(10 + i)
+		e.ItemIDs = append(e.ItemIDs, id)
+		idx.Items[id] = &ItemInfo{}
+		for range dim {
+			e.Items = append(e.Items, float32(rng.NormFloat64()))
+		}
+	}
+	for range dim {
+		e.Users = append(e.Users, float32(rng.NormFloat64()))
+	}
+	x := newEmbeddingIndex(e)
+	opts := DefaultOptions()
+	var exclude []int64
+	for round := range 6 {
+		in := newInput(idx, catalog.Reader{}, recallapi.Request{UserID: "u", Exclude: exclude}, time.Now(), &opts)
+		u := x.userVector("u", nil)
+		want := x.scan(u, 100, nil, in)
+		got := x.walk("u", u, 100, nil, in)
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: walk %v, scan %v", round, got[:5], want[:5])
+		}
+		head, _ := x.tops.GetIfPresent("u")
+		t.Logf("round %d: %d excluded, head of %d", round, len(exclude), len(head))
+		for _, r := range x.rank(u, 300*(round+1), nil) { // the next request excludes more of the best
+			exclude = append(exclude, x.scored(r).ID)
+		}
+	}
+	if head, _ := x.tops.GetIfPresent("u"); len(head) <= topsMin {
+		t.Fatalf("the head was never ranked again: %d items", len(head))
+	}
+}
