@@ -72,8 +72,8 @@ type FrequencyCap struct {
 // item shown K times within Window since its last click is dropped
 // (RuleFrequencyCap), until Cooldown has passed since the K-th exposure.
 func (e Exposure) Hidden() map[int64]string {
-	out := map[int64]string{}
 	if e.Cap.K <= 0 {
+		out := make(map[int64]string, len(e.Shown))
 		for _, x := range e.Shown {
 			out[x.ItemID] = RuleSeen
 		}
@@ -83,6 +83,7 @@ func (e Exposure) Hidden() map[int64]string {
 	if now == 0 {
 		now = time.Now().UnixMilli()
 	}
+	out := map[int64]string{}
 	lastClick := map[int64]int64{}
 	for _, c := range e.Clicks {
 		lastClick[c.ItemID] = max(lastClick[c.ItemID], c.TSMillis)
@@ -167,28 +168,35 @@ func Unservable(view *catalog.View, cands []domain.Candidate, now time.Time) map
 // the genre cap. The filter service and the gateway's degraded-mode filter
 // both run it, so the rules exist once.
 func Apply(cands []domain.Candidate, r Rules) Response {
-	seenSet := make(map[int64]struct{}, len(r.Seen)+len(r.Exclude))
-	for _, id := range r.Seen {
-		seenSet[id] = struct{}{}
+	// Seen and Exclude run to thousands of ids, cands to hundreds: mark
+	// the candidates they name instead of building sets of them.
+	const excludedBit, seenBit, keptBit = 1, 2, 4
+	flags := make(map[int64]uint8, len(cands))
+	for i := range cands {
+		flags[cands[i].ID] = 0
 	}
-	excluded := make(map[int64]struct{}, len(r.Exclude))
-	for _, id := range r.Exclude {
-		excluded[id] = struct{}{}
+	mark := func(ids []int64, bit uint8) {
+		for _, id := range ids {
+			if f, ok := flags[id]; ok {
+				flags[id] = f | bit
+			}
+		}
 	}
+	mark(r.Exclude, excludedBit)
+	mark(r.Seen, seenBit)
 	resp := Response{Kept: make([]domain.Candidate, 0, len(cands)), Dropped: map[string]int{}}
-	kept := make(map[int64]struct{}, len(cands))
 	perGenre := map[string]int{}
 	for _, c := range cands {
-		rule := ""
-		if _, dup := kept[c.ID]; dup {
+		rule, f := "", flags[c.ID]
+		if f&keptBit != 0 {
 			rule = RuleDuplicate
-		} else if _, x := excluded[c.ID]; x {
+		} else if f&excludedBit != 0 {
 			rule = RuleExcluded
 		} else if s, ok := r.Unservable[c.ID]; ok {
 			rule = s
 		} else if !c.HasCategory(r.Categories) {
 			rule = RuleCategory
-		} else if _, s := seenSet[c.ID]; s {
+		} else if f&seenBit != 0 {
 			rule = RuleSeen
 		} else if h, ok := r.Hidden[c.ID]; ok {
 			rule = h
@@ -209,7 +217,7 @@ func Apply(cands []domain.Candidate, r Rules) Response {
 		for _, g := range c.Categories {
 			perGenre[g]++
 		}
-		kept[c.ID] = struct{}{}
+		flags[c.ID] = f | keptBit
 		resp.Kept = append(resp.Kept, c)
 	}
 	return resp
