@@ -30,6 +30,8 @@ type View struct {
 	newest []entry
 	byCat  map[string][]entry
 	rev    int64
+	// names share category strings across items (domain.Names).
+	names domain.Names
 	// applied is when the view last applied the feed (zero: never).
 	applied time.Time
 }
@@ -67,7 +69,7 @@ func cmpEntry(a, b entry) int {
 // NewView returns an empty view; trim keeps only what statuses and
 // categories need.
 func NewView(trim bool) *View {
-	return &View{trim: trim, items: map[int64]*record{}, byCat: map[string][]entry{}}
+	return &View{trim: trim, items: map[int64]*record{}, byCat: map[string][]entry{}, names: domain.Names{}}
 }
 
 // bulk is the batch size above which Apply rebuilds the orders by sorting
@@ -83,6 +85,7 @@ func (v *View) Apply(items []domain.Item, rev int64) {
 		if v.trim {
 			it.Title, it.Tags = "", nil
 		}
+		it.Categories = v.names.Share(it.Categories)
 		old, had := v.items[it.ID]
 		v.items[it.ID] = &record{item: it, st: stateOf(&it)}
 		if rebuild {

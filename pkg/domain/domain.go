@@ -270,3 +270,26 @@ func SelectByID(from []Candidate, ids []int64) ([]Candidate, error) {
 	}
 	return out, nil
 }
+
+// Names keeps one string per distinct name (a category, a channel), so
+// that the many items naming it share its bytes: the index holds each
+// name once, and a batch's vocabulary (CandidatesToPB) matches names by
+// their address before it reads them.
+type Names map[string]string
+
+// Share returns names with each replaced by the one string kept for it
+// (a new slice; names itself is left alone).
+func (n Names) Share(names []string) []string {
+	if len(names) == 0 {
+		return names
+	}
+	out := make([]string, len(names))
+	for k, s := range names {
+		kept, ok := n[s]
+		if !ok {
+			n[s], kept = s, s
+		}
+		out[k] = kept
+	}
+	return out
+}

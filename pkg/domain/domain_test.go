@@ -3,9 +3,11 @@ package domain
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -193,5 +195,14 @@ func TestExposureCodecsRoundTrip(t *testing.T) {
 	}
 	if diff := cmp.Diff([]ArmStats{a}, ArmStatsFromPB(ArmStatsToPB([]ArmStats{a}))); diff != "" {
 		t.Errorf("arms round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestNamesShareOneStringPerName(t *testing.T) {
+	n := Names{}
+	a := n.Share([]string{"Drama", strings.Clone("Comedy")})
+	b := n.Share([]string{strings.Clone("Comedy"), strings.Clone("Drama")})
+	if !slices.Equal(b, []string{"Comedy", "Drama"}) || unsafe.StringData(a[1]) != unsafe.StringData(b[0]) || unsafe.StringData(a[0]) != unsafe.StringData(b[1]) {
+		t.Fatalf("names not shared: %v %v", a, b)
 	}
 }

@@ -63,10 +63,12 @@ func NewIndex(version string, f *IndexFile) *Index {
 	slices.SortFunc(byPop, func(a, b ItemInfo) int {
 		return cmp.Or(cmp.Compare(b.Popularity, a.Popularity), cmp.Compare(a.ID, b.ID))
 	})
+	names := domain.Names{}
 	for i := range byPop {
 		it := &byPop[i]
 		idx.Items[it.ID] = it
 		idx.Popular = append(idx.Popular, it.ID)
+		it.Categories = names.Share(it.Categories)
 		for _, g := range it.Categories {
 			idx.ByGenre[g] = append(idx.ByGenre[g], it.ID)
 		}
