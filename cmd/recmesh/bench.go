@@ -48,7 +48,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	f.Bool(&c.JSON, "json", false, "print the result as JSON instead of a table")
 	f.String(&c.SVG, "svg", "", "also write the latency curve to this SVG file")
 	f.Bool(&c.Quiet, "quiet", false, "no progress lines")
-	f.String(&c.Compare, "compare", "", "send nothing: read two -json results, BASE.json,OTHER.json, print both and OTHER's ratios to BASE (with -svg, plot both)")
+	f.String(&c.Compare, "compare", "", "send nothing: read two -json results, BASE.json,OTHER.json, print both and OTHER's ratios to BASE (with -svg, plot both); with more pairs (BASE1.json,OTHER1.json,BASE2.json,OTHER2.json,…, one per load level), print one table, a level a row, each side labelled by its files' directory")
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -98,11 +98,12 @@ func writeSVG(path string, series ...load.Series) error {
 	return f.Close()
 }
 
-// compareBench prints two saved results side by side with their ratios.
+// compareBench prints two saved results side by side with their ratios,
+// or pairs of them (one per load level) as one table.
 func compareBench(c benchConfig, stdout io.Writer) error {
 	paths := strings.Split(c.Compare, ",")
-	if len(paths) != 2 {
-		return fmt.Errorf("-compare wants BASE.json,OTHER.json, got %q", c.Compare)
+	if len(paths) < 2 || len(paths)%2 != 0 {
+		return fmt.Errorf("-compare wants pairs BASE.json,OTHER.json[,BASE2.json,OTHER2.json…], got %q", c.Compare)
 	}
 	var series []load.Series
 	for _, p := range paths {
@@ -114,7 +115,22 @@ func compareBench(c benchConfig, stdout io.Writer) error {
 		if err := json.Unmarshal(b, &r); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		series = append(series, load.Series{Label: strings.TrimSuffix(filepath.Base(p), ".json"), Result: &r})
+		label := strings.TrimSuffix(filepath.Base(p), ".json")
+		if len(paths) > 2 {
+			label = filepath.Base(filepath.Dir(p)) // a side of the table: dev/c20.json is dev
+		}
+		series = append(series, load.Series{Label: label, Result: &r})
+	}
+	if len(series) > 2 {
+		var pairs [][2]load.Series
+		for k := 0; k < len(series); k += 2 {
+			pairs = append(pairs, [2]load.Series{series[k], series[k+1]})
+		}
+		load.WriteTable(stdout, pairs)
+		if c.SVG != "" {
+			return writeSVG(c.SVG, series...)
+		}
+		return nil
 	}
 	for _, s := range series {
 		fmt.Fprintf(stdout, "== %s: ", s.Label)

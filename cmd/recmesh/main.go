@@ -10,6 +10,7 @@
 //	recmesh train       fit model artifacts from a MovieLens directory and publish them
 //	recmesh eval        evaluate every method on a time-ordered split
 //	recmesh bench       load the gateway and report throughput, latency and degraded share
+//	recmesh synth       write a synthetic MovieLens directory at any scale
 //	recmesh migrate     apply the PostgreSQL schema migrations
 //	recmesh import      load a MovieLens directory into PostgreSQL
 //	recmesh replay      rebuild Redis from the PostgreSQL event log
@@ -60,6 +61,7 @@ commands:
   train       fit model artifacts from a MovieLens directory and publish them
   eval        evaluate every method on a time-ordered split
   bench       load the gateway (closed or open loop) and report throughput, latency percentiles, errors and degraded replies
+  synth       write a synthetic catalogue and ratings (MovieLens format) with a long tail and low-rank taste, at any scale
   simulate    replay the sample as an online A/B test through the embedded stack and print its results
   migrate     apply the PostgreSQL schema migrations
   import      load a MovieLens directory into PostgreSQL
@@ -126,6 +128,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return runEval(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "synth":
+		return runSynth(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, args[1:], stdout, stderr)
 	case "migrate":

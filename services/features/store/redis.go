@@ -126,7 +126,8 @@ func (r *RealTime) History(ctx context.Context, user string, recentLimit, seenCa
 	recent := p.LRange(ctx, r.key("recent", user), 0, -1)
 	seen := p.SRandMemberN(ctx, r.key("seen", user), int64(seenCap))
 	count := p.Get(ctx, r.key("count", user))
-	exposed := p.ZRevRangeWithScores(ctx, r.key("exposed", user), 0, MaxUserExposures-1)
+	// Members are "item:ts", so the scores (ts again) need not travel.
+	exposed := p.ZRevRange(ctx, r.key("exposed", user), 0, MaxUserExposures-1)
 	profile := p.HGetAll(ctx, r.key("profile", user))
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return History{}, fmt.Errorf("redis history of %s: %w", user, err)
@@ -152,14 +153,15 @@ func (r *RealTime) History(ctx context.Context, user string, recentLimit, seenCa
 			return History{}, fmt.Errorf("redis count of %s: %q", user, c)
 		}
 	}
-	for _, z := range exposed.Val() {
-		m, _ := z.Member.(string)
-		item, _, _ := strings.Cut(m, ":")
+	h.Exposures = make([]domain.Exposure, 0, len(exposed.Val()))
+	for _, m := range exposed.Val() {
+		item, at, _ := strings.Cut(m, ":")
 		id, err := strconv.ParseInt(item, 10, 64)
-		if err != nil {
+		ts, err2 := strconv.ParseInt(at, 10, 64)
+		if err != nil || err2 != nil {
 			return History{}, fmt.Errorf("redis exposures of %s: bad member %q", user, m)
 		}
-		h.Exposures = append(h.Exposures, domain.Exposure{ItemID: id, TSMillis: int64(z.Score)})
+		h.Exposures = append(h.Exposures, domain.Exposure{ItemID: id, TSMillis: ts})
 	}
 	return h, nil
 }

@@ -210,3 +210,26 @@ func TestSVGPlotsEverySeries(t *testing.T) {
 		t.Errorf("latency %+v from 1..100 ms", r.Latency)
 	}
 }
+
+func TestTableRowPerLevel(t *testing.T) {
+	run := func(conns int, ms time.Duration) *Result {
+		r := newResult(Config{Connections: conns})
+		for range 100 {
+			r.add(outcome{latency: ms, code: "200"})
+		}
+		r.finish(time.Second)
+		return r
+	}
+	var b bytes.Buffer
+	WriteTable(&b, [][2]Series{
+		{{"embedded", run(5, 10*time.Millisecond)}, {"dev", run(5, 20*time.Millisecond)}},
+		{{"embedded", run(50, 10*time.Millisecond)}, {"dev", run(50, 13*time.Millisecond)}},
+	})
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[0], "dev against embedded") {
+		t.Fatalf("table:\n%s", b.String())
+	}
+	if !strings.HasPrefix(lines[2], "5 conns") || !strings.Contains(lines[2], "2.00×") || !strings.HasPrefix(lines[3], "50 conns") || !strings.Contains(lines[3], "1.30×") {
+		t.Errorf("rows:\n%s", b.String())
+	}
+}

@@ -172,3 +172,34 @@ func WriteRatios(w io.Writer, base, other Series) {
 	fmt.Fprintf(w, "  p99         %s\n", ratio(b.Latency.P99, o.Latency.P99))
 	fmt.Fprintf(w, "  degraded    %.2f%% against %.2f%%\n", 100*o.DegradedShare, 100*b.DegradedShare)
 }
+
+// WriteTable prints pairs of runs (base, other: the embedded and the dev
+// mode at one load level each) one level a row: each side's throughput,
+// p50, p99 and degraded share, and other's p99 and throughput as
+// multiples of base's.
+func WriteTable(w io.Writer, pairs [][2]Series) {
+	if len(pairs) == 0 {
+		return
+	}
+	b, o := pairs[0][0].Label, pairs[0][1].Label
+	fmt.Fprintf(w, "%-12s | %-34s | %-34s | %s against %s\n", "load", b, o, o, b)
+	fmt.Fprintf(w, "%-12s | %8s %7s %7s %9s | %8s %7s %7s %9s | %7s %10s\n", "", "req/s", "p50 ms", "p99 ms", "degraded",
+		"req/s", "p50 ms", "p99 ms", "degraded", "p99", "throughput")
+	side := func(r *Result) string {
+		return fmt.Sprintf("%8.0f %7.2f %7.2f %8.2f%%", r.Throughput, r.Latency.P50, r.Latency.P99, 100*r.DegradedShare)
+	}
+	ratio := func(a, b float64) string {
+		if a == 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.2f×", b/a)
+	}
+	for _, p := range pairs {
+		br, or := p[0].Result, p[1].Result
+		level := fmt.Sprintf("%d conns", br.Connections)
+		if br.Mode == "open" {
+			level = fmt.Sprintf("%.0f/s", br.Rate)
+		}
+		fmt.Fprintf(w, "%-12s | %s | %s | %7s %10s\n", level, side(br), side(or), ratio(br.Latency.P99, or.Latency.P99), ratio(br.Throughput, or.Throughput))
+	}
+}
