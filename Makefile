@@ -89,7 +89,7 @@ tidy: ## go mod tidy in every module
 bench: ## benchmarks of every module (benchstat-ready)
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -bench . -benchmem -count 6 ./...); done
 
-bench-serve: ## the mesh tax: recmesh bench against the embedded mode, then the dev mode, and their ratios (BENCH_FLAGS=…)
+bench-serve: ## the mesh tax: recmesh bench against the embedded mode, then the dev mode, at 5 to 100 connections, one table with their ratios (BENCH_LEVELS=…, BENCH_FLAGS=…)
 	scripts/bench-serve.sh
 
 bench-overload: ## the shedding ladder: recmesh all with shedding on and off at 1×, 2×, 3× load (OVERLOAD_RATES=…, OVERLOAD_ROUNDS=…)

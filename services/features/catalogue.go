@@ -40,6 +40,7 @@ func (s *Service) PutItems(ctx context.Context, items []domain.Item) ([]domain.I
 	if _, err := capability[store.Catalogue](s, "catalogue revisions"); err != nil {
 		return nil, err
 	}
+	defer s.forgetGenres(ids...) // also when the put failed half way
 	if err := s.store.PutItems(ctx, items); err != nil {
 		return nil, fmt.Errorf("put %d items: %w", len(items), err)
 	}
@@ -82,6 +83,7 @@ func (s *Service) update(ctx context.Context, id int64, f func(*domain.Item) err
 	if err != nil {
 		return domain.Item{}, err
 	}
+	defer s.forgetGenres(id)
 	return c.UpdateItem(ctx, id, f)
 }
 

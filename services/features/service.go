@@ -6,7 +6,10 @@ package features
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/maypok86/otter/v2"
 
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/domain"
@@ -39,7 +42,23 @@ type Service struct {
 	store store.Store
 	opts  Options
 	now   func() time.Time
+	// genres cache items' categories for the affinity (see itemGenres).
+	genres *otter.Cache[int64, cachedGenres]
 }
+
+// cachedGenres are an item's categories as read at a time.
+type cachedGenres struct {
+	categories []string
+	read       time.Time
+}
+
+// genresTTL is how long an item's categories are reused for the affinity
+// before the store is asked again. A change made through this instance is
+// seen at once; through another, within genresTTL.
+const genresTTL = 10 * time.Second
+
+// maxCachedGenres bounds the cache (about 100 bytes an item).
+const maxCachedGenres = 200_000
 
 var (
 	_ featuresapi.Service   = (*Service)(nil)
@@ -48,7 +67,8 @@ var (
 
 // New returns the features service over st.
 func New(st store.Store, opts Options) *Service {
-	return &Service{store: st, opts: opts, now: time.Now}
+	return &Service{store: st, opts: opts, now: time.Now,
+		genres: otter.Must(&otter.Options[int64, cachedGenres]{MaximumSize: maxCachedGenres})}
 }
 
 func (s *Service) GetUserFeatures(ctx context.Context, userID string, recentLimit int) (domain.UserFeatures, error) {
@@ -90,15 +110,50 @@ func (s *Service) genreAffinity(ctx context.Context, window []domain.Interaction
 	if len(window) == 0 {
 		return nil, nil
 	}
-	ids := make([]int64, len(window))
-	for i, in := range window {
-		ids[i] = in.ItemID
-	}
-	items, err := s.store.Items(ctx, ids)
+	items, err := s.itemGenres(ctx, window)
 	if err != nil {
 		return nil, fmt.Errorf("items for affinity: %w", err)
 	}
 	return GenreAffinity(window, items), nil
+}
+
+// itemGenres are the window's items with their categories (only), from
+// the cache where it has them fresh, and otherwise from the store in one
+// call: every request reads up to AffinityWindow items, and in Redis each
+// is a JSON document to decode.
+func (s *Service) itemGenres(ctx context.Context, window []domain.Interaction) (map[int64]domain.Item, error) {
+	now := s.now()
+	out := make(map[int64]domain.Item, len(window))
+	var missing []int64
+	for _, in := range window {
+		if _, done := out[in.ItemID]; done {
+			continue
+		}
+		if g, ok := s.genres.GetIfPresent(in.ItemID); ok && now.Sub(g.read) < genresTTL {
+			out[in.ItemID] = domain.Item{ID: in.ItemID, Categories: g.categories}
+		} else if !slices.Contains(missing, in.ItemID) {
+			missing = append(missing, in.ItemID)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	items, err := s.store.Items(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	for id, it := range items {
+		s.genres.Set(id, cachedGenres{categories: it.Categories, read: now})
+		out[id] = domain.Item{ID: id, Categories: it.Categories}
+	}
+	return out, nil
+}
+
+// forgetGenres drops items from the genres cache after a change.
+func (s *Service) forgetGenres(ids ...int64) {
+	for _, id := range ids {
+		s.genres.Invalidate(id)
+	}
 }
 
 // GenreAffinity is the user's share of interest per genre over interactions.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/apierr"
 	"github.com/recmesh/recmesh/pkg/domain"
@@ -97,5 +98,56 @@ func TestGetItem(t *testing.T) {
 		if e, ok := apierr.As(err); !ok || e.Kind != kind {
 			t.Errorf("GetItem(%d) = %v, want kind %v", id, err, kind)
 		}
+	}
+}
+
+// countingItems counts the store's Items calls.
+type countingItems struct {
+	*store.Memory
+	calls int
+}
+
+func (c *countingItems) Items(ctx context.Context, ids []int64) (map[int64]domain.Item, error) {
+	c.calls++
+	return c.Memory.Items(ctx, ids)
+}
+
+// The affinity reads an item's categories from the store once per
+// genresTTL, and a change through the service is seen at once.
+func TestAffinityReusesItemGenresUntilTheyChange(t *testing.T) {
+	st := &countingItems{Memory: store.NewMemory()}
+	ctx := context.Background()
+	if err := st.PutItems(ctx, []domain.Item{{ID: 1, Title: "A", Categories: []string{"Drama"}, Available: true}}); err != nil {
+		t.Fatal(err)
+	}
+	s := New(st, DefaultOptions())
+	now := time.Unix(1_800_000_000, 0)
+	s.now = func() time.Time { return now }
+	if _, err := s.IngestEvents(ctx, domain.EventBatch{Events: []domain.Event{{UserID: "u", ItemID: 1, Type: "click", TS: 10}}}); err != nil {
+		t.Fatal(err)
+	}
+	affinity := func() map[string]float64 {
+		f, err := s.GetUserFeatures(ctx, "u", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.GenreAffinity
+	}
+	affinity()
+	affinity()
+	if st.calls != 1 {
+		t.Fatalf("two requests read items %d times, want once", st.calls)
+	}
+	if _, err := s.PatchItem(ctx, 1, domain.ItemPatch{Categories: domain.Optional[[]string]{Set: true, Value: []string{"Comedy"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if a := affinity(); a["Comedy"] != 1 {
+		t.Fatalf("after the patch: %v, want Comedy", a)
+	}
+	calls := st.calls
+	now = now.Add(genresTTL)
+	affinity()
+	if st.calls != calls+1 {
+		t.Fatal("the cache outlived its TTL")
 	}
 }
