@@ -137,10 +137,10 @@ func (embedding) Recall(_ context.Context, in *Input, n int) []Scored {
 	for _, s := range seeds {
 		recent[s.ItemID] = true
 	}
+	if _, trained := x.users[user]; trained {
+		return x.walk(user, u, n, recent, in)
+	}
 	if len(x.e.ItemIDs) <= exactMaxItems {
-		if _, trained := x.users[user]; trained {
-			return x.walk(user, u, n, recent, in)
-		}
 		return x.scan(u, n, recent, in)
 	}
 	// Ask for more than n: some hits are recent, excluded or unservable.
@@ -203,16 +203,29 @@ func (x *embeddingIndex) rank(u []float32, n int, keep func(int64) bool) []ranke
 	return out
 }
 
+// search is the graph's m best items for u, best first (ties by id),
+// scored by their exact inner product: the head of a catalogue too large
+// to scan.
+func (x *embeddingIndex) search(u []float32, m int) []ranked {
+	res := x.graph.Search(x.mips.Query(u), m, m*embeddingEf)
+	out := make([]ranked, len(res))
+	for k, r := range res {
+		out[k] = ranked{int32(r.ID), dot(u, x.item(int32(r.ID)))}
+	}
+	slices.SortFunc(out, func(a, b ranked) int { return byScore(x.scored(a), x.scored(b)) })
+	return out
+}
+
 func (x *embeddingIndex) scored(r ranked) Scored { return Scored{x.e.ItemIDs[r.i], float64(r.score)} }
 
-// walk answers as scan does, from the head of the catalogue ranked for
-// a trained user (tops): the user's next requests walk it, skipping what
-// they exclude, instead of scoring the catalogue again. A head too short
+// walk answers as scan does (or, past exactMaxItems, as the graph does),
+// from the head of the catalogue ranked for a trained user (tops): the
+// user's next requests walk it, skipping what they exclude, instead of
+// scoring the catalogue or searching the graph again. A head too short
 // for a request's exclusions is ranked again, twice as long at least.
 func (x *embeddingIndex) walk(user string, u []float32, n int, recent map[int64]bool, in *Input) []Scored {
-	head, _ := x.tops.GetIfPresent(user)
 	out := make([]Scored, 0, n)
-	for {
+	pick := func(head []ranked) []Scored {
 		out = out[:0]
 		for _, r := range head {
 			if len(out) == n {
@@ -222,12 +235,23 @@ func (x *embeddingIndex) walk(user string, u []float32, n int, recent map[int64]
 				out = append(out, x.scored(r))
 			}
 		}
-		if len(out) == n || len(head) == len(x.e.ItemIDs) {
+		return out
+	}
+	head, _ := x.tops.GetIfPresent(user)
+	for {
+		if pick(head); len(out) == n || len(head) == len(x.e.ItemIDs) {
 			return out
 		}
 		m := min(len(x.e.ItemIDs), max(topsMin, 2*len(head), 2*(n+len(recent)+len(in.exclude))))
-		head = x.rank(u, m, nil)
+		if len(x.e.ItemIDs) <= exactMaxItems {
+			head = x.rank(u, m, nil)
+		} else {
+			head = x.search(u, m)
+		}
 		x.tops.Set(user, head)
+		if len(head) < m { // all the graph gives
+			return pick(head)
+		}
 	}
 }
 

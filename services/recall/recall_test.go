@@ -435,4 +435,25 @@ func TestEmbeddingWalkAnswersAsTheScan(t *testing.T) {
 	if head, _ := x.tops.GetIfPresent("u"); len(head) <= topsMin {
 		t.Fatalf("the head was never ranked again: %d items", len(head))
 	}
+	// Past exactMaxItems the head comes from the graph: the same answer
+	// but for the graph's misses.
+	defer func(n int) { exactMaxItems = n }(exactMaxItems)
+	exactMaxItems = 0
+	x.tops.InvalidateAll()
+	in := newInput(idx, catalog.Reader{}, recallapi.Request{UserID: "u", Exclude: exclude}, time.Now(), &opts)
+	u := x.userVector("u", nil)
+	want := x.scan(u, 100, nil, in)
+	got := x.walk("u", u, 100, nil, in)
+	same := 0
+	for _, s := range got {
+		if slices.Contains(in.Req.Exclude, s.ID) {
+			t.Fatalf("the graph's head served excluded item %d", s.ID)
+		}
+		if slices.ContainsFunc(want, func(w Scored) bool { return w.ID == s.ID }) {
+			same++
+		}
+	}
+	if len(got) != 100 || same < 90 {
+		t.Fatalf("graph head: %d items, %d of the scan's", len(got), same)
+	}
 }
