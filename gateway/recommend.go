@@ -166,12 +166,21 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 	ctx = g.annotate(ctx, res.Assignments)
 	ctx = balancer.WithRoutes(ctx, pl.userID, res.Routes, pl.reserved)
 	reply := g.newReply(ctx, pl)
-	rung, exit := g.shed.enter()
+	rung, exit := RungFull, func() {}
+	if !pl.rebuild { // background rebuilds are bounded by their own tokens (maxRefreshes), not the ladder
+		rung, exit = g.shed.enter()
+	}
 	defer exit()
 	switch rung {
 	case RungRefuse:
 		return Reply{}, errOverloaded
 	case RungPopular:
+		if pl.listKey != "" && g.lists.tryRefresh() {
+			// A shed answer is not cached: without its list, the user's
+			// next request would miss and be shed again, for as long as
+			// the overload lasts. Build it in the background.
+			g.refreshList(pl, nil)
+		}
 		return g.servePopular(ctx, pl, reply), nil
 	}
 	p := res.Params

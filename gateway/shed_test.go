@@ -129,19 +129,28 @@ func TestHeavyOverloadKeepsAdmittedAnswersWhole(t *testing.T) {
 // counts the answers by kind: whole, skip_ranking, popular, refused.
 func burst(t *testing.T, g *Gateway, f fakes) map[string]int {
 	t.Helper()
+	kinds, _ := burstUsers(t, g, f, 10)
+	return kinds
+}
+
+// burstUsers is burst asking n items a request, with the users answered
+// by each kind.
+func burstUsers(t *testing.T, g *Gateway, f fakes, n int) (map[string]int, map[string][]string) {
+	t.Helper()
 	gate := make(chan struct{})
 	f.rankGate.Store(&gate)
 	defer f.rankGate.Store(nil)
-	const n = 3 * initialLimit
+	const requests = 3 * initialLimit
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	kinds := map[string]int{}
-	for i := range n {
+	kinds, users := map[string]int{}, map[string][]string{}
+	for i := range requests {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			// A user each: one user's burst is one pipeline run (lists.go).
-			r, err := g.Recommend(context.Background(), Query{UserID: fmt.Sprint("burst", i), N: 10})
+			user := fmt.Sprint("burst", i)
+			r, err := g.Recommend(context.Background(), Query{UserID: user, N: n})
 			kind := "whole"
 			switch {
 			case err != nil:
@@ -153,6 +162,7 @@ func burst(t *testing.T, g *Gateway, f fakes) map[string]int {
 			}
 			mu.Lock()
 			kinds[kind]++
+			users[kind] = append(users[kind], user)
 			mu.Unlock()
 		}()
 		if i < initialLimit {
@@ -169,8 +179,40 @@ func burst(t *testing.T, g *Gateway, f fakes) map[string]int {
 	}
 	close(gate)
 	wg.Wait()
-	t.Logf("%d requests at once against a limit of %d: %v", n, initialLimit, kinds)
-	return kinds
+	t.Logf("%d requests at once against a limit of %d: %v", requests, initialLimit, kinds)
+	return kinds, users
+}
+
+// A user shed to the popular list gets their list built in the background
+// (not shed itself, and bounded by the refresh tokens), so under a lasting
+// overload their next request is a whole answer from the cache instead of
+// the fallback again.
+func TestShedUsersGetTheirListsBuilt(t *testing.T) {
+	g, f := startWith(t, time.Minute)
+	kinds, users := burstUsers(t, g, f, 1) // one item a page: the fakes' lists have a page left
+	if kinds["popular"] == 0 {
+		t.Fatalf("%v: no popular answers", kinds)
+	}
+	for deadline := time.Now().Add(5 * time.Second); testutil.ToFloat64(g.lists.cache.RefreshedCounter()) < 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no list was built for a shed user")
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the second rebuild, if any
+	hits := 0
+	for _, u := range users["popular"] {
+		calls := f.rankCalls.Load()
+		r, err := g.Recommend(context.Background(), Query{UserID: u, N: 1})
+		if err != nil || len(r.Degraded) != 0 {
+			t.Fatalf("%s after the load: %+v, %v", u, r.Degraded, err)
+		}
+		if f.rankCalls.Load() == calls {
+			hits++
+		}
+	}
+	if hits == 0 || hits > maxRefreshes {
+		t.Errorf("%d of %d shed users answered from a list built for them, want 1 to %d", hits, len(users["popular"]), maxRefreshes)
+	}
 }
 
 // The popular rung serves the first n that pass the rules, in order, even

@@ -34,7 +34,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		prewarmed: prometheus.NewCounter(prometheus.CounterOpts{Name: "recmesh_list_cache_prewarmed_total",
 			Help: "Lists rebuilt in the background after a new model version was seen."}),
 		refreshed: prometheus.NewCounter(prometheus.CounterOpts{Name: "recmesh_list_cache_refreshed_total",
-			Help: "Lists rebuilt in the background before they ran out (fewer than three pages left), so their users' next pages are hits."}),
+			Help: "Lists rebuilt in the background, so their users' next pages are hits: before they ran out (fewer than three pages left), or for a user whose request was shed to the popular list."}),
 		outdated: prometheus.NewCounter(prometheus.CounterOpts{Name: "recmesh_list_cache_outdated_total",
 			Help: "Lists not kept because the run that built them started before their user's last invalidation (it may not reflect the user's event)."}),
 		results: map[string]prometheus.Counter{},
