@@ -354,6 +354,7 @@ func (c *Cache) keep(user, key string, l List, served []int64) (*userLists, []in
 			}
 		}
 	}
+	var order []int64
 	u, _ := c.l1.Compute(user, func(old *userLists, found bool) (*userLists, otter.ComputeOp) {
 		if !found {
 			old = &userLists{lists: map[string]*entry{}}
@@ -364,10 +365,11 @@ func (c *Cache) keep(user, key string, l List, served []int64) (*userLists, []in
 		}
 		add(served)
 		old.lists[key] = e
+		order = slices.Clone(e.order) // under the lock: a Take may serve from e at once
 		old.mu.Unlock()
 		return old, otter.WriteOp
 	})
-	return u, append([]int64(nil), e.order...)
+	return u, order
 }
 
 // ttl is the list's TTL: Options.TTL less up to a tenth, fixed per list so

@@ -235,3 +235,35 @@ func TestRefreshAheadHandsOverServedItems(t *testing.T) {
 		t.Fatalf("after the refresh: %v, want [7 8]", ids(p.Items))
 	}
 }
+
+// A list that replaces another while its user's pages are being taken
+// (a refresh landing) is safe: run with -race.
+func TestPutWhileTaking(t *testing.T) {
+	c, _ := newCache(t, nil)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var taken atomic.Int64
+	start := make(chan struct{})
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		<-start
+		for range 10000 {
+			c.Put("u", "k", list(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), nil)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		<-start
+		for range 10000 {
+			if _, ok := c.Take(ctx, Request{User: "u", Key: "k", N: 1}); ok {
+				taken.Add(1)
+			}
+		}
+	}()
+	close(start)
+	wg.Wait()
+	if taken.Load() == 0 {
+		t.Fatal("no page was taken while lists were put")
+	}
+}
