@@ -1,9 +1,13 @@
 package recall
 
 import (
+	"cmp"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 )
@@ -86,49 +90,77 @@ func itemCF(items []domain.Item, events []domain.Event, o BuildOptions, progress
 			itemUsers[d] = append(itemUsers[d], ui)
 		}
 	}
-	counts := make([]int32, len(items))
-	touched := make([]int32, 0, 1024)
-	out := make(map[int64][]Neighbour, len(items))
-	alpha := o.PopularityPenalty
-	var nbs []Neighbour // reused for every item; only the top K are kept
-	for i := range items {
-		if progress != nil && i%1000 == 0 {
-			progress(float64(i) / float64(len(items)))
-		}
-		if len(itemUsers[i]) == 0 {
-			continue
-		}
-		for _, u := range itemUsers[i] {
-			for _, j := range users[u] {
-				if counts[j] == 0 {
-					touched = append(touched, j)
+	// Items are independent: each worker counts co-occurrences for a
+	// share of them into its own scratch arrays.
+	res := make([][]Neighbour, len(items))
+	var done atomic.Int64
+	var report sync.Mutex
+	var wg sync.WaitGroup
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(items)))
+	next := atomic.Int64{}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts := make([]int32, len(items))
+			touched := make([]int32, 0, 1024)
+			var nbs []Neighbour // reused for every item; only the top K are kept
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(items) {
+					return
 				}
-				counts[j]++
+				if d := done.Add(1); progress != nil && d%1000 == 0 {
+					report.Lock()
+					progress(float64(d) / float64(len(items)))
+					report.Unlock()
+				}
+				if len(itemUsers[i]) == 0 {
+					continue
+				}
+				for _, u := range itemUsers[i] {
+					for _, j := range users[u] {
+						if counts[j] == 0 {
+							touched = append(touched, j)
+						}
+						counts[j]++
+					}
+				}
+				nbs = neighbours(nbs[:0], i, touched, counts, itemUsers, ids, o)
+				touched = touched[:0]
+				if k := min(len(nbs), o.Neighbours); k > 0 {
+					res[i] = slices.Clone(nbs[:k])
+				}
 			}
-		}
-		ni := float64(len(itemUsers[i]))
-		nbs = nbs[:0]
-		for _, j := range touched {
-			if int(j) != i && int(counts[j]) >= o.MinCoCount {
-				nj := float64(len(itemUsers[j]))
-				sim := float64(counts[j]) / (math.Pow(ni, 1-alpha) * math.Pow(nj, alpha))
-				nbs = append(nbs, Neighbour{ID: ids[j], Sim: sim})
-			}
-			counts[j] = 0
-		}
-		touched = touched[:0]
-		sort.Slice(nbs, func(a, b int) bool {
-			if nbs[a].Sim != nbs[b].Sim {
-				return nbs[a].Sim > nbs[b].Sim
-			}
-			return nbs[a].ID < nbs[b].ID
-		})
-		if k := min(len(nbs), o.Neighbours); k > 0 {
-			out[ids[i]] = slices.Clone(nbs[:k])
+		}()
+	}
+	wg.Wait()
+	out := make(map[int64][]Neighbour, len(items))
+	for i, nb := range res {
+		if nb != nil {
+			out[ids[i]] = nb
 		}
 	}
 	if progress != nil {
 		progress(1)
 	}
 	return out
+}
+
+// neighbours appends item i's neighbours among the touched items (their
+// co-occurrence counts with i in counts, which it resets), best first,
+// ties by id.
+func neighbours(nbs []Neighbour, i int, touched, counts []int32, itemUsers [][]int32, ids []int64, o BuildOptions) []Neighbour {
+	ni := float64(len(itemUsers[i]))
+	alpha := o.PopularityPenalty
+	for _, j := range touched {
+		if int(j) != i && int(counts[j]) >= o.MinCoCount {
+			nj := float64(len(itemUsers[j]))
+			sim := float64(counts[j]) / (math.Pow(ni, 1-alpha) * math.Pow(nj, alpha))
+			nbs = append(nbs, Neighbour{ID: ids[j], Sim: sim})
+		}
+		counts[j] = 0
+	}
+	slices.SortFunc(nbs, func(a, b Neighbour) int { return cmp.Or(cmp.Compare(b.Sim, a.Sim), cmp.Compare(a.ID, b.ID)) })
+	return nbs
 }
