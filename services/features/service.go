@@ -131,14 +131,15 @@ func (s *Service) itemGenres(ctx context.Context, window []domain.Interaction) (
 		}
 		if g, ok := s.genres.GetIfPresent(in.ItemID); ok && now.Sub(g.read) < genresTTL {
 			out[in.ItemID] = domain.Item{ID: in.ItemID, Categories: g.categories}
-		} else if !slices.Contains(missing, in.ItemID) {
+		} else {
 			missing = append(missing, in.ItemID)
 		}
 	}
 	if len(missing) == 0 {
 		return out, nil
 	}
-	items, err := s.store.Items(ctx, missing)
+	slices.Sort(missing)
+	items, err := s.store.Items(ctx, slices.Compact(missing))
 	if err != nil {
 		return nil, err
 	}

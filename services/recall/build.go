@@ -93,11 +93,10 @@ func itemCF(items []domain.Item, events []domain.Event, o BuildOptions, progress
 	// Items are independent: each worker counts co-occurrences for a
 	// share of them into its own scratch arrays.
 	res := make([][]Neighbour, len(items))
-	var done atomic.Int64
+	var next atomic.Int64 // the next item to take
 	var report sync.Mutex
 	var wg sync.WaitGroup
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(items)))
-	next := atomic.Int64{}
 	for range workers {
 		wg.Add(1)
 		go func() {
@@ -110,9 +109,9 @@ func itemCF(items []domain.Item, events []domain.Event, o BuildOptions, progress
 				if i >= len(items) {
 					return
 				}
-				if d := done.Add(1); progress != nil && d%1000 == 0 {
+				if progress != nil && (i+1)%1000 == 0 {
 					report.Lock()
-					progress(float64(d) / float64(len(items)))
+					progress(float64(i+1) / float64(len(items)))
 					report.Unlock()
 				}
 				if len(itemUsers[i]) == 0 {

@@ -144,21 +144,7 @@ func (embedding) Recall(_ context.Context, in *Input, n int) []Scored {
 		return x.scan(u, n, recent, in)
 	}
 	// Ask for more than n: some hits are recent, excluded or unservable.
-	want := n + len(recent) + len(in.exclude)
-	res := x.graph.Search(x.mips.Query(u), want, want*embeddingEf)
-	out := make([]Scored, 0, n)
-	for _, r := range res {
-		id := x.e.ItemIDs[r.ID]
-		if recent[id] || len(out) == n || !in.Admits(id) {
-			continue
-		}
-		var dot float32
-		for k, f := range x.item(r.ID) {
-			dot += u[k] * f
-		}
-		out = append(out, Scored{id, float64(dot)})
-	}
-	return out
+	return x.pick(x.search(u, n+len(recent)+len(in.exclude)), n, recent, in)
 }
 
 // exactMaxItems is the largest catalogue the embedding channel scans
@@ -176,7 +162,7 @@ func (x *embeddingIndex) scan(u []float32, n int, recent map[int64]bool, in *Inp
 	h := x.rank(u, n, func(id int64) bool { return !recent[id] && in.Admits(id) })
 	out := make([]Scored, len(h))
 	for k, r := range h {
-		out[k] = Scored{x.e.ItemIDs[r.i], float64(r.score)}
+		out[k] = x.scored(r)
 	}
 	return out
 }
@@ -199,8 +185,7 @@ func (x *embeddingIndex) rank(u []float32, n int, keep func(int64) bool) []ranke
 	for k, s := range h {
 		out[k] = ranked{int32(s.ID), float32(s.Score)}
 	}
-	slices.SortFunc(out, func(a, b ranked) int { return byScore(x.scored(a), x.scored(b)) })
-	return out
+	return x.sorted(out)
 }
 
 // search is the graph's m best items for u, best first (ties by id),
@@ -210,13 +195,33 @@ func (x *embeddingIndex) search(u []float32, m int) []ranked {
 	res := x.graph.Search(x.mips.Query(u), m, m*embeddingEf)
 	out := make([]ranked, len(res))
 	for k, r := range res {
-		out[k] = ranked{int32(r.ID), dot(u, x.item(int32(r.ID)))}
+		out[k] = ranked{r.ID, dot(u, x.item(r.ID))}
 	}
-	slices.SortFunc(out, func(a, b ranked) int { return byScore(x.scored(a), x.scored(b)) })
-	return out
+	return x.sorted(out)
+}
+
+// sorted orders r best first, ties by id (byScore).
+func (x *embeddingIndex) sorted(r []ranked) []ranked {
+	slices.SortFunc(r, func(a, b ranked) int { return byScore(x.scored(a), x.scored(b)) })
+	return r
 }
 
 func (x *embeddingIndex) scored(r ranked) Scored { return Scored{x.e.ItemIDs[r.i], float64(r.score)} }
+
+// pick is the first n items of head that are not recent and that the
+// request admits.
+func (x *embeddingIndex) pick(head []ranked, n int, recent map[int64]bool, in *Input) []Scored {
+	out := make([]Scored, 0, n)
+	for _, r := range head {
+		if len(out) == n {
+			break
+		}
+		if id := x.e.ItemIDs[r.i]; !recent[id] && in.Admits(id) {
+			out = append(out, x.scored(r))
+		}
+	}
+	return out
+}
 
 // walk answers as scan does (or, past exactMaxItems, as the graph does),
 // from the head of the catalogue ranked for a trained user (tops): the
@@ -224,22 +229,9 @@ func (x *embeddingIndex) scored(r ranked) Scored { return Scored{x.e.ItemIDs[r.i
 // scoring the catalogue or searching the graph again. A head too short
 // for a request's exclusions is ranked again, twice as long at least.
 func (x *embeddingIndex) walk(user string, u []float32, n int, recent map[int64]bool, in *Input) []Scored {
-	out := make([]Scored, 0, n)
-	pick := func(head []ranked) []Scored {
-		out = out[:0]
-		for _, r := range head {
-			if len(out) == n {
-				break
-			}
-			if id := x.e.ItemIDs[r.i]; !recent[id] && in.Admits(id) {
-				out = append(out, x.scored(r))
-			}
-		}
-		return out
-	}
 	head, _ := x.tops.GetIfPresent(user)
 	for {
-		if pick(head); len(out) == n || len(head) == len(x.e.ItemIDs) {
+		if out := x.pick(head, n, recent, in); len(out) == n || len(head) == len(x.e.ItemIDs) {
 			return out
 		}
 		m := min(len(x.e.ItemIDs), max(topsMin, 2*len(head), 2*(n+len(recent)+len(in.exclude))))
@@ -250,7 +242,7 @@ func (x *embeddingIndex) walk(user string, u []float32, n int, recent map[int64]
 		}
 		x.tops.Set(user, head)
 		if len(head) < m { // all the graph gives
-			return pick(head)
+			return x.pick(head, n, recent, in)
 		}
 	}
 }

@@ -166,17 +166,12 @@ func (m *model) user(u int, buf []byte, hits []int32) ([]byte, int64) {
 			}
 			x := rng.Float64() * total
 			for c := range cands {
-				if x -= weights[c]; x <= 0 && weights[c] > 0 {
-					item = cands[c]
-					break
+				if weights[c] == 0 {
+					continue
 				}
-			}
-			if item < 0 { // rounding left x above 0: the last candidate with weight
-				for c := len(cands) - 1; c >= 0; c-- {
-					if weights[c] > 0 {
-						item = cands[c]
-						break
-					}
+				item = cands[c] // the last with weight, should rounding leave x above 0
+				if x -= weights[c]; x <= 0 {
+					break
 				}
 			}
 			dotv = dot(vec, m.item(int(item)))
