@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -15,7 +17,7 @@ import (
 )
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var data, models, source string
+	var data, models, source, cpuProfile string
 	var seed int
 	f := newFlags("train", stderr)
 	f.String(&source, "source", "movielens", "where the data comes from: movielens (the -data directory) or postgres (the event store at -store)")
@@ -23,8 +25,16 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	open := postgresFlags(f, "train -source postgres")
 	f.String(&models, "model-dir", "var/models", "artifact directory the new version is published to")
 	f.Int(&seed, "seed", 1, "random seed; the same seed and data give the same model")
+	f.String(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it); empty: none")
 	if err := f.Parse(args); err != nil {
 		return err
+	}
+	if cpuProfile != "" {
+		stop, err := profileCPU(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	var items []domain.Item
 	var events []domain.Event
@@ -55,6 +65,19 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "published %s to %s\n", m.Version, models)
 	return nil
+}
+
+// profileCPU starts a CPU profile written to path; stop ends it.
+func profileCPU(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // loadEventStore reads the catalogue and the whole event log, with progress.

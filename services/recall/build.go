@@ -90,6 +90,10 @@ func itemCF(items []domain.Item, events []domain.Event, o BuildOptions, progress
 			itemUsers[d] = append(itemUsers[d], ui)
 		}
 	}
+	popular := make([]float64, len(items))
+	for j, us := range itemUsers {
+		popular[j] = math.Pow(float64(len(us)), o.PopularityPenalty)
+	}
 	// Items are independent: each worker counts co-occurrences for a
 	// share of them into its own scratch arrays.
 	res := make([][]Neighbour, len(items))
@@ -125,10 +129,10 @@ func itemCF(items []domain.Item, events []domain.Event, o BuildOptions, progress
 						counts[j]++
 					}
 				}
-				nbs = neighbours(nbs[:0], i, touched, counts, itemUsers, ids, o)
+				nbs = neighbours(nbs[:0], i, touched, counts, itemUsers, popular, ids, o)
 				touched = touched[:0]
-				if k := min(len(nbs), o.Neighbours); k > 0 {
-					res[i] = slices.Clone(nbs[:k])
+				if len(nbs) > 0 {
+					res[i] = slices.Clone(nbs)
 				}
 			}
 		}()
@@ -146,20 +150,61 @@ func itemCF(items []domain.Item, events []domain.Event, o BuildOptions, progress
 	return out
 }
 
-// neighbours appends item i's neighbours among the touched items (their
-// co-occurrence counts with i in counts, which it resets), best first,
-// ties by id.
-func neighbours(nbs []Neighbour, i int, touched, counts []int32, itemUsers [][]int32, ids []int64, o BuildOptions) []Neighbour {
-	ni := float64(len(itemUsers[i]))
-	alpha := o.PopularityPenalty
+// neighbours appends item i's best K neighbours among the touched items
+// (their co-occurrence counts with i in counts, which it resets), best
+// first, ties by id. popular[j] is n_j^α, the popularity penalty's
+// denominator, computed once per item. Only K are kept while counting (a
+// bounded heap whose root is the worst kept), so an item touching most of
+// a large catalogue costs one pass, not a sort of the catalogue.
+func neighbours(nbs []Neighbour, i int, touched, counts []int32, itemUsers [][]int32, popular []float64, ids []int64, o BuildOptions) []Neighbour {
+	norm := math.Pow(float64(len(itemUsers[i])), 1-o.PopularityPenalty)
+	k := o.Neighbours
 	for _, j := range touched {
-		if int(j) != i && int(counts[j]) >= o.MinCoCount {
-			nj := float64(len(itemUsers[j]))
-			sim := float64(counts[j]) / (math.Pow(ni, 1-alpha) * math.Pow(nj, alpha))
-			nbs = append(nbs, Neighbour{ID: ids[j], Sim: sim})
+		if int(j) != i && int(counts[j]) >= o.MinCoCount && k > 0 {
+			c := Neighbour{ID: ids[j], Sim: float64(counts[j]) / (norm * popular[j])}
+			switch {
+			case len(nbs) < k:
+				nbs = append(nbs, c)
+				siftUp(nbs, len(nbs)-1)
+			case better(c, nbs[0]):
+				nbs[0] = c
+				siftDown(nbs, 0)
+			}
 		}
 		counts[j] = 0
 	}
 	slices.SortFunc(nbs, func(a, b Neighbour) int { return cmp.Or(cmp.Compare(b.Sim, a.Sim), cmp.Compare(a.ID, b.ID)) })
 	return nbs
+}
+
+// better orders neighbours: the more similar first, ties by the smaller id.
+func better(a, b Neighbour) bool { return a.Sim > b.Sim || (a.Sim == b.Sim && a.ID < b.ID) }
+
+// siftUp and siftDown keep h a heap with the worst neighbour at the root.
+func siftUp(h []Neighbour, i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !better(h[p], h[i]) {
+			return
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+}
+
+func siftDown(h []Neighbour, i int) {
+	for {
+		w, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && better(h[w], h[l]) {
+			w = l
+		}
+		if r < len(h) && better(h[w], h[r]) {
+			w = r
+		}
+		if w == i {
+			return
+		}
+		h[w], h[i] = h[i], h[w]
+		i = w
+	}
 }

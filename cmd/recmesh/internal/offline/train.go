@@ -29,8 +29,10 @@ type TrainOptions struct {
 	HoldoutShare float64
 	// NegativesPerPositive sampled from the user's recall candidates.
 	NegativesPerPositive int
-	// Progress receives human-readable progress lines; nil discards them.
+	// Progress receives human-readable progress lines, each with the time
+	// since training started; nil discards them.
 	Progress io.Writer
+	started  time.Time
 }
 
 // DefaultTrainOptions are the defaults of `recmesh train`.
@@ -49,6 +51,9 @@ func Fit(ctx context.Context, items []domain.Item, events []domain.Event, o Trai
 	if len(items) == 0 || len(events) == 0 {
 		return Artifacts{}, fmt.Errorf("train: %d items and %d events; both must be non-empty", len(items), len(events))
 	}
+	if o.started.IsZero() {
+		o.started = time.Now()
+	}
 	say := o.say
 	say("%d items, %d events", len(items), len(events))
 	say("serving index: popularity and item-CF over all events")
@@ -61,14 +66,19 @@ func Fit(ctx context.Context, items []domain.Item, events []domain.Event, o Trai
 }
 
 func (o TrainOptions) say(format string, args ...any) {
-	if o.Progress != nil {
+	switch {
+	case o.Progress == nil:
+	case o.started.IsZero():
 		fmt.Fprintf(o.Progress, "train: "+format+"\n", args...)
+	default:
+		fmt.Fprintf(o.Progress, "train: [%s] %s\n", time.Since(o.started).Round(time.Second), fmt.Sprintf(format, args...))
 	}
 }
 
 // Train fits the artifacts and publishes them as a new version in st.
 func Train(ctx context.Context, items []domain.Item, events []domain.Event, st artifact.Store, o TrainOptions) (artifact.Manifest, error) {
 	start := time.Now()
+	o.started = start
 	a, err := Fit(ctx, items, events, o)
 	if err != nil {
 		return artifact.Manifest{}, err
