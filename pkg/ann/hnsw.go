@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Result is a neighbour: the vector's id (its insertion order) and distance.
@@ -33,7 +34,8 @@ type Options struct {
 func DefaultOptions() Options { return Options{M: 16, EfConstruction: 200, Seed: 1} }
 
 // HNSW is a hierarchical navigable small world graph. Add is not safe for
-// concurrent use; Search is, once building is done.
+// concurrent use; Search is, once building is done. Build inserts on many
+// goroutines at once.
 type HNSW struct {
 	dim      int
 	m, m0    int
@@ -45,6 +47,12 @@ type HNSW struct {
 	entry    int32
 	maxLevel int
 	visited  sync.Pool
+	// building is set while Build inserts concurrently: locks[node] guards
+	// links[node], and top guards entry and maxLevel. Searches after the
+	// build read links without locking.
+	building bool
+	locks    []sync.Mutex
+	top      sync.Mutex
 }
 
 // New returns an empty graph for vectors of dim dimensions.
@@ -76,39 +84,134 @@ func (h *HNSW) Add(v []float32) int32 {
 	}
 	id := int32(len(h.links))
 	h.vecs = append(h.vecs, v...)
-	level := int(-math.Log(1-h.rng.Float64()) * h.ml)
+	level := h.level()
 	h.links = append(h.links, make([][]int32, level+1))
-	if h.entry < 0 {
+	h.insert(id, level)
+	return id
+}
+
+// level draws a new node's top layer.
+func (h *HNSW) level() int { return int(-math.Log(1-h.rng.Float64()) * h.ml) }
+
+// Build returns the graph over vecs (n vectors of dim values, in id order),
+// inserting on workers goroutines, with progress (if set) called with the
+// number inserted now and then. With one worker it is the graph Add gives;
+// with more, insertions interleave, so the graph differs from run to run
+// (its recall does not). Each node's links have a lock while building.
+func Build(vecs []float32, dim int, o Options, workers int, progress func(done int)) *HNSW {
+	h := New(dim, o)
+	n := len(vecs) / dim
+	h.vecs = slices.Clone(vecs[:n*dim])
+	h.links = make([][][]int32, n)
+	levels := make([]int, n)
+	for i := range levels { // drawn in order, as Add draws them
+		levels[i] = h.level()
+		h.links[i] = make([][]int32, levels[i]+1)
+	}
+	if n == 0 {
+		return h
+	}
+	h.insert(0, levels[0])
+	h.building, h.locks = true, make([]sync.Mutex, n)
+	var next, done atomic.Int64
+	next.Store(1)
+	var wg sync.WaitGroup
+	for range max(1, workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := next.Add(1) - 1; id < int64(n); id = next.Add(1) - 1 {
+				h.insert(int32(id), levels[id])
+				if d := done.Add(1); progress != nil && d%10_000 == 0 {
+					progress(int(d))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	h.building, h.locks = false, nil
+	if progress != nil {
+		progress(n)
+	}
+	return h
+}
+
+// insert links node id, whose links slice has level+1 layers, into the graph.
+func (h *HNSW) insert(id int32, level int) {
+	entry, maxLevel := h.entryPoint()
+	if entry < 0 {
 		h.entry, h.maxLevel = id, level
-		return id
+		return
 	}
 	q := h.vec(id)
-	ep := Result{h.entry, Distance(q, h.vec(h.entry))}
-	for lc := h.maxLevel; lc > level; lc-- {
-		ep = h.greedy(q, ep, lc)
+	ep := Result{entry, Distance(q, h.vec(entry))}
+	var buf []int32
+	for lc := maxLevel; lc > level; lc-- {
+		ep = h.greedy(q, ep, lc, &buf)
 	}
 	eps := []Result{ep}
-	for lc := min(level, h.maxLevel); lc >= 0; lc-- {
+	for lc := min(level, maxLevel); lc >= 0; lc-- {
 		cands := h.searchLayer(q, eps, h.efc, lc)
 		maxLinks := h.m
 		if lc == 0 {
 			maxLinks = h.m0
 		}
 		neighbours := h.selectNeighbours(cands, h.m)
+		h.lock(id)
 		h.links[id][lc] = ids(neighbours)
+		h.unlock(id)
 		for _, n := range neighbours {
+			h.lock(n.ID)
 			nl := append(h.links[n.ID][lc], id)
 			if len(nl) > maxLinks {
 				nl = h.shrink(n.ID, nl, maxLinks)
 			}
 			h.links[n.ID][lc] = nl
+			h.unlock(n.ID)
 		}
 		eps = cands
 	}
-	if level > h.maxLevel {
-		h.entry, h.maxLevel = id, level
+	if level > maxLevel {
+		if h.building {
+			h.top.Lock()
+			defer h.top.Unlock()
+		}
+		if level > h.maxLevel {
+			h.entry, h.maxLevel = id, level
+		}
 	}
-	return id
+}
+
+func (h *HNSW) entryPoint() (int32, int) {
+	if h.building {
+		h.top.Lock()
+		defer h.top.Unlock()
+	}
+	return h.entry, h.maxLevel
+}
+
+func (h *HNSW) lock(node int32) {
+	if h.building {
+		h.locks[node].Lock()
+	}
+}
+
+func (h *HNSW) unlock(node int32) {
+	if h.building {
+		h.locks[node].Unlock()
+	}
+}
+
+// linksOf is node's links on layer lc: while building, a copy made under
+// the node's lock into *buf; after, the graph's own slice.
+func (h *HNSW) linksOf(node int32, lc int, buf *[]int32) []int32 {
+	if !h.building {
+		return h.links[node][lc]
+	}
+	h.locks[node].Lock()
+	*buf = append((*buf)[:0], h.links[node][lc]...)
+	h.locks[node].Unlock()
+	return *buf
 }
 
 func ids(rs []Result) []int32 {
@@ -165,10 +268,10 @@ func (h *HNSW) selectNeighbours(cands []Result, m int) []Result {
 }
 
 // greedy walks layer lc towards q from ep, one best step at a time.
-func (h *HNSW) greedy(q []float32, ep Result, lc int) Result {
+func (h *HNSW) greedy(q []float32, ep Result, lc int, buf *[]int32) Result {
 	for changed := true; changed; {
 		changed = false
-		for _, n := range h.links[ep.ID][lc] {
+		for _, n := range h.linksOf(ep.ID, lc, buf) {
 			if d := Distance(q, h.vec(n)); d < ep.Dist {
 				ep, changed = Result{n, d}, true
 			}
@@ -193,12 +296,13 @@ func (h *HNSW) searchLayer(q []float32, eps []Result, ef, lc int) []Result {
 	for best.len() > ef {
 		best.pop()
 	}
+	var buf []int32
 	for cands.len() > 0 {
 		c := cands.pop()
 		if best.len() >= ef && c.Dist > best.top().Dist {
 			break
 		}
-		for _, n := range h.links[c.ID][lc] {
+		for _, n := range h.linksOf(c.ID, lc, &buf) {
 			if !vs.visit(n) {
 				continue
 			}
@@ -226,7 +330,7 @@ func (h *HNSW) Search(q []float32, k, ef int) []Result {
 	ef = max(ef, k)
 	ep := Result{h.entry, Distance(q, h.vec(h.entry))}
 	for lc := h.maxLevel; lc > 0; lc-- {
-		ep = h.greedy(q, ep, lc)
+		ep = h.greedy(q, ep, lc, nil)
 	}
 	res := h.searchLayer(q, []Result{ep}, ef, 0)
 	return res[:min(k, len(res))]

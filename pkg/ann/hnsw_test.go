@@ -2,6 +2,7 @@ package ann
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"sync"
 	"testing"
@@ -239,5 +240,36 @@ func TestSnapshotRestore(t *testing.T) {
 	bad.Links = append([][][]int32{{{9999}}}, bad.Links[1:]...)
 	if _, err := Restore(bad, vecs); err == nil {
 		t.Error("a snapshot with a dangling link was restored")
+	}
+}
+
+func TestBuildOnOneWorkerIsAdd(t *testing.T) {
+	vecs := randomVectors(800, 8, 6)
+	added, built := build(vecs, 8, DefaultOptions()), Build(vecs, 8, DefaultOptions(), 1, nil)
+	a, b := added.Snapshot(), built.Snapshot()
+	if a.Entry != b.Entry || a.MaxLevel != b.MaxLevel || !reflect.DeepEqual(a.Links, b.Links) {
+		t.Fatalf("Build on one worker differs from Add: entry %d/%d, max level %d/%d", a.Entry, b.Entry, a.MaxLevel, b.MaxLevel)
+	}
+}
+
+func TestBuildOnManyWorkersKeepsRecall(t *testing.T) {
+	const dim = 32
+	vecs := randomVectors(3000, dim, 1)
+	var reported []int
+	h := Build(vecs, dim, DefaultOptions(), 4, func(done int) { reported = append(reported, done) })
+	if h.Len() != 3000 || len(reported) == 0 || reported[len(reported)-1] != 3000 {
+		t.Fatalf("built %d nodes, progress %v", h.Len(), reported)
+	}
+	if _, err := Restore(h.Snapshot(), vecs); err != nil {
+		t.Fatalf("the built graph does not restore: %v", err)
+	}
+	queries := randomVectors(50, dim, 2)
+	for _, tt := range []struct {
+		k, ef int
+		min   float64
+	}{{10, 100, 0.9}, {50, 200, 0.9}} {
+		if r := recallAt(h.Search, vecs, queries, dim, tt.k, tt.ef); r < tt.min {
+			t.Errorf("recall@%d with ef=%d = %.3f, want ≥ %.2f", tt.k, tt.ef, r, tt.min)
+		}
 	}
 }

@@ -77,7 +77,7 @@ func (x *Quantized) Search(q []float32, k, ef int) []Result {
 
 	ep := Result{g.entry, Distance(q, g.vec(g.entry))}
 	for lc := g.maxLevel; lc > 0; lc-- {
-		ep = g.greedy(q, ep, lc)
+		ep = g.greedy(q, ep, lc, nil)
 	}
 	s.seen.visit(ep.ID)
 	s.cands.push(ep)

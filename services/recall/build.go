@@ -32,9 +32,10 @@ func DefaultBuildOptions() BuildOptions {
 	return BuildOptions{HalfLifeDays: 365, Neighbours: 50, MinCoCount: 2, PopularityPenalty: 0.5, MF: DefaultMFOptions()}
 }
 
-// BuildIndexFile computes popularity and item-CF neighbours from events.
-// progress, if set, is called with the fraction of the CF pass done.
-func BuildIndexFile(items []domain.Item, events []domain.Event, o BuildOptions, progress func(float64)) *IndexFile {
+// BuildIndexFile computes popularity, item-CF neighbours and embeddings
+// (with their graph) from events. progress, if set, is called with each
+// stage ("item-CF", "embeddings", "graph") and the share of it done.
+func BuildIndexFile(items []domain.Item, events []domain.Event, o BuildOptions, progress func(stage string, done float64)) *IndexFile {
 	var newest int64
 	for _, e := range events {
 		newest = max(newest, e.TS)
@@ -49,11 +50,19 @@ func BuildIndexFile(items []domain.Item, events []domain.Event, o BuildOptions, 
 	for i, it := range items {
 		f.Items[i] = ItemInfo{Item: it, Popularity: pop[it.ID]}
 	}
-	f.Neighbours = itemCF(items, events, o, progress)
+	f.Neighbours = itemCF(items, events, o, stage(progress, "item-CF"))
 	if o.MF.Dim > 0 {
-		f.Embeddings = withGraph(TrainBPR(items, events, o.MF, nil))
+		f.Embeddings = withGraph(TrainBPR(items, events, o.MF, stage(progress, "embeddings")), stage(progress, "graph"))
 	}
 	return f
+}
+
+// stage reports one stage's progress through progress, if set.
+func stage(progress func(string, float64), name string) func(float64) {
+	if progress == nil {
+		return nil
+	}
+	return func(done float64) { progress(name, done) }
 }
 
 // itemCF computes, for every item, its top-K neighbours by co-occurrence in

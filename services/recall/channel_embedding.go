@@ -2,7 +2,7 @@ package recall
 
 import (
 	"context"
-	"errors"
+	"runtime"
 	"slices"
 
 	"github.com/maypok86/otter/v2"
@@ -41,8 +41,10 @@ const topsBytes = 64 << 20
 const topsMin = 1000
 
 // newEmbeddingIndex restores the graph stored with the embeddings (built
-// by `recmesh train`), or builds it when there is none or it does not fit.
-func newEmbeddingIndex(e *Embeddings) *embeddingIndex {
+// by `recmesh train`), or builds it when there is none or it does not fit
+// and the catalogue is too large to scan (exactMaxItems). progress, if
+// set, is called with the share of the graph built.
+func newEmbeddingIndex(e *Embeddings, progress func(float64)) *embeddingIndex {
 	x := &embeddingIndex{e: e, items: make(map[int64]int32, len(e.ItemIDs)), users: make(map[string]int32, len(e.UserIDs)),
 		mips: ann.NewMIPS(e.Items, e.Dim)}
 	x.tops = otter.Must(&otter.Options[string, []ranked]{MaximumWeight: topsBytes,
@@ -55,28 +57,30 @@ func newEmbeddingIndex(e *Embeddings) *embeddingIndex {
 	for u, id := range e.UserIDs {
 		x.users[id] = int32(u)
 	}
-	var err error
-	if e.Graph == nil {
-		err = errNoGraph
-	} else {
-		x.graph, err = ann.Restore(e.Graph, aug)
-	}
-	if err != nil {
-		x.graph = ann.New(e.Dim+1, ann.DefaultOptions())
-		for i := range e.ItemIDs {
-			x.graph.Add(aug[i*(e.Dim+1) : (i+1)*(e.Dim+1)])
+	switch {
+	case e.Graph != nil:
+		var err error
+		if x.graph, err = ann.Restore(e.Graph, aug); err == nil {
+			break
 		}
+		fallthrough // a graph that does not fit is rebuilt
+	case len(e.ItemIDs) > exactMaxItems:
+		var done func(int)
+		if progress != nil {
+			done = func(n int) { progress(float64(n) / float64(len(e.ItemIDs))) }
+		}
+		x.graph = ann.Build(aug, e.Dim+1, ann.DefaultOptions(), runtime.GOMAXPROCS(0), done)
 	}
 	return x
 }
 
-var errNoGraph = errors.New("no stored graph")
-
 // withGraph returns e with the HNSW graph over its items built and stored,
 // so that services restore it instead of building it at start.
-func withGraph(e *Embeddings) *Embeddings {
+func withGraph(e *Embeddings, progress func(float64)) *Embeddings {
 	e.Graph = nil
-	e.Graph = newEmbeddingIndex(e).graph.Snapshot()
+	if g := newEmbeddingIndex(e, progress).graph; g != nil {
+		e.Graph = g.Snapshot()
+	}
 	return e
 }
 

@@ -77,7 +77,7 @@ func NewIndex(version string, f *IndexFile) *Index {
 		idx.MaxPopularity = max(byPop[0].Popularity, 1e-9)
 	}
 	if f.Embeddings != nil {
-		idx.emb = newEmbeddingIndex(f.Embeddings)
+		idx.emb = newEmbeddingIndex(f.Embeddings, nil)
 	}
 	return idx
 }

@@ -415,7 +415,7 @@ func TestEmbeddingWalkAnswersAsTheScan(t *testing.T) {
 	for range dim {
 		e.Users = append(e.Users, float32(rng.NormFloat64()))
 	}
-	x := newEmbeddingIndex(e)
+	x := newEmbeddingIndex(e, nil)
 	opts := DefaultOptions()
 	var exclude []int64
 	for round := range 6 {

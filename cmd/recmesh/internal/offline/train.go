@@ -4,12 +4,18 @@
 package offline
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/recmesh/recmesh/pkg/artifact"
@@ -29,6 +35,10 @@ type TrainOptions struct {
 	HoldoutShare float64
 	// NegativesPerPositive sampled from the user's recall candidates.
 	NegativesPerPositive int
+	// SampleUsers bounds the users whose candidates become the ranker's
+	// samples (a few features need no more; recall per user is the cost);
+	// 0 takes every user.
+	SampleUsers int
 	// Progress receives human-readable progress lines, each with the time
 	// since training started; nil discards them.
 	Progress io.Writer
@@ -37,7 +47,7 @@ type TrainOptions struct {
 
 // DefaultTrainOptions are the defaults of `recmesh train`.
 func DefaultTrainOptions() TrainOptions {
-	return TrainOptions{Seed: 1, Build: recall.DefaultBuildOptions(), Fit: ranking.DefaultFitOptions(), HoldoutShare: 0.2, NegativesPerPositive: 4}
+	return TrainOptions{Seed: 1, Build: recall.DefaultBuildOptions(), Fit: ranking.DefaultFitOptions(), HoldoutShare: 0.2, NegativesPerPositive: 4, SampleUsers: 20_000}
 }
 
 // Artifacts are what training produces: the recall index and the ranking model.
@@ -56,8 +66,8 @@ func Fit(ctx context.Context, items []domain.Item, events []domain.Event, o Trai
 	}
 	say := o.say
 	say("%d items, %d events", len(items), len(events))
-	say("serving index: popularity and item-CF over all events")
-	index := recall.BuildIndexFile(items, events, o.Build, progress(say, "item-CF"))
+	say("serving index: popularity, item-CF and embeddings over all events")
+	index := recall.BuildIndexFile(items, events, o.Build, progress(say, "serving index:"))
 	model, err := fitRanker(ctx, items, events, o)
 	if err != nil {
 		return Artifacts{}, err
@@ -85,7 +95,7 @@ func Train(ctx context.Context, items []domain.Item, events []domain.Event, st a
 	}
 	m := artifact.Manifest{Version: artifact.NewVersion(time.Now()), CreatedAt: time.Now().UTC(),
 		Params: map[string]any{"seed": o.Seed, "build": o.Build, "fit": o.Fit, "holdout_share": o.HoldoutShare,
-			"negatives_per_positive": o.NegativesPerPositive, "metrics": a.Model.Metrics}}
+			"negatives_per_positive": o.NegativesPerPositive, "sample_users": o.SampleUsers, "metrics": a.Model.Metrics}}
 	lo, hi := events[0].TS, events[0].TS
 	for _, e := range events {
 		lo, hi = min(lo, e.TS), max(hi, e.TS)
@@ -108,12 +118,16 @@ func Train(ctx context.Context, items []domain.Item, events []domain.Event, st a
 	return m, nil
 }
 
-func progress(say func(string, ...any), what string) func(float64) {
-	next := 0.0
-	return func(f float64) {
-		if f >= next {
-			say("%s %3.0f%%", what, f*100)
-			next = f + 0.25
+// progress reports each stage of an index build about every quarter.
+func progress(say func(string, ...any), what string) func(string, float64) {
+	next := map[string]float64{}
+	var mu sync.Mutex
+	return func(stage string, f float64) {
+		mu.Lock()
+		defer mu.Unlock()
+		if f >= next[stage] || f == 1 {
+			say("%s %s %3.0f%%", what, stage, f*100)
+			next[stage] = f + 0.25
 		}
 	}
 }
@@ -135,8 +149,8 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 	say := o.say
 	splits := SplitByUser(events, o.HoldoutShare, 5)
 	past := PastEvents(splits)
-	say("training index: item-CF over %d past events", len(past))
-	idx := recall.NewIndex("train", recall.BuildIndexFile(items, past, o.Build, progress(say, "item-CF (past)")))
+	say("training index: item-CF and embeddings over %d past events", len(past))
+	idx := recall.NewIndex("train", recall.BuildIndexFile(items, past, o.Build, progress(say, "training index:")))
 	catalogue := make(map[int64]domain.Item, len(items))
 	refYear := 0
 	for _, it := range items {
@@ -153,25 +167,70 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 // rankerSamples asks recall for each user's candidates given their past,
 // and labels them against their future: every target recall found is a
 // positive, and a sample of the candidates the user never touched are
-// negatives. One user in ten is held out for the AUCs.
+// negatives. One user in ten is held out for the AUCs. Past SampleUsers
+// users, a fixed pseudo-random choice of them (by seed) is asked. Users
+// are asked on every core; each has a generator of its own, so the samples
+// do not depend on the order.
 func rankerSamples(ctx context.Context, recaller *recall.Recaller, splits []UserSplit, catalogue map[int64]domain.Item, refYear int, o TrainOptions) ([]sample, error) {
-	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	users := sampleUsers(splits, o.SampleUsers, o.Seed)
+	o.say("samples: candidates of %d users of %d", len(users), len(splits))
+	out := make([][]sample, len(users))
+	errs := make([]error, len(users))
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1) - 1); k < len(users); k = int(next.Add(1) - 1) {
+				sp := splits[users[k]]
+				q := userQuery(sp.Past(), catalogue)
+				resp, err := recaller.Recall(ctx, recallapi.Request{UserID: sp.User, Query: q})
+				if err != nil {
+					errs[k] = fmt.Errorf("train: recall for user %s: %w", sp.User, err)
+					continue
+				}
+				rng := rand.New(rand.NewPCG(o.Seed, uint64(users[k])^0x9e3779b97f4a7c15))
+				out[k] = userSamples(sp, resp.Candidates, q.Affinity, refYear, rng, o.NegativesPerPositive)
+				if d := done.Add(1); d%5000 == 0 {
+					o.say("samples: %d of %d users", d, len(users))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	var samples []sample
-	for ui, sp := range splits {
-		if ui%150 == 0 {
-			o.say("samples: user %d of %d", ui, len(splits))
-		}
-		if len(sp.Future()) == 0 {
-			continue
-		}
-		q := userQuery(sp.Past(), catalogue)
-		resp, err := recaller.Recall(ctx, recallapi.Request{UserID: sp.User, Query: q})
-		if err != nil {
-			return nil, fmt.Errorf("train: recall for user %s: %w", sp.User, err)
-		}
-		samples = append(samples, userSamples(sp, resp.Candidates, q.Affinity, refYear, rng, o.NegativesPerPositive)...)
+	for _, s := range out {
+		samples = append(samples, s...)
 	}
 	return samples, nil
+}
+
+// sampleUsers are the indices (in order) of the users with targets, at
+// most limit of them (0: all), chosen by a hash of the seed and the user.
+func sampleUsers(splits []UserSplit, limit int, seed uint64) []int {
+	var users []int
+	for i, sp := range splits {
+		if len(sp.Future()) > 0 {
+			users = append(users, i)
+		}
+	}
+	if limit <= 0 || len(users) <= limit {
+		return users
+	}
+	key := make(map[int]uint64, len(users))
+	for _, i := range users {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%d/%s", seed, splits[i].User)
+		key[i] = h.Sum64()
+	}
+	slices.SortFunc(users, func(a, b int) int { return cmp.Compare(key[a], key[b]) })
+	users = users[:limit]
+	slices.Sort(users)
+	return users
 }
 
 // userSamples labels one user's candidates.
