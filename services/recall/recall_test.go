@@ -439,7 +439,7 @@ func TestEmbeddingWalkAnswersAsTheScan(t *testing.T) {
 	// but for the graph's misses.
 	defer func(n int) { exactMaxItems = n }(exactMaxItems)
 	exactMaxItems = 0
-	x.tops.InvalidateAll()
+	x = newEmbeddingIndex(e, nil) // the graph is built past exactMaxItems
 	in := newInput(idx, catalog.Reader{}, recallapi.Request{UserID: "u", Exclude: exclude}, time.Now(), &opts)
 	u := x.userVector("u", nil)
 	want := x.scan(u, 100, nil, in)
