@@ -176,11 +176,23 @@ func (ds *Dataset) Items() []domain.Item {
 	return out
 }
 
-// Events converts the ratings to rating events; user ids become strings.
-func (ds *Dataset) Events() []domain.Event {
-	out := make([]domain.Event, len(ds.Ratings))
-	for i, r := range ds.Ratings {
-		out[i] = domain.Event{UserID: strconv.FormatInt(r.UserID, 10), ItemID: r.MovieID, Type: "rating", Value: r.Rating, TS: r.TS}
+// Events converts the ratings to rating events; user ids become strings,
+// one per user, shared by their events (50M ratings of 1M users would
+// otherwise be 50M small strings).
+func (ds *Dataset) Events() []domain.Event { return ds.EventsBetween(0, len(ds.Ratings)) }
+
+// EventsBetween converts ratings [lo, hi) as Events does, so that a large
+// dataset can be loaded a slice at a time.
+func (ds *Dataset) EventsBetween(lo, hi int) []domain.Event {
+	out := make([]domain.Event, hi-lo)
+	names := map[int64]string{}
+	for i, r := range ds.Ratings[lo:hi] {
+		name, ok := names[r.UserID]
+		if !ok {
+			name = strconv.FormatInt(r.UserID, 10)
+			names[r.UserID] = name
+		}
+		out[i] = domain.Event{UserID: name, ItemID: r.MovieID, Type: "rating", Value: r.Rating, TS: r.TS}
 	}
 	return out
 }

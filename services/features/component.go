@@ -141,6 +141,10 @@ func (c *Component) Open(ctx context.Context, env component.Env) (_ *component.S
 	}, nil
 }
 
+// seedChunk is how many events seed converts and appends at a time, so
+// that a large dataset is never held twice as events.
+const seedChunk = 1 << 20
+
 // seed loads a MovieLens directory into an in-memory store; a durable store
 // is loaded once, by recmesh import, not on every start.
 func seed(ctx context.Context, st store.Store, dir string, progress io.Writer) error {
@@ -154,8 +158,14 @@ func seed(ctx context.Context, st store.Store, dir string, progress io.Writer) e
 	if err := st.PutItems(ctx, ds.Items()); err != nil {
 		return err
 	}
-	if _, err := st.AppendEvents(ctx, ds.Events()); err != nil {
-		return err
+	for lo := 0; lo < len(ds.Ratings); lo += seedChunk {
+		hi := min(lo+seedChunk, len(ds.Ratings))
+		if _, err := st.AppendEvents(ctx, ds.EventsBetween(lo, hi)); err != nil {
+			return err
+		}
+		if progress != nil && len(ds.Ratings) > seedChunk {
+			fmt.Fprintf(progress, "features: loading %s: %d/%d events (%.0f%%)\n", dir, hi, len(ds.Ratings), 100*float64(hi)/float64(len(ds.Ratings)))
+		}
 	}
 	if progress != nil {
 		fmt.Fprintf(progress, "features: loaded %d items and %d events from %s\n", len(ds.Movies), len(ds.Ratings), dir)
