@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -171,16 +172,30 @@ func (s Store) Open(version string) (*Set, error) {
 		if !fileRE.MatchString(name) {
 			return nil, fmt.Errorf("artifact: version %s: bad file name %q in the manifest", version, name)
 		}
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		got, err := fileSum(filepath.Join(dir, name))
 		if err != nil {
 			return nil, fmt.Errorf("artifact: version %s: %w", version, err)
 		}
-		sum := sha256.Sum256(b)
-		if got := hex.EncodeToString(sum[:]); got != want {
+		if got != want {
 			return nil, fmt.Errorf("artifact: version %s: %s checksum %s, manifest says %s", version, name, got, want)
 		}
 	}
 	return &Set{Manifest: m, dir: dir}, nil
+}
+
+// fileSum is the hex SHA-256 of a file, read a buffer at a time: a
+// million-item model's files are gigabytes.
+func fileSum(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // OpenCurrent opens the published version.
