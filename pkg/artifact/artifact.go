@@ -259,6 +259,14 @@ func (s Store) Rollback() (string, error) {
 	return vs[i-1], s.SetCurrent(vs[i-1])
 }
 
+// OpenFile opens a payload file of the set for reading.
+func (set *Set) OpenFile(name string) (*os.File, error) {
+	if _, ok := set.Manifest.Files[name]; !ok {
+		return nil, fmt.Errorf("artifact: version %s has no file %s", set.Manifest.Version, name)
+	}
+	return os.Open(filepath.Join(set.dir, name))
+}
+
 // ReadFile returns a payload file of the set.
 func (set *Set) ReadFile(name string) ([]byte, error) {
 	if _, ok := set.Manifest.Files[name]; !ok {

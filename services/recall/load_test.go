@@ -2,6 +2,7 @@ package recall
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -44,5 +45,36 @@ func TestLoadIndexReadsLegacyGenres(t *testing.T) {
 	idx, err := LoadIndex(artifacttest.Publish(t, st, "v1", map[string][]byte{IndexFileName: []byte(legacy)}))
 	if err != nil || strings.Join(idx.Items[1].Categories, ",") != "Drama,War" || len(idx.ByGenre["War"]) != 1 {
 		t.Fatalf("legacy index: %+v, %v", idx, err)
+	}
+}
+
+// The binary payload train writes holds what the JSON one does, and a set
+// with both reads the binary one.
+func TestBinaryIndexLoadsAsJSON(t *testing.T) {
+	items, evs := fixture()
+	f := BuildIndexFile(items, evs, DefaultBuildOptions(), nil)
+	jb, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb, err := f.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := artifact.Store{Dir: t.TempDir()}
+	fromJSON, err := ReadIndexFile(artifacttest.Publish(t, st, "v1", map[string][]byte{IndexFileName: jb}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromGob, err := ReadIndexFile(artifacttest.Publish(t, st, "v2", map[string][]byte{IndexFileName: []byte(`{"items":[]}`), IndexBinaryName: gb}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromGob.Items) == 0 || !reflect.DeepEqual(fromGob.Items, fromJSON.Items) || !reflect.DeepEqual(fromGob.Neighbours, fromJSON.Neighbours) ||
+		!reflect.DeepEqual(fromGob.Embeddings, fromJSON.Embeddings) {
+		t.Fatalf("the binary index differs from the JSON one: %d items against %d", len(fromGob.Items), len(fromJSON.Items))
+	}
+	if _, err := ReadIndexFile(artifacttest.Publish(t, st, "v3", map[string][]byte{IndexBinaryName: gb[:len(gb)/2]})); err == nil {
+		t.Error("a truncated binary index was read")
 	}
 }

@@ -102,7 +102,7 @@ func Train(ctx context.Context, items []domain.Item, events []domain.Event, st a
 	}
 	m.DataFrom, m.DataTo = time.Unix(lo, 0).UTC(), time.Unix(hi, 0).UTC()
 	a.Model.Version = m.Version
-	rb, err := json.Marshal(a.Index)
+	rb, err := a.Index.Encode()
 	if err != nil {
 		return m, fmt.Errorf("train: %w", err)
 	}
@@ -110,7 +110,7 @@ func Train(ctx context.Context, items []domain.Item, events []domain.Event, st a
 	if err != nil {
 		return m, fmt.Errorf("train: %w", err)
 	}
-	if err := st.Publish(m, map[string][]byte{recall.IndexFileName: rb, ranking.ModelFileName: mb}); err != nil {
+	if err := st.Publish(m, map[string][]byte{recall.IndexBinaryName: rb, ranking.ModelFileName: mb}); err != nil {
 		return m, err
 	}
 	o.say("published %s in %s (click AUC %.3f, like AUC %.3f on held-out users)", m.Version, time.Since(start).Round(time.Millisecond),
@@ -118,16 +118,20 @@ func Train(ctx context.Context, items []domain.Item, events []domain.Event, st a
 	return m, nil
 }
 
-// progress reports each stage of an index build about every quarter.
+// progress reports each stage of an index build about every quarter, and
+// its end once.
 func progress(say func(string, ...any), what string) func(string, float64) {
 	next := map[string]float64{}
 	var mu sync.Mutex
 	return func(stage string, f float64) {
 		mu.Lock()
 		defer mu.Unlock()
-		if f >= next[stage] || f == 1 {
+		if next[stage] < 2 && (f >= next[stage] || f == 1) {
 			say("%s %s %3.0f%%", what, stage, f*100)
 			next[stage] = f + 0.25
+			if f == 1 {
+				next[stage] = 2 // done: nothing more to say
+			}
 		}
 	}
 }

@@ -56,11 +56,11 @@ func trainOnce(t *testing.T, seed uint64) (*ranking.Model, *recall.IndexFile) {
 		t.Fatal(err)
 	}
 	var model ranking.Model
-	var idx recall.IndexFile
 	if err := set.ReadJSON(ranking.ModelFileName, &model); err != nil {
 		t.Fatal(err)
 	}
-	if err := set.ReadJSON(recall.IndexFileName, &idx); err != nil {
+	idx, err := recall.ReadIndexFile(set)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := model.Validate(); err != nil {
@@ -69,7 +69,7 @@ func trainOnce(t *testing.T, seed uint64) (*ranking.Model, *recall.IndexFile) {
 	if model.Version != m.Version || set.Manifest.DataFrom.Unix() != 1000 {
 		t.Errorf("manifest %+v / model version %s", set.Manifest, model.Version)
 	}
-	return &model, &idx
+	return &model, idx
 }
 
 func TestTrainIsDeterministicForASeed(t *testing.T) {
