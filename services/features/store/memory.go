@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 
@@ -25,8 +26,10 @@ type Memory struct {
 type userLog struct {
 	// interactions are kept in time order, oldest first.
 	interactions []domain.Interaction
-	seen         map[int64]struct{}
-	seenOrder    []int64
+	// seenOrder are the distinct items interacted with, first time first;
+	// seen indexes them once there are more than seenScan.
+	seen      map[int64]struct{}
+	seenOrder []int64
 	// eventIDs are the EventIDs on record.
 	eventIDs map[string]struct{}
 	// exposures are the newest MaxUserExposures, oldest first.
@@ -38,13 +41,31 @@ type userLog struct {
 func (m *Memory) user(id string) *userLog {
 	u := m.users[id]
 	if u == nil {
-		u = &userLog{seen: map[int64]struct{}{}}
+		u = &userLog{}
 		m.users[id] = u
 	}
 	return u
 }
 
+// seenScan is how many seen items a user has before markSeen keeps a set
+// of them: below it a scan is as fast, and a million users' sets were a
+// gigabyte.
+const seenScan = 64
+
 func (u *userLog) markSeen(item int64) {
+	if u.seen == nil {
+		if slices.Contains(u.seenOrder, item) {
+			return
+		}
+		u.seenOrder = append(u.seenOrder, item)
+		if len(u.seenOrder) > seenScan {
+			u.seen = make(map[int64]struct{}, 2*len(u.seenOrder))
+			for _, it := range u.seenOrder {
+				u.seen[it] = struct{}{}
+			}
+		}
+		return
+	}
 	if _, ok := u.seen[item]; !ok {
 		u.seen[item] = struct{}{}
 		u.seenOrder = append(u.seenOrder, item)
