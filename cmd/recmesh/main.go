@@ -39,6 +39,10 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal asks the command to stop (servers drain, jobs stop
+	// at their next step); a second one ends the process at once: a
+	// training stage on a large catalogue takes minutes.
+	go func() { <-ctx.Done(); stop() }()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "recmesh:", err)
 		os.Exit(1)

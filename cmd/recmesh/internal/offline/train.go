@@ -68,6 +68,9 @@ func Fit(ctx context.Context, items []domain.Item, events []domain.Event, o Trai
 	say("%d items, %d events", len(items), len(events))
 	say("serving index: popularity, item-CF and embeddings over all events")
 	index := recall.BuildIndexFile(items, events, o.Build, progress(say, "serving index:"))
+	if err := ctx.Err(); err != nil {
+		return Artifacts{}, fmt.Errorf("train: %w", err)
+	}
 	model, err := fitRanker(ctx, items, events, o)
 	if err != nil {
 		return Artifacts{}, err
@@ -155,6 +158,9 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 	past := PastEvents(splits)
 	say("training index: item-CF and embeddings over %d past events", len(past))
 	idx := recall.NewIndex("train", recall.BuildIndexFile(items, past, o.Build, progress(say, "training index:")))
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	catalogue := make(map[int64]domain.Item, len(items))
 	refYear := 0
 	for _, it := range items {
@@ -186,7 +192,7 @@ func rankerSamples(ctx context.Context, recaller *recall.Recaller, splits []User
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for k := int(next.Add(1) - 1); k < len(users); k = int(next.Add(1) - 1) {
+			for k := int(next.Add(1) - 1); k < len(users) && ctx.Err() == nil; k = int(next.Add(1) - 1) {
 				sp := splits[users[k]]
 				q := userQuery(sp.Past(), catalogue)
 				resp, err := recaller.Recall(ctx, recallapi.Request{UserID: sp.User, Query: q})
@@ -203,6 +209,9 @@ func rankerSamples(ctx context.Context, recaller *recall.Recaller, splits []User
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
