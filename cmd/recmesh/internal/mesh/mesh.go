@@ -84,10 +84,10 @@ func Start(ctx context.Context, o Options) (_ *Mesh, err error) {
 	if err := trainIfNone(ctx, o); err != nil {
 		return nil, err
 	}
+	if err := m.openAll(ctx, o.Components); err != nil {
+		return nil, err
+	}
 	for _, c := range o.Components {
-		if err := m.open(ctx, c); err != nil {
-			return nil, err
-		}
 		if err := m.StartService(ctx, c.Name()); err != nil {
 			return nil, err
 		}
@@ -112,19 +112,46 @@ func trainIfNone(ctx context.Context, o Options) error {
 	return err
 }
 
-// open opens one component and keeps what starting it needs.
-func (m *Mesh) open(ctx context.Context, c component.Component) error {
-	name := c.Name()
-	tp, err := m.tracer(ctx, name)
-	if err != nil {
-		return err
+// openAll opens the components at once, since loading data and models is
+// most of a large catalogue's start-up and they do not wait on each other
+// (a service reaches another only once started), and keeps each one that
+// opened, in order, so that Stop closes it.
+func (m *Mesh) openAll(ctx context.Context, comps []component.Component) error {
+	envs := make([]component.Env, len(comps))
+	owns := make([]*prometheus.Registry, len(comps))
+	tps := make([]*sdktrace.TracerProvider, len(comps))
+	for i, c := range comps {
+		tp, err := m.tracer(ctx, c.Name())
+		if err != nil {
+			return err
+		}
+		owns[i], tps[i] = prometheus.NewRegistry(), tp
+		envs[i] = component.Env{Log: rlog.New(m.opts.Log, c.Name(), m.opts.LogLevel), Metrics: owns[i],
+			Progress: m.opts.Progress, Registry: m.reg, Tracer: tp}
 	}
-	log := rlog.New(m.opts.Log, name, m.opts.LogLevel)
-	own := prometheus.NewRegistry()
-	svc, err := c.Open(ctx, component.Env{Log: log, Metrics: own, Progress: m.opts.Progress, Registry: m.reg, Tracer: tp})
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+	svcs := make([]*component.Service, len(comps))
+	errs := make([]error, len(comps))
+	var wg sync.WaitGroup
+	for i, c := range comps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if svcs[i], errs[i] = c.Open(ctx, envs[i]); errs[i] != nil {
+				errs[i] = fmt.Errorf("%s: %w", c.Name(), errs[i])
+			}
+		}()
 	}
+	wg.Wait()
+	for i, c := range comps {
+		if svcs[i] != nil {
+			m.keep(c.Name(), svcs[i], envs[i].Log, owns[i], tps[i])
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// keep records an opened service and what starting it needs.
+func (m *Mesh) keep(name string, svc *component.Service, log *slog.Logger, own *prometheus.Registry, tp *sdktrace.TracerProvider) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.services[name] = svc
@@ -134,7 +161,6 @@ func (m *Mesh) open(ctx context.Context, c component.Component) error {
 		PprofToken: m.opts.PprofToken, Register: svc.Register, Ready: svc.Ready, Admin: svc.Admin, Registry: m.reg, Extra: own,
 		Tracer: tp, Logger: log,
 	}
-	return nil
 }
 
 func addr(m map[string]string, name string) string {
