@@ -123,6 +123,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("no command given")
 	}
 	servingGC(args[0])
+	limitMemory()
 	switch args[0] {
 	case "all":
 		return runAll(ctx, args[1:], stdout, stderr)

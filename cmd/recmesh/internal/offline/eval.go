@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/recmesh/recmesh/pkg/domain"
@@ -60,8 +61,8 @@ type EvalData struct {
 
 // PrepareEval splits events per user by time.
 func PrepareEval(events []domain.Event, o EvalOptions) EvalData {
-	splits := SplitByUser(events, o.TestShare, o.MinEvents)
-	return EvalData{Splits: splits, Train: PastEvents(splits)}
+	splits, past := SplitByUser(events, o.TestShare, o.MinEvents)
+	return EvalData{Splits: splits, Train: past}
 }
 
 // The method names, as in the table. Before them, every recall channel
@@ -84,7 +85,7 @@ type method struct {
 // (recall.Recaller, filter.Apply, ranking.Ranker) and scores it against the
 // user's held-out interactions.
 func Evaluate(ctx context.Context, items []domain.Item, data EvalData, o EvalOptions) ([]MethodResult, error) {
-	a, err := Fit(ctx, items, data.Train, o.Train)
+	a, err := Fit(ctx, items, slices.Clone(data.Train), o.Train) // Fit reorders what it is given; the splits are views of data.Train
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package offline
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,5 +112,58 @@ func TestEvaluateRunsEveryMethod(t *testing.T) {
 	}
 	if svg := PlotNDCG(res); !strings.HasPrefix(svg, "<svg") || strings.Count(svg, "<polyline") != len(res) {
 		t.Errorf("plot has %d lines for %d methods", strings.Count(svg, "<polyline"), len(res))
+	}
+}
+
+// SplitByUser works in place: each split must still be exactly its user's
+// events, in time order, and past all the pasts.
+func TestSplitIsEachUsersHistoryInTimeOrder(t *testing.T) {
+	_, events := synthetic()
+	want := map[string]int{}
+	for _, e := range events {
+		want[e.UserID]++
+	}
+	splits, past := SplitByUser(slices.Clone(events), 0.2, 5)
+	if len(splits) != len(want) {
+		t.Fatalf("%d splits for %d users", len(splits), len(want))
+	}
+	var pasts []domain.Event
+	for i, sp := range splits {
+		if i > 0 && splits[i-1].User >= sp.User {
+			t.Fatalf("splits out of user order at %d", i)
+		}
+		all := append(slices.Clone(sp.Past()), sp.Future()...)
+		if len(all) != want[sp.User] {
+			t.Errorf("user %s: %d events in the split, %d in the log", sp.User, len(all), want[sp.User])
+		}
+		for k, e := range all {
+			if e.UserID != sp.User || (k > 0 && e.TS < all[k-1].TS) {
+				t.Fatalf("user %s: event %d (%+v) is another user's or out of time order", sp.User, k, e)
+			}
+		}
+		pasts = append(pasts, sp.Past()...)
+	}
+	if !slices.Equal(pasts, past) {
+		t.Error("past is not every user's past in order")
+	}
+}
+
+// Evaluate trains on its data's past; the splits it then scores are views
+// of the same events, so training must not move them.
+func TestEvaluateLeavesItsDataAlone(t *testing.T) {
+	items, events := synthetic()
+	o := DefaultEvalOptions()
+	data := PrepareEval(events, o)
+	var before [][]domain.Event
+	for _, sp := range data.Splits {
+		before = append(before, slices.Clone(sp.Past()), slices.Clone(sp.Future()))
+	}
+	if _, err := Evaluate(context.Background(), items, data, o); err != nil {
+		t.Fatal(err)
+	}
+	for i, sp := range data.Splits {
+		if !slices.Equal(sp.Past(), before[2*i]) || !slices.Equal(sp.Future(), before[2*i+1]) {
+			t.Fatalf("user %s's split changed during Evaluate", sp.User)
+		}
 	}
 }

@@ -3,58 +3,79 @@ package offline
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 )
 
-// UserSplit is one user's history in time order, cut in two: Events[:Cut]
-// is the past (what training may see) and Events[Cut:] the future (what is
-// predicted). Every past event is no later than every future one.
+// UserSplit is one user's history in time order, cut in two: Past (what
+// training may see) and Future (what is predicted). Every past event is no
+// later than every future one.
 type UserSplit struct {
-	User   string
-	Events []domain.Event
-	Cut    int
+	User         string
+	past, future []domain.Event
 }
 
 // Past is the user's training part.
-func (s UserSplit) Past() []domain.Event { return s.Events[:s.Cut] }
+func (s UserSplit) Past() []domain.Event { return s.past }
 
 // Future is the user's held-out part.
-func (s UserSplit) Future() []domain.Event { return s.Events[s.Cut:] }
+func (s UserSplit) Future() []domain.Event { return s.future }
 
 // SplitByUser orders each user's events by time and holds out the newest
 // futureShare of them. Users with fewer than minEvents keep everything in
-// the past. The result is sorted by user, so it is deterministic.
-func SplitByUser(events []domain.Event, futureShare float64, minEvents int) []UserSplit {
-	byUser := map[string][]domain.Event{}
-	for _, e := range events {
-		byUser[e.UserID] = append(byUser[e.UserID], e)
-	}
-	out := make([]UserSplit, 0, len(byUser))
-	for u, evs := range byUser {
-		slices.SortStableFunc(evs, func(a, b domain.Event) int { return cmp.Compare(a.TS, b.TS) })
-		cut := len(evs)
-		if len(evs) >= minEvents {
-			cut = int(float64(len(evs)) * (1 - futureShare))
+// the past. The splits are sorted by user, so they are deterministic.
+//
+// It works in place, since a large event log must not be held twice: it
+// reorders events so that every user's past comes first, then every
+// future, and the splits (and past, all the pasts in one slice) are views
+// of them.
+func SplitByUser(events []domain.Event, futureShare float64, minEvents int) (splits []UserSplit, past []domain.Event) {
+	slices.SortFunc(events, func(a, b domain.Event) int {
+		return cmp.Or(strings.Compare(a.UserID, b.UserID), cmp.Compare(a.TS, b.TS), cmp.Compare(a.ItemID, b.ItemID),
+			strings.Compare(a.Type, b.Type), cmp.Compare(a.Value, b.Value))
+	})
+	type span struct{ lo, cut, hi int }
+	var spans []span
+	futures := 0
+	for lo := 0; lo < len(events); {
+		hi := lo + 1
+		for hi < len(events) && events[hi].UserID == events[lo].UserID {
+			hi++
+		}
+		n := hi - lo
+		cut := n
+		if n >= minEvents {
+			cut = int(float64(n) * (1 - futureShare))
 		}
 		// Events sharing the cut's timestamp stay together in the past, so
 		// the past never holds an event later than the future's first.
-		for cut < len(evs) && cut > 0 && evs[cut].TS == evs[cut-1].TS {
+		for cut < n && cut > 0 && events[lo+cut].TS == events[lo+cut-1].TS {
 			cut++
 		}
-		out = append(out, UserSplit{User: u, Events: evs, Cut: cut})
+		spans = append(spans, span{lo, lo + cut, hi})
+		futures += n - cut
+		lo = hi
 	}
-	slices.SortFunc(out, func(a, b UserSplit) int { return cmp.Compare(a.User, b.User) })
-	return out
-}
-
-// PastEvents concatenates every user's past.
-func PastEvents(splits []UserSplit) []domain.Event {
-	var out []domain.Event
-	for _, s := range splits {
-		out = append(out, s.Past()...)
+	// Pasts to the front, futures (through a buffer) behind them.
+	held := make([]domain.Event, 0, futures)
+	w := 0
+	for _, sp := range spans {
+		held = append(held, events[sp.cut:sp.hi]...)
+		w += copy(events[w:], events[sp.lo:sp.cut])
 	}
-	return out
+	copy(events[w:], held)
+	splits = make([]UserSplit, len(spans))
+	p, f := 0, w
+	for i, sp := range spans {
+		np, nf := sp.cut-sp.lo, sp.hi-sp.cut
+		splits[i] = UserSplit{User: events[p].UserID, past: events[p : p+np : p+np], future: events[f : f+nf : f+nf]}
+		if np == 0 {
+			splits[i].User = events[f].UserID
+		}
+		p, f = p+np, f+nf
+	}
+	return splits, events[:w:w]
 }
 
 // RecentFirst returns up to limit of events as interactions, newest first:

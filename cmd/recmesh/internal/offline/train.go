@@ -57,6 +57,7 @@ type Artifacts struct {
 }
 
 // Fit builds the recall index over every event and fits the ranking model.
+// It reorders events (see SplitByUser).
 func Fit(ctx context.Context, items []domain.Item, events []domain.Event, o TrainOptions) (Artifacts, error) {
 	if len(items) == 0 || len(events) == 0 {
 		return Artifacts{}, fmt.Errorf("train: %d items and %d events; both must be non-empty", len(items), len(events))
@@ -154,8 +155,7 @@ type sample struct {
 // propose the candidates, and ranking.FeatureVector describes them.
 func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, o TrainOptions) (*ranking.Model, error) {
 	say := o.say
-	splits := SplitByUser(events, o.HoldoutShare, 5)
-	past := PastEvents(splits)
+	splits, past := SplitByUser(events, o.HoldoutShare, 5)
 	say("training index: item-CF and embeddings over %d past events", len(past))
 	idx := recall.NewIndex("train", recall.BuildIndexFile(items, past, o.Build, progress(say, "training index:")))
 	if err := ctx.Err(); err != nil {
@@ -250,7 +250,7 @@ func sampleUsers(splits []UserSplit, limit int, seed uint64) []int {
 func userSamples(sp UserSplit, cands []domain.Candidate, aff map[string]float64, refYear int, rng *rand.Rand, negPerPos int) []sample {
 	history := map[int64]bool{}
 	target := map[int64]domain.Event{}
-	for _, e := range sp.Events {
+	for _, e := range sp.Past() {
 		history[e.ItemID] = true
 	}
 	for _, e := range sp.Future() {
