@@ -56,7 +56,7 @@ func DefaultConfig() Config {
 		Budgets: Budgets{Request: 300 * time.Millisecond, Features: 40 * time.Millisecond, Recall: 80 * time.Millisecond,
 			Filter: 40 * time.Millisecond, Ranking: 80 * time.Millisecond, Write: 5 * time.Second},
 		ConfigWait: 25 * time.Second, ConfigPoll: 2 * time.Second, PopularRefresh: 30 * time.Second,
-		BreakerSleep: 2 * time.Second, RecallK: 500, TraceSample: 1,
+		BreakerSleep: 2 * time.Second, RecallK: 250, TraceSample: 1,
 		Exposures:   ExposureConfig{Queue: 10000, Batch: 500, Flush: 200 * time.Millisecond},
 		CatalogPoll: catalog.DefaultPoll, WarmupTimeout: 10 * time.Second, Shed: true,
 		ListCache: ListCacheConfig{TTL: 30 * time.Second, MiB: 64, Items: 200, PrewarmRate: 50},

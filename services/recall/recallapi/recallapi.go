@@ -18,7 +18,7 @@ const ChannelPopular = domain.ChannelPopular
 
 // Limits on request sizes.
 const (
-	DefaultK = 500
+	DefaultK = 250
 	MaxK     = 2000
 	MaxQuota = 2000
 )
