@@ -2,9 +2,12 @@ package recall
 
 import (
 	"encoding/json"
+	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/artifact"
 	"github.com/recmesh/recmesh/pkg/artifact/artifacttest"
@@ -76,5 +79,38 @@ func TestBinaryIndexLoadsAsJSON(t *testing.T) {
 	}
 	if _, err := ReadIndexFile(artifacttest.Publish(t, st, "v3", map[string][]byte{IndexBinaryName: gb[:len(gb)/2]})); err == nil {
 		t.Error("a truncated binary index was read")
+	}
+}
+
+// BenchmarkLoadIndex loads the current model of RECMESH_BENCH_MODELS (a
+// model directory, such as one `recmesh train` wrote from `recmesh synth`
+// data) and reports the time to load it and the heap it holds per item:
+//
+//	RECMESH_BENCH_MODELS=/tmp/models-1m go test -run '^$' -bench LoadIndex -benchtime 1x .
+func BenchmarkLoadIndex(b *testing.B) {
+	dir := os.Getenv("RECMESH_BENCH_MODELS")
+	if dir == "" {
+		b.Skip("RECMESH_BENCH_MODELS names no model directory")
+	}
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		set, err := artifact.Store{Dir: dir}.OpenCurrent()
+		if err != nil {
+			b.Fatal(err)
+		}
+		idx, err := LoadIndex(set)
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(start)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(took.Seconds(), "s/load")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(idx.Items)), "heap-B/item")
+		b.ReportMetric(float64(len(idx.Items)), "items")
+		runtime.KeepAlive(idx)
 	}
 }
