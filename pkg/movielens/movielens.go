@@ -62,30 +62,6 @@ func ReadMovies(r io.Reader, name string) ([]Movie, error) {
 	return out, err
 }
 
-// ReadRatings parses ratings.csv: userId,movieId,rating,timestamp with a header row.
-func ReadRatings(r io.Reader, name string) ([]Rating, error) {
-	var out []Rating
-	err := readCSV(r, name, []string{"userId", "movieId", "rating", "timestamp"}, func(line int, rec []string) error {
-		u, err1 := strconv.ParseInt(rec[0], 10, 64)
-		m, err2 := strconv.ParseInt(rec[1], 10, 64)
-		v, err3 := strconv.ParseFloat(rec[2], 64)
-		ts, err4 := strconv.ParseInt(rec[3], 10, 64)
-		switch {
-		case err1 != nil || u <= 0:
-			return fmt.Errorf("%s:%d: userId %q is not a positive integer", name, line, rec[0])
-		case err2 != nil || m <= 0:
-			return fmt.Errorf("%s:%d: movieId %q is not a positive integer", name, line, rec[1])
-		case err3 != nil || v < 0.5 || v > 5:
-			return fmt.Errorf("%s:%d: rating %q is not between 0.5 and 5", name, line, rec[2])
-		case err4 != nil || ts < 0:
-			return fmt.Errorf("%s:%d: timestamp %q is not a Unix time", name, line, rec[3])
-		}
-		out = append(out, Rating{UserID: u, MovieID: m, Rating: v, TS: ts})
-		return nil
-	})
-	return out, err
-}
-
 func readCSV(r io.Reader, name string, header []string, row func(line int, rec []string) error) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = len(header)

@@ -1,8 +1,11 @@
 package movielens
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -73,20 +76,50 @@ func TestLoadRefusesDanglingAndMissing(t *testing.T) {
 	}
 }
 
+// FuzzReadRatings checks that every row ReadRatings accepts is valid, and
+// that it reads what encoding/csv with strconv reads (csvRatings): its
+// hand-split fast path must not change what a file means.
 func FuzzReadRatings(f *testing.F) {
 	f.Add("userId,movieId,rating,timestamp\n1,2,3.5,964982703\n")
 	f.Add("userId,movieId,rating,timestamp\n\"1\",2,,\n")
+	f.Add("\ufeffuserId,movieId,rating,timestamp\r\n1,2,4.0,5\r\n\r\n\"3\",\"4\",\"0.5\",\"6\"\n7,8,5,9")
+	f.Add("userId,movieId,rating,timestamp\n+1,02,4.25,1e3\n")
+	f.Add("userId,movieId,rating,timestamp\n1,2,NaN,3\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		rs, err := ReadRatings(strings.NewReader(in), "f")
+		want, werr := csvRatings(in)
+		if err == nil && werr == nil && !slices.Equal(rs, want) {
+			t.Fatalf("read %+v, encoding/csv reads %+v", rs, want)
+		}
 		if err != nil {
 			return
 		}
+		if werr != nil && !strings.Contains(in, "\"") {
+			t.Fatalf("read %+v where encoding/csv fails: %v", rs, werr)
+		}
 		for _, r := range rs {
-			if r.UserID <= 0 || r.MovieID <= 0 || r.Rating < 0.5 || r.Rating > 5 || r.TS < 0 {
+			if r.UserID <= 0 || r.MovieID <= 0 || !(r.Rating >= 0.5 && r.Rating <= 5) || r.TS < 0 {
 				t.Fatalf("accepted an invalid row %+v", r)
 			}
 		}
 	})
+}
+
+// csvRatings is ReadRatings as it was with encoding/csv, the reference.
+func csvRatings(in string) ([]Rating, error) {
+	var out []Rating
+	err := readCSV(strings.NewReader(in), "f", ratingsHeader, func(line int, rec []string) error {
+		u, err1 := strconv.ParseInt(rec[0], 10, 64)
+		m, err2 := strconv.ParseInt(rec[1], 10, 64)
+		v, err3 := strconv.ParseFloat(rec[2], 64)
+		ts, err4 := strconv.ParseInt(rec[3], 10, 64)
+		if err1 != nil || u <= 0 || err2 != nil || m <= 0 || err3 != nil || !(v >= 0.5 && v <= 5) || err4 != nil || ts < 0 {
+			return fmt.Errorf("f:%d: invalid", line)
+		}
+		out = append(out, Rating{UserID: u, MovieID: m, Rating: v, TS: ts})
+		return nil
+	})
+	return out, err
 }
 
 func FuzzReadMovies(f *testing.F) {
