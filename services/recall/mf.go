@@ -59,7 +59,7 @@ func DefaultMFOptions() MFOptions {
 // (Rendle et al. 2009): for a user u, an item i they interacted with and a
 // sampled item j they did not, it raises σ(u·i − u·j) by SGD. Every event is
 // a positive. It runs on every core, and the same seed gives the same
-// vectors (see bprBlocks).
+// vectors on any machine (see newBPRCells).
 func TrainBPR(items []domain.Item, events []domain.Event, o MFOptions, progress func(float64)) *Embeddings {
 	dense := make(map[int64]int32, len(items))
 	e := &Embeddings{Dim: o.Dim, ItemIDs: make([]int64, len(items))}

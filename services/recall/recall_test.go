@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -455,5 +456,33 @@ func TestEmbeddingWalkAnswersAsTheScan(t *testing.T) {
 	}
 	if len(got) != 100 || same < 90 {
 		t.Fatalf("graph head: %d items, %d of the scan's", len(got), same)
+	}
+}
+
+// BPR on blocks gives the same vectors whatever the cores: the block count
+// follows the catalogue, and each cell has its own generator.
+func TestBPRIsTheSameOnAnyCores(t *testing.T) {
+	var items []domain.Item
+	for i := int64(1); i <= 2*bprBlockItems+100; i++ { // two blocks
+		items = append(items, domain.Item{ID: i})
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var evs []domain.Event
+	for u := range 300 {
+		for range 40 {
+			evs = append(evs, domain.Event{UserID: fmt.Sprint("u", u), ItemID: 1 + rng.Int64N(int64(len(items))), Type: "click", Value: 1})
+		}
+	}
+	o := DefaultMFOptions()
+	o.Epochs = 5
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	one := TrainBPR(items, evs, o, nil)
+	runtime.GOMAXPROCS(4)
+	four := TrainBPR(items, evs, o, nil)
+	if cells := newBPRCells(nil, len(items)); cells.blocks != 2 {
+		t.Fatalf("%d blocks for %d items", cells.blocks, len(items))
+	}
+	if !slices.Equal(one.Items, four.Items) || !slices.Equal(one.Users, four.Users) {
+		t.Fatal("BPR on 1 and 4 cores gave different vectors")
 	}
 }
