@@ -18,8 +18,10 @@ type Memory struct {
 	MaxExposureRows int
 	exposures       []exposureRow
 	feedback        []feedbackEvent
-	// rev is the catalogue's last revision.
+	// rev is the catalogue's last revision, and changes every item's
+	// revisions in order (superseded ones included, until they are many).
 	rev     int64
+	changes []revision
 	batches map[string]batchKey
 }
 

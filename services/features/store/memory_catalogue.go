@@ -25,7 +25,21 @@ func (m *Memory) putItemsLocked(items []domain.Item) {
 		m.rev++
 		it.Rev = m.rev
 		m.items[it.ID] = it
+		m.changes = append(m.changes, revision{m.rev, it.ID})
 	}
+	if len(m.changes) > 2*len(m.items)+1024 { // drop superseded revisions
+		m.changes = m.changes[:0]
+		for id, it := range m.items {
+			m.changes = append(m.changes, revision{it.Rev, id})
+		}
+		slices.SortFunc(m.changes, func(a, b revision) int { return cmp.Compare(a.rev, b.rev) })
+	}
+}
+
+// revision is an entry of Memory.changes: item id got revision rev.
+type revision struct {
+	rev int64
+	id  int64
 }
 
 // UpdateItem implements Catalogue.
@@ -44,19 +58,24 @@ func (m *Memory) UpdateItem(_ context.Context, id int64, f func(*domain.Item) er
 	return m.items[id], nil
 }
 
-// ItemChanges implements Catalogue. The memory store scans: its catalogue
-// is the embedded mode's, and changes are asked for once a second.
+// ItemChanges implements Catalogue. The changes log is in revision order,
+// so asking for what changed since a revision costs what changed, not the
+// catalogue: three followers asked once a second each, and sorting a
+// million items each time was three quarters of the embedded mode's CPU.
 func (m *Memory) ItemChanges(_ context.Context, since int64, limit int) ([]domain.Item, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []domain.Item
-	for _, it := range m.items {
-		if it.Rev > since {
+	i, _ := slices.BinarySearchFunc(m.changes, since+1, func(r revision, rev int64) int { return cmp.Compare(r.rev, rev) })
+	for _, r := range m.changes[i:] {
+		if len(out) == limit {
+			break
+		}
+		if it := m.items[r.id]; it.Rev == r.rev { // not superseded since
 			out = append(out, it)
 		}
 	}
-	slices.SortFunc(out, func(a, b domain.Item) int { return cmp.Compare(a.Rev, b.Rev) })
-	return out[:min(len(out), limit)], nil
+	return out, nil
 }
 
 // PutProfile implements Users.
