@@ -71,17 +71,35 @@ func Follow(feed Feed, view *View, poll time.Duration, reg prometheus.Registerer
 	return func() { cancel(); wg.Wait() }
 }
 
-// Sync applies every change after the view's revision, page by page.
+// Sync applies every change after the view's revision. It gathers pages
+// and applies up to syncBatch items at a time: a large batch re-sorts the
+// view's orders, and re-sorting a million-item view for each page of a
+// first sync was three quarters of the embedded mode's CPU at start.
 func Sync(ctx context.Context, feed Feed, view *View) error {
+	since := view.Rev()
+	var held []domain.Item
 	for {
-		since := view.Rev()
 		items, next, err := feed(ctx, since)
 		if err != nil {
+			if len(held) > 0 {
+				view.Apply(held, since) // what was read stays read
+			}
 			return err
 		}
-		view.Apply(items, next)
-		if len(items) == 0 || next <= since {
+		held = append(held, items...)
+		done := len(items) == 0 || next <= since
+		if next > since {
+			since = next
+		}
+		if done || len(held) >= syncBatch {
+			view.Apply(held, since)
+			held = held[:0]
+		}
+		if done {
 			return nil
 		}
 	}
 }
+
+// syncBatch is how many changed items Sync gathers before applying them.
+const syncBatch = 1 << 17

@@ -107,7 +107,23 @@ func TestSyncPagesAndKeepsTheViewOnFailure(t *testing.T) {
 		}
 		return page, next, nil
 	}
+	// Pages are gathered before they are applied; a failure part way keeps
+	// what was read.
+	failAt := 2
+	inner := feed
+	feed = func(ctx context.Context, since int64) ([]domain.Item, int64, error) {
+		if calls+1 == failAt {
+			calls++
+			return nil, 0, errors.New("down")
+		}
+		return inner(ctx, since)
+	}
 	v := NewView(false)
+	if err := Sync(context.Background(), feed, v); err == nil || v.Len() != 2 || v.Rev() != 2 {
+		t.Fatalf("a sync failing at its second page: %v, %d items at rev %d; want 2 at 2", err, v.Len(), v.Rev())
+	}
+	failAt, calls = 0, 0
+	v = NewView(false)
 	if err := Sync(context.Background(), feed, v); err != nil || v.Len() != 3 || v.Rev() != 3 || calls != 3 {
 		t.Fatalf("sync: %v, %d items at rev %d after %d calls; want 3 at 3 after 3", err, v.Len(), v.Rev(), calls)
 	}
