@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
-	"sync/atomic"
 )
 
 // Result is a neighbour: the vector's id (its insertion order) and distance.
@@ -93,49 +92,6 @@ func (h *HNSW) Add(v []float32) int32 {
 // level draws a new node's top layer.
 func (h *HNSW) level() int { return int(-math.Log(1-h.rng.Float64()) * h.ml) }
 
-// Build returns the graph over vecs (n vectors of dim values, in id order),
-// inserting on workers goroutines, with progress (if set) called with the
-// number inserted now and then. With one worker it is the graph Add gives;
-// with more, insertions interleave, so the graph differs from run to run
-// (its recall does not). Each node's links have a lock while building.
-func Build(vecs []float32, dim int, o Options, workers int, progress func(done int)) *HNSW {
-	h := New(dim, o)
-	n := len(vecs) / dim
-	h.vecs = slices.Clone(vecs[:n*dim])
-	h.links = make([][][]int32, n)
-	levels := make([]int, n)
-	for i := range levels { // drawn in order, as Add draws them
-		levels[i] = h.level()
-		h.links[i] = make([][]int32, levels[i]+1)
-	}
-	if n == 0 {
-		return h
-	}
-	h.insert(0, levels[0])
-	h.building, h.locks = true, make([]sync.Mutex, n)
-	var next, done atomic.Int64
-	next.Store(1)
-	var wg sync.WaitGroup
-	for range max(1, workers) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for id := next.Add(1) - 1; id < int64(n); id = next.Add(1) - 1 {
-				h.insert(int32(id), levels[id])
-				if d := done.Add(1); progress != nil && d%10_000 == 0 {
-					progress(int(d))
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	h.building, h.locks = false, nil
-	if progress != nil {
-		progress(n)
-	}
-	return h
-}
-
 // insert links node id, whose links slice has level+1 layers, into the graph.
 func (h *HNSW) insert(id int32, level int) {
 	entry, maxLevel := h.entryPoint()
@@ -180,38 +136,6 @@ func (h *HNSW) insert(id int32, level int) {
 			h.entry, h.maxLevel = id, level
 		}
 	}
-}
-
-func (h *HNSW) entryPoint() (int32, int) {
-	if h.building {
-		h.top.Lock()
-		defer h.top.Unlock()
-	}
-	return h.entry, h.maxLevel
-}
-
-func (h *HNSW) lock(node int32) {
-	if h.building {
-		h.locks[node].Lock()
-	}
-}
-
-func (h *HNSW) unlock(node int32) {
-	if h.building {
-		h.locks[node].Unlock()
-	}
-}
-
-// linksOf is node's links on layer lc: while building, a copy made under
-// the node's lock into *buf; after, the graph's own slice.
-func (h *HNSW) linksOf(node int32, lc int, buf *[]int32) []int32 {
-	if !h.building {
-		return h.links[node][lc]
-	}
-	h.locks[node].Lock()
-	*buf = append((*buf)[:0], h.links[node][lc]...)
-	h.locks[node].Unlock()
-	return *buf
 }
 
 func ids(rs []Result) []int32 {
