@@ -53,6 +53,11 @@ func BuildIndexFile(items []domain.Item, events []domain.Event, o BuildOptions, 
 	}
 	f := &IndexFile{Items: make([]ItemInfo, len(items)), Neighbours: map[int64][]Neighbour{}}
 	for i, it := range items {
+		// The index does not depend on where the catalogue was read
+		// (a file or PostgreSQL): times in UTC, and no catalogue revision
+		// (which JSON never stored either).
+		it.CreatedAt, it.ExpiresAt, it.RetiredAt = it.CreatedAt.UTC(), it.ExpiresAt.UTC(), it.RetiredAt.UTC()
+		it.Rev = 0
 		f.Items[i] = ItemInfo{Item: it, Popularity: pop[it.ID]}
 	}
 	f.Neighbours = itemCF(items, events, o, stage(progress, "item-CF"))

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/recmesh/recmesh/pkg/artifact"
 )
@@ -46,16 +48,40 @@ func ReadIndexFile(set *artifact.Set) (*IndexFile, error) {
 		return nil, err
 	}
 	defer r.Close()
-	if err := gob.NewDecoder(bufio.NewReaderSize(r, 1<<20)).Decode(&f); err != nil {
+	var w indexWire
+	if err := gob.NewDecoder(bufio.NewReaderSize(r, 1<<20)).Decode(&w); err != nil {
 		return nil, fmt.Errorf("recall: version %s %s: %w", set.Manifest.Version, IndexBinaryName, err)
+	}
+	if len(w.NeighbourIDs) != len(w.Neighbours) {
+		return nil, fmt.Errorf("recall: version %s %s: %d neighbour lists for %d items", set.Manifest.Version, IndexBinaryName, len(w.Neighbours), len(w.NeighbourIDs))
+	}
+	f = IndexFile{Items: w.Items, Neighbours: make(map[int64][]Neighbour, len(w.NeighbourIDs)), Embeddings: w.Embeddings}
+	for i, id := range w.NeighbourIDs {
+		f.Neighbours[id] = w.Neighbours[i]
 	}
 	return &f, nil
 }
 
+// indexWire is an IndexFile as IndexBinaryName holds it: the neighbours as
+// lists in item order rather than a map, whose order gob would take from
+// Go's map iteration, so the same index always encodes to the same bytes
+// (and the same artifact checksum).
+type indexWire struct {
+	Items        []ItemInfo
+	NeighbourIDs []int64
+	Neighbours   [][]Neighbour
+	Embeddings   *Embeddings
+}
+
 // Encode is f as IndexBinaryName holds it.
 func (f *IndexFile) Encode() ([]byte, error) {
+	w := indexWire{Items: f.Items, Embeddings: f.Embeddings, NeighbourIDs: slices.Sorted(maps.Keys(f.Neighbours))}
+	w.Neighbours = make([][]Neighbour, len(w.NeighbourIDs))
+	for i, id := range w.NeighbourIDs {
+		w.Neighbours[i] = f.Neighbours[id]
+	}
 	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(f); err != nil {
+	if err := gob.NewEncoder(&b).Encode(&w); err != nil {
 		return nil, fmt.Errorf("recall: encoding the index: %w", err)
 	}
 	return b.Bytes(), nil

@@ -1,6 +1,7 @@
 package recall
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"reflect"
@@ -76,6 +77,11 @@ func TestBinaryIndexLoadsAsJSON(t *testing.T) {
 	if len(fromGob.Items) == 0 || !reflect.DeepEqual(fromGob.Items, fromJSON.Items) || !reflect.DeepEqual(fromGob.Neighbours, fromJSON.Neighbours) ||
 		!reflect.DeepEqual(fromGob.Embeddings, fromJSON.Embeddings) {
 		t.Fatalf("the binary index differs from the JSON one: %d items against %d", len(fromGob.Items), len(fromJSON.Items))
+	}
+	for range 3 { // map order must not reach the bytes
+		if again, _ := f.Encode(); !bytes.Equal(again, gb) {
+			t.Fatal("the same index encoded to different bytes")
+		}
 	}
 	if _, err := ReadIndexFile(artifacttest.Publish(t, st, "v3", map[string][]byte{IndexBinaryName: gb[:len(gb)/2]})); err == nil {
 		t.Error("a truncated binary index was read")
