@@ -42,7 +42,8 @@ type TrainOptions struct {
 	// Progress receives human-readable progress lines, each with the time
 	// since training started; nil discards them.
 	Progress io.Writer
-	started  time.Time
+	// started is when Train or Fit began, for the progress lines' times.
+	started time.Time
 }
 
 // DefaultTrainOptions are the defaults of `recmesh train`.
