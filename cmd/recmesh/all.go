@@ -29,7 +29,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f := newFlags("all", stderr)
 	// Bound before the components, so these defaults are theirs too: the
 	// embedded mode loads the sample into its memory: store.
-	f.String(&c.Data, "data", "data/movielens-small", "MovieLens directory: loaded into the memory: store, and the first model is trained from it")
+	f.String(&c.Data, "data", defaultData, "MovieLens directory: loaded into the memory: store, and the first model is trained from it")
 	f.String(&c.ModelDir, "model-dir", "var/models", "model artifact directory; the first version is trained when it is empty")
 	f.String(&c.OTLPEndpoint, "otlp-endpoint", "", "OTLP/gRPC host:port to export traces to; empty exports none")
 	f.String(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -44,6 +44,7 @@ func runAll(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := f.Parse(args); err != nil {
 		return err
 	}
+	c.Data = shipped(c.Data, defaultData)
 	start := time.Now()
 	log := rlog.New(stderr, "recmesh", rlog.ParseLevel(c.LogLevel))
 	config.Log(log, "configuration", &c)

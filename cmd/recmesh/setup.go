@@ -19,11 +19,12 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f := newFlags("init", stderr)
 	storeurl.BindFlag(f, &dsn)
 	f.String(&realtime, "realtime", "", "Redis URL of the features real-time state to rebuild from the log; empty skips it")
-	f.String(&data, "data", "data/movielens-small", "MovieLens directory imported when the event log is empty; empty imports nothing")
+	f.String(&data, "data", defaultData, "MovieLens directory imported when the event log is empty; empty imports nothing")
 	f.String(&models, "model-dir", "var/models", "model artifact directory; a model is trained when it has no current version")
 	if err := f.Parse(args); err != nil {
 		return err
 	}
+	data = shipped(data, defaultData)
 	if !storeurl.IsPostgres(dsn) {
 		return fmt.Errorf("recmesh init prepares a PostgreSQL store: set -store postgres://… (or RECMESH_STORE), not %q", storeurl.Redact(dsn))
 	}

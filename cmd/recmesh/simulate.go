@@ -61,7 +61,7 @@ const simToken = "simulate"
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c simConfig
 	f := newFlags("simulate", stderr)
-	f.String(&c.Data, "data", "data/movielens-small", "MovieLens directory the simulated users come from")
+	f.String(&c.Data, "data", defaultData, "MovieLens directory the simulated users come from")
 	f.Int(&c.Rounds, "rounds", 3, "how many times every user asks for a list")
 	f.Int(&c.N, "n", 10, "items per list")
 	f.Int(&c.Users, "users", 0, "simulate only the first users (0: all)")
@@ -73,6 +73,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := f.Parse(args); err != nil {
 		return err
 	}
+	c.Data = shipped(c.Data, defaultData)
 	if c.Rounds < 1 || c.N < 1 || c.N > 100 || c.TestShare <= 0 || c.TestShare >= 1 || c.Drop < 0 || c.Drop >= 1 || c.Users < 0 {
 		return errors.New("simulate: rounds ≥ 1, n within 1..100, test-share within (0,1), drop within [0,1) and users ≥ 0")
 	}
@@ -82,7 +83,10 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	o := offline.DefaultEvalOptions()
 	o.TestShare = c.TestShare
-	eval := offline.PrepareEval(ds.Events(), o)
+	eval, err := offline.PrepareEval(ds.Events(), o)
+	if err != nil {
+		return err
+	}
 	dir, err := os.MkdirTemp("", "recmesh-simulate-")
 	if err != nil {
 		return err

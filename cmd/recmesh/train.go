@@ -21,7 +21,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var seed int
 	f := newFlags("train", stderr)
 	f.String(&source, "source", "movielens", "where the data comes from: movielens (the -data directory) or postgres (the event store at -store)")
-	f.String(&data, "data", "data/movielens-small", "MovieLens directory (movies.csv, ratings.csv), with -source movielens")
+	f.String(&data, "data", defaultData, "MovieLens directory (movies.csv, ratings.csv), with -source movielens")
 	open := postgresFlags(f, "train -source postgres")
 	f.String(&models, "model-dir", "var/models", "artifact directory the new version is published to")
 	f.Int(&seed, "seed", 1, "random seed; the same seed and data give the same model")
@@ -29,6 +29,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := f.Parse(args); err != nil {
 		return err
 	}
+	data = shipped(data, defaultData)
 	if cpuProfile != "" {
 		stop, err := profileCPU(cpuProfile)
 		if err != nil {

@@ -1,11 +1,13 @@
 package offline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/services/filter/filterapi"
@@ -18,15 +20,33 @@ import (
 // EvalOptions tune `recmesh eval`.
 type EvalOptions struct {
 	Train TrainOptions
-	// TestShare of each user's newest interactions is the test set.
+	// Split is SplitPerUser (each user's newest TestShare are the test) or
+	// SplitGlobal (every event at or after Cutoff is).
+	Split string
+	// TestShare of each user's newest interactions is the test set
+	// (per-user split); with the global split and no Cutoff, the cut-off
+	// is the time after which TestShare of all events lie.
 	TestShare float64
-	// MinEvents a user needs to be evaluated.
+	// Cutoff is the global split's cut-off (Unix seconds); 0 takes the
+	// TestShare quantile.
+	Cutoff int64
+	// Validation evaluates on a slice carved from the training part only
+	// (split again the same way) and never reads the test part: the
+	// slice hyperparameters are chosen on.
+	Validation bool
+	// MinEvents a user needs to be evaluated (per-user split).
 	MinEvents int
 	// MaxK is the longest list scored (NDCG@1..MaxK, Recall@MaxK).
 	MaxK int
 	// Variants are extra pipeline rows, one per named set of fusion weights.
 	Variants []WeightVariant
 }
+
+// The splits of EvalOptions.Split.
+const (
+	SplitPerUser = "user"
+	SplitGlobal  = "global"
+)
 
 // WeightVariant is a named set of ranking fusion weights, such as an
 // experiment arm's.
@@ -37,7 +57,9 @@ type WeightVariant struct {
 
 // DefaultEvalOptions hold out each user's newest 20% and score lists of 50.
 func DefaultEvalOptions() EvalOptions {
-	return EvalOptions{Train: DefaultTrainOptions(), TestShare: 0.2, MinEvents: 5, MaxK: 50}
+	o := EvalOptions{Train: DefaultTrainOptions(), Split: SplitPerUser, TestShare: 0.2, MinEvents: 5, MaxK: 50}
+	o.Train.Job = "eval"
+	return o
 }
 
 // MethodResult is one method's scores, averaged over evaluated users.
@@ -50,19 +72,105 @@ type MethodResult struct {
 	RecallMax float64
 	// Coverage is the share of the catalogue appearing in some top-10 list.
 	Coverage float64
+	// UserNDCG10 and UserHR10 are each tested user's scores, in the
+	// order of EvalData.Splits: what a paired test compares.
+	UserNDCG10, UserHR10 []float64
 }
 
 // EvalData is the split an evaluation trains and tests on.
 type EvalData struct {
 	Splits []UserSplit
 	// Train is every user's past: the only events the models are fitted on.
-	Train []domain.Event
+	Train  []domain.Event
+	Report SplitReport
 }
 
-// PrepareEval splits events per user by time.
-func PrepareEval(events []domain.Event, o EvalOptions) EvalData {
-	splits, past := SplitByUser(events, o.TestShare, o.MinEvents)
-	return EvalData{Splits: splits, Train: past}
+// SplitReport says what a split did with the users and events.
+type SplitReport struct {
+	Split string
+	// Validation is set when the split was carved from training only.
+	Validation bool
+	Users      int
+	// Tested users have a past and a future: they are scored.
+	Tested int
+	// TooFew users (per-user split) had fewer than MinEvents: all their
+	// events are training, none is scored.
+	TooFew int
+	// NoHistory users (global split) first appear after the cut-off:
+	// nothing personal can be recommended, so they are not scored.
+	NoHistory int
+	// NoFuture users (global split) have nothing after the cut-off.
+	NoFuture int
+	// Cutoff is the global split's cut-off (Unix seconds).
+	Cutoff                  int64
+	TrainEvents, TestEvents int
+}
+
+// PrepareEval splits events (in place) by o.Split: per user by time, or
+// globally at a cut-off; with o.Validation, the training part is split
+// again the same way and the test part is dropped.
+func PrepareEval(events []domain.Event, o EvalOptions) (EvalData, error) {
+	split := func(evs []domain.Event) ([]UserSplit, []domain.Event, int64, error) {
+		switch o.Split {
+		case SplitPerUser, "":
+			s, p := SplitByUser(evs, o.TestShare, o.MinEvents)
+			return s, p, 0, nil
+		case SplitGlobal:
+			cut := o.Cutoff
+			if cut == 0 || o.Validation {
+				cut = TimeQuantile(evs, o.TestShare)
+			}
+			s, p := SplitByTime(evs, cut)
+			return s, p, cut, nil
+		}
+		return nil, nil, 0, fmt.Errorf("eval: split %q: want %s or %s", o.Split, SplitPerUser, SplitGlobal)
+	}
+	if o.TestShare <= 0 || o.TestShare >= 1 {
+		return EvalData{}, fmt.Errorf("eval: test share %v: want within (0, 1)", o.TestShare)
+	}
+	splits, past, cut, err := split(events)
+	if err != nil {
+		return EvalData{}, err
+	}
+	if o.Validation {
+		// Only training events are split again; a global cut-off moves to
+		// the same quantile of the training part's times.
+		if splits, past, cut, err = split(past); err != nil {
+			return EvalData{}, err
+		}
+	}
+	r := SplitReport{Split: cmp.Or(o.Split, SplitPerUser), Validation: o.Validation, Users: len(splits), Cutoff: cut, TrainEvents: len(past)}
+	for _, sp := range splits {
+		switch {
+		case sp.Tested():
+			r.Tested++
+			r.TestEvents += len(sp.Future())
+		case r.Split == SplitPerUser:
+			r.TooFew++
+		case len(sp.Past()) == 0:
+			r.NoHistory++
+		default:
+			r.NoFuture++
+		}
+	}
+	return EvalData{Splits: splits, Train: past, Report: r}, nil
+}
+
+// String says in one line what the split did.
+func (r SplitReport) String() string {
+	what := "test"
+	if r.Validation {
+		what = "validation (carved from training; test unread)"
+	}
+	s := fmt.Sprintf("%s split, %s: %d users, %d scored", r.Split, what, r.Users, r.Tested)
+	switch r.Split {
+	case SplitPerUser:
+		s += fmt.Sprintf(", %d with too few interactions (training only)", r.TooFew)
+	case SplitGlobal:
+		s += fmt.Sprintf(" (cut-off %s), %d first seen after it (not scored), %d with nothing after it (training only)",
+			time.Unix(r.Cutoff, 0).UTC().Format(time.DateOnly), r.NoHistory, r.NoFuture)
+	}
+	return s + fmt.Sprintf("; %d training and %d scored test events", r.TrainEvents, r.TestEvents)
 }
 
 // The method names, as in the table. Before them, every recall channel
@@ -85,6 +193,10 @@ type method struct {
 // (recall.Recaller, filter.Apply, ranking.Ranker) and scores it against the
 // user's held-out interactions.
 func Evaluate(ctx context.Context, items []domain.Item, data EvalData, o EvalOptions) ([]MethodResult, error) {
+	if o.Train.started.IsZero() {
+		o.Train.started = time.Now()
+	}
+	o.Train.say("%s", data.Report)
 	a, err := Fit(ctx, items, slices.Clone(data.Train), o.Train) // Fit reorders what it is given; the splits are views of data.Train
 	if err != nil {
 		return nil, err
@@ -101,12 +213,12 @@ func Evaluate(ctx context.Context, items []domain.Item, data EvalData, o EvalOpt
 		catalogue[it.ID] = it
 	}
 	users := 0
-	for ui, sp := range data.Splits {
-		if len(sp.Future()) == 0 {
+	for _, sp := range data.Splits {
+		if !sp.Tested() {
 			continue
 		}
-		if ui%100 == 0 {
-			o.Train.say("eval: user %d of %d", ui, len(data.Splits))
+		if users%100 == 0 {
+			o.Train.say("scoring user %d of %d", users, data.Report.Tested)
 		}
 		users++
 		if err := evalUser(ctx, sp, catalogue, methods, results, shown, o.MaxK); err != nil {
@@ -114,7 +226,7 @@ func Evaluate(ctx context.Context, items []domain.Item, data EvalData, o EvalOpt
 		}
 	}
 	if users == 0 {
-		return nil, fmt.Errorf("eval: no user has %d or more interactions", o.MinEvents)
+		return nil, fmt.Errorf("eval: no user has both a history and held-out interactions (%s)", data.Report)
 	}
 	for i := range results {
 		r := &results[i]
@@ -195,6 +307,7 @@ func evalUser(ctx context.Context, sp UserSplit, catalogue map[int64]domain.Item
 func score(r *MethodResult, list []domain.Candidate, relevant map[int64]bool, maxK int) {
 	dcg, idcg := 0.0, 0.0
 	hits, hitsTop10 := 0, 0
+	ndcg10 := 0.0
 	for k := 1; k <= maxK; k++ {
 		if k <= len(relevant) {
 			idcg += 1 / math.Log2(float64(k)+1)
@@ -207,11 +320,14 @@ func score(r *MethodResult, list []domain.Candidate, relevant map[int64]bool, ma
 			}
 		}
 		r.NDCG[k] += dcg / idcg
+		if k == min(10, maxK) {
+			ndcg10 = dcg / idcg
+		}
 	}
-	if hitsTop10 > 0 {
-		r.HR10++
-	}
+	r.HR10 += float64(min(1, hitsTop10))
 	r.RecallMax += float64(hits) / float64(len(relevant))
+	r.UserNDCG10 = append(r.UserNDCG10, ndcg10)
+	r.UserHR10 = append(r.UserHR10, float64(min(1, hitsTop10)))
 }
 
 // Table renders the results as a markdown table.

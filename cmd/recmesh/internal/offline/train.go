@@ -42,14 +42,20 @@ type TrainOptions struct {
 	// Progress receives human-readable progress lines, each with the time
 	// since training started; nil discards them.
 	Progress io.Writer
+	// Job names the command in progress lines ("train", "eval seed 2").
+	Job string
 	// started is when Train or Fit began, for the progress lines' times.
 	started time.Time
 }
 
 // DefaultTrainOptions are the defaults of `recmesh train`.
 func DefaultTrainOptions() TrainOptions {
-	return TrainOptions{Seed: 1, Build: recall.DefaultBuildOptions(), Fit: ranking.DefaultFitOptions(), HoldoutShare: 0.2, NegativesPerPositive: 4, SampleUsers: 20_000}
+	return TrainOptions{Seed: 1, Build: recall.DefaultBuildOptions(), Fit: ranking.DefaultFitOptions(), HoldoutShare: 0.2, NegativesPerPositive: 4, SampleUsers: 20_000, Job: "train"}
 }
+
+// SetSeed makes seed drive every random choice of training: the
+// embeddings' and the ranker's.
+func (o *TrainOptions) SetSeed(seed uint64) { o.Seed, o.Build.MF.Seed = seed, seed }
 
 // Artifacts are what training produces: the recall index and the ranking model.
 type Artifacts struct {
@@ -68,7 +74,7 @@ func Fit(ctx context.Context, items []domain.Item, events []domain.Event, o Trai
 	}
 	say := o.say
 	say("%d items, %d events", len(items), len(events))
-	say("serving index: popularity, item-CF and embeddings over all events")
+	say("serving index: popularity, item-CF and embeddings over the %d events", len(events))
 	index := recall.BuildIndexFile(items, events, o.Build, progress(say, "serving index:"))
 	if err := ctx.Err(); err != nil {
 		return Artifacts{}, fmt.Errorf("train: %w", err)
@@ -81,12 +87,13 @@ func Fit(ctx context.Context, items []domain.Item, events []domain.Event, o Trai
 }
 
 func (o TrainOptions) say(format string, args ...any) {
+	job := cmp.Or(o.Job, "train")
 	switch {
 	case o.Progress == nil:
 	case o.started.IsZero():
-		fmt.Fprintf(o.Progress, "train: "+format+"\n", args...)
+		fmt.Fprintf(o.Progress, "%s: %s\n", job, fmt.Sprintf(format, args...))
 	default:
-		fmt.Fprintf(o.Progress, "train: [%s] %s\n", time.Since(o.started).Round(time.Second), fmt.Sprintf(format, args...))
+		fmt.Fprintf(o.Progress, "%s: [%s] %s\n", job, time.Since(o.started).Round(time.Second), fmt.Sprintf(format, args...))
 	}
 }
 
