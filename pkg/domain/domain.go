@@ -189,6 +189,24 @@ const (
 	ChannelCategory = "category"
 )
 
+// The signals recall attaches to every candidate (Candidate.Signals),
+// whichever channel produced it: what ranking compares candidates of
+// different channels by.
+const (
+	// SignalCF is the item-CF score over the user's newest interactions.
+	SignalCF = "cf"
+	// SignalCFMax is the largest single item-CF similarity to one of them.
+	SignalCFMax = "cf_max"
+	// SignalCFLinks counts those of them the item is a neighbour of.
+	SignalCFLinks = "cf_links"
+	// SignalEmbedding is the inner product of the item's vector with the user's.
+	SignalEmbedding = "emb"
+	// SignalGenreRecency is 0.9^k, where k is how many interactions ago
+	// the user last touched one of the item's genres (0 if never among
+	// their newest).
+	SignalGenreRecency = "genre_recency"
+)
+
 // Source is a recall channel that produced a candidate, with its score there.
 type Source struct {
 	Channel string
@@ -207,6 +225,10 @@ type Candidate struct {
 	Popularity float64
 	// Sources are the channels that produced the item, each once.
 	Sources []Source
+	// Signals are what recall knows of the item for this user whether or
+	// not a channel produced it (its item-CF score, its inner product with
+	// the user's vector, ...), by name: the ranking model's inputs.
+	Signals Signals
 	// Score is the ranking score; zero before ranking.
 	Score float64
 }
@@ -226,6 +248,24 @@ func (c *Candidate) SourceScore(channel string) float64 {
 	for _, s := range c.Sources {
 		if s.Channel == channel {
 			return s.Score
+		}
+	}
+	return 0
+}
+
+// Signals are named numbers. A batch's candidates share one Names slice
+// (recall sets the same signals on all of them), and their Values are
+// views of one array: a batch of 500 costs one allocation, not 500.
+type Signals struct {
+	Names  []string
+	Values []float32
+}
+
+// Signal is the candidate's signal name, or 0 if recall set none.
+func (c *Candidate) Signal(name string) float64 {
+	for k, n := range c.Signals.Names {
+		if n == name {
+			return float64(c.Signals.Values[k])
 		}
 	}
 	return 0

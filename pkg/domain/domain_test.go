@@ -83,6 +83,47 @@ func TestCandidateCodecRoundTrip(t *testing.T) {
 	}
 }
 
+// A batch's signals travel as one vocabulary and one value per candidate
+// and name; a candidate without a name reads 0 for it.
+func TestSignalsRoundTrip(t *testing.T) {
+	shared := []string{SignalCF, SignalEmbedding}
+	in := []Candidate{
+		{ID: 1, Signals: Signals{Names: shared, Values: []float32{1.5, -2}}},
+		{ID: 2, Signals: Signals{Names: shared, Values: []float32{0.25, 3}}},
+		{ID: 3, Signals: Signals{Names: []string{SignalCFMax}, Values: []float32{7}}},
+		{ID: 4},
+	}
+	b := CandidatesToPB(in, false)
+	if len(b.SignalNames) != 3 || len(b.SignalValues) != 12 {
+		t.Fatalf("names %v, %d values; want 3 names and 12 values", b.SignalNames, len(b.SignalValues))
+	}
+	wire, err := proto.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg pb.Candidates
+	if err := proto.Unmarshal(wire, &msg); err != nil {
+		t.Fatal(err)
+	}
+	got, err := CandidatesFromPB(&msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		i    int
+		name string
+		want float64
+	}{{0, SignalCF, 1.5}, {0, SignalEmbedding, -2}, {1, SignalCF, 0.25}, {1, SignalCFMax, 0}, {2, SignalCFMax, 7}, {2, SignalCF, 0}, {3, SignalEmbedding, 0}} {
+		if v := got[c.i].Signal(c.name); v != c.want {
+			t.Errorf("candidate %d's %s = %v, want %v", c.i, c.name, v, c.want)
+		}
+	}
+	msg.SignalValues = msg.SignalValues[1:]
+	if _, err := CandidatesFromPB(&msg); err == nil {
+		t.Error("a batch with a signal value missing was accepted")
+	}
+}
+
 func TestSources(t *testing.T) {
 	var c Candidate
 	c.SetSource("genre", 0.5)
@@ -155,9 +196,15 @@ func FuzzCandidatesFromPB(f *testing.F) {
 func BenchmarkCandidatesRoundTrip(b *testing.B) {
 	genres := []string{"Action", "Adventure", "Comedy", "Drama", "Romance", "Thriller"}
 	in := make([]Candidate, 500)
+	signalNames := []string{SignalCF, SignalCFMax, SignalCFLinks, SignalEmbedding, SignalGenreRecency}
+	values := make([]float32, len(in)*5)
+	for i := range values {
+		values[i] = float32(i) / 7
+	}
 	for i := range in {
 		in[i] = Candidate{ID: int64(i + 1), Title: "Some Movie Title (1999)", Categories: genres[i%3 : i%3+3], Year: 1990 + i%30,
-			Popularity: float64(i), Sources: []Source{{ChannelItemCF, 0.5}, {ChannelPopular, 0.2}}}
+			Popularity: float64(i), Sources: []Source{{ChannelItemCF, 0.5}, {ChannelPopular, 0.2}},
+			Signals: Signals{Names: signalNames, Values: values[i*5 : i*5+5]}}
 	}
 	for _, withTitles := range []bool{true, false} {
 		b.Run(fmt.Sprint("titles=", withTitles), func(b *testing.B) {

@@ -68,8 +68,46 @@ func CandidatesToPB(in []Candidate, withTitles bool) *pb.Candidates {
 		b.SourceOffsets[i+1] = int32(len(b.SourceChannels))
 	}
 	b.Titles = titles.String()
+	signalsToPB(b, in)
 	return b
 }
+
+// signalsToPB sets the batch's signals: a vocabulary of names (the union
+// over the candidates, usually one slice they all share) and a value per
+// candidate and name.
+func signalsToPB(b *pb.Candidates, in []Candidate) {
+	var shared []string // the last candidate's names, when every name of them is in the vocabulary
+	for i := range in {
+		names := in[i].Signals.Names
+		if len(names) == 0 || sameSlice(names, shared) {
+			continue
+		}
+		for _, n := range names {
+			b.SignalNames, _ = vocabIndex(b.SignalNames, n)
+		}
+		shared = names
+	}
+	k := len(b.SignalNames)
+	if k == 0 {
+		return
+	}
+	b.SignalValues = make([]float32, len(in)*k)
+	for i := range in {
+		s := &in[i].Signals
+		if sameSlice(s.Names, b.SignalNames) {
+			copy(b.SignalValues[i*k:], s.Values)
+			continue
+		}
+		for j, n := range s.Names {
+			_, col := vocabIndex(b.SignalNames, n)
+			b.SignalValues[i*k+int(col)] = s.Values[j]
+		}
+	}
+}
+
+// sameSlice reports whether a and b are the same slice (not merely equal):
+// a batch's candidates share their signal names.
+func sameSlice(a, b []string) bool { return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0] }
 
 // vocabIndex is name's index in vocab, appending it if it is new. A
 // batch's vocabularies are short (genres, channels), and their strings
@@ -118,6 +156,11 @@ func CandidatesFromPB(b *pb.Candidates) ([]Candidate, error) {
 			return nil, bad("channel index")
 		}
 	}
+	signalNames, signalValues := b.GetSignalNames(), b.GetSignalValues()
+	k := len(signalNames)
+	if len(signalValues) != n*k {
+		return nil, bad("signal values are not one per candidate and name")
+	}
 	sources := make([]Source, 0, len(b.GetSourceChannels()))
 	out := make([]Candidate, n)
 	for i := range out {
@@ -135,6 +178,9 @@ func CandidatesFromPB(b *pb.Candidates) ([]Candidate, error) {
 		}
 		if len(sources) > from {
 			c.Sources = sources[from:len(sources):len(sources)]
+		}
+		if k > 0 {
+			c.Signals = Signals{Names: signalNames, Values: signalValues[i*k : (i+1)*k : (i+1)*k]}
 		}
 	}
 	return out, nil

@@ -244,6 +244,9 @@ func TestPutWhileTaking(t *testing.T) {
 	var wg sync.WaitGroup
 	var taken atomic.Int64
 	start := make(chan struct{})
+	// A list before either starts: the taker may run before the putter
+	// (a busy machine), and must still find pages.
+	c.Put("u", "k", list(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), nil)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()

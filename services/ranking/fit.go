@@ -10,15 +10,39 @@ type FitOptions struct {
 	LearningRate float64
 	// L2 regularisation strength.
 	L2 float64
+	// Features the model uses, by name (FeatureNames); empty uses all.
+	Features []string
+	// Trees are boosted on top of the click objective's regression
+	// (Trees.Trees 0: none).
+	Trees TreeOptions
+	// ClickLoss is the click objective's trees' loss: LossLambdaRank
+	// (NDCG within each user's candidates) or LossLogistic.
+	ClickLoss string
 }
 
-// DefaultFitOptions converge on standardised features of this size.
-func DefaultFitOptions() FitOptions { return FitOptions{Epochs: 400, LearningRate: 0.5, L2: 1e-4} }
+// The losses FitOptions.ClickLoss names.
+const (
+	LossLambdaRank = "lambdarank"
+	LossLogistic   = "logistic"
+)
+
+// DefaultFitOptions converge on standardised features of this size. The
+// trees' were chosen on `recmesh eval -validation` (a slice of the
+// training part; see the README's protocol): 100 trees of depth 3 ranked
+// as well as 200 or 400 at a lower rate, or depth 2, and cost half as much
+// to serve; depth 4 and deeper did worse.
+func DefaultFitOptions() FitOptions {
+	return FitOptions{Epochs: 400, LearningRate: 0.5, L2: 1e-4, ClickLoss: LossLambdaRank,
+		Trees: TreeOptions{Trees: 100, Depth: 3, LearningRate: 0.1, MinLeaf: 20, Lambda: 1, Bins: 64, Subsample: 0.8}}
+}
 
 // MeanStd returns the per-column mean and standard deviation of xs; a
 // constant column gets std 1 so standardising never divides by zero.
 func MeanStd(xs [][]float64) (mean, std []float64) {
 	n := NumFeatures
+	if len(xs) > 0 {
+		n = len(xs[0])
+	}
 	mean, std = make([]float64, n), make([]float64, n)
 	for _, x := range xs {
 		for i, v := range x {
@@ -45,9 +69,12 @@ func MeanStd(xs [][]float64) (mean, std []float64) {
 // Fit trains a logistic regression on standardised xs with 0/1 labels ys,
 // balancing the classes so that a rare positive class still counts.
 // Full-batch gradient descent is deterministic.
-func Fit(xs [][]float64, ys []float64, o FitOptions) Logistic {
+func Fit(xs [][]float64, ys []float64, o FitOptions) Objective {
 	n := NumFeatures
-	l := Logistic{Weights: make([]float64, n)}
+	if len(xs) > 0 {
+		n = len(xs[0])
+	}
+	l := Objective{Weights: make([]float64, n)}
 	pos := 0.0
 	for _, y := range ys {
 		pos += y

@@ -12,17 +12,24 @@ import (
 	"github.com/recmesh/recmesh/pkg/domain"
 )
 
-// NumFeatures is the length of a feature vector.
-const NumFeatures = 7
+// NumFeatures is the length of the full feature vector.
+const NumFeatures = 12
 
-// FeatureNames are the model's inputs, in vector order. FeatureVector is the
-// only place they are computed, online and in training alike.
+// FeatureNames are every feature ranking can compute, in the full vector's
+// order. FeatureVector is the only place they are computed, online and in
+// training alike. A model names the ones it uses (Model.Features), so a
+// model trained before a feature was added still loads and serves.
 func FeatureNames() []string {
-	return []string{"cf", "popularity", "affinity", "recency", "genre", "sources", "embedding"}
+	return []string{"cf", "popularity", "affinity", "recency", "genre", "sources", "embedding",
+		"cf_all", "cf_max", "cf_links", "emb_all", "genre_recency"}
 }
 
 // FeatureVector fills dst (NumFeatures long) for candidate c of a user with
 // genre affinity aff. refYear is the model's "now" for item recency.
+// The channel features (cf, genre, embedding) are the candidate's score in
+// the channel that produced it, 0 if another did; the signal features
+// (cf_all, cf_max, cf_links, emb_all, genre_recency) are recall's signals,
+// set whichever channel produced it (see recall's signals.go).
 func FeatureVector(dst []float64, aff map[string]float64, c *domain.Candidate, refYear int) {
 	a := 0.0
 	for _, g := range c.Categories {
@@ -39,6 +46,11 @@ func FeatureVector(dst []float64, aff map[string]float64, c *domain.Candidate, r
 	dst[4] = c.SourceScore(domain.ChannelGenre)
 	dst[5] = float64(len(c.Sources))
 	dst[6] = c.SourceScore(domain.ChannelEmbedding)
+	dst[7] = math.Log1p(c.Signal(domain.SignalCF))
+	dst[8] = c.Signal(domain.SignalCFMax)
+	dst[9] = c.Signal(domain.SignalCFLinks)
+	dst[10] = c.Signal(domain.SignalEmbedding)
+	dst[11] = c.Signal(domain.SignalGenreRecency)
 }
 
 // The objectives recmesh trains: click means "the user interacts"; like
@@ -52,19 +64,28 @@ const (
 // names fusion weights may use.
 func Objectives() []string { return []string{ObjectiveClick, ObjectiveLike} }
 
-// Logistic is one objective's logistic regression over standardised features.
-type Logistic struct {
+// Objective is one objective's scorer over standardised features: a
+// logistic regression (Weights, Bias) plus, when fitted, boosted trees,
+// whose sum is the log-odds.
+type Objective struct {
 	Weights []float64 `json:"weights"`
 	Bias    float64   `json:"bias"`
+	Trees   []Tree    `json:"trees,omitempty"`
+	// forest is Trees compiled for serving, set by Model.Validate.
+	forest *forest
 }
 
-// Prob is P(objective | x) for a standardised x.
-func (l Logistic) Prob(x []float64) float64 {
+// Prob is the objective's probability (a ranking score in (0, 1) when its
+// trees were fitted with a ranking loss) for a standardised x.
+func (l *Objective) Prob(x []float64) float64 {
 	z := l.Bias
 	for i, w := range l.Weights {
 		z += w * x[i]
 	}
-	return 1 / (1 + math.Exp(-z))
+	for i := range l.Trees {
+		z += l.Trees[i].Score(x)
+	}
+	return sigmoid(z)
 }
 
 // Model is the ranking model payload of an artifact set (ModelFileName).
@@ -76,25 +97,31 @@ type Model struct {
 	Std     []float64 `json:"std"`
 	RefYear int       `json:"ref_year"`
 	// Objectives are click (the user interacts) and like (a rating ≥ 4, given an interaction).
-	Objectives map[string]Logistic `json:"objectives"`
+	Objectives map[string]Objective `json:"objectives"`
 	// DefaultWeights fuse the objectives when a request sets none.
 	DefaultWeights map[string]float64 `json:"default_weights"`
 	// Metrics record the fit's quality on held-out samples, per objective.
 	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// cols are the positions of Features in the full vector (FeatureNames),
+	// set by Validate.
+	cols []int
 }
 
 // ModelFileName is the ranking payload's name in an artifact set.
 const ModelFileName = "ranking.json"
 
-// Validate checks the model's shape.
+// Validate checks the model's shape and resolves its features' positions
+// in the full vector; a model is used only after it passes.
 func (m *Model) Validate() error {
-	n := NumFeatures
-	if len(m.Features) != n || len(m.Mean) != n || len(m.Std) != n {
-		return fmt.Errorf("ranking model %s: want %d features, mean and std", m.Version, n)
+	n := len(m.Features)
+	if n == 0 || len(m.Mean) != n || len(m.Std) != n {
+		return fmt.Errorf("ranking model %s: %d features with %d means and %d stds; want as many of each, at least one", m.Version, n, len(m.Mean), len(m.Std))
 	}
-	for i, f := range FeatureNames() {
-		if m.Features[i] != f {
-			return fmt.Errorf("ranking model %s: feature %d is %q, want %q", m.Version, i, m.Features[i], f)
+	m.cols = make([]int, n)
+	for i, f := range m.Features {
+		m.cols[i] = slices.Index(FeatureNames(), f)
+		if m.cols[i] < 0 || slices.Index(m.Features, f) != i {
+			return fmt.Errorf("ranking model %s: feature %q is unknown or named twice; ranking computes %v", m.Version, f, FeatureNames())
 		}
 	}
 	if len(m.Objectives) == 0 {
@@ -112,6 +139,16 @@ func (m *Model) Validate() error {
 		if !finite(o.Bias) || slices.ContainsFunc(o.Weights, func(w float64) bool { return !finite(w) }) {
 			return fmt.Errorf("ranking model %s: objective %s has a weight that is not finite", m.Version, name)
 		}
+		for k := range o.Trees {
+			if err := o.Trees[k].validate(n); err != nil {
+				return fmt.Errorf("ranking model %s: objective %s, tree %d: %w", m.Version, name, k, err)
+			}
+		}
+		var err error
+		if o.forest, err = compile(o.Trees); err != nil {
+			return fmt.Errorf("ranking model %s: objective %s: %w", m.Version, name, err)
+		}
+		m.Objectives[name] = o
 	}
 	// A request without weights is ranked with the defaults, so they must
 	// name the model's own objectives.
@@ -125,10 +162,11 @@ func (m *Model) Validate() error {
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// Standardise turns raw features into the model's input space, in place.
-func (m *Model) Standardise(x []float64) {
-	for i := range x {
-		x[i] = (x[i] - m.Mean[i]) / m.Std[i]
+// Input turns a full feature vector into the model's input: its own
+// features, standardised, in dst (len(m.Features) long).
+func (m *Model) Input(dst, full []float64) {
+	for i, c := range m.cols {
+		dst[i] = (full[c] - m.Mean[i]) / m.Std[i]
 	}
 }
 
@@ -137,7 +175,7 @@ func (m *Model) Standardise(x []float64) {
 type Fusion []weightedObjective
 
 type weightedObjective struct {
-	objective Logistic
+	objective *Objective
 	weight    float64
 }
 
@@ -148,17 +186,32 @@ func (m *Model) Fuse(weights map[string]float64) Fusion {
 	var f Fusion
 	for _, name := range slices.Sorted(maps.Keys(weights)) {
 		if o, ok := m.Objectives[name]; ok && weights[name] != 0 {
-			f = append(f, weightedObjective{o, weights[name]})
+			f = append(f, weightedObjective{&o, weights[name]})
 		}
 	}
 	return f
 }
 
-// Score fuses the objectives' probabilities for a standardised x.
-func (f Fusion) Score(x []float64) float64 {
-	s := 0.0
+// Scores fuses the objectives' probabilities for each of n rows of xs
+// (standardised inputs of nf features, back to back) into scores.
+func (f Fusion) Scores(scores, xs []float64, nf int) {
+	clear(scores)
+	z := make([]float64, len(scores))
 	for _, o := range f {
-		s += o.weight * o.objective.Prob(x)
+		obj := o.objective
+		for j := range z {
+			x := xs[j*nf : (j+1)*nf]
+			v := obj.Bias
+			for i, w := range obj.Weights {
+				v += w * x[i]
+			}
+			z[j] = v
+		}
+		if obj.forest != nil {
+			obj.forest.addTo(z, xs, nf)
+		}
+		for j, v := range z {
+			scores[j] += o.weight * sigmoid(v)
+		}
 	}
-	return s
 }

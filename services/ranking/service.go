@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sync/atomic"
@@ -69,6 +70,9 @@ func (r *Ranker) Rank(_ context.Context, req rankingapi.Request) (rankingapi.Res
 	if !ok {
 		return rankingapi.Response{}, apierr.Invalid("model version %q is not loaded", version)
 	}
+	if len(m.cols) != len(m.Features) {
+		return rankingapi.Response{}, fmt.Errorf("ranking model %s was loaded without Validate", m.Version)
+	}
 	weights := req.Weights
 	if len(weights) == 0 {
 		weights = m.DefaultWeights
@@ -86,17 +90,20 @@ func (r *Ranker) Rank(_ context.Context, req rankingapi.Request) (rankingapi.Res
 	fusion := m.Fuse(weights)
 	scores := make([]float64, len(req.Candidates))
 	order := make([]int32, len(req.Candidates))
-	x := make([]float64, NumFeatures)
+	nf := len(m.Features)
+	full, xs := make([]float64, NumFeatures), make([]float64, nf*len(req.Candidates))
 	for i := range req.Candidates {
-		FeatureVector(x, req.Affinity, &req.Candidates[i], m.RefYear)
-		m.Standardise(x)
-		scores[i], order[i] = fusion.Score(x), int32(i)
+		FeatureVector(full, req.Affinity, &req.Candidates[i], m.RefYear)
+		m.Input(xs[i*nf:(i+1)*nf], full)
+		order[i] = int32(i)
 	}
+	fusion.Scores(scores, xs, nf)
 	slices.SortFunc(order, func(a, b int32) int { return cmp.Or(cmp.Compare(scores[b], scores[a]), cmp.Compare(a, b)) })
 	out := make([]domain.Candidate, len(order))
 	for k, i := range order {
 		out[k] = req.Candidates[i]
 		out[k].Score = scores[i]
+		out[k].Signals = domain.Signals{} // read by ranking only: not sent back, nor cached
 	}
 	return rankingapi.Response{Ranked: out, ModelVersion: m.Version}, nil
 }

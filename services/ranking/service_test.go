@@ -20,9 +20,13 @@ func testModel(version string) *Model {
 	}
 	click, like := make([]float64, n), make([]float64, n)
 	click[0], like[2] = 3, 3
-	return &Model{Version: version, Features: FeatureNames(), Mean: mean, Std: std, RefYear: 2020,
-		Objectives:     map[string]Logistic{"click": {Weights: click}, "like": {Weights: like}},
+	m := &Model{Version: version, Features: FeatureNames(), Mean: mean, Std: std, RefYear: 2020,
+		Objectives:     map[string]Objective{"click": {Weights: click}, "like": {Weights: like}},
 		DefaultWeights: map[string]float64{"click": 1}}
+	if err := m.Validate(); err != nil {
+		panic(err)
+	}
+	return m
 }
 
 func TestRankOrderFollowsWeights(t *testing.T) {
@@ -108,27 +112,60 @@ func TestValidate(t *testing.T) {
 	if err := m.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	m.Objectives["click"] = Logistic{Weights: []float64{1}}
+	m.Objectives["click"] = Objective{Weights: []float64{1}}
 	if err := m.Validate(); err == nil || !strings.Contains(err.Error(), "weights") {
 		t.Errorf("Validate = %v, want weights error", err)
 	}
 }
 
+// BenchmarkRank500 ranks a recall-sized batch with signals: with the
+// regressions alone, and with the trees DefaultFitOptions boosts on the
+// click objective, as a trained model carries them.
 func BenchmarkRank500(b *testing.B) {
-	r := New(testModel("m"))
 	rng := rand.New(rand.NewPCG(3, 4))
 	genres := []string{"Drama", "Comedy", "Action", "Horror"}
 	cands := make([]domain.Candidate, 500)
+	names := []string{domain.SignalCF, domain.SignalCFMax, domain.SignalCFLinks, domain.SignalEmbedding, domain.SignalGenreRecency}
+	values := make([]float32, len(cands)*len(names))
+	for i := range values {
+		values[i] = rng.Float32()
+	}
 	for i := range cands {
 		cands[i] = domain.Candidate{ID: int64(i), Categories: genres[:1+i%3], Year: 1990 + i%30,
-			Popularity: rng.Float64() * 50, Sources: []domain.Source{{Channel: "item_cf", Score: rng.Float64()}, {Channel: "popular", Score: rng.Float64()}}}
+			Popularity: rng.Float64() * 50, Sources: []domain.Source{{Channel: "item_cf", Score: rng.Float64()}, {Channel: "popular", Score: rng.Float64()}},
+			Signals: domain.Signals{Names: names, Values: values[i*5 : i*5+5]}}
 	}
 	req := rankingapi.Request{Affinity: map[string]float64{"Drama": .5, "Comedy": .3}, Candidates: cands, Weights: map[string]float64{"click": 1, "like": 0.5}}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := r.Rank(context.Background(), req); err != nil {
-			b.Fatal(err)
+	withTrees := testModel("trees")
+	o := DefaultFitOptions().Trees
+	for name, obj := range withTrees.Objectives {
+		if name != ObjectiveClick {
+			continue
 		}
+		xs, ys := make([][]float64, 2000), make([]float64, 2000)
+		for i := range xs {
+			xs[i] = make([]float64, NumFeatures)
+			for k := range xs[i] {
+				xs[i][k] = rng.NormFloat64()
+			}
+			ys[i] = float64(rng.IntN(2))
+		}
+		obj.Trees = FitTrees(xs, LogLoss{Labels: ys}, nil, nil, o)
+		withTrees.Objectives[name] = obj
+	}
+	if err := withTrees.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range []*Model{testModel("regression"), withTrees} {
+		r := New(m)
+		b.Run(m.Version, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Rank(context.Background(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -155,5 +192,40 @@ func TestPublishKeepsTheNewestForPinning(t *testing.T) {
 func TestFeatureNamesMatchTheVector(t *testing.T) {
 	if len(FeatureNames()) != NumFeatures {
 		t.Fatalf("%d feature names for vectors of %d", len(FeatureNames()), NumFeatures)
+	}
+}
+
+// A model names its features: one trained before the signal features
+// (seven of them) still validates and ranks, and a name ranking does not
+// compute is refused.
+func TestModelsNameTheirFeatures(t *testing.T) {
+	old := []string{"cf", "popularity", "affinity", "recency", "genre", "sources", "embedding"}
+	ones := func() []float64 { return []float64{1, 1, 1, 1, 1, 1, 1} }
+	click := make([]float64, 7)
+	click[1] = 1 // popularity
+	m := &Model{Version: "old", Features: old, Mean: make([]float64, 7), Std: ones(), RefYear: 2020,
+		Objectives: map[string]Objective{"click": {Weights: click}}, DefaultWeights: map[string]float64{"click": 1}}
+	if err := m.Validate(); err != nil {
+		t.Fatalf("a seven-feature model: %v", err)
+	}
+	resp, err := New(m).Rank(context.Background(), rankingapi.Request{Candidates: []domain.Candidate{{ID: 1, Popularity: 1}, {ID: 2, Popularity: 9}}})
+	if err != nil || resp.Ranked[0].ID != 2 {
+		t.Fatalf("old model ranks %+v, %v; want the popular item first", resp.Ranked, err)
+	}
+	// A signal feature reaches the model by name, from the candidate's signals.
+	m2 := &Model{Version: "emb", Features: []string{"emb_all"}, Mean: []float64{0}, Std: []float64{1},
+		Objectives: map[string]Objective{"click": {Weights: []float64{1}}}, DefaultWeights: map[string]float64{"click": 1}}
+	if err := m2.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{domain.SignalEmbedding}
+	resp, err = New(m2).Rank(context.Background(), rankingapi.Request{Candidates: []domain.Candidate{
+		{ID: 1, Signals: domain.Signals{Names: names, Values: []float32{0.1}}}, {ID: 2, Signals: domain.Signals{Names: names, Values: []float32{0.9}}}}})
+	if err != nil || resp.Ranked[0].ID != 2 {
+		t.Fatalf("emb_all model ranks %+v, %v; want the higher inner product first", resp.Ranked, err)
+	}
+	m.Features = append(old[:6:6], "telepathy")
+	if err := m.Validate(); err == nil || !strings.Contains(err.Error(), "telepathy") {
+		t.Errorf("Validate = %v, want the unknown feature named", err)
 	}
 }

@@ -96,7 +96,9 @@ func (r *Recaller) Recall(ctx context.Context, req recallapi.Request) (recallapi
 	if len(per) == 0 && len(missed) > 0 {
 		return recallapi.Response{}, fmt.Errorf("%w: %v", ErrAllChannelsMissed, missed)
 	}
-	return recallapi.Response{Candidates: merge(in, lists, k), PerChannel: per, ModelVersion: idx.Version, Missed: missed}, nil
+	cands := merge(in, lists, k)
+	signal(in, cands)
+	return recallapi.Response{Candidates: cands, PerChannel: per, ModelVersion: idx.Version, Missed: missed}, nil
 }
 
 // fanOut runs the channels with a positive quota concurrently and returns

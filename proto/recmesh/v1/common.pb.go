@@ -124,8 +124,14 @@ type Candidates struct {
 	SourceChannels []int32   `protobuf:"varint,13,rep,packed,name=source_channels,json=sourceChannels,proto3" json:"source_channels,omitempty"`
 	SourceScores   []float64 `protobuf:"fixed64,12,rep,packed,name=source_scores,json=sourceScores,proto3" json:"source_scores,omitempty"`
 	ChannelNames   []string  `protobuf:"bytes,14,rep,name=channel_names,json=channelNames,proto3" json:"channel_names,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// signal_names are the batch's signal names (recall's named numbers
+	// about each candidate, the ranking model's inputs); candidate i's value
+	// of signal_names[k] is signal_values[i*len(signal_names)+k], 0 when
+	// the candidate has no such signal. Empty when no candidate has signals.
+	SignalNames   []string  `protobuf:"bytes,15,rep,name=signal_names,json=signalNames,proto3" json:"signal_names,omitempty"`
+	SignalValues  []float32 `protobuf:"fixed32,16,rep,packed,name=signal_values,json=signalValues,proto3" json:"signal_values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Candidates) Reset() {
@@ -245,6 +251,20 @@ func (x *Candidates) GetSourceScores() []float64 {
 func (x *Candidates) GetChannelNames() []string {
 	if x != nil {
 		return x.ChannelNames
+	}
+	return nil
+}
+
+func (x *Candidates) GetSignalNames() []string {
+	if x != nil {
+		return x.SignalNames
+	}
+	return nil
+}
+
+func (x *Candidates) GetSignalValues() []float32 {
+	if x != nil {
+		return x.SignalValues
 	}
 	return nil
 }
@@ -593,7 +613,7 @@ const file_recmesh_v1_common_proto_rawDesc = "" +
 	"\aitem_id\x18\x01 \x01(\x03R\x06itemId\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\x01R\x05value\x12\x17\n" +
-	"\ats_unix\x18\x04 \x01(\x03R\x06tsUnix\"\xb9\x03\n" +
+	"\ats_unix\x18\x04 \x01(\x03R\x06tsUnix\"\x81\x04\n" +
 	"\n" +
 	"Candidates\x12\x19\n" +
 	"\bitem_ids\x18\x01 \x03(\x03R\aitemIds\x12\x16\n" +
@@ -613,7 +633,9 @@ const file_recmesh_v1_common_proto_rawDesc = "" +
 	" \x03(\x05R\rsourceOffsets\x12'\n" +
 	"\x0fsource_channels\x18\r \x03(\x05R\x0esourceChannels\x12#\n" +
 	"\rsource_scores\x18\f \x03(\x01R\fsourceScores\x12#\n" +
-	"\rchannel_names\x18\x0e \x03(\tR\fchannelNamesJ\x04\b\v\x10\f\"\xc7\x03\n" +
+	"\rchannel_names\x18\x0e \x03(\tR\fchannelNames\x12!\n" +
+	"\fsignal_names\x18\x0f \x03(\tR\vsignalNames\x12#\n" +
+	"\rsignal_values\x18\x10 \x03(\x02R\fsignalValuesJ\x04\b\v\x10\f\"\xc7\x03\n" +
 	"\x06Params\x12I\n" +
 	"\rrecall_quotas\x18\x01 \x03(\v2$.recmesh.v1.Params.RecallQuotasEntryR\frecallQuotas\x12O\n" +
 	"\x0franking_weights\x18\x02 \x03(\v2&.recmesh.v1.Params.RankingWeightsEntryR\x0erankingWeights\x12#\n" +

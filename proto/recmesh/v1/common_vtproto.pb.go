@@ -106,6 +106,27 @@ func (m *Candidates) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		i -= len(m.unknownFields)
 		copy(dAtA[i:], m.unknownFields)
 	}
+	if len(m.SignalValues) > 0 {
+		for iNdEx := len(m.SignalValues) - 1; iNdEx >= 0; iNdEx-- {
+			f1 := math.Float32bits(float32(m.SignalValues[iNdEx]))
+			i -= 4
+			binary.LittleEndian.PutUint32(dAtA[i:], uint32(f1))
+		}
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.SignalValues)*4))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x82
+	}
+	if len(m.SignalNames) > 0 {
+		for iNdEx := len(m.SignalNames) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.SignalNames[iNdEx])
+			copy(dAtA[i:], m.SignalNames[iNdEx])
+			i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.SignalNames[iNdEx])))
+			i--
+			dAtA[i] = 0x7a
+		}
+	}
 	if len(m.ChannelNames) > 0 {
 		for iNdEx := len(m.ChannelNames) - 1; iNdEx >= 0; iNdEx-- {
 			i -= len(m.ChannelNames[iNdEx])
@@ -116,96 +137,96 @@ func (m *Candidates) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		}
 	}
 	if len(m.SourceChannels) > 0 {
-		var pksize2 int
+		var pksize3 int
 		for _, num := range m.SourceChannels {
-			pksize2 += protohelpers.SizeOfVarint(uint64(num))
+			pksize3 += protohelpers.SizeOfVarint(uint64(num))
 		}
-		i -= pksize2
-		j1 := i
+		i -= pksize3
+		j2 := i
 		for _, num1 := range m.SourceChannels {
 			num := uint64(num1)
 			for num >= 1<<7 {
-				dAtA[j1] = uint8(uint64(num)&0x7f | 0x80)
+				dAtA[j2] = uint8(uint64(num)&0x7f | 0x80)
 				num >>= 7
-				j1++
+				j2++
 			}
-			dAtA[j1] = uint8(num)
-			j1++
+			dAtA[j2] = uint8(num)
+			j2++
 		}
-		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize2))
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize3))
 		i--
 		dAtA[i] = 0x6a
 	}
 	if len(m.SourceScores) > 0 {
 		for iNdEx := len(m.SourceScores) - 1; iNdEx >= 0; iNdEx-- {
-			f3 := math.Float64bits(float64(m.SourceScores[iNdEx]))
+			f4 := math.Float64bits(float64(m.SourceScores[iNdEx]))
 			i -= 8
-			binary.LittleEndian.PutUint64(dAtA[i:], uint64(f3))
+			binary.LittleEndian.PutUint64(dAtA[i:], uint64(f4))
 		}
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.SourceScores)*8))
 		i--
 		dAtA[i] = 0x62
 	}
 	if len(m.SourceOffsets) > 0 {
-		var pksize5 int
+		var pksize6 int
 		for _, num := range m.SourceOffsets {
-			pksize5 += protohelpers.SizeOfVarint(uint64(num))
+			pksize6 += protohelpers.SizeOfVarint(uint64(num))
 		}
-		i -= pksize5
-		j4 := i
+		i -= pksize6
+		j5 := i
 		for _, num1 := range m.SourceOffsets {
 			num := uint64(num1)
 			for num >= 1<<7 {
-				dAtA[j4] = uint8(uint64(num)&0x7f | 0x80)
+				dAtA[j5] = uint8(uint64(num)&0x7f | 0x80)
 				num >>= 7
-				j4++
+				j5++
 			}
-			dAtA[j4] = uint8(num)
-			j4++
+			dAtA[j5] = uint8(num)
+			j5++
 		}
-		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize5))
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize6))
 		i--
 		dAtA[i] = 0x52
 	}
 	if len(m.GenreIndex) > 0 {
-		var pksize7 int
+		var pksize8 int
 		for _, num := range m.GenreIndex {
-			pksize7 += protohelpers.SizeOfVarint(uint64(num))
+			pksize8 += protohelpers.SizeOfVarint(uint64(num))
 		}
-		i -= pksize7
-		j6 := i
+		i -= pksize8
+		j7 := i
 		for _, num1 := range m.GenreIndex {
 			num := uint64(num1)
 			for num >= 1<<7 {
-				dAtA[j6] = uint8(uint64(num)&0x7f | 0x80)
+				dAtA[j7] = uint8(uint64(num)&0x7f | 0x80)
 				num >>= 7
-				j6++
+				j7++
 			}
-			dAtA[j6] = uint8(num)
-			j6++
+			dAtA[j7] = uint8(num)
+			j7++
 		}
-		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize7))
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize8))
 		i--
 		dAtA[i] = 0x4a
 	}
 	if len(m.GenreOffsets) > 0 {
-		var pksize9 int
+		var pksize10 int
 		for _, num := range m.GenreOffsets {
-			pksize9 += protohelpers.SizeOfVarint(uint64(num))
+			pksize10 += protohelpers.SizeOfVarint(uint64(num))
 		}
-		i -= pksize9
-		j8 := i
+		i -= pksize10
+		j9 := i
 		for _, num1 := range m.GenreOffsets {
 			num := uint64(num1)
 			for num >= 1<<7 {
-				dAtA[j8] = uint8(uint64(num)&0x7f | 0x80)
+				dAtA[j9] = uint8(uint64(num)&0x7f | 0x80)
 				num >>= 7
-				j8++
+				j9++
 			}
-			dAtA[j8] = uint8(num)
-			j8++
+			dAtA[j9] = uint8(num)
+			j9++
 		}
-		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize9))
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize10))
 		i--
 		dAtA[i] = 0x42
 	}
@@ -220,9 +241,9 @@ func (m *Candidates) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 	}
 	if len(m.Scores) > 0 {
 		for iNdEx := len(m.Scores) - 1; iNdEx >= 0; iNdEx-- {
-			f10 := math.Float64bits(float64(m.Scores[iNdEx]))
+			f11 := math.Float64bits(float64(m.Scores[iNdEx]))
 			i -= 8
-			binary.LittleEndian.PutUint64(dAtA[i:], uint64(f10))
+			binary.LittleEndian.PutUint64(dAtA[i:], uint64(f11))
 		}
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.Scores)*8))
 		i--
@@ -230,53 +251,53 @@ func (m *Candidates) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 	}
 	if len(m.Popularity) > 0 {
 		for iNdEx := len(m.Popularity) - 1; iNdEx >= 0; iNdEx-- {
-			f11 := math.Float64bits(float64(m.Popularity[iNdEx]))
+			f12 := math.Float64bits(float64(m.Popularity[iNdEx]))
 			i -= 8
-			binary.LittleEndian.PutUint64(dAtA[i:], uint64(f11))
+			binary.LittleEndian.PutUint64(dAtA[i:], uint64(f12))
 		}
 		i = protohelpers.EncodeVarint(dAtA, i, uint64(len(m.Popularity)*8))
 		i--
 		dAtA[i] = 0x2a
 	}
 	if len(m.Years) > 0 {
-		var pksize13 int
+		var pksize14 int
 		for _, num := range m.Years {
-			pksize13 += protohelpers.SizeOfVarint(uint64(num))
+			pksize14 += protohelpers.SizeOfVarint(uint64(num))
 		}
-		i -= pksize13
-		j12 := i
+		i -= pksize14
+		j13 := i
 		for _, num1 := range m.Years {
 			num := uint64(num1)
 			for num >= 1<<7 {
-				dAtA[j12] = uint8(uint64(num)&0x7f | 0x80)
+				dAtA[j13] = uint8(uint64(num)&0x7f | 0x80)
 				num >>= 7
-				j12++
+				j13++
 			}
-			dAtA[j12] = uint8(num)
-			j12++
+			dAtA[j13] = uint8(num)
+			j13++
 		}
-		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize13))
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize14))
 		i--
 		dAtA[i] = 0x22
 	}
 	if len(m.TitleOffsets) > 0 {
-		var pksize15 int
+		var pksize16 int
 		for _, num := range m.TitleOffsets {
-			pksize15 += protohelpers.SizeOfVarint(uint64(num))
+			pksize16 += protohelpers.SizeOfVarint(uint64(num))
 		}
-		i -= pksize15
-		j14 := i
+		i -= pksize16
+		j15 := i
 		for _, num1 := range m.TitleOffsets {
 			num := uint64(num1)
 			for num >= 1<<7 {
-				dAtA[j14] = uint8(uint64(num)&0x7f | 0x80)
+				dAtA[j15] = uint8(uint64(num)&0x7f | 0x80)
 				num >>= 7
-				j14++
+				j15++
 			}
-			dAtA[j14] = uint8(num)
-			j14++
+			dAtA[j15] = uint8(num)
+			j15++
 		}
-		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize15))
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize16))
 		i--
 		dAtA[i] = 0x1a
 	}
@@ -288,23 +309,23 @@ func (m *Candidates) MarshalToSizedBufferVT(dAtA []byte) (int, error) {
 		dAtA[i] = 0x12
 	}
 	if len(m.ItemIds) > 0 {
-		var pksize17 int
+		var pksize18 int
 		for _, num := range m.ItemIds {
-			pksize17 += protohelpers.SizeOfVarint(uint64(num))
+			pksize18 += protohelpers.SizeOfVarint(uint64(num))
 		}
-		i -= pksize17
-		j16 := i
+		i -= pksize18
+		j17 := i
 		for _, num1 := range m.ItemIds {
 			num := uint64(num1)
 			for num >= 1<<7 {
-				dAtA[j16] = uint8(uint64(num)&0x7f | 0x80)
+				dAtA[j17] = uint8(uint64(num)&0x7f | 0x80)
 				num >>= 7
-				j16++
+				j17++
 			}
-			dAtA[j16] = uint8(num)
-			j16++
+			dAtA[j17] = uint8(num)
+			j17++
 		}
-		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize17))
+		i = protohelpers.EncodeVarint(dAtA, i, uint64(pksize18))
 		i--
 		dAtA[i] = 0xa
 	}
@@ -726,6 +747,15 @@ func (m *Candidates) SizeVT() (n int) {
 			l = len(s)
 			n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
 		}
+	}
+	if len(m.SignalNames) > 0 {
+		for _, s := range m.SignalNames {
+			l = len(s)
+			n += 1 + l + protohelpers.SizeOfVarint(uint64(l))
+		}
+	}
+	if len(m.SignalValues) > 0 {
+		n += 2 + protohelpers.SizeOfVarint(uint64(len(m.SignalValues)*4)) + len(m.SignalValues)*4
 	}
 	n += len(m.unknownFields)
 	return n
@@ -1806,6 +1836,92 @@ func (m *Candidates) UnmarshalVT(dAtA []byte) error {
 			}
 			m.ChannelNames = append(m.ChannelNames, string(dAtA[iNdEx:postIndex]))
 			iNdEx = postIndex
+		case 15:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SignalNames", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return protohelpers.ErrIntOverflow
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return protohelpers.ErrInvalidLength
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SignalNames = append(m.SignalNames, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 16:
+			if wireType == 5 {
+				var v uint32
+				if (iNdEx + 4) > l {
+					return io.ErrUnexpectedEOF
+				}
+				v = uint32(binary.LittleEndian.Uint32(dAtA[iNdEx:]))
+				iNdEx += 4
+				v2 := float32(math.Float32frombits(v))
+				m.SignalValues = append(m.SignalValues, v2)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return protohelpers.ErrIntOverflow
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return protohelpers.ErrInvalidLength
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return protohelpers.ErrInvalidLength
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				elementCount = packedLen / 4
+				if elementCount != 0 && len(m.SignalValues) == 0 {
+					m.SignalValues = make([]float32, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v uint32
+					if (iNdEx + 4) > l {
+						return io.ErrUnexpectedEOF
+					}
+					v = uint32(binary.LittleEndian.Uint32(dAtA[iNdEx:]))
+					iNdEx += 4
+					v2 := float32(math.Float32frombits(v))
+					m.SignalValues = append(m.SignalValues, v2)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field SignalValues", wireType)
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := protohelpers.Skip(dAtA[iNdEx:])

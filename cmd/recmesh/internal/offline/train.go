@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -189,7 +190,7 @@ func fitRanker(ctx context.Context, items []domain.Item, events []domain.Event, 
 // users, a fixed pseudo-random choice of them (by seed) is asked. Users
 // are asked on every core; each has a generator of its own, so the samples
 // do not depend on the order.
-func rankerSamples(ctx context.Context, recaller *recall.Recaller, splits []UserSplit, catalogue map[int64]domain.Item, refYear int, o TrainOptions) ([]sample, error) {
+func rankerSamples(ctx context.Context, recaller *recall.Recaller, splits []UserSplit, catalogue map[int64]domain.Item, refYear int, o TrainOptions) ([][]sample, error) {
 	users := sampleUsers(splits, o.SampleUsers, o.Seed)
 	o.say("samples: candidates of %d users of %d", len(users), len(splits))
 	out := make([][]sample, len(users))
@@ -223,11 +224,7 @@ func rankerSamples(ctx context.Context, recaller *recall.Recaller, splits []User
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	var samples []sample
-	for _, s := range out {
-		samples = append(samples, s...)
-	}
-	return samples, nil
+	return out, nil
 }
 
 // sampleUsers are the indices (in order) of the users with targets, at
@@ -292,22 +289,40 @@ func userSamples(sp UserSplit, cands []domain.Candidate, aff map[string]float64,
 	return samples
 }
 
-// fitObjectives standardises the samples and fits each objective on the
-// training users, measuring its AUC on the held-out ones.
-func fitObjectives(samples []sample, refYear int, o TrainOptions) (*ranking.Model, error) {
-	say := o.say
-	say("%d samples; fitting click and like objectives", len(samples))
+// fitObjectives standardises the samples (each user's, in users) and fits
+// each objective on the training users, measuring its AUC on the held-out
+// ones: a logistic regression, and for click, boosted trees on top of it
+// with o.Fit.ClickLoss (LambdaRank ranks each user's candidates). Trees on
+// like gained nothing on the validation slice and would double the
+// serving cost.
+func fitObjectives(users [][]sample, refYear int, o TrainOptions) (*ranking.Model, error) {
+	names, cols := modelFeatures(o.Fit.Features)
 	var train [][]float64
-	for _, s := range samples {
-		if !s.holdout {
-			train = append(train, s.x)
+	n := 0
+	for _, u := range users {
+		for i := range u {
+			s := &u[i]
+			x := make([]float64, len(cols))
+			for k, c := range cols {
+				x[k] = s.x[c]
+			}
+			s.x = x
+			if !s.holdout {
+				train = append(train, s.x)
+			}
 		}
+		n += len(u)
 	}
+	o.say("%d samples of %d users; fitting click and like objectives", n, len(users))
 	mean, std := ranking.MeanStd(train)
-	m := &ranking.Model{Features: ranking.FeatureNames(), Mean: mean, Std: std, RefYear: refYear,
-		Objectives: map[string]ranking.Logistic{}, DefaultWeights: map[string]float64{ranking.ObjectiveClick: 1, ranking.ObjectiveLike: 0.3}, Metrics: map[string]float64{}}
-	for _, s := range samples {
-		m.Standardise(s.x)
+	m := &ranking.Model{Features: names, Mean: mean, Std: std, RefYear: refYear,
+		Objectives: map[string]ranking.Objective{}, DefaultWeights: map[string]float64{ranking.ObjectiveClick: 1, ranking.ObjectiveLike: 0.3}, Metrics: map[string]float64{}}
+	for _, u := range users {
+		for _, s := range u {
+			for i := range s.x {
+				s.x[i] = (s.x[i] - mean[i]) / std[i]
+			}
+		}
 	}
 	for _, obj := range []struct {
 		name  string
@@ -319,17 +334,37 @@ func fitObjectives(samples []sample, refYear int, o TrainOptions) (*ranking.Mode
 	} {
 		var xs, hx [][]float64
 		var ys, hy []float64
-		for _, s := range samples {
-			if !obj.use(s) {
-				continue
+		var groups [][2]int
+		for _, u := range users {
+			lo := len(xs)
+			for _, s := range u {
+				if !obj.use(s) {
+					continue
+				}
+				if s.holdout {
+					hx, hy = append(hx, s.x), append(hy, obj.label(s))
+				} else {
+					xs, ys = append(xs, s.x), append(ys, obj.label(s))
+				}
 			}
-			if s.holdout {
-				hx, hy = append(hx, s.x), append(hy, obj.label(s))
-			} else {
-				xs, ys = append(xs, s.x), append(ys, obj.label(s))
+			if len(xs) > lo {
+				groups = append(groups, [2]int{lo, len(xs)})
 			}
 		}
 		l := ranking.Fit(xs, ys, o.Fit)
+		if obj.name == ranking.ObjectiveClick && o.Fit.Trees.Trees > 0 && len(xs) > 0 {
+			init := make([]float64, len(xs))
+			for i, x := range xs {
+				init[i] = logit(l.Prob(x))
+			}
+			var loss ranking.Loss = ranking.LogLoss{Labels: ys}
+			if o.Fit.ClickLoss == ranking.LossLambdaRank {
+				loss = ranking.LambdaRank{Labels: ys, Groups: groups}
+			}
+			to := o.Fit.Trees
+			to.Seed = o.Seed
+			l.Trees = ranking.FitTrees(xs, loss, groups, init, to)
+		}
 		m.Objectives[obj.name] = l
 		scores := make([]float64, len(hx))
 		for i, x := range hx {
@@ -341,6 +376,22 @@ func fitObjectives(samples []sample, refYear int, o TrainOptions) (*ranking.Mode
 		return nil, err
 	}
 	return m, nil
+}
+
+// modelFeatures are the features a model is fitted on (all when want is
+// empty) and their positions in the full vector, in its order.
+func modelFeatures(want []string) (names []string, cols []int) {
+	for i, f := range ranking.FeatureNames() {
+		if len(want) == 0 || slices.Contains(want, f) {
+			names, cols = append(names, f), append(cols, i)
+		}
+	}
+	return names, cols
+}
+
+func logit(p float64) float64 {
+	p = math.Min(math.Max(p, 1e-12), 1-1e-12)
+	return math.Log(p / (1 - p))
 }
 
 // userQuery is what the features service would serve for a user whose

@@ -1,0 +1,71 @@
+package recall
+
+import (
+	"math"
+
+	"github.com/recmesh/recmesh/pkg/domain"
+)
+
+// signalNames are the signals recall sets on every candidate, in the
+// order of their values; every batch shares this slice.
+var signalNames = []string{domain.SignalCF, domain.SignalCFMax, domain.SignalCFLinks, domain.SignalEmbedding, domain.SignalGenreRecency}
+
+// genreRecencyDecay discounts a genre per interaction since the user last
+// touched it (domain.SignalGenreRecency).
+const genreRecencyDecay = 0.9
+
+// signal sets the signals (signalNames) of every candidate of one request,
+// whichever channel produced it, so that ranking compares candidates of
+// different channels on the same scales. The values share one array.
+func signal(in *Input, cands []domain.Candidate) {
+	seeds := in.seeds()
+	seeds = seeds[:min(len(seeds), CFRecentItems)]
+	cf := in.Index.CFScores(seeds)
+	type link struct {
+		max   float64
+		count int
+	}
+	links := map[int64]link{}
+	for _, s := range seeds {
+		for _, nb := range in.Index.Neighbours[s.ItemID] {
+			l := links[nb.ID]
+			links[nb.ID] = link{math.Max(l.max, nb.Sim), l.count + 1}
+		}
+	}
+	x := in.Index.emb
+	var user []float32
+	if x != nil {
+		user = x.userVector(in.Req.UserID, in.Req.Recent)
+	}
+	lastGenre := map[string]float64{}
+	w := 1.0
+	for _, r := range in.Req.Recent {
+		if it, ok := in.Index.Items[r.ItemID]; ok {
+			for _, g := range it.Categories {
+				if _, seen := lastGenre[g]; !seen {
+					lastGenre[g] = w
+				}
+			}
+		}
+		w *= genreRecencyDecay
+	}
+	k := len(signalNames)
+	values := make([]float32, len(cands)*k)
+	for i := range cands {
+		c := &cands[i]
+		l := links[c.ID]
+		emb := float32(0)
+		if user != nil {
+			if j, ok := x.items[c.ID]; ok {
+				emb = dot(user, x.item(j))
+			}
+		}
+		gr := 0.0
+		for _, g := range c.Categories {
+			gr = math.Max(gr, lastGenre[g])
+		}
+		v := values[i*k : (i+1)*k : (i+1)*k]
+		v[0], v[1], v[2], v[3], v[4] = float32(cf[c.ID]), float32(l.max), float32(l.count), emb, float32(gr)
+		c.Signals = domain.Signals{Names: signalNames, Values: v}
+	}
+}
