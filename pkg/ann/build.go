@@ -15,11 +15,11 @@ func Build(vecs []float32, dim int, o Options, workers int, progress func(done i
 	h := New(dim, o)
 	n := len(vecs) / dim
 	h.vecs = slices.Clone(vecs[:n*dim])
-	h.links = make([][][]int32, n)
+	h.links, h.dists = make([][][]int32, n), make([][][]float32, n)
 	levels := make([]int, n)
 	for i := range levels { // drawn in order, as Add draws them
 		levels[i] = h.level()
-		h.links[i] = make([][]int32, levels[i]+1)
+		h.links[i], h.dists[i] = make([][]int32, levels[i]+1), make([][]float32, levels[i]+1)
 	}
 	if n == 0 {
 		return h
@@ -42,7 +42,7 @@ func Build(vecs []float32, dim int, o Options, workers int, progress func(done i
 		}()
 	}
 	wg.Wait()
-	h.building, h.locks = false, nil
+	h.building, h.locks, h.dists = false, nil, nil
 	if progress != nil {
 		progress(n)
 	}

@@ -43,6 +43,10 @@ type HNSW struct {
 	rng      *rand.Rand
 	vecs     []float32
 	links    [][][]int32 // links[node][layer]
+	// dists[node][layer][i] is the distance from node to links[node][layer][i],
+	// kept while the graph is built so that pruning a full list measures
+	// only its links' distances to each other. Nil for a restored graph.
+	dists [][][]float32
 	entry    int32
 	maxLevel int
 	visited  sync.Pool
@@ -84,7 +88,19 @@ func (h *HNSW) Add(v []float32) int32 {
 	id := int32(len(h.links))
 	h.vecs = append(h.vecs, v...)
 	level := h.level()
+	if len(h.dists) != len(h.links) { // restored or built: measure the links once
+		h.dists = make([][][]float32, len(h.links))
+		for node, layers := range h.links {
+			h.dists[node] = make([][]float32, len(layers))
+			for lc, links := range layers {
+				for _, l := range links {
+					h.dists[node][lc] = append(h.dists[node][lc], Distance(h.vec(int32(node)), h.vec(l)))
+				}
+			}
+		}
+	}
 	h.links = append(h.links, make([][]int32, level+1))
+	h.dists = append(h.dists, make([][]float32, level+1))
 	h.insert(id, level)
 	return id
 }
@@ -114,15 +130,15 @@ func (h *HNSW) insert(id int32, level int) {
 		}
 		neighbours := h.selectNeighbours(cands, h.m)
 		h.lock(id)
-		h.links[id][lc] = ids(neighbours)
+		h.links[id][lc], h.dists[id][lc] = ids(neighbours), dists(neighbours)
 		h.unlock(id)
 		for _, n := range neighbours {
 			h.lock(n.ID)
-			nl := append(h.links[n.ID][lc], id)
+			nl, nd := append(h.links[n.ID][lc], id), append(h.dists[n.ID][lc], n.Dist)
 			if len(nl) > maxLinks {
-				nl = h.shrink(n.ID, nl, maxLinks)
+				nl, nd = h.shrink(nl, nd, maxLinks)
 			}
-			h.links[n.ID][lc] = nl
+			h.links[n.ID][lc], h.dists[n.ID][lc] = nl, nd
 			h.unlock(n.ID)
 		}
 		eps = cands
@@ -146,15 +162,28 @@ func ids(rs []Result) []int32 {
 	return out
 }
 
-// shrink keeps the best maxLinks of node's links by the selection heuristic.
-func (h *HNSW) shrink(node int32, links []int32, maxLinks int) []int32 {
-	v := h.vec(node)
+func dists(rs []Result) []float32 {
+	out := make([]float32, len(rs))
+	for i, r := range rs {
+		out[i] = r.Dist
+	}
+	return out
+}
+
+// shrink keeps the best maxLinks of a node's links (with their distances
+// to it) by the selection heuristic, reusing the slices.
+func (h *HNSW) shrink(links []int32, ds []float32, maxLinks int) ([]int32, []float32) {
 	cands := make([]Result, len(links))
 	for i, l := range links {
-		cands[i] = Result{l, Distance(v, h.vec(l))}
+		cands[i] = Result{l, ds[i]}
 	}
 	slices.SortFunc(cands, byDist)
-	return ids(h.selectNeighbours(cands, maxLinks))
+	kept := h.selectNeighbours(cands, maxLinks)
+	links, ds = links[:len(kept)], ds[:len(kept)]
+	for i, r := range kept {
+		links[i], ds[i] = r.ID, r.Dist
+	}
+	return links, ds
 }
 
 // selectNeighbours is the paper's heuristic (algorithm 4): take candidates

@@ -3,6 +3,7 @@ package ann
 import (
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -271,5 +272,32 @@ func TestBuildOnManyWorkersKeepsRecall(t *testing.T) {
 		if r := recallAt(h.Search, vecs, queries, dim, tt.k, tt.ef); r < tt.min {
 			t.Errorf("recall@%d with ef=%d = %.3f, want ≥ %.2f", tt.k, tt.ef, r, tt.min)
 		}
+	}
+}
+
+// A graph restored from a snapshot (which keeps no distances) still takes
+// new vectors.
+func TestAddAfterRestore(t *testing.T) {
+	const dim = 8
+	vecs := randomVectors(300, dim, 5)
+	g := Build(vecs, dim, DefaultOptions(), 2, nil)
+	r, err := Restore(g.Snapshot(), vecs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := randomVectors(50, dim, 6)
+	for i := range 50 {
+		r.Add(extra[i*dim : (i+1)*dim])
+	}
+	all := append(slices.Clone(vecs), extra...)
+	hits := 0
+	for i := range 50 {
+		q := extra[i*dim : (i+1)*dim]
+		if got := r.Search(q, 1, 50); len(got) == 1 && got[0].ID == Exact(all, dim, q, 1)[0].ID {
+			hits++
+		}
+	}
+	if hits < 48 {
+		t.Errorf("%d of 50 added vectors found as their own nearest", hits)
 	}
 }
