@@ -3,29 +3,18 @@ package ann
 import (
 	"math"
 	"slices"
+
+	"github.com/viterin/vek/vek32"
 )
 
-// Distance is the squared Euclidean distance. Eight values a step into
-// four sums, and slices resliced as they are consumed, so the compiler
-// drops the bounds checks: 1.15–1.3× the four-value loop on 33 and 65
-// dimensions.
+// Distance is the squared Euclidean distance, through vek's SIMD kernel
+// (AVX2 and FMA where the CPU has them, pure Go elsewhere). On 65
+// dimensions it costs 13–16 ns against 31 ns for the best pure-Go loop
+// (eight values a step, four sums), and distances are over half of a
+// graph build's time.
 func Distance(a, b []float32) float32 {
-	var s0, s1, s2, s3 float32
-	b = b[:len(a)]
-	for len(a) >= 8 {
-		d0, d1, d2, d3 := a[0]-b[0], a[1]-b[1], a[2]-b[2], a[3]-b[3]
-		d4, d5, d6, d7 := a[4]-b[4], a[5]-b[5], a[6]-b[6], a[7]-b[7]
-		s0 += d0*d0 + d4*d4
-		s1 += d1*d1 + d5*d5
-		s2 += d2*d2 + d6*d6
-		s3 += d3*d3 + d7*d7
-		a, b = a[8:], b[8:]
-	}
-	for i := range a {
-		d := a[i] - b[i]
-		s0 += d * d
-	}
-	return s0 + s1 + s2 + s3
+	d := vek32.Distance(a, b)
+	return d * d
 }
 
 // Exact returns the k nearest of the flattened vectors to q, nearest first:

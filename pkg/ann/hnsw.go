@@ -49,7 +49,7 @@ type HNSW struct {
 	dists [][][]float32
 	entry    int32
 	maxLevel int
-	visited  sync.Pool
+	visited  sync.Pool // of *search
 	// building is set while Build inserts concurrently: locks[node] guards
 	// links[node], and top guards entry and maxLevel. Searches after the
 	// build read links without locking.
@@ -68,7 +68,7 @@ func New(dim int, o Options) *HNSW {
 	}
 	h := &HNSW{dim: dim, m: o.M, m0: 2 * o.M, efc: o.EfConstruction, ml: 1 / math.Log(float64(o.M)),
 		rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x5851f42d4c957f2d)), entry: -1}
-	h.visited.New = func() any { return &visitSet{} }
+	h.visited.New = func() any { return &search{} }
 	return h
 }
 
@@ -233,43 +233,57 @@ func (h *HNSW) greedy(q []float32, ep Result, lc int, buf *[]int32) Result {
 	return ep
 }
 
+// search is one layer search's scratch space, reused through a pool: the
+// visited set, both heaps and a copy of the links being read.
+type search struct {
+	seen  visitSet
+	cands minHeap // to expand, nearest first
+	best  maxHeap // found so far, farthest first
+	buf   []int32
+}
+
 // searchLayer returns up to ef nearest nodes of layer lc to q, sorted by
 // distance, starting from eps.
 func (h *HNSW) searchLayer(q []float32, eps []Result, ef, lc int) []Result {
-	vs := h.visited.Get().(*visitSet)
-	defer h.visited.Put(vs)
-	vs.reset(len(h.links))
-	var cands minHeap // to expand, nearest first
-	var best maxHeap  // found so far, farthest first
+	s := h.visited.Get().(*search)
+	defer h.visited.Put(s)
+	s.seen.reset(len(h.links))
+	s.cands, s.best.h = s.cands[:0], s.best.h[:0]
 	for _, e := range eps {
-		vs.visit(e.ID)
-		cands.push(e)
-		best.push(e)
+		s.seen.visit(e.ID)
+		s.cands.push(e)
+		s.best.push(e)
 	}
-	for best.len() > ef {
-		best.pop()
+	for s.best.len() > ef {
+		s.best.pop()
 	}
-	var buf []int32
-	for cands.len() > 0 {
-		c := cands.pop()
-		if best.len() >= ef && c.Dist > best.top().Dist {
+	for s.cands.len() > 0 {
+		c := s.cands.pop()
+		if s.best.len() >= ef && c.Dist > s.best.top().Dist {
 			break
 		}
-		for _, n := range h.linksOf(c.ID, lc, &buf) {
-			if !vs.visit(n) {
-				continue
+		// Only the links not yet visited are copied out (under the node's
+		// lock while building); most of a dense layer's are.
+		s.buf = s.buf[:0]
+		h.lock(c.ID)
+		for _, n := range h.links[c.ID][lc] {
+			if s.seen.visit(n) {
+				s.buf = append(s.buf, n)
 			}
+		}
+		h.unlock(c.ID)
+		for _, n := range s.buf {
 			d := Distance(q, h.vec(n))
-			if best.len() < ef || d < best.top().Dist {
-				cands.push(Result{n, d})
-				best.push(Result{n, d})
-				if best.len() > ef {
-					best.pop()
+			if s.best.len() < ef || d < s.best.top().Dist {
+				s.cands.push(Result{n, d})
+				s.best.push(Result{n, d})
+				if s.best.len() > ef {
+					s.best.pop()
 				}
 			}
 		}
 	}
-	out := best.results()
+	out := s.best.results()
 	slices.SortFunc(out, byDist)
 	return out
 }

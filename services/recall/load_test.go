@@ -3,6 +3,7 @@ package recall
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"runtime"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recmesh/recmesh/pkg/ann/annbench"
 	"github.com/recmesh/recmesh/pkg/artifact"
 	"github.com/recmesh/recmesh/pkg/artifact/artifacttest"
 )
@@ -119,4 +121,35 @@ func BenchmarkLoadIndex(b *testing.B) {
 		b.ReportMetric(float64(len(idx.Items)), "items")
 		runtime.KeepAlive(idx)
 	}
+}
+
+// BenchmarkEmbeddingANN is the ANN table on the MF embeddings a model of
+// RECMESH_BENCH_MODELS holds (what `recmesh train` learnt), through the
+// MIPS transform, with its users' vectors as queries (at most 1,000):
+//
+//	./bin/recmesh train -model-dir /tmp/models-ml
+//	RECMESH_BENCH_MODELS=/tmp/models-ml go test -run '^$' -bench EmbeddingANN -benchtime 1x .
+func BenchmarkEmbeddingANN(b *testing.B) {
+	dir := os.Getenv("RECMESH_BENCH_MODELS")
+	if dir == "" {
+		b.Skip("RECMESH_BENCH_MODELS names no model directory")
+	}
+	set, err := artifact.Store{Dir: dir}.OpenCurrent()
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := ReadIndexFile(set)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := f.Embeddings
+	if e == nil {
+		b.Fatal("the model has no embeddings")
+	}
+	var users [][]float32
+	for u := 0; u < len(e.UserIDs) && u < 1000; u++ {
+		users = append(users, e.Users[u*e.Dim:(u+1)*e.Dim])
+	}
+	s := annbench.MIPS(fmt.Sprintf("MF embeddings of %s", set.Manifest.Version), e.Items, e.Dim, users)
+	annbench.Run(b, s, annbench.Options{Efs: []int{100, 200, 400}, Library: true, Quantized: true})
 }
