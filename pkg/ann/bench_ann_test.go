@@ -16,8 +16,7 @@ import (
 // 64 dimensions from a latent model of rank 16 (annbench.LowRank), through
 // the MIPS transform. RECMESH_ANN_EF lists the search list sizes,
 // RECMESH_ANN_EFC and RECMESH_ANN_M set the graph's; RECMESH_ANN_LIBRARY=0
-// leaves coder/hnsw out (it builds on one core), RECMESH_ANN_PQ=0 the
-// quantized search.
+// leaves coder/hnsw out (it builds on one core).
 //
 //	RECMESH_ANN_N=1000000 go test -run '^$' -bench ANN -benchtime 1x -timeout 3h ./ann
 func BenchmarkANN(b *testing.B) {
@@ -35,7 +34,7 @@ func BenchmarkANN(b *testing.B) {
 	g := ann.DefaultOptions()
 	g.EfConstruction = envInt(b, "RECMESH_ANN_EFC", g.EfConstruction)
 	g.M = envInt(b, "RECMESH_ANN_M", g.M)
-	annbench.Run(b, s, annbench.Options{Efs: efs, Graph: g, Library: os.Getenv("RECMESH_ANN_LIBRARY") != "0", Quantized: os.Getenv("RECMESH_ANN_PQ") != "0"})
+	annbench.Run(b, s, annbench.Options{Efs: efs, Graph: g, Library: os.Getenv("RECMESH_ANN_LIBRARY") != "0"})
 }
 
 func envInt(b *testing.B, name string, def int) int {

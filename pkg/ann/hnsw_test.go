@@ -4,10 +4,8 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
-	"time"
 )
 
 func randomVectors(n, dim int, seed uint64) []float32 {
@@ -36,7 +34,7 @@ func truthSet(vecs []float32, dim int, q []float32, k int) map[int32]bool {
 	return truth
 }
 
-// searchFunc is HNSW.Search or Quantized.Search.
+// searchFunc is a graph's Search.
 type searchFunc func(q []float32, k, ef int) []Result
 
 // recallAt is the share of the exact k nearest that search finds.
@@ -148,75 +146,6 @@ func TestConcurrentSearch(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-}
-
-var bench100k struct {
-	once    sync.Once
-	vecs    []float32
-	queries []float32
-	truth   []map[int32]bool
-	exact   time.Duration // per query
-	h       *HNSW
-	q       *Quantized
-}
-
-// BenchmarkHNSW100k measures the target: 100k random 64-dimension
-// vectors, recall@100 against exact search and the speed-up over it, for
-// the plain graph and for the graph searched through PQ codes. Building
-// the graph takes minutes; it is built once for every sub-benchmark.
-//
-//	go test -run '^$' -bench HNSW100k -benchtime 400x -count 3 .
-func BenchmarkHNSW100k(b *testing.B) {
-	const n, dim, k, nq = 100_000, 64, 100, 200
-	s := &bench100k
-	s.once.Do(func() {
-		s.vecs, s.queries = randomVectors(n, dim, 11), randomVectors(nq, dim, 12)
-		start := time.Now()
-		s.h = build(s.vecs, dim, Options{M: 32, EfConstruction: 200, Seed: 1})
-		b.Logf("built the 100k×64 graph in %s", time.Since(start).Round(time.Millisecond))
-		start = time.Now()
-		var err error
-		if s.q, err = NewQuantized(s.h, DefaultPQOptions()); err != nil {
-			b.Fatal(err)
-		}
-		b.Logf("trained and encoded PQ codes in %s", time.Since(start).Round(time.Millisecond))
-		start = time.Now()
-		s.truth = make([]map[int32]bool, nq)
-		for qi := range s.truth {
-			s.truth[qi] = truthSet(s.vecs, dim, s.queries[qi*dim:(qi+1)*dim], k)
-		}
-		s.exact = time.Since(start) / nq
-	})
-	run := func(name string, search searchFunc, ef int) {
-		b.Run(name+"/ef="+strconv.Itoa(ef), func(b *testing.B) {
-			found := 0
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				qi := i % nq
-				for _, r := range search(s.queries[qi*dim:(qi+1)*dim], k, ef) {
-					if s.truth[qi][r.ID] {
-						found++
-					}
-				}
-			}
-			b.StopTimer()
-			perQuery := b.Elapsed() / time.Duration(b.N)
-			b.ReportMetric(float64(found)/float64(b.N*k), "recall@100")
-			b.ReportMetric(float64(s.exact)/float64(perQuery), "x-speedup")
-		})
-	}
-	b.Run("exact", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			qi := i % nq
-			Exact(s.vecs, dim, s.queries[qi*dim:(qi+1)*dim], k)
-		}
-	})
-	for _, ef := range []int{200, 300} {
-		run("graph", s.h.Search, ef)
-	}
-	for _, ef := range []int{200, 300, 340, 400} {
-		run("quantized", s.q.Search, ef)
-	}
 }
 
 func TestSnapshotRestore(t *testing.T) {

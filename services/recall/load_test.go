@@ -151,5 +151,5 @@ func BenchmarkEmbeddingANN(b *testing.B) {
 		users = append(users, e.Users[u*e.Dim:(u+1)*e.Dim])
 	}
 	s := annbench.MIPS(fmt.Sprintf("MF embeddings of %s", set.Manifest.Version), e.Items, e.Dim, users)
-	annbench.Run(b, s, annbench.Options{Efs: []int{100, 200, 400}, Library: true, Quantized: true})
+	annbench.Run(b, s, annbench.Options{Efs: []int{100, 200, 400}, Library: true})
 }

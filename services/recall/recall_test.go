@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/viterin/vek/vek32"
+
 	"github.com/recmesh/recmesh/pkg/catalog"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/services/recall/recallapi"
@@ -372,7 +374,7 @@ func BenchmarkDot(b *testing.B) {
 	for i := range u {
 		u[i] = float32(i) / 32
 	}
-	b.Run("lanes", func(b *testing.B) {
+	b.Run("dot", func(b *testing.B) {
 		var s float32
 		for b.Loop() {
 			for i := 0; i < 10000; i++ {
@@ -391,6 +393,15 @@ func BenchmarkDot(b *testing.B) {
 					d += u[k] * w[k]
 				}
 				s += d
+			}
+		}
+		_ = s
+	})
+	b.Run("vek", func(b *testing.B) {
+		var s float32
+		for b.Loop() {
+			for i := 0; i < 10000; i++ {
+				s += vek32.Dot(u, v[i*32:(i+1)*32])
 			}
 		}
 		_ = s

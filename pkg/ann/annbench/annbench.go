@@ -1,6 +1,6 @@
 // Package annbench measures approximate nearest-neighbour search on one
 // set of vectors, side by side and in one run: recmesh's HNSW graph
-// (pkg/ann), its product-quantized search, and github.com/coder/hnsw,
+// (pkg/ann) and github.com/coder/hnsw,
 // each against exact search, the reference. The sets are what the
 // embedding channel searches: item vectors through the MIPS transform,
 // queried with user vectors.
@@ -112,9 +112,6 @@ type Options struct {
 	// Library adds github.com/coder/hnsw, built on one core (its Add is
 	// not safe for concurrent use).
 	Library bool
-	// Quantized adds ann.Quantized (it needs a dimension the quantizer's
-	// 16 sub-spaces divide; the vectors are padded with zeros to one).
-	Quantized bool
 }
 
 // Run measures, as sub-benchmarks: exact search; each index's build (on
@@ -152,9 +149,6 @@ func Run(b *testing.B, s *Set, o Options) {
 		b.Run(fmt.Sprintf("recmesh/ef=%d", ef), func(b *testing.B) {
 			search(b, s, func(q []float32) []int32 { return ids(g.Search(q, TruthK, ef)) })
 		})
-	}
-	if o.Quantized {
-		quantized(b, s, o)
 	}
 	if o.Library {
 		var lib *hnsw.Graph[int32]
@@ -194,34 +188,6 @@ func libraryGraph(s *Set, o ann.Options) *hnsw.Graph[int32] {
 		g.Add(hnsw.MakeNode(int32(i), s.Items[i*s.Dim:(i+1)*s.Dim]))
 	}
 	return g
-}
-
-// quantized measures ann.Quantized over the set padded to a dimension 16
-// divides (zeros change no distance).
-func quantized(b *testing.B, s *Set, o Options) {
-	dim := (s.Dim + 15) / 16 * 16
-	items := make([]float32, 0, s.Len()*dim)
-	for i := range s.Len() {
-		items = append(items, s.Items[i*s.Dim:(i+1)*s.Dim]...)
-		items = append(items, make([]float32, dim-s.Dim)...)
-	}
-	var x *ann.Quantized
-	b.Run("recmesh-pq/build", func(b *testing.B) {
-		before := heap()
-		for b.Loop() {
-			var err error
-			if x, err = ann.NewQuantized(ann.Build(items, dim, o.Graph, runtime.GOMAXPROCS(0), nil), ann.DefaultPQOptions()); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(heap()-before)/float64(s.Len())-float64(4*dim), "graph-B/vector")
-	})
-	pad := make([]float32, dim-s.Dim)
-	for _, ef := range o.Efs {
-		b.Run(fmt.Sprintf("recmesh-pq/ef=%d", ef), func(b *testing.B) {
-			search(b, s, func(q []float32) []int32 { return ids(x.Search(append(q[:len(q):len(q)], pad...), TruthK, ef)) })
-		})
-	}
 }
 
 // perQuery reports a loop over the queries as one query's time and queries
