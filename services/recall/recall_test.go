@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/viterin/vek/vek32"
-
 	"github.com/recmesh/recmesh/pkg/catalog"
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/services/recall/recallapi"
@@ -393,15 +391,6 @@ func BenchmarkDot(b *testing.B) {
 					d += u[k] * w[k]
 				}
 				s += d
-			}
-		}
-		_ = s
-	})
-	b.Run("vek", func(b *testing.B) {
-		var s float32
-		for b.Loop() {
-			for i := 0; i < 10000; i++ {
-				s += vek32.Dot(u, v[i*32:(i+1)*32])
 			}
 		}
 		_ = s

@@ -20,6 +20,9 @@ const genreRecencyDecay = 0.9
 func signal(in *Input, cands []domain.Candidate) {
 	seeds := in.seeds()
 	seeds = seeds[:min(len(seeds), CFRecentItems)]
+	// The item-CF channel computes the same scores; they are not shared,
+	// since that channel may still be running past its deadline (see
+	// Recall), and waiting for it here would make the hop wait too.
 	cf := in.Index.CFScores(seeds)
 	type link struct {
 		max   float64
