@@ -134,3 +134,61 @@ func AUC(scores, labels []float64) float64 {
 	}
 	return wins / float64(len(pos)*len(neg))
 }
+
+// Calibrate fits Platt scaling: the scale and shift that make
+// σ(scale·z + shift) the probability of the 0/1 labels ys given the
+// log-odds zs, by Newton's method on the mean log-loss from (0, 0), each
+// step halved until the loss falls, with a little ridge so that separable
+// data still gives a finite answer. One class only, or z ordering the
+// labels backwards, gives 1 and 0: z as it is.
+func Calibrate(zs, ys []float64) (scale, shift float64) {
+	const ridge = 1e-6
+	pos := 0.0
+	for _, y := range ys {
+		pos += y
+	}
+	if pos == 0 || pos == float64(len(ys)) {
+		return 1, 0
+	}
+	n := float64(len(zs))
+	loss := func(a, b float64) float64 {
+		l := 0.0
+		for i, z := range zs {
+			v := a*z + b
+			// log(1+e^v) - y·v, computed without overflow.
+			l += math.Max(v, 0) + math.Log1p(math.Exp(-math.Abs(v))) - ys[i]*v
+		}
+		return l/n + ridge*a*a/2
+	}
+	cur := loss(0, 0)
+	for range 100 {
+		var ga, gb, haa, hab, hbb float64
+		for i, z := range zs {
+			p := sigmoid(scale*z + shift)
+			d, w := p-ys[i], p*(1-p)
+			ga, gb = ga+d*z, gb+d
+			haa, hab, hbb = haa+w*z*z, hab+w*z, hbb+w
+		}
+		ga, gb = ga/n+ridge*scale, gb/n
+		haa, hab, hbb = haa/n+ridge, hab/n, hbb/n
+		det := haa*hbb - hab*hab
+		if !(det > 0) {
+			break
+		}
+		da, db := (hbb*ga-hab*gb)/det, (haa*gb-hab*ga)/det
+		step := 1.0
+		for ; step > 1e-6; step /= 2 {
+			if l := loss(scale-step*da, shift-step*db); l < cur {
+				scale, shift, cur = scale-step*da, shift-step*db, l
+				break
+			}
+		}
+		if step <= 1e-6 || math.Abs(step*da) < 1e-9 && math.Abs(step*db) < 1e-9 {
+			break
+		}
+	}
+	if !finite(scale) || !finite(shift) || scale <= 0 {
+		return 1, 0
+	}
+	return scale, shift
+}

@@ -66,18 +66,24 @@ func Objectives() []string { return []string{ObjectiveClick, ObjectiveLike} }
 
 // Objective is one objective's scorer over standardised features: a
 // logistic regression (Weights, Bias) plus, when fitted, boosted trees,
-// whose sum is the log-odds.
+// whose sum is the log-odds z.
 type Objective struct {
 	Weights []float64 `json:"weights"`
 	Bias    float64   `json:"bias"`
 	Trees   []Tree    `json:"trees,omitempty"`
+	// Scale and Shift calibrate z into a probability, σ(Scale·z + Shift)
+	// (Platt scaling, fitted on the training samples once the trees are:
+	// trees fitted with a ranking loss give an order, not a probability,
+	// and fusion multiplies probabilities). Scale 0, as in a model from
+	// before calibration, leaves z as it is.
+	Scale float64 `json:"scale,omitempty"`
+	Shift float64 `json:"shift,omitempty"`
 	// forest is Trees compiled for serving, set by Model.Validate.
 	forest *forest
 }
 
-// Prob is the objective's probability (a ranking score in (0, 1) when its
-// trees were fitted with a ranking loss) for a standardised x.
-func (l *Objective) Prob(x []float64) float64 {
+// Logit is the objective's uncalibrated log-odds z for a standardised x.
+func (l *Objective) Logit(x []float64) float64 {
 	z := l.Bias
 	for i, w := range l.Weights {
 		z += w * x[i]
@@ -85,7 +91,17 @@ func (l *Objective) Prob(x []float64) float64 {
 	for i := range l.Trees {
 		z += l.Trees[i].Score(x)
 	}
-	return sigmoid(z)
+	return z
+}
+
+// Prob is the objective's calibrated probability for a standardised x.
+func (l *Objective) Prob(x []float64) float64 { return sigmoid(l.calibrate(l.Logit(x))) }
+
+func (l *Objective) calibrate(z float64) float64 {
+	if l.Scale == 0 {
+		return z
+	}
+	return l.Scale*z + l.Shift
 }
 
 // Model is the ranking model payload of an artifact set (ModelFileName).
@@ -170,9 +186,23 @@ func (m *Model) Input(dst, full []float64) {
 	}
 }
 
-// Fusion is a model's objectives with their weights, resolved once per
-// request rather than looked up for every candidate.
-type Fusion []weightedObjective
+// Fusion ranks candidates by their expected value: an interaction is worth
+// the click weight, and each other objective, which is conditional on an
+// interaction (like: a rating of 4 or more, given one), adds its weight
+// times its probability. A candidate's score is therefore
+//
+//	P(click) × (w_click + Σ w_o × P(o | click))
+//
+// so a weight trades interactions for what follows them at a rate a
+// variant can read, and a conditional objective can never lift a candidate
+// the user is unlikely to touch. A model without a click objective takes
+// P(click) as 1. It is resolved once per request rather than looked up for
+// every candidate.
+type Fusion struct {
+	click *Objective
+	base  float64
+	given []weightedObjective
+}
 
 type weightedObjective struct {
 	objective *Objective
@@ -184,9 +214,13 @@ type weightedObjective struct {
 // would change its last bits); zero weights and unknown names are left out.
 func (m *Model) Fuse(weights map[string]float64) Fusion {
 	var f Fusion
+	if o, ok := m.Objectives[ObjectiveClick]; ok {
+		f.click = &o
+	}
+	f.base = weights[ObjectiveClick]
 	for _, name := range slices.Sorted(maps.Keys(weights)) {
-		if o, ok := m.Objectives[name]; ok && weights[name] != 0 {
-			f = append(f, weightedObjective{&o, weights[name]})
+		if o, ok := m.Objectives[name]; ok && name != ObjectiveClick && weights[name] != 0 {
+			f.given = append(f.given, weightedObjective{&o, weights[name]})
 		}
 	}
 	return f
@@ -195,23 +229,39 @@ func (m *Model) Fuse(weights map[string]float64) Fusion {
 // Scores fuses the objectives' probabilities for each of n rows of xs
 // (standardised inputs of nf features, back to back) into scores.
 func (f Fusion) Scores(scores, xs []float64, nf int) {
-	clear(scores)
+	for j := range scores {
+		scores[j] = f.base
+	}
 	z := make([]float64, len(scores))
-	for _, o := range f {
-		obj := o.objective
-		for j := range z {
-			x := xs[j*nf : (j+1)*nf]
-			v := obj.Bias
-			for i, w := range obj.Weights {
-				v += w * x[i]
-			}
-			z[j] = v
-		}
-		if obj.forest != nil {
-			obj.forest.addTo(z, xs, nf)
-		}
+	for _, o := range f.given {
+		o.objective.logits(z, xs, nf)
 		for j, v := range z {
 			scores[j] += o.weight * sigmoid(v)
 		}
+	}
+	if f.click == nil {
+		return
+	}
+	f.click.logits(z, xs, nf)
+	for j, v := range z {
+		scores[j] *= sigmoid(v)
+	}
+}
+
+// logits sets z to the calibrated log-odds of each of xs's rows.
+func (l *Objective) logits(z, xs []float64, nf int) {
+	for j := range z {
+		x := xs[j*nf : (j+1)*nf]
+		v := l.Bias
+		for i, w := range l.Weights {
+			v += w * x[i]
+		}
+		z[j] = v
+	}
+	if l.forest != nil {
+		l.forest.addTo(z, xs, nf)
+	}
+	for j, v := range z {
+		z[j] = l.calibrate(v)
 	}
 }

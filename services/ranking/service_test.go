@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,31 +32,73 @@ func testModel(version string) *Model {
 
 func TestRankOrderFollowsWeights(t *testing.T) {
 	r := New(testModel("m1"))
+	// 1 is the likeliest click but unlikely liked; 2 a likely click and
+	// likely liked; 3 likely liked but an unlikely click, so no weight on
+	// like lifts it above the other two (fusion is an expected value).
 	cands := []domain.Candidate{
 		{ID: 1, Categories: []string{"Horror"}, Sources: []domain.Source{{Channel: "item_cf", Score: 5}}},
-		{ID: 2, Categories: []string{"Drama"}, Sources: []domain.Source{{Channel: "popular", Score: 1}}},
+		{ID: 2, Categories: []string{"Drama"}, Sources: []domain.Source{{Channel: "item_cf", Score: 2}}},
+		{ID: 3, Categories: []string{"Drama"}, Sources: []domain.Source{{Channel: "popular", Score: 1}}},
 	}
 	aff := map[string]float64{"Drama": 1}
 	tests := []struct {
 		weights map[string]float64
-		first   int64
+		order   []int64
 	}{
-		{nil, 1}, // defaults: click only
-		{map[string]float64{"click": 1}, 1},
-		{map[string]float64{"like": 1}, 2},
-		{map[string]float64{"click": 0.1, "like": 1}, 2},
+		{nil, []int64{1, 2, 3}}, // defaults: click only
+		{map[string]float64{"click": 1}, []int64{1, 2, 3}},
+		{map[string]float64{"like": 1}, []int64{2, 1, 3}},
+		{map[string]float64{"click": 0.1, "like": 1}, []int64{2, 1, 3}},
+		{map[string]float64{"like": 100}, []int64{2, 1, 3}},
 	}
+	m := testModel("m1")
 	for _, tt := range tests {
 		resp, err := r.Rank(context.Background(), rankingapi.Request{Affinity: aff, Candidates: cands, Weights: tt.weights})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.Ranked[0].ID != tt.first || resp.ModelVersion != "m1" {
-			t.Errorf("weights %v: first %d (model %s), want %d", tt.weights, resp.Ranked[0].ID, resp.ModelVersion, tt.first)
+		var got []int64
+		for _, c := range resp.Ranked {
+			got = append(got, c.ID)
 		}
-		if resp.Ranked[0].Score < resp.Ranked[1].Score {
-			t.Errorf("not sorted: %+v", resp.Ranked)
+		if !slices.Equal(got, tt.order) || resp.ModelVersion != "m1" {
+			t.Errorf("weights %v: order %v (model %s), want %v", tt.weights, got, resp.ModelVersion, tt.order)
 		}
+		// Each score is P(click) × (w_click + Σ w_o P(o | click)).
+		weights := tt.weights
+		if len(weights) == 0 {
+			weights = m.DefaultWeights
+		}
+		for _, c := range resp.Ranked {
+			full, x := make([]float64, NumFeatures), make([]float64, len(m.Features))
+			FeatureVector(full, aff, &c, m.RefYear)
+			m.Input(x, full)
+			click, like := m.Objectives["click"], m.Objectives["like"]
+			want := click.Prob(x) * (weights["click"] + weights["like"]*like.Prob(x))
+			if math.Abs(c.Score-want) > 1e-12 {
+				t.Errorf("weights %v: item %d scores %v, want %v", weights, c.ID, c.Score, want)
+			}
+		}
+	}
+}
+
+func TestCalibrateRecoversPlattScaling(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var zs, ys []float64
+	for range 20000 {
+		z := 4 * rng.NormFloat64() // an order whose scale means nothing
+		y := 0.0
+		if rng.Float64() < sigmoid(0.25*z-1) {
+			y = 1
+		}
+		zs, ys = append(zs, z), append(ys, y)
+	}
+	a, b := Calibrate(zs, ys)
+	if math.Abs(a-0.25) > 0.02 || math.Abs(b+1) > 0.1 {
+		t.Errorf("Calibrate = %.3f, %.3f; want 0.25, -1", a, b)
+	}
+	if a, b := Calibrate(zs[:10], make([]float64, 10)); a != 1 || b != 0 {
+		t.Errorf("Calibrate on one class = %v, %v; want 1, 0", a, b)
 	}
 }
 

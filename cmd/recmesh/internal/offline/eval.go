@@ -3,10 +3,12 @@ package offline
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/recmesh/recmesh/pkg/domain"
@@ -212,21 +214,41 @@ func Evaluate(ctx context.Context, items []domain.Item, data EvalData, o EvalOpt
 	for _, it := range items {
 		catalogue[it.ID] = it
 	}
-	users := 0
-	for _, sp := range data.Splits {
-		if !sp.Tested() {
-			continue
-		}
-		if users%100 == 0 {
-			o.Train.say("scoring user %d of %d", users, data.Report.Tested)
-		}
-		users++
-		if err := evalUser(ctx, sp, catalogue, methods, results, shown, o.MaxK); err != nil {
-			return nil, err
+	var tested []int
+	for i, sp := range data.Splits {
+		if sp.Tested() {
+			tested = append(tested, i)
 		}
 	}
+	users := len(tested)
 	if users == 0 {
 		return nil, fmt.Errorf("eval: no user has both a history and held-out interactions (%s)", data.Report)
+	}
+	// Users are scored on every core a chunk at a time, and each chunk is
+	// added in user order, so the sums do not depend on the cores.
+	const chunk = 1000
+	every := max(100, users/20)
+	scores := make([][]userScore, min(chunk, users))
+	var done atomic.Int64
+	for lo := 0; lo < users; lo += chunk {
+		n := min(chunk, users-lo)
+		errs := make([]error, n)
+		if err := parallel(ctx, n, func(k int) {
+			scores[k], errs[k] = evalUser(ctx, data.Splits[tested[lo+k]], catalogue, methods, o.MaxK)
+			if d := done.Add(1); d%int64(every) == 0 {
+				o.Train.say("scored %d of %d users", d, users)
+			}
+		}); err != nil {
+			return nil, fmt.Errorf("eval: %w", err)
+		}
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
+		for _, u := range scores[:n] {
+			for i, s := range u {
+				s.addTo(&results[i], shown[i])
+			}
+		}
 	}
 	for i := range results {
 		r := &results[i]
@@ -279,7 +301,7 @@ func evalMethods(a *Artifacts, variants []WeightVariant) []method {
 }
 
 // evalUser asks every method for one user's list and scores it.
-func evalUser(ctx context.Context, sp UserSplit, catalogue map[int64]domain.Item, methods []method, results []MethodResult, shown []map[int64]bool, maxK int) error {
+func evalUser(ctx context.Context, sp UserSplit, catalogue map[int64]domain.Item, methods []method, maxK int) ([]userScore, error) {
 	q := userQuery(sp.Past(), catalogue)
 	seen := make([]int64, len(sp.Past()))
 	for i, e := range sp.Past() {
@@ -289,25 +311,31 @@ func evalUser(ctx context.Context, sp UserSplit, catalogue map[int64]domain.Item
 	for _, e := range sp.Future() {
 		relevant[e.ItemID] = true
 	}
+	out := make([]userScore, len(methods))
 	for i, m := range methods {
 		list, err := m.list(ctx, sp.User, q, seen)
 		if err != nil {
-			return fmt.Errorf("eval %s for user %s: %w", m.name, sp.User, err)
+			return nil, fmt.Errorf("eval %s for user %s: %w", m.name, sp.User, err)
 		}
-		score(&results[i], list[:min(len(list), maxK)], relevant, maxK)
-		for _, c := range list[:min(len(list), 10)] {
-			shown[i][c.ID] = true
-		}
+		out[i] = score(list[:min(len(list), maxK)], relevant, maxK)
 	}
-	return nil
+	return out, nil
 }
 
-// score adds one user's list to r: NDCG@k with binary relevance for every
-// k, a hit in the top 10, and the share of relevant items in the list.
-func score(r *MethodResult, list []domain.Candidate, relevant map[int64]bool, maxK int) {
+// userScore is one method's list for one user, scored.
+type userScore struct {
+	ndcg      []float64 // NDCG@k for k = 1..maxK (ndcg[0] unused)
+	hr10      float64
+	recallMax float64
+	top10     []int64
+}
+
+// score scores one user's list: NDCG@k with binary relevance for every k,
+// a hit in the top 10, and the share of relevant items in the list.
+func score(list []domain.Candidate, relevant map[int64]bool, maxK int) userScore {
+	u := userScore{ndcg: make([]float64, maxK+1)}
 	dcg, idcg := 0.0, 0.0
 	hits, hitsTop10 := 0, 0
-	ndcg10 := 0.0
 	for k := 1; k <= maxK; k++ {
 		if k <= len(relevant) {
 			idcg += 1 / math.Log2(float64(k)+1)
@@ -319,15 +347,29 @@ func score(r *MethodResult, list []domain.Candidate, relevant map[int64]bool, ma
 				hitsTop10++
 			}
 		}
-		r.NDCG[k] += dcg / idcg
-		if k == min(10, maxK) {
-			ndcg10 = dcg / idcg
-		}
+		u.ndcg[k] = dcg / idcg
 	}
-	r.HR10 += float64(min(1, hitsTop10))
-	r.RecallMax += float64(hits) / float64(len(relevant))
-	r.UserNDCG10 = append(r.UserNDCG10, ndcg10)
-	r.UserHR10 = append(r.UserHR10, float64(min(1, hitsTop10)))
+	u.hr10 = float64(min(1, hitsTop10))
+	u.recallMax = float64(hits) / float64(len(relevant))
+	for _, c := range list[:min(len(list), 10)] {
+		u.top10 = append(u.top10, c.ID)
+	}
+	return u
+}
+
+// addTo adds the user's scores to r's sums and per-user lists, and the
+// items shown in their top 10 to shown.
+func (u userScore) addTo(r *MethodResult, shown map[int64]bool) {
+	for k := 1; k < len(u.ndcg); k++ {
+		r.NDCG[k] += u.ndcg[k]
+	}
+	r.HR10 += u.hr10
+	r.RecallMax += u.recallMax
+	r.UserNDCG10 = append(r.UserNDCG10, u.ndcg[min(10, len(u.ndcg)-1)])
+	r.UserHR10 = append(r.UserHR10, u.hr10)
+	for _, id := range u.top10 {
+		shown[id] = true
+	}
 }
 
 // Table renders the results as a markdown table.

@@ -3,6 +3,8 @@ package offline
 import (
 	"context"
 	"math"
+	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -185,7 +187,7 @@ func TestScore(t *testing.T) {
 			for _, id := range tt.relevant {
 				rel[id] = true
 			}
-			score(&r, tt.list, rel, 3)
+			score(tt.list, rel, 3).addTo(&r, map[int64]bool{})
 			for name, got := range map[string][2]float64{"NDCG@1": {r.NDCG[1], tt.ndcg1}, "NDCG@3": {r.NDCG[3], tt.ndcg3}, "HR": {r.HR10, tt.hr}, "recall": {r.RecallMax, tt.rec}} {
 				if math.Abs(got[0]-got[1]) > 1e-9 {
 					t.Errorf("%s = %v, want %v", name, got[0], got[1])
@@ -282,3 +284,25 @@ func TestEvaluateLeavesItsDataAlone(t *testing.T) {
 }
 
 func mean(xs []float64) float64 { return statOf(xs).Mean }
+
+// Users are scored on every core; the results must not depend on how many.
+func TestEvaluateIsTheSameOnAnyCores(t *testing.T) {
+	items, events := synthetic()
+	o := DefaultEvalOptions()
+	run := func(procs int) []MethodResult {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		data, err := PrepareEval(slices.Clone(events), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Evaluate(context.Background(), items, data, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	one, four := run(1), run(4)
+	if !reflect.DeepEqual(one, four) {
+		t.Errorf("on 1 core:\n%+v\non 4:\n%+v", one, four)
+	}
+}

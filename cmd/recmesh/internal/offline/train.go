@@ -195,36 +195,46 @@ func rankerSamples(ctx context.Context, recaller *recall.Recaller, splits []User
 	o.say("samples: candidates of %d users of %d", len(users), len(splits))
 	out := make([][]sample, len(users))
 	errs := make([]error, len(users))
-	var next, done atomic.Int64
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := int(next.Add(1) - 1); k < len(users) && ctx.Err() == nil; k = int(next.Add(1) - 1) {
-				sp := splits[users[k]]
-				q := userQuery(sp.Past(), catalogue)
-				resp, err := recaller.Recall(ctx, recallapi.Request{UserID: sp.User, Query: q})
-				if err != nil {
-					errs[k] = fmt.Errorf("train: recall for user %s: %w", sp.User, err)
-					continue
-				}
-				rng := rand.New(rand.NewPCG(o.Seed, uint64(users[k])^0x9e3779b97f4a7c15))
-				out[k] = userSamples(sp, resp.Candidates, q.Affinity, refYear, rng, o.NegativesPerPositive)
-				if d := done.Add(1); d%5000 == 0 {
-					o.say("samples: %d of %d users", d, len(users))
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	var done atomic.Int64
+	err := parallel(ctx, len(users), func(k int) {
+		sp := splits[users[k]]
+		q := userQuery(sp.Past(), catalogue)
+		resp, err := recaller.Recall(ctx, recallapi.Request{UserID: sp.User, Query: q})
+		if err != nil {
+			errs[k] = fmt.Errorf("train: recall for user %s: %w", sp.User, err)
+			return
+		}
+		rng := rand.New(rand.NewPCG(o.Seed, uint64(users[k])^0x9e3779b97f4a7c15))
+		out[k] = userSamples(sp, resp.Candidates, q.Affinity, refYear, rng, o.NegativesPerPositive)
+		if d := done.Add(1); d%5000 == 0 {
+			o.say("samples: %d of %d users", d, len(users))
+		}
+	})
+	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// parallel calls f(k) for every k in [0, n) on every core, and returns
+// ctx's error if it ended first (some calls are then not made).
+func parallel(ctx context.Context, n int, f func(k int)) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1) - 1); k < n && ctx.Err() == nil; k = int(next.Add(1) - 1) {
+				f(k)
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
 }
 
 // sampleUsers are the indices (in order) of the users with targets, at
@@ -294,7 +304,9 @@ func userSamples(sp UserSplit, cands []domain.Candidate, aff map[string]float64,
 // ones: a logistic regression, and for click, boosted trees on top of it
 // with o.Fit.ClickLoss (LambdaRank ranks each user's candidates). Trees on
 // like gained nothing on the validation slice and would double the
-// serving cost.
+// serving cost. Each objective is then calibrated (Platt scaling on its
+// training samples: on held-out users instead it ranked the same), since
+// fusion multiplies the probabilities.
 func fitObjectives(users [][]sample, refYear int, o TrainOptions) (*ranking.Model, error) {
 	names, cols := modelFeatures(o.Fit.Features)
 	var train [][]float64
@@ -365,6 +377,11 @@ func fitObjectives(users [][]sample, refYear int, o TrainOptions) (*ranking.Mode
 			to.Seed = o.Seed
 			l.Trees = ranking.FitTrees(xs, loss, groups, init, to)
 		}
+		zs := make([]float64, len(xs))
+		for i, x := range xs {
+			zs[i] = l.Logit(x)
+		}
+		l.Scale, l.Shift = ranking.Calibrate(zs, ys)
 		m.Objectives[obj.name] = l
 		scores := make([]float64, len(hx))
 		for i, x := range hx {
