@@ -189,3 +189,29 @@ func TestSimilarItems(t *testing.T) {
 		t.Errorf("similar with recall down = %+v, %v; want the popular fallback", r, err)
 	}
 }
+
+// A similar-items list puts the seed's neighbours first, each part in the
+// order the ranker gave; the genre channel's items only fill.
+func TestNeighboursFirst(t *testing.T) {
+	src := func(chs ...string) []domain.Source {
+		var s []domain.Source
+		for _, ch := range chs {
+			s = append(s, domain.Source{Channel: ch})
+		}
+		return s
+	}
+	ranked := []domain.Candidate{
+		{ID: 1, Sources: src(domain.ChannelGenre)},
+		{ID: 2, Sources: src(domain.ChannelGenre, domain.ChannelItemCF)},
+		{ID: 3, Sources: src(domain.ChannelGenre)},
+		{ID: 4, Sources: src(domain.ChannelEmbedding)},
+		{ID: 5, Sources: src(domain.ChannelItemCF)},
+	}
+	var got []int64
+	for _, c := range neighboursFirst(ranked) {
+		got = append(got, c.ID)
+	}
+	if want := []int64{2, 4, 5, 1, 3}; !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
+	}
+}

@@ -265,6 +265,9 @@ func (g *Gateway) serve(ctx context.Context, pl *plan) (Reply, error) {
 			final, reply.ModelVersion = ranked.Ranked, ranked.ModelVersion
 		}
 	}
+	if pl.seed != nil {
+		final = neighboursFirst(final)
+	}
 	if pl.listKey != "" && rung == RungFull && len(reply.Degraded) == 0 {
 		g.keepList(ctx, pl, final, rec.ModelVersion, reply.ModelVersion)
 	}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"maps"
+	"slices"
 
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/apierr"
@@ -22,8 +23,9 @@ type SimilarQuery struct {
 
 // similarQuotas are the channels of a similar-items request: the item's
 // item-CF neighbours and embedding neighbours, and its categories' popular
-// items for an item too new to have neighbours. A variant's quotas for
-// these channels override them.
+// items for an item too new to have neighbours (neighboursFirst keeps those
+// behind the neighbours). A variant's quotas for these channels override
+// them.
 var similarQuotas = map[string]int{domain.ChannelItemCF: 200, domain.ChannelEmbedding: 100, domain.ChannelGenre: 50}
 
 // Similar answers items similar to q.ItemID, through the same hops,
@@ -104,4 +106,26 @@ func (g *Gateway) popularFallback(seed *domain.Item) []domain.Candidate {
 		}
 	}
 	return append(same, other...)
+}
+
+// neighboursFirst orders a similar-items list: the seed's neighbours (what
+// item-CF or the embedding found) in the order they came, then the rest,
+// which only the genre channel proposed, in theirs. The ranker predicts
+// what a user clicks next, and with one seed for a history it puts an
+// item's genre's new and popular films before its neighbours; the genre
+// channel is there to fill the list of an item with too few neighbours,
+// not to lead it.
+func neighboursFirst(cands []domain.Candidate) []domain.Candidate {
+	out := make([]domain.Candidate, 0, len(cands))
+	var fill []domain.Candidate
+	for _, c := range cands {
+		if slices.ContainsFunc(c.Sources, func(s domain.Source) bool {
+			return s.Channel == domain.ChannelItemCF || s.Channel == domain.ChannelEmbedding
+		}) {
+			out = append(out, c)
+		} else {
+			fill = append(fill, c)
+		}
+	}
+	return append(out, fill...)
 }
