@@ -271,7 +271,7 @@ func evalMethods(a *Artifacts, variants []WeightVariant) []method {
 	ranker := ranking.New(a.Model)
 	candidates := func(only map[string]int) func(context.Context, string, recallapi.Query, []int64) ([]domain.Candidate, error) {
 		return func(ctx context.Context, user string, q recallapi.Query, seen []int64) ([]domain.Candidate, error) {
-			resp, err := recaller.Recall(ctx, recallapi.Request{UserID: user, Query: q, Quotas: only, OnlyQuotas: only != nil})
+			resp, err := recaller.Recall(ctx, recallapi.Request{UserID: user, Query: q, Quotas: only, OnlyQuotas: only != nil, Seen: newestSeen(seen)})
 			if err != nil {
 				return nil, err
 			}

@@ -199,7 +199,11 @@ func rankerSamples(ctx context.Context, recaller *recall.Recaller, splits []User
 	err := parallel(ctx, len(users), func(k int) {
 		sp := splits[users[k]]
 		q := userQuery(sp.Past(), catalogue)
-		resp, err := recaller.Recall(ctx, recallapi.Request{UserID: sp.User, Query: q})
+		seen := make([]int64, len(sp.Past()))
+		for i, e := range sp.Past() {
+			seen[i] = e.ItemID
+		}
+		resp, err := recaller.Recall(ctx, recallapi.Request{UserID: sp.User, Query: q, Seen: newestSeen(seen)})
 		if err != nil {
 			errs[k] = fmt.Errorf("train: recall for user %s: %w", sp.User, err)
 			return
@@ -410,6 +414,11 @@ func logit(p float64) float64 {
 	p = math.Min(math.Max(p, 1e-12), 1-1e-12)
 	return math.Log(p / (1 - p))
 }
+
+// newestSeen is what the gateway sends recall as the user's seen set: the
+// newest recallapi.MaxSeen of the items in seen (oldest first), so that
+// channels fill their quotas with items the filter will keep.
+func newestSeen(seen []int64) []int64 { return seen[max(0, len(seen)-recallapi.MaxSeen):] }
 
 // userQuery is what the features service would serve for a user whose
 // history is past: the newest interactions first, and genre affinity over
