@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 
 PROJECT=recmesh-test
 export RECMESH_BIND=127.0.0.1 GATEWAY_PORT=${GATEWAY_PORT:-28080} GRAFANA_PORT=${GRAFANA_PORT:-23000} \
-  JAEGER_UI_PORT=${JAEGER_UI_PORT:-36686} CONSUL_PORT=${CONSUL_PORT:-38500} \
+  JAEGER_UI_PORT=${JAEGER_UI_PORT:-22686} CONSUL_PORT=${CONSUL_PORT:-22500} \
   RECMESH_IMAGE=recmesh/recmesh:test RECMESH_ADMIN_TOKEN=test-token POSTGRES_PASSWORD=test-password
 DOCKER=/usr/bin/docker
 COMPOSE=(docker-compose -p "$PROJECT" -f docker-compose.yml -f deploy/compose.local.yml)
