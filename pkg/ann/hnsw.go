@@ -52,7 +52,7 @@ type HNSW struct {
 	dists    [][][]float32
 	entry    int32
 	maxLevel int
-	visited  sync.Pool // of *search
+	searches sync.Pool // of *search: a layer search's scratch space
 	// building is set while Build inserts concurrently: locks[node] guards
 	// links[node], and top guards entry and maxLevel. Searches after the
 	// build read links without locking.
@@ -71,7 +71,7 @@ func New(dim int, o Options) *HNSW {
 	}
 	h := &HNSW{dim: dim, m: o.M, m0: 2 * o.M, efc: o.EfConstruction, ml: 1 / math.Log(float64(o.M)),
 		rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x5851f42d4c957f2d)), entry: -1}
-	h.visited.New = func() any { return &search{} }
+	h.searches.New = func() any { return &search{} }
 	return h
 }
 
@@ -248,8 +248,8 @@ type search struct {
 // searchLayer returns up to ef nearest nodes of layer lc to q, sorted by
 // distance, starting from eps.
 func (h *HNSW) searchLayer(q []float32, eps []Result, ef, lc int) []Result {
-	s := h.visited.Get().(*search)
-	defer h.visited.Put(s)
+	s := h.searches.Get().(*search)
+	defer h.searches.Put(s)
 	s.seen.reset(len(h.links))
 	s.cands, s.best.h = s.cands[:0], s.best.h[:0]
 	for _, e := range eps {

@@ -82,12 +82,18 @@ type Objective struct {
 	forest *forest
 }
 
-// Logit is the objective's uncalibrated log-odds z for a standardised x.
-func (l *Objective) Logit(x []float64) float64 {
+// linear is the regression's part of z for a standardised x.
+func (l *Objective) linear(x []float64) float64 {
 	z := l.Bias
 	for i, w := range l.Weights {
 		z += w * x[i]
 	}
+	return z
+}
+
+// Logit is the objective's uncalibrated log-odds z for a standardised x.
+func (l *Objective) Logit(x []float64) float64 {
+	z := l.linear(x)
 	for i := range l.Trees {
 		z += l.Trees[i].Score(x)
 	}
@@ -251,12 +257,7 @@ func (f Fusion) Scores(scores, xs []float64, nf int) {
 // logits sets z to the calibrated log-odds of each of xs's rows.
 func (l *Objective) logits(z, xs []float64, nf int) {
 	for j := range z {
-		x := xs[j*nf : (j+1)*nf]
-		v := l.Bias
-		for i, w := range l.Weights {
-			v += w * x[i]
-		}
-		z[j] = v
+		z[j] = l.linear(xs[j*nf : (j+1)*nf])
 	}
 	if l.forest != nil {
 		l.forest.addTo(z, xs, nf)

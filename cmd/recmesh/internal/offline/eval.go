@@ -303,10 +303,7 @@ func evalMethods(a *Artifacts, variants []WeightVariant) []method {
 // evalUser asks every method for one user's list and scores it.
 func evalUser(ctx context.Context, sp UserSplit, catalogue map[int64]domain.Item, methods []method, maxK int) ([]userScore, error) {
 	q := userQuery(sp.Past(), catalogue)
-	seen := make([]int64, len(sp.Past()))
-	for i, e := range sp.Past() {
-		seen[i] = e.ItemID
-	}
+	seen := sp.PastItems()
 	relevant := map[int64]bool{}
 	for _, e := range sp.Future() {
 		relevant[e.ItemID] = true

@@ -20,6 +20,16 @@ type UserSplit struct {
 // Past is the user's training part.
 func (s UserSplit) Past() []domain.Event { return s.past }
 
+// PastItems are the items of the user's training part, oldest first: what
+// they have seen.
+func (s UserSplit) PastItems() []int64 {
+	ids := make([]int64, len(s.past))
+	for i, e := range s.past {
+		ids[i] = e.ItemID
+	}
+	return ids
+}
+
 // Future is the user's held-out part.
 func (s UserSplit) Future() []domain.Event { return s.future }
 

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -199,11 +198,7 @@ func rankerSamples(ctx context.Context, recaller *recall.Recaller, splits []User
 	err := parallel(ctx, len(users), func(k int) {
 		sp := splits[users[k]]
 		q := userQuery(sp.Past(), catalogue)
-		seen := make([]int64, len(sp.Past()))
-		for i, e := range sp.Past() {
-			seen[i] = e.ItemID
-		}
-		resp, err := recaller.Recall(ctx, recallapi.Request{UserID: sp.User, Query: q, Seen: newestSeen(seen)})
+		resp, err := recaller.Recall(ctx, recallapi.Request{UserID: sp.User, Query: q, Seen: newestSeen(sp.PastItems())})
 		if err != nil {
 			errs[k] = fmt.Errorf("train: recall for user %s: %w", sp.User, err)
 			return
@@ -371,7 +366,7 @@ func fitObjectives(users [][]sample, refYear int, o TrainOptions) (*ranking.Mode
 		if obj.name == ranking.ObjectiveClick && o.Fit.Trees.Trees > 0 && len(xs) > 0 {
 			init := make([]float64, len(xs))
 			for i, x := range xs {
-				init[i] = logit(l.Prob(x))
+				init[i] = l.Logit(x) // the regression's log-odds: the trees start from it
 			}
 			var loss ranking.Loss = ranking.LogLoss{Labels: ys}
 			if o.Fit.ClickLoss == ranking.LossLambdaRank {
@@ -408,11 +403,6 @@ func modelFeatures(want []string) (names []string, cols []int) {
 		}
 	}
 	return names, cols
-}
-
-func logit(p float64) float64 {
-	p = math.Min(math.Max(p, 1e-12), 1-1e-12)
-	return math.Log(p / (1 - p))
 }
 
 // newestSeen is what the gateway sends recall as the user's seen set: the
