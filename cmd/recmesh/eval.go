@@ -14,10 +14,11 @@ import (
 	"github.com/recmesh/recmesh/cmd/recmesh/internal/offline"
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/movielens"
+	"github.com/recmesh/recmesh/services/recall"
 )
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var data, out, experiments, seedList, cutoff string
+	var data, out, experiments, seedList, cutoff, mf string
 	o := offline.DefaultEvalOptions()
 	f := newFlags("eval", stderr)
 	f.String(&data, "data", defaultData, "MovieLens directory (movies.csv, ratings.csv)")
@@ -29,7 +30,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f.Bool(&o.Validation, "validation", false, "score on a validation slice carved from the training part (split again the same way); the test part is never read. Choose hyperparameters this way, then report test once")
 	f.Int(&o.MinEvents, "min-events", o.MinEvents, "interactions a user needs to be tested (user split); users with fewer train only and are counted")
 	f.String(&experiments, "experiments", defaultExperiments, "experiment config; each variant that sets ranking weights gets a pipeline row; empty for none")
+	f.String(&mf, "mf", recall.MethodALS, mfUsage)
 	if err := f.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if o.Train.Build.MF, err = mfOptions(mf); err != nil {
 		return err
 	}
 	if o.Split != offline.SplitPerUser && o.Split != offline.SplitGlobal {

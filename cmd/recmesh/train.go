@@ -14,10 +14,11 @@ import (
 	"github.com/recmesh/recmesh/pkg/domain"
 	"github.com/recmesh/recmesh/pkg/movielens"
 	"github.com/recmesh/recmesh/services/features/store"
+	"github.com/recmesh/recmesh/services/recall"
 )
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var data, models, source, cpuProfile string
+	var data, models, source, cpuProfile, mf string
 	var seed int
 	f := newFlags("train", stderr)
 	f.String(&source, "source", "movielens", "where the data comes from: movielens (the -data directory) or postgres (the event store at -store)")
@@ -25,6 +26,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	open := postgresFlags(f, "train -source postgres")
 	f.String(&models, "model-dir", "var/models", "artifact directory the new version is published to")
 	f.Int(&seed, "seed", 1, "random seed; the same seed and data give the same model")
+	f.String(&mf, "mf", recall.MethodALS, mfUsage)
 	f.String(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it); empty: none")
 	if err := f.Parse(args); err != nil {
 		return err
@@ -59,13 +61,32 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("-source must be movielens or postgres, not %q", source)
 	}
 	o := offline.DefaultTrainOptions()
-	o.Seed, o.Progress = uint64(seed), stderr
+	var err error
+	if o.Build.MF, err = mfOptions(mf); err != nil {
+		return err
+	}
+	o.SetSeed(uint64(seed))
+	o.Progress = stderr
 	m, err := offline.Train(ctx, items, events, artifact.Store{Dir: models}, o)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "published %s to %s\n", m.Version, models)
 	return nil
+}
+
+// mfUsage documents -mf, which train and eval share.
+const mfUsage = "how the embeddings are learnt: als (implicit alternating least squares) or bpr (Bayesian personalised ranking, the learner before ALS)"
+
+// mfOptions are the default options of the -mf learner.
+func mfOptions(method string) (recall.MFOptions, error) {
+	switch method {
+	case recall.MethodALS:
+		return recall.DefaultMFOptions(), nil
+	case recall.MethodBPR:
+		return recall.DefaultBPROptions(), nil
+	}
+	return recall.MFOptions{}, fmt.Errorf("-mf %q: want %s or %s", method, recall.MethodALS, recall.MethodBPR)
 }
 
 // profileCPU starts a CPU profile written to path; stop ends it.

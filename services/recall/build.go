@@ -62,7 +62,7 @@ func BuildIndexFile(items []domain.Item, events []domain.Event, o BuildOptions, 
 	}
 	f.Neighbours = itemCF(items, events, o, stage(progress, "item-CF"))
 	if o.MF.Dim > 0 {
-		f.Embeddings = withGraph(TrainBPR(items, events, o.MF, stage(progress, "embeddings")), stage(progress, "graph"))
+		f.Embeddings = withGraph(TrainMF(items, events, o.MF, stage(progress, "embeddings")), stage(progress, "graph"))
 	}
 	return f
 }

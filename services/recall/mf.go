@@ -41,18 +41,48 @@ func (e *Embeddings) validate() error {
 // make it gigabytes.
 const MaxDim = 4096
 
-// MFOptions tune BPR training.
+// MFOptions tune the embeddings' training.
 type MFOptions struct {
-	Dim          int     `json:"dim"`
-	Epochs       int     `json:"epochs"`
+	// Method is MethodALS or MethodBPR; empty is BPR (models trained
+	// before ALS recorded none).
+	Method string `json:"method,omitempty"`
+	Dim    int    `json:"dim"`
+	// Epochs are passes over the events (BPR) or full iterations (ALS).
+	Epochs int `json:"epochs"`
+	// LearningRate is BPR's SGD step.
 	LearningRate float64 `json:"learning_rate"`
-	Reg          float64 `json:"reg"`
-	Seed         uint64  `json:"seed"`
+	// Reg is the L2 penalty: per update (BPR), or scaled by each row's
+	// count and the unobserved weight (ALS, see TrainALS).
+	Reg  float64 `json:"reg"`
+	Seed uint64  `json:"seed"`
+	// Unobserved is ALS's weight on every user-item pair not observed.
+	Unobserved float64 `json:"unobserved,omitempty"`
 }
 
-// DefaultMFOptions are the defaults of `recmesh train`.
+// The embedding learners of MFOptions.Method.
+const (
+	MethodBPR = "bpr"
+	MethodALS = "als"
+)
+
+// DefaultMFOptions are the defaults of `recmesh train`: ALS, chosen over
+// BPR on the validation slices of ml-latest-small and of 10k and 100k
+// synthetic items (README "How the ranker was chosen").
 func DefaultMFOptions() MFOptions {
-	return MFOptions{Dim: 32, Epochs: 40, LearningRate: 0.05, Reg: 0.005, Seed: 1}
+	return MFOptions{Method: MethodALS, Dim: 32, Epochs: 10, Reg: 0.003, Unobserved: 1, Seed: 1}
+}
+
+// DefaultBPROptions are BPR's tuned options (-mf bpr).
+func DefaultBPROptions() MFOptions {
+	return MFOptions{Method: MethodBPR, Dim: 32, Epochs: 40, LearningRate: 0.05, Reg: 0.0001, Seed: 1}
+}
+
+// TrainMF learns the embeddings with o.Method.
+func TrainMF(items []domain.Item, events []domain.Event, o MFOptions, progress func(float64)) *Embeddings {
+	if o.Method == MethodALS {
+		return TrainALS(items, events, o, progress)
+	}
+	return TrainBPR(items, events, o, progress)
 }
 
 // TrainBPR learns user and item vectors with Bayesian Personalised Ranking
@@ -61,38 +91,8 @@ func DefaultMFOptions() MFOptions {
 // a positive. It runs on every core, and the same seed gives the same
 // vectors on any machine (see newBPRCells).
 func TrainBPR(items []domain.Item, events []domain.Event, o MFOptions, progress func(float64)) *Embeddings {
-	dense := make(map[int64]int32, len(items))
-	e := &Embeddings{Dim: o.Dim, ItemIDs: make([]int64, len(items))}
-	for i, it := range items {
-		dense[it.ID] = int32(i)
-		e.ItemIDs[i] = it.ID
-	}
-	userIdx := map[string]int32{}
-	var pairs []userItem
-	for _, ev := range events {
-		i, ok := dense[ev.ItemID]
-		if !ok {
-			continue
-		}
-		u, ok := userIdx[ev.UserID]
-		if !ok {
-			u = int32(len(e.UserIDs))
-			userIdx[ev.UserID] = u
-			e.UserIDs = append(e.UserIDs, ev.UserID)
-		}
-		pairs = append(pairs, userItem{u, i})
-	}
+	e, pairs := newEmbeddings(items, events, o, 0.1)
 	pos := newPositives(len(e.UserIDs), pairs)
-	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0xbf58476d1ce4e5b9))
-	d := o.Dim
-	init := func(n int) []float32 {
-		v := make([]float32, n*d)
-		for k := range v {
-			v[k] = float32(rng.NormFloat64() * 0.1)
-		}
-		return v
-	}
-	e.Users, e.Items = init(len(e.UserIDs)), init(len(items))
 	cells := newBPRCells(pairs, len(items))
 	var next atomic.Int64
 	for epoch := range o.Epochs {
@@ -118,6 +118,43 @@ func TrainBPR(items []domain.Item, events []domain.Event, o MFOptions, progress 
 		progress(1)
 	}
 	return e
+}
+
+// newEmbeddings numbers the items (in their order) and the users (in the
+// order of their first event), turns the events into pairs of those
+// numbers, and draws every vector's values from N(0, sd²) by o.Seed.
+func newEmbeddings(items []domain.Item, events []domain.Event, o MFOptions, sd float64) (*Embeddings, []userItem) {
+	dense := make(map[int64]int32, len(items))
+	e := &Embeddings{Dim: o.Dim, ItemIDs: make([]int64, len(items))}
+	for i, it := range items {
+		dense[it.ID] = int32(i)
+		e.ItemIDs[i] = it.ID
+	}
+	userIdx := map[string]int32{}
+	var pairs []userItem
+	for _, ev := range events {
+		i, ok := dense[ev.ItemID]
+		if !ok {
+			continue
+		}
+		u, ok := userIdx[ev.UserID]
+		if !ok {
+			u = int32(len(e.UserIDs))
+			userIdx[ev.UserID] = u
+			e.UserIDs = append(e.UserIDs, ev.UserID)
+		}
+		pairs = append(pairs, userItem{u, i})
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0xbf58476d1ce4e5b9))
+	init := func(n int) []float32 {
+		v := make([]float32, n*o.Dim)
+		for k := range v {
+			v[k] = float32(rng.NormFloat64() * sd)
+		}
+		return v
+	}
+	e.Users, e.Items = init(len(e.UserIDs)), init(len(items))
+	return e, pairs
 }
 
 // BPR splits users and items into blocks by index (i mod blocks), so it
@@ -240,8 +277,22 @@ func (p positives) slot(u, i int32) (int, uint64) {
 // userItem is an event as dense user and item indices.
 type userItem struct{ u, i int32 }
 
-// newPositives gathers each user's items from pairs.
+// newPositives gathers each user's items from pairs, with the filter.
 func newPositives(users int, pairs []userItem) positives {
+	p := newRows(users, pairs)
+	p.filter = make([]uint64, max(1, len(p.items)/4))
+	for u := range users {
+		for _, i := range p.items[p.start[u]:p.start[u+1]] {
+			w, bits := p.slot(int32(u), i)
+			p.filter[w] |= bits
+		}
+	}
+	return p
+}
+
+// newRows gathers each row's columns from pairs (row u, column i), sorted
+// and without repeats; has needs newPositives' filter.
+func newRows(users int, pairs []userItem) positives {
 	p := positives{start: make([]int64, users+1), items: make([]int32, len(pairs))}
 	for _, x := range pairs {
 		p.start[x.u+1]++
@@ -264,13 +315,6 @@ func newPositives(users int, pairs []userItem) positives {
 	}
 	p.start[users] = out
 	p.items = p.items[:out:out]
-	p.filter = make([]uint64, max(1, len(p.items)/4))
-	for u := range users {
-		for _, i := range p.items[p.start[u]:p.start[u+1]] {
-			w, bits := p.slot(int32(u), i)
-			p.filter[w] |= bits
-		}
-	}
 	return p
 }
 

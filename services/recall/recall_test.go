@@ -277,9 +277,16 @@ func TestEmbeddingChannel(t *testing.T) {
 	}
 }
 
-func TestBPRLearnsCoOccurrence(t *testing.T) {
-	// Two tastes: users like either {1,2,3} or {4,5,6}; BPR should score a
-	// user's unseen same-taste item above the other taste's items.
+// Both learners score a user's unseen same-taste item above the other
+// taste's items.
+func TestMFLearnsCoOccurrence(t *testing.T) {
+	for _, o := range []MFOptions{DefaultMFOptions(), DefaultBPROptions()} {
+		t.Run(o.Method, func(t *testing.T) { testMFLearnsCoOccurrence(t, o) })
+	}
+}
+
+func testMFLearnsCoOccurrence(t *testing.T, o MFOptions) {
+	// Two tastes: users like either {1,2,3} or {4,5,6}.
 	var items []domain.Item
 	for i := int64(1); i <= 6; i++ {
 		items = append(items, domain.Item{ID: i})
@@ -294,7 +301,7 @@ func TestBPRLearnsCoOccurrence(t *testing.T) {
 			evs = append(evs, domain.Event{UserID: fmt.Sprint("u", u), ItemID: base + k, Type: "click", Value: 1})
 		}
 	}
-	e := TrainBPR(items, evs, DefaultMFOptions(), nil)
+	e := TrainMF(items, evs, o, nil)
 	dot := func(user string, item int64) float32 {
 		u := slices.Index(e.UserIDs, user)
 		i := slices.Index(e.ItemIDs, item)
@@ -460,8 +467,9 @@ func TestEmbeddingWalkAnswersAsTheScan(t *testing.T) {
 }
 
 // BPR on blocks gives the same vectors whatever the cores: the block count
-// follows the catalogue, and each cell has its own generator.
-func TestBPRIsTheSameOnAnyCores(t *testing.T) {
+// follows the catalogue, and each cell has its own generator. ALS solves
+// each row from the other side's vectors only.
+func TestMFIsTheSameOnAnyCores(t *testing.T) {
 	var items []domain.Item
 	for i := int64(1); i <= 2*bprBlockItems+100; i++ { // two blocks
 		items = append(items, domain.Item{ID: i})
@@ -473,16 +481,18 @@ func TestBPRIsTheSameOnAnyCores(t *testing.T) {
 			evs = append(evs, domain.Event{UserID: fmt.Sprint("u", u), ItemID: 1 + rng.Int64N(int64(len(items))), Type: "click", Value: 1})
 		}
 	}
-	o := DefaultMFOptions()
-	o.Epochs = 5
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	one := TrainBPR(items, evs, o, nil)
-	runtime.GOMAXPROCS(4)
-	four := TrainBPR(items, evs, o, nil)
 	if cells := newBPRCells(nil, len(items)); cells.blocks != 2 {
 		t.Fatalf("%d blocks for %d items", cells.blocks, len(items))
 	}
-	if !slices.Equal(one.Items, four.Items) || !slices.Equal(one.Users, four.Users) {
-		t.Fatal("BPR on 1 and 4 cores gave different vectors")
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, o := range []MFOptions{DefaultMFOptions(), DefaultBPROptions()} {
+		o.Epochs = 5
+		runtime.GOMAXPROCS(1)
+		one := TrainMF(items, evs, o, nil)
+		runtime.GOMAXPROCS(4)
+		four := TrainMF(items, evs, o, nil)
+		if !slices.Equal(one.Items, four.Items) || !slices.Equal(one.Users, four.Users) {
+			t.Fatalf("%s on 1 and 4 cores gave different vectors", o.Method)
+		}
 	}
 }
