@@ -205,6 +205,13 @@ const (
 	// the user last touched one of the item's genres (0 if never among
 	// their newest).
 	SignalGenreRecency = "genre_recency"
+	// SignalCFRank and SignalEmbeddingRank are the candidate's place
+	// among the request's candidates by SignalCF and by SignalEmbedding,
+	// as 1/log2(2+place) (1 for the first; 0 without a CF score or a user
+	// vector): a scale every user shares, where the scores' own grow with
+	// the user's history.
+	SignalCFRank        = "cf_rank"
+	SignalEmbeddingRank = "emb_rank"
 )
 
 // Source is a recall channel that produced a candidate, with its score there.

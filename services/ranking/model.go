@@ -13,7 +13,7 @@ import (
 )
 
 // NumFeatures is the length of the full feature vector.
-const NumFeatures = 12
+const NumFeatures = 14
 
 // FeatureNames are every feature ranking can compute, in the full vector's
 // order. FeatureVector is the only place they are computed, online and in
@@ -21,14 +21,14 @@ const NumFeatures = 12
 // model trained before a feature was added still loads and serves.
 func FeatureNames() []string {
 	return []string{"cf", "popularity", "affinity", "recency", "genre", "sources", "embedding",
-		"cf_all", "cf_max", "cf_links", "emb_all", "genre_recency"}
+		"cf_all", "cf_max", "cf_links", "emb_all", "genre_recency", "cf_rank", "emb_rank"}
 }
 
 // FeatureVector fills dst (NumFeatures long) for candidate c of a user with
 // genre affinity aff. refYear is the model's "now" for item recency.
 // The channel features (cf, genre, embedding) are the candidate's score in
 // the channel that produced it, 0 if another did; the signal features
-// (cf_all, cf_max, cf_links, emb_all, genre_recency) are recall's signals,
+// (cf_all, cf_max, cf_links, emb_all, genre_recency, cf_rank, emb_rank) are recall's signals,
 // set whichever channel produced it (see recall's signals.go).
 func FeatureVector(dst []float64, aff map[string]float64, c *domain.Candidate, refYear int) {
 	a := 0.0
@@ -51,6 +51,8 @@ func FeatureVector(dst []float64, aff map[string]float64, c *domain.Candidate, r
 	dst[9] = c.Signal(domain.SignalCFLinks)
 	dst[10] = c.Signal(domain.SignalEmbedding)
 	dst[11] = c.Signal(domain.SignalGenreRecency)
+	dst[12] = c.Signal(domain.SignalCFRank)
+	dst[13] = c.Signal(domain.SignalEmbeddingRank)
 }
 
 // The objectives recmesh trains: click means "the user interacts"; like

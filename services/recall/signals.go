@@ -1,14 +1,17 @@
 package recall
 
 import (
+	"cmp"
 	"math"
+	"slices"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 )
 
 // signalNames are the signals recall sets on every candidate, in the
 // order of their values; every batch shares this slice.
-var signalNames = []string{domain.SignalCF, domain.SignalCFMax, domain.SignalCFLinks, domain.SignalEmbedding, domain.SignalGenreRecency}
+var signalNames = []string{domain.SignalCF, domain.SignalCFMax, domain.SignalCFLinks, domain.SignalEmbedding, domain.SignalGenreRecency,
+	domain.SignalCFRank, domain.SignalEmbeddingRank}
 
 // genreRecencyDecay discounts a genre per interaction since the user last
 // touched it (domain.SignalGenreRecency).
@@ -70,5 +73,34 @@ func signal(in *Input, cands []domain.Candidate) {
 		v := values[i*k : (i+1)*k : (i+1)*k]
 		v[0], v[1], v[2], v[3], v[4] = float32(cf[c.ID]), float32(l.max), float32(l.count), emb, float32(gr)
 		c.Signals = domain.Signals{Names: signalNames, Values: v}
+	}
+	rankSignal(values, k, 0, 5, len(cf) > 0)
+	rankSignal(values, k, 3, 6, user != nil)
+}
+
+// rankSignal sets signal column to of every candidate (values holds k a
+// candidate) to its place by column from, highest first, as 1/log2(2+place);
+// ties share the first place of their run. Without the source (known
+// false), or where the source is 0 for item-CF's score (no link), it is 0.
+func rankSignal(values []float32, k, from, to int, known bool) {
+	n := len(values) / k
+	if !known || n == 0 {
+		return
+	}
+	order := make([]int32, n)
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(values[int(b)*k+from], values[int(a)*k+from]) })
+	place := 0
+	for r, i := range order {
+		x := values[int(i)*k+from]
+		if r > 0 && x != values[int(order[r-1])*k+from] {
+			place = r
+		}
+		if from == 0 && x == 0 {
+			continue // no item-CF link: no place
+		}
+		values[int(i)*k+to] = float32(1 / math.Log2(float64(2+place)))
 	}
 }

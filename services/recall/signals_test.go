@@ -57,3 +57,24 @@ func TestEveryCandidateCarriesTheSignals(t *testing.T) {
 		t.Errorf("item-CF produced a candidate: %v; the embedding channel: %v; the test wants both", cfSeen, embSeen)
 	}
 }
+
+// A candidate's place by a signal: the first is 1, ties share a place,
+// the next after a tie skips it, and a candidate without an item-CF link
+// has no place; without a source nothing is set.
+func TestRankSignal(t *testing.T) {
+	const k = 2 // column 0 is the score, column 1 its place
+	values := []float32{0.5, 0, 2, 0, 0.5, 0, 0, 0, 1, 0}
+	rankSignal(values, k, 0, 1, true)
+	place := func(p int) float32 { return float32(1 / math.Log2(float64(2+p))) }
+	want := []float32{place(2), place(0), place(2), 0, place(1)}
+	for i, w := range want {
+		if got := values[i*k+1]; got != w {
+			t.Errorf("candidate %d (score %v): place signal %v, want %v", i, values[i*k], got, w)
+		}
+	}
+	values = []float32{-1, 0, 3, 0}
+	rankSignal(values, k, 0, 1, false)
+	if values[1] != 0 || values[3] != 0 {
+		t.Errorf("places without a source: %v", values)
+	}
+}
