@@ -117,6 +117,18 @@ func (x *embeddingIndex) userVector(userID string, recent []domain.Interaction) 
 	return v
 }
 
+// embeddingQuery is the vector the embedding channel and the emb signal
+// score items by, and the user it is whose (empty when it is no trained
+// user's): the user's, or on a similar-items request the seeds' mean,
+// never the user's.
+func (in *Input) embeddingQuery(x *embeddingIndex) (string, []float32) {
+	user := in.Req.UserID
+	if len(in.Req.Seeds) > 0 {
+		user = ""
+	}
+	return user, x.userVector(user, in.seeds())
+}
+
 // embeddingEf is the HNSW candidate list size, relative to the list asked for.
 const embeddingEf = 2
 
@@ -130,11 +142,7 @@ func (embedding) Recall(_ context.Context, in *Input, n int) []Scored {
 		return nil
 	}
 	seeds := in.seeds()
-	user := in.Req.UserID
-	if len(in.Req.Seeds) > 0 {
-		user = "" // similar items: the seeds' mean vector, never the user's
-	}
-	u := x.userVector(user, seeds)
+	user, u := in.embeddingQuery(x)
 	if u == nil {
 		return nil
 	}

@@ -41,7 +41,7 @@ func signal(in *Input, cands []domain.Candidate) {
 	x := in.Index.emb
 	var user []float32
 	if x != nil {
-		user = x.userVector(in.Req.UserID, in.Req.Recent)
+		_, user = in.embeddingQuery(x)
 	}
 	lastGenre := map[string]float64{}
 	w := 1.0

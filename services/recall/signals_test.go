@@ -78,3 +78,30 @@ func TestRankSignal(t *testing.T) {
 		t.Errorf("places without a source: %v", values)
 	}
 }
+
+// On a similar-items request the emb signal scores by the seeds' mean
+// vector, as the embedding channel does, so an anonymous request's
+// candidates have inner products and places too.
+func TestSimilarItemsSignalsFollowTheSeeds(t *testing.T) {
+	items, evs := fixture()
+	r := New(NewIndex("s", BuildIndexFile(items, evs, DefaultBuildOptions(), nil)))
+	resp, err := r.Recall(context.Background(), recallapi.Request{Seeds: []int64{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	embSeen, placed := false, false
+	for _, c := range resp.Candidates {
+		if c.HasSource(domain.ChannelEmbedding) {
+			embSeen = true
+			if got, want := c.Signal(domain.SignalEmbedding), c.SourceScore(domain.ChannelEmbedding); math.Abs(got-want) > 1e-6 {
+				t.Errorf("candidate %d: emb signal %v, the embedding channel's score %v", c.ID, got, want)
+			}
+		}
+		if c.Signal(domain.SignalEmbeddingRank) > 0 {
+			placed = true
+		}
+	}
+	if !embSeen || !placed {
+		t.Errorf("the embedding channel produced a candidate: %v; a candidate has an embedding place: %v", embSeen, placed)
+	}
+}
