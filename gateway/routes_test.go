@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/recmesh/recmesh/pkg/abtest"
 )
@@ -13,6 +14,12 @@ import (
 // default version, however long it stays down: each version has its breaker.
 func TestARoutedVersionDownDegradesOnlyItsArm(t *testing.T) {
 	g, _, f := newGatewayWithFakes(t, HopExperiment) // the config below stays: no watch replaces it
+	// A watch that began before the experiment hop went down may still
+	// return the fakes' config (version 7) and replace the one below: wait
+	// for the next watch, which begins after that one is applied and fails.
+	for start := f.watches.Load(); f.watches.Load() < start+1; {
+		time.Sleep(time.Millisecond)
+	}
 	cfg := &abtest.Config{Version: 9, Layers: []abtest.Layer{{Name: "routing", Salt: "r", Experiments: []abtest.Experiment{{
 		Name: "v2", Variants: []abtest.Variant{
 			{Name: "old", Buckets: []abtest.Range{{Start: 0, End: 5000}}},
