@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"maps"
-	"slices"
 
 	"github.com/recmesh/recmesh/pkg/abtest"
 	"github.com/recmesh/recmesh/pkg/apierr"
@@ -119,9 +118,7 @@ func neighboursFirst(cands []domain.Candidate) []domain.Candidate {
 	out := make([]domain.Candidate, 0, len(cands))
 	var fill []domain.Candidate
 	for _, c := range cands {
-		if slices.ContainsFunc(c.Sources, func(s domain.Source) bool {
-			return s.Channel == domain.ChannelItemCF || s.Channel == domain.ChannelEmbedding
-		}) {
+		if c.HasSource(domain.ChannelItemCF) || c.HasSource(domain.ChannelEmbedding) {
 			out = append(out, c)
 		} else {
 			fill = append(fill, c)

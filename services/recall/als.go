@@ -2,9 +2,6 @@ package recall
 
 import (
 	"math"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 )
@@ -23,7 +20,8 @@ import (
 func TrainALS(items []domain.Item, events []domain.Event, o MFOptions, progress func(float64)) *Embeddings {
 	e, pairs := newEmbeddings(items, events, o, 0.1/math.Sqrt(float64(o.Dim)))
 	byUser := newRows(len(e.UserIDs), pairs)
-	for k := range pairs {
+	for k := range pairs { // pairs is ours: turned round, it gives each item's users
+
 		pairs[k].u, pairs[k].i = pairs[k].i, pairs[k].u
 	}
 	byItem := newRows(len(items), pairs)
@@ -60,52 +58,41 @@ func alsHalf(rows, other []float32, rowsOf positives, o MFOptions) {
 			gram[b*d+a] = gram[a*d+b]
 		}
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	const chunk = 256
-	rowCount := len(rows) / d
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a := make([]float64, d*d)
-			b := make([]float64, d)
-			for lo := int(next.Add(chunk) - chunk); lo < rowCount; lo = int(next.Add(chunk) - chunk) {
-				for r := lo; r < min(lo+chunk, rowCount); r++ {
-					cols := rowsOf.items[rowsOf.start[r]:rowsOf.start[r+1]]
-					if len(cols) == 0 {
-						continue // its solution is 0: it keeps its small random start, which keeps the graph's points apart
-					}
-					copy(a, gram)
-					clear(b)
-					for _, c := range cols {
-						v := other[int(c)*d : (int(c)+1)*d]
-						for x := range d {
-							vx := float64(v[x])
-							b[x] += vx
-							row := a[x*d : x*d+x+1]
-							for y := range row {
-								row[y] += vx * float64(v[y])
-							}
-						}
-					}
-					reg := o.Reg * (float64(len(cols)) + o.Unobserved*float64(n))
-					for x := range d {
-						a[x*d+x] += reg
-					}
-					out := rows[r*d : (r+1)*d]
-					if !choleskySolve(a, b, d) {
-						clear(out)
-						continue
-					}
-					for x := range d {
-						out[x] = float32(b[x])
+	onEveryCore(len(rows)/d, func() func(int) {
+		a := make([]float64, d*d)
+		b := make([]float64, d)
+		return func(r int) {
+			cols := rowsOf.items[rowsOf.start[r]:rowsOf.start[r+1]]
+			if len(cols) == 0 {
+				return // its solution is 0: it keeps its small random start, which keeps the graph's points apart
+			}
+			copy(a, gram)
+			clear(b)
+			for _, c := range cols {
+				v := other[int(c)*d : (int(c)+1)*d]
+				for x := range d {
+					vx := float64(v[x])
+					b[x] += vx
+					row := a[x*d : x*d+x+1]
+					for y := range row {
+						row[y] += vx * float64(v[y])
 					}
 				}
 			}
-		}()
-	}
-	wg.Wait()
+			reg := o.Reg * (float64(len(cols)) + o.Unobserved*float64(n))
+			for x := range d {
+				a[x*d+x] += reg
+			}
+			out := rows[r*d : (r+1)*d]
+			if !choleskySolve(a, b, d) {
+				clear(out)
+				return
+			}
+			for x := range d {
+				out[x] = float32(b[x])
+			}
+		}
+	})
 }
 
 // choleskySolve solves A x = b in place for a symmetric positive definite

@@ -3,11 +3,9 @@ package recall
 import (
 	"cmp"
 	"math"
-	"runtime"
 	"slices"
 	"sort"
 	"sync"
-	"sync/atomic"
 
 	"github.com/recmesh/recmesh/pkg/domain"
 )
@@ -129,47 +127,35 @@ func itemCF(items []domain.Item, events []domain.Event, o BuildOptions, progress
 	// Items are independent: each worker counts co-occurrences for a
 	// share of them into its own scratch arrays.
 	res := make([][]Neighbour, len(items))
-	var next atomic.Int64 // the next item to take
 	var report sync.Mutex
-	var wg sync.WaitGroup
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(items)))
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			counts := make([]int32, len(items))
-			touched := make([]int32, 0, 1024)
-			var nbs []Neighbour // reused for every item; only the top K are kept
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(items) {
-					return
-				}
-				if progress != nil && (i+1)%1000 == 0 {
-					report.Lock()
-					progress(float64(i+1) / float64(len(items)))
-					report.Unlock()
-				}
-				if len(itemUsers[i]) == 0 {
-					continue
-				}
-				for _, u := range itemUsers[i] {
-					for _, j := range users[u] {
-						if counts[j] == 0 {
-							touched = append(touched, j)
-						}
-						counts[j]++
+	onEveryCore(len(items), func() func(int) {
+		counts := make([]int32, len(items))
+		touched := make([]int32, 0, 1024)
+		var nbs []Neighbour // reused for every item; only the top K are kept
+		return func(i int) {
+			if progress != nil && (i+1)%1000 == 0 {
+				report.Lock()
+				progress(float64(i+1) / float64(len(items)))
+				report.Unlock()
+			}
+			if len(itemUsers[i]) == 0 {
+				return
+			}
+			for _, u := range itemUsers[i] {
+				for _, j := range users[u] {
+					if counts[j] == 0 {
+						touched = append(touched, j)
 					}
-				}
-				nbs = neighbours(nbs[:0], i, touched, counts, itemUsers, popular, ids, o)
-				touched = touched[:0]
-				if len(nbs) > 0 {
-					res[i] = slices.Clone(nbs)
+					counts[j]++
 				}
 			}
-		}()
-	}
-	wg.Wait()
+			nbs = neighbours(nbs[:0], i, touched, counts, itemUsers, popular, ids, o)
+			touched = touched[:0]
+			if len(nbs) > 0 {
+				res[i] = slices.Clone(nbs)
+			}
+		}
+	})
 	out := make(map[int64][]Neighbour, len(items))
 	for i, nb := range res {
 		if nb != nil {

@@ -4,10 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/recmesh/recmesh/pkg/ann"
 	"github.com/recmesh/recmesh/pkg/domain"
@@ -94,24 +91,14 @@ func TrainBPR(items []domain.Item, events []domain.Event, o MFOptions, progress 
 	e, pairs := newEmbeddings(items, events, o, 0.1)
 	pos := newPositives(len(e.UserIDs), pairs)
 	cells := newBPRCells(pairs, len(items))
-	var next atomic.Int64
 	for epoch := range o.Epochs {
 		if progress != nil && epoch > 0 {
 			progress(float64(epoch) / float64(o.Epochs))
 		}
 		for shift := range cells.blocks {
-			next.Store(0)
-			var wg sync.WaitGroup
-			for range min(runtime.GOMAXPROCS(0), cells.blocks) {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for b := int(next.Add(1) - 1); b < cells.blocks; b = int(next.Add(1) - 1) {
-						cells.train(e, pos, b, (b+shift)%cells.blocks, epoch, o)
-					}
-				}()
-			}
-			wg.Wait()
+			onEveryCore(cells.blocks, func() func(int) {
+				return func(b int) { cells.train(e, pos, b, (b+shift)%cells.blocks, epoch, o) }
+			})
 		}
 	}
 	if progress != nil {

@@ -13,6 +13,12 @@ import (
 var signalNames = []string{domain.SignalCF, domain.SignalCFMax, domain.SignalCFLinks, domain.SignalEmbedding, domain.SignalGenreRecency,
 	domain.SignalCFRank, domain.SignalEmbeddingRank}
 
+// The columns of signalNames that the places are taken from and set in.
+const (
+	colCF, colEmb         = 0, 3
+	colCFRank, colEmbRank = 5, 6
+)
+
 // genreRecencyDecay discounts a genre per interaction since the user last
 // touched it (domain.SignalGenreRecency).
 const genreRecencyDecay = 0.9
@@ -71,35 +77,35 @@ func signal(in *Input, cands []domain.Candidate) {
 			gr = math.Max(gr, lastGenre[g])
 		}
 		v := values[i*k : (i+1)*k : (i+1)*k]
-		v[0], v[1], v[2], v[3], v[4] = float32(cf[c.ID]), float32(l.max), float32(l.count), emb, float32(gr)
+		v[colCF], v[1], v[2], v[colEmb], v[4] = float32(cf[c.ID]), float32(l.max), float32(l.count), emb, float32(gr)
 		c.Signals = domain.Signals{Names: signalNames, Values: v}
 	}
-	rankSignal(values, k, 0, 5, len(cf) > 0)
-	rankSignal(values, k, 3, 6, user != nil)
+	order := make([]int32, len(cands)) // both sorts' scratch
+	rankSignal(values, k, colCF, colCFRank, len(cf) > 0, order)
+	rankSignal(values, k, colEmb, colEmbRank, user != nil, order)
 }
 
-// rankSignal sets signal column to of every candidate (values holds k a
-// candidate) to its place by column from, highest first, as 1/log2(2+place);
-// ties share the first place of their run. Without the source (known
-// false), or where the source is 0 for item-CF's score (no link), it is 0.
-func rankSignal(values []float32, k, from, to int, known bool) {
-	n := len(values) / k
-	if !known || n == 0 {
+// rankSignal sets column to of every candidate (values holds k a
+// candidate) to its place by column from, highest first, as
+// 1/log2(2+place); ties share the first place of their run. Without the
+// source (known false) nothing is set, and an item-CF score of 0 (no link)
+// gets no place. order is scratch of one int32 a candidate.
+func rankSignal(values []float32, k, from, to int, known bool, order []int32) {
+	if !known {
 		return
 	}
-	order := make([]int32, n)
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(values[int(b)*k+from], values[int(a)*k+from]) })
+	at := func(i int32) float32 { return values[int(i)*k+from] }
+	slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(at(b), at(a)) })
 	place := 0
 	for r, i := range order {
-		x := values[int(i)*k+from]
-		if r > 0 && x != values[int(order[r-1])*k+from] {
+		if r > 0 && at(i) != at(order[r-1]) {
 			place = r
 		}
-		if from == 0 && x == 0 {
-			continue // no item-CF link: no place
+		if from == colCF && at(i) == 0 {
+			continue
 		}
 		values[int(i)*k+to] = float32(1 / math.Log2(float64(2+place)))
 	}

@@ -64,7 +64,7 @@ func TestEveryCandidateCarriesTheSignals(t *testing.T) {
 func TestRankSignal(t *testing.T) {
 	const k = 2 // column 0 is the score, column 1 its place
 	values := []float32{0.5, 0, 2, 0, 0.5, 0, 0, 0, 1, 0}
-	rankSignal(values, k, 0, 1, true)
+	rankSignal(values, k, 0, 1, true, make([]int32, len(values)/k))
 	place := func(p int) float32 { return float32(1 / math.Log2(float64(2+p))) }
 	want := []float32{place(2), place(0), place(2), 0, place(1)}
 	for i, w := range want {
@@ -73,7 +73,7 @@ func TestRankSignal(t *testing.T) {
 		}
 	}
 	values = []float32{-1, 0, 3, 0}
-	rankSignal(values, k, 0, 1, false)
+	rankSignal(values, k, 0, 1, false, make([]int32, len(values)/k))
 	if values[1] != 0 || values[3] != 0 {
 		t.Errorf("places without a source: %v", values)
 	}
